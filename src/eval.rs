@@ -1,0 +1,365 @@
+//! The reference evaluator: RAM's decision procedure, written to be read.
+//!
+//! It scans every statement of every policy. It is the oracle that faster
+//! engines are checked against, so clarity wins over speed here.
+
+use std::collections::BTreeSet;
+
+use crate::decision::{
+    AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Outcome,
+    ResourceDecision, StatementTrace,
+};
+use crate::pattern::{Case, Pattern};
+use crate::policy::{Effect, Policy, PolicyKind, PrincipalSpec, Statement};
+use crate::request::{Principal, Request};
+
+/// The policies that bear on a request, grouped by kind.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    identity: Vec<Policy>,
+    session: Vec<Policy>,
+    control: Vec<Policy>,
+    resource: Vec<Policy>,
+}
+
+/// What one kind of policy says about one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Deny,
+    Allow,
+    Silent,
+}
+
+/// Collects traces on the explain path; absent on the fast path.
+#[derive(Default)]
+struct Trace {
+    considered: Vec<StatementTrace>,
+    missing: BTreeSet<String>,
+}
+
+impl PolicySet {
+    /// An empty set: every request is implicitly denied (except the root's).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a policy, placed by its kind.
+    pub fn add(&mut self, policy: Policy) -> &mut Self {
+        match policy.kind() {
+            PolicyKind::Identity => self.identity.push(policy),
+            PolicyKind::Session => self.session.push(policy),
+            PolicyKind::Control => self.control.push(policy),
+            PolicyKind::Resource => self.resource.push(policy),
+        }
+        self
+    }
+
+    /// Builder form of [`PolicySet::add`].
+    #[must_use]
+    pub fn with(mut self, policy: Policy) -> Self {
+        self.add(policy);
+        self
+    }
+
+    /// The policies of one kind.
+    pub fn policies(&self, kind: PolicyKind) -> &[Policy] {
+        match kind {
+            PolicyKind::Identity => &self.identity,
+            PolicyKind::Session => &self.session,
+            PolicyKind::Control => &self.control,
+            PolicyKind::Resource => &self.resource,
+        }
+    }
+
+    /// Every policy, in evaluation order of their kinds.
+    pub fn iter(&self) -> impl Iterator<Item = &Policy> {
+        self.control
+            .iter()
+            .chain(&self.session)
+            .chain(&self.identity)
+            .chain(&self.resource)
+    }
+
+    /// Decides a request: the fast path, which stops at the first answer.
+    pub fn authorize(&self, request: &Request) -> Decision {
+        combine(
+            request
+                .resources()
+                .iter()
+                .map(|r| self.decide_resource(request, r, &mut None)),
+        )
+    }
+
+    /// Decides a request and says why.
+    pub fn explain(&self, request: &Request) -> Explanation {
+        let mut trace = Some(Trace::default());
+        let resources: Vec<ResourceDecision> = request
+            .resources()
+            .iter()
+            .map(|r| {
+                let d = self.decide_resource(request, r, &mut trace);
+                ResourceDecision {
+                    resource: r.clone(),
+                    decision: d.outcome,
+                    decided_by: d.decided_by,
+                }
+            })
+            .collect();
+        let decision = combine(resources.iter().map(|r| Decision {
+            outcome: r.decision,
+            decided_by: r.decided_by,
+        }));
+        let trace = trace.unwrap_or_default();
+        let matched: Vec<StatementTrace> = trace
+            .considered
+            .iter()
+            .filter(|t| t.applies)
+            .cloned()
+            .collect();
+        let access_denied_detail = (!decision.outcome.is_allow())
+            .then(|| resources.iter().find(|r| r.decision == decision.outcome))
+            .flatten()
+            .map(|denied| AccessDeniedDetail::build(request, denied, &matched));
+        Explanation {
+            decision: decision.outcome,
+            decided_by: decision.decided_by,
+            matched,
+            considered: trace.considered,
+            missing_context_keys: trace.missing.into_iter().collect(),
+            resources,
+            access_denied_detail,
+        }
+    }
+
+    /// RAM's flow for one resource.
+    fn decide_resource(
+        &self,
+        request: &Request,
+        resource: &str,
+        trace: &mut Option<Trace>,
+    ) -> Decision {
+        let decided = |outcome, decided_by| Decision {
+            outcome,
+            decided_by,
+        };
+        let principal = request.principal();
+        let assume_role = request.action().eq_ignore_ascii_case("sts:AssumeRole");
+        if principal.is_root() && !assume_role {
+            return decided(Outcome::Allow, DecidedBy::Root);
+        }
+        if !principal.is_root() {
+            for kind in [PolicyKind::Control, PolicyKind::Session] {
+                if self.policies(kind).is_empty() {
+                    continue;
+                }
+                match self.verdict(kind, request, resource, trace) {
+                    Verdict::Deny => {
+                        return decided(Outcome::ExplicitDeny, DecidedBy::of_kind(kind));
+                    }
+                    Verdict::Silent => {
+                        return decided(Outcome::ImplicitDeny, DecidedBy::of_kind(kind));
+                    }
+                    Verdict::Allow => {}
+                }
+            }
+        }
+        // The identity side: the root and services have no identity policies to consult.
+        let identity = if principal.is_root() || matches!(principal, Principal::Service { .. }) {
+            None
+        } else {
+            Some(self.verdict(PolicyKind::Identity, request, resource, trace))
+        };
+        let resource_side = self.verdict(PolicyKind::Resource, request, resource, trace);
+        if identity == Some(Verdict::Deny) {
+            return decided(Outcome::ExplicitDeny, DecidedBy::Identity);
+        }
+        if resource_side == Verdict::Deny {
+            return decided(Outcome::ExplicitDeny, DecidedBy::Resource);
+        }
+        if assume_role {
+            // sts:AssumeRole needs both the caller's grant and the role's trust.
+            if identity.is_some_and(|v| v != Verdict::Allow) {
+                return decided(Outcome::ImplicitDeny, DecidedBy::Identity);
+            }
+            if resource_side != Verdict::Allow {
+                return decided(Outcome::ImplicitDeny, DecidedBy::Resource);
+            }
+            return decided(
+                Outcome::Allow,
+                if identity.is_some() {
+                    DecidedBy::Identity
+                } else {
+                    DecidedBy::Resource
+                },
+            );
+        }
+        if identity == Some(Verdict::Allow) {
+            return decided(Outcome::Allow, DecidedBy::Identity);
+        }
+        if resource_side == Verdict::Allow {
+            return decided(Outcome::Allow, DecidedBy::Resource);
+        }
+        decided(Outcome::ImplicitDeny, DecidedBy::Identity)
+    }
+
+    /// What the policies of one kind say: any applicable Deny, else any
+    /// applicable Allow, else nothing. The fast path stops at the first Deny;
+    /// the explain path visits every statement so that all are traced.
+    fn verdict(
+        &self,
+        kind: PolicyKind,
+        request: &Request,
+        resource: &str,
+        trace: &mut Option<Trace>,
+    ) -> Verdict {
+        let mut verdict = Verdict::Silent;
+        for policy in self.policies(kind) {
+            for statement in policy.statements() {
+                if !statement_applies(policy, statement, request, resource, trace) {
+                    continue;
+                }
+                match statement.effect() {
+                    Effect::Deny if trace.is_none() => return Verdict::Deny,
+                    Effect::Deny => verdict = Verdict::Deny,
+                    Effect::Allow if verdict == Verdict::Silent => verdict = Verdict::Allow,
+                    Effect::Allow => {}
+                }
+            }
+        }
+        verdict
+    }
+}
+
+/// Several resources: ExplicitDeny if any is explicitly denied, Allow only if
+/// every one is allowed, ImplicitDeny otherwise. The deciding stage is the one
+/// of the first resource with the final outcome. No resource at all is an
+/// implicit deny.
+fn combine(decisions: impl Iterator<Item = Decision>) -> Decision {
+    let mut first_explicit = None;
+    let mut first_implicit = None;
+    let mut first_allow = None;
+    for d in decisions {
+        let slot = match d.outcome {
+            Outcome::ExplicitDeny => &mut first_explicit,
+            Outcome::ImplicitDeny => &mut first_implicit,
+            Outcome::Allow => &mut first_allow,
+        };
+        slot.get_or_insert(d);
+    }
+    first_explicit
+        .or(first_implicit)
+        .or(first_allow)
+        .unwrap_or(Decision {
+            outcome: Outcome::ImplicitDeny,
+            decided_by: DecidedBy::Identity,
+        })
+}
+
+/// Whether a statement applies to the request for one resource: its action,
+/// resource and principal match and every condition holds. A condition whose
+/// request value is malformed holds in a Deny statement and fails in an Allow
+/// statement, so bad input can never lift a Deny.
+fn statement_applies(
+    policy: &Policy,
+    statement: &Statement,
+    request: &Request,
+    resource: &str,
+    trace: &mut Option<Trace>,
+) -> bool {
+    if !statement.actions().matches(request.action()) || !statement.matches_resource(resource) {
+        return false;
+    }
+    if let Some(spec) = statement.principal()
+        && !principal_matches(spec, request.principal())
+    {
+        return false;
+    }
+    let deny = statement.effect() == Effect::Deny;
+    let Some(trace) = trace else {
+        return statement.conditions().iter().all(|c| {
+            let r = c.evaluate(request.context());
+            r.outcome.unwrap_or(deny)
+        });
+    };
+    let mut applies = true;
+    let mut conditions = Vec::with_capacity(statement.conditions().len());
+    for c in statement.conditions() {
+        let r = c.evaluate(request.context());
+        if r.missing {
+            trace.missing.insert(c.key().to_owned());
+        }
+        let (result, malformed_value) = match r.outcome {
+            Ok(b) => (b, None),
+            Err(bad) => (deny, Some(bad.value)),
+        };
+        applies &= result;
+        conditions.push(ConditionTrace {
+            operator: c.operator_text(),
+            key: c.key().to_owned(),
+            values: c.values().to_vec(),
+            request_values: request.context().get(c.key()).to_vec(),
+            result,
+            malformed_value,
+            missing: r.missing,
+        });
+    }
+    trace.considered.push(StatementTrace {
+        policy: policy.name().to_owned(),
+        kind: policy.kind(),
+        statement: statement.index(),
+        sid: statement.sid().map(str::to_owned),
+        effect: statement.effect(),
+        resource: resource.to_owned(),
+        applies,
+        conditions,
+    });
+    applies
+}
+
+/// Whether a resource policy's `Principal` names the requester.
+///
+/// - `*` (bare, in a list, or under `RAM`) names everyone.
+/// - An account id, or `acs:ram::<uid>:root`, names every identity of that account.
+/// - Other `RAM` entries are ARN patterns; a role names its sessions too.
+/// - `Service` entries name services (ASCII case-insensitive);
+///   `Federated` entries name identity providers.
+pub(crate) fn principal_matches(spec: &PrincipalSpec, principal: &Principal) -> bool {
+    let account = principal.account();
+    let names_account = |entry: &str| account.is_some_and(|a| a == entry);
+    if spec.accounts.iter().any(|e| e == "*" || names_account(e)) {
+        return true;
+    }
+    let ram_identity = !matches!(
+        principal,
+        Principal::Service { .. } | Principal::Federated { .. }
+    );
+    let arn = principal.to_string();
+    let role_arn = principal.principal_arn();
+    let ram_match = spec.ram.iter().any(|entry| {
+        if entry == "*" {
+            return ram_identity;
+        }
+        if let Some(uid) = entry
+            .strip_prefix("acs:ram::")
+            .and_then(|r| r.strip_suffix(":root"))
+        {
+            return ram_identity && names_account(uid);
+        }
+        let pattern = Pattern::new(entry, Case::Sensitive);
+        ram_identity && (pattern.matches(&arn) || pattern.matches(&role_arn))
+    });
+    if ram_match {
+        return true;
+    }
+    match principal {
+        Principal::Service { name } => spec
+            .service
+            .iter()
+            .any(|s| s == "*" || s.eq_ignore_ascii_case(name)),
+        Principal::Federated { .. } => spec
+            .federated
+            .iter()
+            .any(|f| f == "*" || Pattern::new(f, Case::Sensitive).matches(&arn)),
+        _ => false,
+    }
+}

@@ -1,0 +1,453 @@
+//! JSON input: an order-preserving value that rejects duplicate member names,
+//! and a locator that maps a JSON path back to a line and column.
+//!
+//! `serde_json` parses the text (and reports syntax errors with their line and
+//! column). Semantic errors are found later, on the parsed value, and carry a
+//! [`JsonPath`]; [`locate`] walks the original text along that path to find
+//! where the offending value starts.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A parsed JSON value that keeps member order and knows no duplicates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    /// The number as written (its shortest round-tripping text).
+    Number(String),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// A short description of the value's JSON type, for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if members.iter().any(|(k, _)| *k == key) {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate member name `{key}`: RAM would keep only one of them"
+                )));
+            }
+            let value = map.next_value()?;
+            members.push((key, value));
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+/// One step of a [`JsonPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path from the document root to a value, such as
+/// `Statement[2].Condition.StringLike`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonPath {
+    steps: Vec<Step>,
+}
+
+impl JsonPath {
+    /// The document root.
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn key(&self, key: &str) -> Self {
+        let mut steps = self.steps.clone();
+        steps.push(Step::Key(key.to_owned()));
+        Self { steps }
+    }
+
+    pub(crate) fn index(&self, index: usize) -> Self {
+        let mut steps = self.steps.clone();
+        steps.push(Step::Index(index));
+        Self { steps }
+    }
+
+    pub(crate) fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Whether this is the document root.
+    pub fn is_root(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '/' | '-' | '$' | '@'))
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.steps.is_empty() {
+            return f.write_str("(document)");
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            match step {
+                Step::Key(k) if is_plain_key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Step::Key(k) => {
+                    let quoted = serde_json::to_string(k).map_err(|_| fmt::Error)?;
+                    write!(f, "[{quoted}]")?;
+                }
+                Step::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A position in the source text: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Location {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// The line and column of a byte offset in `text`.
+pub(crate) fn location_of(text: &str, offset: usize) -> Location {
+    let mut line = 1;
+    let mut column = 1;
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    Location { line, column }
+}
+
+/// Where the value at `path` starts in `text`, or where the member named by
+/// the last key would go (its enclosing object) when that member is absent.
+///
+/// `text` must be a JSON document that `serde_json` accepted; on anything else
+/// the answer is the best position reached, never a panic.
+pub(crate) fn locate(text: &str, path: &JsonPath) -> Location {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    scanner.skip_ws();
+    for step in path.steps() {
+        let container = scanner.pos;
+        let found = match step {
+            Step::Key(key) => scanner.enter_member(key),
+            Step::Index(index) => scanner.enter_element(*index),
+        };
+        if !found {
+            scanner.pos = container;
+            break;
+        }
+    }
+    location_of(text, scanner.pos)
+}
+
+/// A forward-only walker over valid JSON text.
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips a string token starting at `pos` (which holds `"`) and returns
+    /// its raw text, quotes included.
+    fn skip_string(&mut self) -> &str {
+        let start = self.pos;
+        self.pos += 1;
+        while let Some(b) = self.peek() {
+            self.pos += 1;
+            match b {
+                b'\\' => self.pos += 1,
+                b'"' => break,
+                _ => {}
+            }
+        }
+        let end = self.pos.min(self.bytes.len());
+        std::str::from_utf8(self.bytes.get(start..end).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Skips one whole value.
+    fn skip_value(&mut self) {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => {
+                self.skip_string();
+            }
+            Some(open @ (b'{' | b'[')) => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.pos += 1;
+                loop {
+                    self.skip_ws();
+                    match self.peek() {
+                        None => return,
+                        Some(b) if b == close => {
+                            self.pos += 1;
+                            return;
+                        }
+                        Some(b',' | b':') => self.pos += 1,
+                        Some(_) => self.skip_value(),
+                    }
+                }
+            }
+            Some(_) => {
+                while let Some(b) = self.peek() {
+                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Moves to the value of member `key` of the object at `pos`.
+    fn enter_member(&mut self, key: &str) -> bool {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return false;
+        }
+        self.pos += 1;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'"') => {
+                    let raw = self.skip_string();
+                    let name: Option<String> = serde_json::from_str(raw).ok();
+                    self.skip_ws();
+                    if self.peek() == Some(b':') {
+                        self.pos += 1;
+                    }
+                    self.skip_ws();
+                    if name.as_deref() == Some(key) {
+                        return true;
+                    }
+                    self.skip_value();
+                }
+                Some(b',') => self.pos += 1,
+                _ => return false,
+            }
+        }
+    }
+
+    /// Moves to element `index` of the array at `pos`.
+    fn enter_element(&mut self, index: usize) -> bool {
+        self.skip_ws();
+        if self.peek() != Some(b'[') {
+            return false;
+        }
+        self.pos += 1;
+        let mut current = 0;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b']') | None => return false,
+                Some(b',') => self.pos += 1,
+                Some(_) => {
+                    if current == index {
+                        return true;
+                    }
+                    self.skip_value();
+                    current += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": [\"a:b\", \"c:d\"]},\n    {\"Effect\": \"allow \",\n     \"Resource \": \"*\"}\n  ]\n}";
+
+    fn path(steps: &[Step]) -> JsonPath {
+        JsonPath {
+            steps: steps.to_vec(),
+        }
+    }
+
+    #[test]
+    fn locates_nested_values() {
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(1),
+            Step::Key("Effect".into()),
+        ]);
+        assert_eq!(
+            locate(DOC, &p),
+            Location {
+                line: 5,
+                column: 16
+            }
+        );
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(0),
+            Step::Key("Action".into()),
+            Step::Index(1),
+        ]);
+        assert_eq!(
+            locate(DOC, &p),
+            Location {
+                line: 4,
+                column: 43
+            }
+        );
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(1),
+            Step::Key("Resource ".into()),
+        ]);
+        assert_eq!(
+            locate(DOC, &p),
+            Location {
+                line: 6,
+                column: 19
+            }
+        );
+    }
+
+    #[test]
+    fn absent_member_points_at_its_object() {
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(1),
+            Step::Key("Action".into()),
+        ]);
+        assert_eq!(locate(DOC, &p), Location { line: 5, column: 5 });
+    }
+
+    #[test]
+    fn escaped_keys_and_strings_are_skipped_correctly() {
+        let doc = r#"{"a\"b": "x\\", "c\u0041": [1, {"d": "]"}, 3]}"#;
+        let p = path(&[Step::Key("cA".into()), Step::Index(2)]);
+        assert_eq!(
+            locate(doc, &p),
+            Location {
+                line: 1,
+                column: 44
+            }
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_rejected_with_a_position() {
+        let err = serde_json::from_str::<Value>("{\"a\": 1,\n \"a\": 2}").unwrap_err();
+        assert!(
+            err.to_string().contains("duplicate member name `a`"),
+            "{err}"
+        );
+        assert_eq!(err.line(), 2);
+    }
+
+    #[test]
+    fn paths_display_like_ram() {
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(2),
+            Step::Key("Condition".into()),
+            Step::Key("StringLike".into()),
+        ]);
+        assert_eq!(p.to_string(), "Statement[2].Condition.StringLike");
+        let p = path(&[
+            Step::Key("Statement".into()),
+            Step::Index(0),
+            Step::Key("Resource ".into()),
+        ]);
+        assert_eq!(p.to_string(), "Statement[0][\"Resource \"]");
+    }
+}

@@ -1,0 +1,428 @@
+//! Policy test suites: named policies and the decisions expected of them.
+//!
+//! ```json
+//! {"policies": {"ops": "ops.json", "deny-outside": {"Version": "1", "Statement": [...]}},
+//!  "cases": [{"name": "ops may delete", "identity": ["ops"],
+//!             "action": "vpc:DeleteVpnConnection",
+//!             "resource": "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1",
+//!             "context": {"acs:SourceIp": "10.0.0.1"}, "expect": "Allow"}]}
+//! ```
+//!
+//! A policy is given inline or as a path relative to the suite file. Each
+//! case names the policies it uses by role (`identity`, `session`, `control`,
+//! `resource_policy`); a policy is read with the rules of the role it is used
+//! in. `principal` defaults to a RAM user of account `1234567890123456`, and
+//! `acs:PrincipalARN` is filled from the principal unless the context sets it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::condition::Context;
+use crate::decision::{Explanation, Outcome};
+use crate::error::{Location, ParseErrors};
+use crate::eval::PolicySet;
+use crate::policy::{Limits, Policy, PolicyKind};
+use crate::request::{Principal, Request};
+
+/// The principal a case uses when it names none.
+pub const DEFAULT_PRINCIPAL: &str = "acs:ram::1234567890123456:user/test-user";
+
+/// What a case expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expectation {
+    /// The request is allowed.
+    Allow,
+    /// A Deny statement applies.
+    ExplicitDeny,
+    /// Nothing allows the request.
+    ImplicitDeny,
+    /// Either kind of denial.
+    Deny,
+}
+
+impl Expectation {
+    /// Whether `outcome` meets the expectation.
+    pub fn is_met_by(self, outcome: Outcome) -> bool {
+        match self {
+            Expectation::Allow => outcome == Outcome::Allow,
+            Expectation::ExplicitDeny => outcome == Outcome::ExplicitDeny,
+            Expectation::ImplicitDeny => outcome == Outcome::ImplicitDeny,
+            Expectation::Deny => outcome != Outcome::Allow,
+        }
+    }
+}
+
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expectation::Allow => "Allow",
+            Expectation::ExplicitDeny => "ExplicitDeny",
+            Expectation::ImplicitDeny => "ImplicitDeny",
+            Expectation::Deny => "Deny",
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ContextValue {
+    Text(String),
+    Number(serde_json::Number),
+    Bool(bool),
+    Many(Vec<ContextValue>),
+}
+
+impl ContextValue {
+    fn flatten_into(self, out: &mut Vec<String>) {
+        match self {
+            ContextValue::Text(s) => out.push(s),
+            ContextValue::Number(n) => out.push(n.to_string()),
+            ContextValue::Bool(b) => out.push(b.to_string()),
+            ContextValue::Many(vs) => vs.into_iter().for_each(|v| v.flatten_into(out)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    principal: Option<String>,
+    #[serde(default)]
+    identity: Vec<String>,
+    session: Option<String>,
+    #[serde(default)]
+    control: Vec<String>,
+    resource_policy: Option<String>,
+    action: String,
+    resource: OneOrMany,
+    #[serde(default)]
+    context: BTreeMap<String, ContextValue>,
+    expect: Expectation,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite<'a> {
+    #[serde(borrow, default)]
+    policies: BTreeMap<String, &'a RawValue>,
+    cases: Vec<RawCase>,
+}
+
+/// Why a suite could not be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SuiteError {
+    /// A file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The suite file is not a valid suite.
+    #[error("{}:{location}: invalid suite: {message}", path.display())]
+    Format {
+        /// The suite file.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// A policy the suite uses is not a valid policy of the kind it is used as.
+    #[error("{}", render_policy_errors(file, name, *kind, errors))]
+    Policy {
+        /// The file the policy text is in.
+        file: PathBuf,
+        /// The policy's name in the suite.
+        name: String,
+        /// The kind it was read as.
+        kind: PolicyKind,
+        /// The problems, located in `file`.
+        errors: ParseErrors,
+    },
+    /// A case names a policy the suite does not define.
+    #[error("{}: case `{case}`: no policy named `{name}` in `policies`", path.display())]
+    UnknownPolicy {
+        /// The suite file.
+        path: PathBuf,
+        /// The case.
+        case: String,
+        /// The missing name.
+        name: String,
+    },
+    /// A case's principal is not a principal.
+    #[error("{}: case `{case}`: {message}", path.display())]
+    BadPrincipal {
+        /// The suite file.
+        path: PathBuf,
+        /// The case.
+        case: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn render_policy_errors(file: &Path, name: &str, kind: PolicyKind, errors: &ParseErrors) -> String {
+    errors
+        .errors()
+        .iter()
+        .map(|e| format!("{}:{e} [policy `{name}` read as {kind}]", file.display()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One case's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// What it expected.
+    pub expected: Expectation,
+    /// What the policies decided.
+    pub actual: Outcome,
+    /// Whether the two agree.
+    pub passed: bool,
+    /// Why the policies decided so.
+    #[serde(skip)]
+    pub explanation: Explanation,
+}
+
+/// A suite's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Every case, in file order.
+    pub cases: Vec<CaseResult>,
+}
+
+enum Source {
+    Inline { start: Location, text: String },
+    File { path: PathBuf, text: String },
+}
+
+/// A loaded suite, ready to run.
+#[derive(Debug)]
+pub struct Suite {
+    path: PathBuf,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug)]
+struct Case {
+    name: String,
+    set: PolicySet,
+    request: Request,
+    expect: Expectation,
+}
+
+/// Position of a line/column found inside `inner`, where `inner` starts at `start`.
+fn shift(start: Location, inner: Location) -> Location {
+    if inner.line == 1 {
+        Location {
+            line: start.line,
+            column: start.column + inner.column - 1,
+        }
+    } else {
+        Location {
+            line: start.line + inner.line - 1,
+            column: inner.column,
+        }
+    }
+}
+
+impl Suite {
+    /// Reads a suite file and every policy it uses, with RAM's default size limits.
+    pub fn load(path: &Path) -> Result<Suite, SuiteError> {
+        Self::load_with_limits(path, &Limits::default())
+    }
+
+    /// Reads a suite file with the given size limits for its policies.
+    pub fn load_with_limits(path: &Path, limits: &Limits) -> Result<Suite, SuiteError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let format_error = |e: serde_json::Error| SuiteError::Format {
+            path: path.to_owned(),
+            location: Location {
+                line: e.line().max(1),
+                column: e.column().max(1),
+            },
+            message: e
+                .to_string()
+                .rsplit_once(" at line ")
+                .map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
+        };
+        let raw: RawSuite<'_> = serde_json::from_str(&text).map_err(format_error)?;
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let mut sources = HashMap::new();
+        for (name, value) in &raw.policies {
+            let inner = value.get();
+            let source = match serde_json::from_str::<String>(inner) {
+                Ok(relative) => {
+                    let file = base.join(relative);
+                    let text = std::fs::read_to_string(&file).map_err(|source| SuiteError::Io {
+                        path: file.clone(),
+                        source,
+                    })?;
+                    Source::File { path: file, text }
+                }
+                Err(_) => {
+                    let offset = (inner.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                    Source::Inline {
+                        start: crate::json::location_of(&text, offset),
+                        text: inner.to_owned(),
+                    }
+                }
+            };
+            sources.insert(name.clone(), source);
+        }
+        let mut parsed: HashMap<(String, PolicyKind), Policy> = HashMap::new();
+        let mut get = |case: &str, name: &str, kind: PolicyKind| -> Result<Policy, SuiteError> {
+            if let Some(p) = parsed.get(&(name.to_owned(), kind)) {
+                return Ok(p.clone());
+            }
+            let source = sources.get(name).ok_or_else(|| SuiteError::UnknownPolicy {
+                path: path.to_owned(),
+                case: case.to_owned(),
+                name: name.to_owned(),
+            })?;
+            let (text, file, start) = match source {
+                Source::Inline { start, text } => (text, path.to_owned(), Some(start)),
+                Source::File { path, text } => (text, path.clone(), None),
+            };
+            let policy = Policy::parse_with_limits(name, text, kind, limits).map_err(|errors| {
+                let errors = match start {
+                    Some(start) => errors.relocated(|l| shift(*start, l)),
+                    None => errors,
+                };
+                SuiteError::Policy {
+                    file,
+                    name: name.to_owned(),
+                    kind,
+                    errors,
+                }
+            })?;
+            parsed.insert((name.to_owned(), kind), policy.clone());
+            Ok(policy)
+        };
+        let mut cases = Vec::with_capacity(raw.cases.len());
+        for c in raw.cases {
+            let mut set = PolicySet::new();
+            for name in &c.identity {
+                set.add(get(&c.name, name, PolicyKind::Identity)?);
+            }
+            if let Some(name) = &c.session {
+                set.add(get(&c.name, name, PolicyKind::Session)?);
+            }
+            for name in &c.control {
+                set.add(get(&c.name, name, PolicyKind::Control)?);
+            }
+            if let Some(name) = &c.resource_policy {
+                set.add(get(&c.name, name, PolicyKind::Resource)?);
+            }
+            let principal: Principal = c
+                .principal
+                .as_deref()
+                .unwrap_or(DEFAULT_PRINCIPAL)
+                .parse()
+                .map_err(
+                    |e: crate::request::PrincipalError| SuiteError::BadPrincipal {
+                        path: path.to_owned(),
+                        case: c.name.clone(),
+                        message: e.to_string(),
+                    },
+                )?;
+            let mut context = Context::new();
+            for (key, value) in c.context {
+                let mut values = Vec::new();
+                value.flatten_into(&mut values);
+                context.set(&key, values);
+            }
+            let resources = c.resource.into_vec();
+            let request = Request::new(
+                principal,
+                &c.action,
+                resources.first().map_or("", String::as_str),
+            )
+            .with_resources(resources)
+            .with_context(context);
+            cases.push(Case {
+                name: c.name,
+                set,
+                request,
+                expect: c.expect,
+            });
+        }
+        Ok(Suite {
+            path: path.to_owned(),
+            cases,
+        })
+    }
+
+    /// The suite file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many cases the suite has.
+    pub fn len(&self) -> usize {
+        self.cases.len()
+    }
+
+    /// Whether the suite has no cases.
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty()
+    }
+
+    /// Runs every case.
+    pub fn run(&self) -> SuiteReport {
+        let cases: Vec<CaseResult> = self
+            .cases
+            .iter()
+            .map(|c| {
+                let explanation = c.set.explain(&c.request);
+                let actual = explanation.decision;
+                CaseResult {
+                    name: c.name.clone(),
+                    expected: c.expect,
+                    actual,
+                    passed: c.expect.is_met_by(actual),
+                    explanation,
+                }
+            })
+            .collect();
+        let passed = cases.iter().filter(|c| c.passed).count();
+        SuiteReport {
+            passed,
+            failed: cases.len() - passed,
+            cases,
+        }
+    }
+}
