@@ -1,0 +1,104 @@
+//! Whatever the input, reading and evaluating never panic, and every error
+//! is located inside the text.
+
+use proptest::prelude::*;
+use ramguard::{Context, Limits, Policy, PolicyKind, PolicySet, Principal, Request};
+
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|n| serde_json::json!(n)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|n| serde_json::json!(n)),
+        prop_oneof![
+            Just("1".to_owned()),
+            Just("Allow".to_owned()),
+            Just("Deny".to_owned()),
+            Just("*".to_owned()),
+            Just("vpc:Delete*".to_owned()),
+            Just("10.0.0.0/8".to_owned()),
+            Just("2019-08-12T17:00:00+08:00".to_owned()),
+            ".{0,12}",
+        ]
+        .prop_map(serde_json::Value::String),
+    ];
+    let names = prop_oneof![
+        Just("Version".to_owned()),
+        Just("Statement".to_owned()),
+        Just("Effect".to_owned()),
+        Just("Action".to_owned()),
+        Just("NotAction".to_owned()),
+        Just("Resource".to_owned()),
+        Just("Principal".to_owned()),
+        Just("Condition".to_owned()),
+        Just("RAM".to_owned()),
+        Just("StringLike".to_owned()),
+        Just("ForAllValues:IpAddress".to_owned()),
+        Just("DateLessThan".to_owned()),
+        Just("acs:SourceIp".to_owned()),
+        ".{0,8}",
+    ];
+    leaf.prop_recursive(5, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(names.clone(), inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn kinds() -> impl Strategy<Value = PolicyKind> {
+    prop_oneof![
+        Just(PolicyKind::Identity),
+        Just(PolicyKind::Session),
+        Just(PolicyKind::Control),
+        Just(PolicyKind::Resource)
+    ]
+}
+
+fn check_located(text: &str, kind: PolicyKind) {
+    if let Err(errors) = Policy::parse_with_limits("fuzz", text, kind, &Limits::unlimited()) {
+        assert!(!errors.errors().is_empty());
+        let lines = text.split('\n').count();
+        for e in errors.errors() {
+            assert!(e.location().line >= 1 && e.location().line <= lines, "{e} in {text:?}");
+            assert!(e.location().column >= 1);
+            assert!(!e.to_string().is_empty());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), kind in kinds()) {
+        let text = String::from_utf8_lossy(&bytes);
+        check_located(&text, kind);
+    }
+
+    #[test]
+    fn random_json_never_panics(value in arb_json(), kind in kinds(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
+        check_located(&text, kind);
+    }
+
+    #[test]
+    fn random_statements_evaluate_without_panicking(
+        statements in prop::collection::vec(arb_json(), 1..4),
+        action in "[a-z*?]{1,4}:[A-Za-z*?]{0,6}",
+        resource in ".{0,16}",
+        ip in ".{0,10}",
+    ) {
+        let text = serde_json::json!({"Version": "1", "Statement": statements}).to_string();
+        if let Ok(policy) = Policy::parse("fuzz", &text, PolicyKind::Identity) {
+            let set = PolicySet::new().with(policy);
+            let principal: Principal = "acs:ram::1:user/u".parse().unwrap();
+            let request = Request::new(principal, &action, &resource)
+                .with_context(Context::new().with("acs:SourceIp", ip).with("acs:CurrentTime", "bad"));
+            let fast = set.authorize(&request);
+            let full = set.explain(&request);
+            prop_assert_eq!(fast, full.to_decision());
+        }
+    }
+}
