@@ -74,25 +74,17 @@ impl FromStr for Arn {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match arn_fields(s) {
-            Ok((_, (service, region, account, relative)))
-                if !service.is_empty() && !relative.is_empty() =>
-            {
+            Ok((_, (service, region, account, relative))) if !service.is_empty() && !relative.is_empty() => {
                 Ok(Self::new(service, region, account, relative))
             }
-            _ => Err(ArnError {
-                input: s.to_owned(),
-            }),
+            _ => Err(ArnError { input: s.to_owned() }),
         }
     }
 }
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "acs:{}:{}:{}:{}",
-            self.service, self.region, self.account, self.relative_id
-        )
+        write!(f, "acs:{}:{}:{}:{}", self.service, self.region, self.account, self.relative_id)
     }
 }
 
@@ -102,9 +94,7 @@ mod tests {
 
     #[test]
     fn parses_the_five_fields() {
-        let arn: Arn = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-123"
-            .parse()
-            .unwrap();
+        let arn: Arn = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-123".parse().unwrap();
         assert_eq!(arn.service(), "vpc");
         assert_eq!(arn.region(), "cn-hangzhou");
         assert_eq!(arn.account(), "1234567890123456");
@@ -123,26 +113,14 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for s in [
-            "acs:ram::123:role/x",
-            "acs:*:*cn-beijing*:*:*",
-            "acs:ecs:*:*:instance/i-1/a:b",
-        ] {
+        for s in ["acs:ram::123:role/x", "acs:*:*cn-beijing*:*:*", "acs:ecs:*:*:instance/i-1/a:b"] {
             assert_eq!(s.parse::<Arn>().unwrap().to_string(), s);
         }
     }
 
     #[test]
     fn rejects_non_arns() {
-        for s in [
-            "*",
-            "acs:vpc",
-            "acs:vpc:r:a",
-            "arn:aws:s3:::b",
-            "acs::r:a:x",
-            "acs:vpc:r:a:",
-            "",
-        ] {
+        for s in ["*", "acs:vpc", "acs:vpc:r:a", "arn:aws:s3:::b", "acs::r:a:x", "acs:vpc:r:a:", ""] {
             assert!(s.parse::<Arn>().is_err(), "{s}");
         }
     }

@@ -172,10 +172,7 @@ pub struct Explanation {
 impl Explanation {
     /// The decision alone.
     pub fn to_decision(&self) -> Decision {
-        Decision {
-            outcome: self.decision,
-            decided_by: self.decided_by,
-        }
+        Decision { outcome: self.decision, decided_by: self.decided_by }
     }
 }
 
@@ -246,20 +243,14 @@ fn principal_type_and_name(p: &Principal) -> (&'static str, String) {
         Principal::Root { .. } => ("Account", "root".to_owned()),
         Principal::User { name, .. } => ("SubUser", name.clone()),
         Principal::Role { name, .. } => ("AssumedRoleUser", name.clone()),
-        Principal::AssumedRole { role, session, .. } => {
-            ("AssumedRoleUser", format!("{role}:{session}"))
-        }
+        Principal::AssumedRole { role, session, .. } => ("AssumedRoleUser", format!("{role}:{session}")),
         Principal::Federated { provider, .. } => ("Federated", provider.clone()),
         Principal::Service { name } => ("Service", name.clone()),
     }
 }
 
 impl AccessDeniedDetail {
-    pub(crate) fn build(
-        request: &Request,
-        denied: &ResourceDecision,
-        matched: &[StatementTrace],
-    ) -> Self {
+    pub(crate) fn build(request: &Request, denied: &ResourceDecision, matched: &[StatementTrace]) -> Self {
         let (principal_type, display) = principal_type_and_name(request.principal());
         let policy_type = policy_type(denied.decided_by, request.action()).to_owned();
         let diagnostic = DiagnosticMessage {
@@ -269,10 +260,7 @@ impl AccessDeniedDetail {
             auth_conditions: request
                 .context()
                 .iter()
-                .map(|(k, v)| AuthCondition {
-                    key: k.to_owned(),
-                    values: v.to_vec(),
-                })
+                .map(|(k, v)| AuthCondition { key: k.to_owned(), values: v.to_vec() })
                 .collect(),
             no_permission_type: denied.decision.name().to_owned(),
             policy_type: policy_type.clone(),
@@ -309,10 +297,6 @@ pub struct DecodeError {
 
 /// Decodes an `EncodedDiagnosticMessage` produced by ramguard.
 pub fn decode_diagnostic_message(encoded: &str) -> Result<DiagnosticMessage, DecodeError> {
-    let bytes = STANDARD.decode(encoded.trim()).map_err(|e| DecodeError {
-        reason: e.to_string(),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| DecodeError {
-        reason: e.to_string(),
-    })
+    let bytes = STANDARD.decode(encoded.trim()).map_err(|e| DecodeError { reason: e.to_string() })?;
+    serde_json::from_slice(&bytes).map_err(|e| DecodeError { reason: e.to_string() })
 }

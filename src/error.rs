@@ -15,9 +15,7 @@ pub enum ParseErrorKind {
         message: String,
     },
     /// The document is longer than its kind allows.
-    #[error(
-        "the document is {length} characters long, but a {kind} policy may have at most {limit}"
-    )]
+    #[error("the document is {length} characters long, but a {kind} policy may have at most {limit}")]
     TooLong {
         /// Characters in the document, whitespace included.
         length: usize,
@@ -59,9 +57,7 @@ pub enum ParseErrorKind {
         found: String,
     },
     /// An action that is neither `*` nor `<service>:<action>`.
-    #[error(
-        "invalid action format `{found}`: expected `*` or `<service>:<action>`, such as `vpc:DeleteVpnConnection`"
-    )]
+    #[error("invalid action format `{found}`: expected `*` or `<service>:<action>`, such as `vpc:DeleteVpnConnection`")]
     InvalidAction {
         /// The value found.
         found: String,
@@ -148,18 +144,8 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(
-        kind: ParseErrorKind,
-        path: JsonPath,
-        location: Location,
-        help: Option<String>,
-    ) -> Self {
-        Self {
-            kind,
-            path,
-            location,
-            help,
-        }
+    pub(crate) fn new(kind: ParseErrorKind, path: JsonPath, location: Location, help: Option<String>) -> Self {
+        Self { kind, path, location, help }
     }
 
     /// What is wrong.
@@ -270,10 +256,6 @@ impl ParseWarning {
 
 impl fmt::Display for ParseWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: warning: {} (at {})",
-            self.location, self.message, self.path
-        )
+        write!(f, "{}: warning: {} (at {})", self.location, self.message, self.path)
     }
 }

@@ -6,8 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::decision::{
-    AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Outcome,
-    ResourceDecision, StatementTrace,
+    AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Outcome, ResourceDecision, StatementTrace,
 };
 use crate::pattern::{Case, Pattern};
 use crate::policy::{Effect, Policy, PolicyKind, PrincipalSpec, Statement};
@@ -73,21 +72,12 @@ impl PolicySet {
 
     /// Every policy, in evaluation order of their kinds.
     pub fn iter(&self) -> impl Iterator<Item = &Policy> {
-        self.control
-            .iter()
-            .chain(&self.session)
-            .chain(&self.identity)
-            .chain(&self.resource)
+        self.control.iter().chain(&self.session).chain(&self.identity).chain(&self.resource)
     }
 
     /// Decides a request: the fast path, which stops at the first answer.
     pub fn authorize(&self, request: &Request) -> Decision {
-        combine(
-            request
-                .resources()
-                .iter()
-                .map(|r| self.decide_resource(request, r, &mut None)),
-        )
+        combine(request.resources().iter().map(|r| self.decide_resource(request, r, &mut None)))
     }
 
     /// Decides a request and says why.
@@ -98,24 +88,12 @@ impl PolicySet {
             .iter()
             .map(|r| {
                 let d = self.decide_resource(request, r, &mut trace);
-                ResourceDecision {
-                    resource: r.clone(),
-                    decision: d.outcome,
-                    decided_by: d.decided_by,
-                }
+                ResourceDecision { resource: r.clone(), decision: d.outcome, decided_by: d.decided_by }
             })
             .collect();
-        let decision = combine(resources.iter().map(|r| Decision {
-            outcome: r.decision,
-            decided_by: r.decided_by,
-        }));
+        let decision = combine(resources.iter().map(|r| Decision { outcome: r.decision, decided_by: r.decided_by }));
         let trace = trace.unwrap_or_default();
-        let matched: Vec<StatementTrace> = trace
-            .considered
-            .iter()
-            .filter(|t| t.applies)
-            .cloned()
-            .collect();
+        let matched: Vec<StatementTrace> = trace.considered.iter().filter(|t| t.applies).cloned().collect();
         let access_denied_detail = (!decision.outcome.is_allow())
             .then(|| resources.iter().find(|r| r.decision == decision.outcome))
             .flatten()
@@ -132,16 +110,8 @@ impl PolicySet {
     }
 
     /// RAM's flow for one resource.
-    fn decide_resource(
-        &self,
-        request: &Request,
-        resource: &str,
-        trace: &mut Option<Trace>,
-    ) -> Decision {
-        let decided = |outcome, decided_by| Decision {
-            outcome,
-            decided_by,
-        };
+    fn decide_resource(&self, request: &Request, resource: &str, trace: &mut Option<Trace>) -> Decision {
+        let decided = |outcome, decided_by| Decision { outcome, decided_by };
         let principal = request.principal();
         let assume_role = request.action().eq_ignore_ascii_case("sts:AssumeRole");
         if principal.is_root() && !assume_role {
@@ -184,14 +154,7 @@ impl PolicySet {
             if resource_side != Verdict::Allow {
                 return decided(Outcome::ImplicitDeny, DecidedBy::Resource);
             }
-            return decided(
-                Outcome::Allow,
-                if identity.is_some() {
-                    DecidedBy::Identity
-                } else {
-                    DecidedBy::Resource
-                },
-            );
+            return decided(Outcome::Allow, if identity.is_some() { DecidedBy::Identity } else { DecidedBy::Resource });
         }
         if identity == Some(Verdict::Allow) {
             return decided(Outcome::Allow, DecidedBy::Identity);
@@ -205,13 +168,7 @@ impl PolicySet {
     /// What the policies of one kind say: any applicable Deny, else any
     /// applicable Allow, else nothing. The fast path stops at the first Deny;
     /// the explain path visits every statement so that all are traced.
-    fn verdict(
-        &self,
-        kind: PolicyKind,
-        request: &Request,
-        resource: &str,
-        trace: &mut Option<Trace>,
-    ) -> Verdict {
+    fn verdict(&self, kind: PolicyKind, request: &Request, resource: &str, trace: &mut Option<Trace>) -> Verdict {
         let mut verdict = Verdict::Silent;
         for policy in self.policies(kind) {
             for statement in policy.statements() {
@@ -249,10 +206,7 @@ fn combine(decisions: impl Iterator<Item = Decision>) -> Decision {
     first_explicit
         .or(first_implicit)
         .or(first_allow)
-        .unwrap_or(Decision {
-            outcome: Outcome::ImplicitDeny,
-            decided_by: DecidedBy::Identity,
-        })
+        .unwrap_or(Decision { outcome: Outcome::ImplicitDeny, decided_by: DecidedBy::Identity })
 }
 
 /// Whether a statement applies to the request for one resource: its action,
@@ -329,20 +283,14 @@ pub(crate) fn principal_matches(spec: &PrincipalSpec, principal: &Principal) -> 
     if spec.accounts.iter().any(|e| e == "*" || names_account(e)) {
         return true;
     }
-    let ram_identity = !matches!(
-        principal,
-        Principal::Service { .. } | Principal::Federated { .. }
-    );
+    let ram_identity = !matches!(principal, Principal::Service { .. } | Principal::Federated { .. });
     let arn = principal.to_string();
     let role_arn = principal.principal_arn();
     let ram_match = spec.ram.iter().any(|entry| {
         if entry == "*" {
             return ram_identity;
         }
-        if let Some(uid) = entry
-            .strip_prefix("acs:ram::")
-            .and_then(|r| r.strip_suffix(":root"))
-        {
+        if let Some(uid) = entry.strip_prefix("acs:ram::").and_then(|r| r.strip_suffix(":root")) {
             return ram_identity && names_account(uid);
         }
         let pattern = Pattern::new(entry, Case::Sensitive);
@@ -352,14 +300,10 @@ pub(crate) fn principal_matches(spec: &PrincipalSpec, principal: &Principal) -> 
         return true;
     }
     match principal {
-        Principal::Service { name } => spec
-            .service
-            .iter()
-            .any(|s| s == "*" || s.eq_ignore_ascii_case(name)),
-        Principal::Federated { .. } => spec
-            .federated
-            .iter()
-            .any(|f| f == "*" || Pattern::new(f, Case::Sensitive).matches(&arn)),
+        Principal::Service { name } => spec.service.iter().any(|s| s == "*" || s.eq_ignore_ascii_case(name)),
+        Principal::Federated { .. } => {
+            spec.federated.iter().any(|f| f == "*" || Pattern::new(f, Case::Sensitive).matches(&arn))
+        }
         _ => false,
     }
 }

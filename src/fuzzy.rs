@@ -8,16 +8,8 @@ pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
         let mut row = Vec::with_capacity(b.len() + 1);
         row.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let substitute = prev
-                .get(j)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(usize::from(ca != *cb));
-            let delete = prev
-                .get(j + 1)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
+            let substitute = prev.get(j).copied().unwrap_or(usize::MAX).saturating_add(usize::from(ca != *cb));
+            let delete = prev.get(j + 1).copied().unwrap_or(usize::MAX).saturating_add(1);
             let insert = row.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
             row.push(substitute.min(delete).min(insert));
         }
@@ -29,10 +21,7 @@ pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
 /// The closest candidate to `input`, if it is close enough to be a likely
 /// misspelling: case-insensitive equality, or an edit distance of at most a
 /// third of the candidate's length (and at least 1).
-pub(crate) fn suggest<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let trimmed = input.trim();
     let lower = trimmed.to_ascii_lowercase();
     let mut best: Option<(usize, &'a str)> = None;

@@ -137,10 +137,7 @@ impl JsonPath {
 }
 
 fn is_plain_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '/' | '-' | '$' | '@'))
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '/' | '-' | '$' | '@'))
 }
 
 impl fmt::Display for JsonPath {
@@ -206,11 +203,23 @@ pub(crate) fn location_of(text: &str, offset: usize) -> Location {
 /// `text` must be a JSON document that `serde_json` accepted; on anything else
 /// the answer is the best position reached, never a panic.
 pub(crate) fn locate(text: &str, path: &JsonPath) -> Location {
-    let mut scanner = Scanner {
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
+    location_of(text, walk(text, path).0)
+}
+
+/// Where the member name of the last step of `path` starts (for errors about
+/// a name rather than a value); the value's position when the last step is
+/// not a member.
+pub(crate) fn locate_name(text: &str, path: &JsonPath) -> Location {
+    let (value, name) = walk(text, path);
+    location_of(text, name.unwrap_or(value))
+}
+
+/// The byte offset of the value at `path` and, when the last step is a
+/// member, of that member's name.
+fn walk(text: &str, path: &JsonPath) -> (usize, Option<usize>) {
+    let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, name_at: 0 };
     scanner.skip_ws();
+    let mut name = None;
     for step in path.steps() {
         let container = scanner.pos;
         let found = match step {
@@ -218,17 +227,19 @@ pub(crate) fn locate(text: &str, path: &JsonPath) -> Location {
             Step::Index(index) => scanner.enter_element(*index),
         };
         if !found {
-            scanner.pos = container;
-            break;
+            return (container, None);
         }
+        name = matches!(step, Step::Key(_)).then_some(scanner.name_at);
     }
-    location_of(text, scanner.pos)
+    (scanner.pos, name)
 }
 
 /// A forward-only walker over valid JSON text.
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Where the name of the member last entered starts.
+    name_at: usize,
 }
 
 impl Scanner<'_> {
@@ -305,6 +316,7 @@ impl Scanner<'_> {
             self.skip_ws();
             match self.peek() {
                 Some(b'"') => {
+                    let name_at = self.pos;
                     let raw = self.skip_string();
                     let name: Option<String> = serde_json::from_str(raw).ok();
                     self.skip_ws();
@@ -313,6 +325,7 @@ impl Scanner<'_> {
                     }
                     self.skip_ws();
                     if name.as_deref() == Some(key) {
+                        self.name_at = name_at;
                         return true;
                     }
                     self.skip_value();
@@ -355,59 +368,30 @@ mod tests {
     const DOC: &str = "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": [\"a:b\", \"c:d\"]},\n    {\"Effect\": \"allow \",\n     \"Resource \": \"*\"}\n  ]\n}";
 
     fn path(steps: &[Step]) -> JsonPath {
-        JsonPath {
-            steps: steps.to_vec(),
-        }
+        JsonPath { steps: steps.to_vec() }
     }
 
     #[test]
     fn locates_nested_values() {
-        let p = path(&[
-            Step::Key("Statement".into()),
-            Step::Index(1),
-            Step::Key("Effect".into()),
-        ]);
-        assert_eq!(
-            locate(DOC, &p),
-            Location {
-                line: 5,
-                column: 16
-            }
-        );
-        let p = path(&[
-            Step::Key("Statement".into()),
-            Step::Index(0),
-            Step::Key("Action".into()),
-            Step::Index(1),
-        ]);
-        assert_eq!(
-            locate(DOC, &p),
-            Location {
-                line: 4,
-                column: 43
-            }
-        );
-        let p = path(&[
-            Step::Key("Statement".into()),
-            Step::Index(1),
-            Step::Key("Resource ".into()),
-        ]);
-        assert_eq!(
-            locate(DOC, &p),
-            Location {
-                line: 6,
-                column: 19
-            }
-        );
+        let p = path(&[Step::Key("Statement".into()), Step::Index(1), Step::Key("Effect".into())]);
+        assert_eq!(locate(DOC, &p), Location { line: 5, column: 16 });
+        let p = path(&[Step::Key("Statement".into()), Step::Index(0), Step::Key("Action".into()), Step::Index(1)]);
+        assert_eq!(locate(DOC, &p), Location { line: 4, column: 43 });
+        let p = path(&[Step::Key("Statement".into()), Step::Index(1), Step::Key("Resource ".into())]);
+        assert_eq!(locate(DOC, &p), Location { line: 6, column: 19 });
+    }
+
+    #[test]
+    fn names_are_located_too() {
+        let p = path(&[Step::Key("Statement".into()), Step::Index(1), Step::Key("Resource ".into())]);
+        assert_eq!(locate_name(DOC, &p), Location { line: 6, column: 6 });
+        let p = path(&[Step::Key("Statement".into()), Step::Index(1)]);
+        assert_eq!(locate_name(DOC, &p), locate(DOC, &p));
     }
 
     #[test]
     fn absent_member_points_at_its_object() {
-        let p = path(&[
-            Step::Key("Statement".into()),
-            Step::Index(1),
-            Step::Key("Action".into()),
-        ]);
+        let p = path(&[Step::Key("Statement".into()), Step::Index(1), Step::Key("Action".into())]);
         assert_eq!(locate(DOC, &p), Location { line: 5, column: 5 });
     }
 
@@ -415,22 +399,13 @@ mod tests {
     fn escaped_keys_and_strings_are_skipped_correctly() {
         let doc = r#"{"a\"b": "x\\", "c\u0041": [1, {"d": "]"}, 3]}"#;
         let p = path(&[Step::Key("cA".into()), Step::Index(2)]);
-        assert_eq!(
-            locate(doc, &p),
-            Location {
-                line: 1,
-                column: 44
-            }
-        );
+        assert_eq!(locate(doc, &p), Location { line: 1, column: 44 });
     }
 
     #[test]
     fn duplicate_members_are_rejected_with_a_position() {
         let err = serde_json::from_str::<Value>("{\"a\": 1,\n \"a\": 2}").unwrap_err();
-        assert!(
-            err.to_string().contains("duplicate member name `a`"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("duplicate member name `a`"), "{err}");
         assert_eq!(err.line(), 2);
     }
 
@@ -443,11 +418,7 @@ mod tests {
             Step::Key("StringLike".into()),
         ]);
         assert_eq!(p.to_string(), "Statement[2].Condition.StringLike");
-        let p = path(&[
-            Step::Key("Statement".into()),
-            Step::Index(0),
-            Step::Key("Resource ".into()),
-        ]);
+        let p = path(&[Step::Key("Statement".into()), Step::Index(0), Step::Key("Resource ".into())]);
         assert_eq!(p.to_string(), "Statement[0][\"Resource \"]");
     }
 }

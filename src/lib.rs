@@ -14,18 +14,13 @@ mod request;
 pub mod suite;
 
 pub use arn::{Arn, ArnError};
-pub use condition::{
-    BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key,
-};
+pub use condition::{BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key};
 pub use decision::{
-    AccessDeniedDetail, AuthCondition, ConditionTrace, DecidedBy, Decision, DecodeError,
-    DiagnosticMessage, Explanation, Outcome, ResourceDecision, StatementTrace,
-    decode_diagnostic_message,
+    AccessDeniedDetail, AuthCondition, ConditionTrace, DecidedBy, Decision, DecodeError, DiagnosticMessage,
+    Explanation, Outcome, ResourceDecision, StatementTrace, decode_diagnostic_message,
 };
 pub use error::{JsonPath, Location, ParseError, ParseErrorKind, ParseErrors, ParseWarning};
 pub use eval::PolicySet;
 pub use pattern::Pattern;
-pub use policy::{
-    ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind,
-};
+pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};

@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
-use ramguard::{
-    Context, Explanation, Limits, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind,
-};
+use ramguard::{Context, Explanation, Limits, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind};
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
 const EXIT_OK: u8 = 0;
@@ -18,11 +16,7 @@ const EXIT_ERROR: u8 = 1;
 const EXIT_NO: u8 = 2;
 
 #[derive(Parser)]
-#[command(
-    name = "ramguard",
-    version,
-    about = "Validate, evaluate and test Alibaba Cloud RAM policies, offline"
-)]
+#[command(name = "ramguard", version, about = "Validate, evaluate and test Alibaba Cloud RAM policies, offline")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,12 +111,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate {
-            kind,
-            format,
-            no_size_limit,
-            files,
-        } => validate(kind, format, limits(no_size_limit), &files),
+        Command::Validate { kind, format, no_size_limit, files } => {
+            validate(kind, format, limits(no_size_limit), &files)
+        }
         Command::Eval {
             identity,
             session,
@@ -135,23 +126,11 @@ fn main() -> ExitCode {
             format,
             no_size_limit,
         } => {
-            let inputs = EvalInputs {
-                identity,
-                session,
-                control,
-                resource_policy,
-                principal,
-                action,
-                resource,
-                context,
-            };
+            let inputs =
+                EvalInputs { identity, session, control, resource_policy, principal, action, resource, context };
             eval(&inputs, format, limits(no_size_limit))
         }
-        Command::Test {
-            format,
-            no_size_limit,
-            suites,
-        } => test(format, limits(no_size_limit), &suites),
+        Command::Test { format, no_size_limit, suites } => test(format, limits(no_size_limit), &suites),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -163,11 +142,7 @@ fn main() -> ExitCode {
 }
 
 fn limits(lifted: bool) -> Limits {
-    if lifted {
-        Limits::unlimited()
-    } else {
-        Limits::default()
-    }
+    if lifted { Limits::unlimited() } else { Limits::default() }
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -180,12 +155,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
     writeln!(out, "{text}").map_err(|e| e.to_string())
 }
 
-fn validate(
-    kind: KindArg,
-    format: Format,
-    limits: Limits,
-    files: &[PathBuf],
-) -> Result<u8, String> {
+fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) -> Result<u8, String> {
     let mut all_valid = true;
     let mut reports = Vec::new();
     for file in files {
@@ -206,18 +176,11 @@ fn validate(
                     for w in policy.warnings() {
                         println!("{name}:{w}");
                     }
-                    println!(
-                        "{name}: ok ({kind} policy, {} statements)",
-                        policy.statements().len()
-                    );
+                    println!("{name}: ok ({kind} policy, {} statements)", policy.statements().len());
                 }
                 Err(errors) => {
                     for e in errors.errors() {
-                        let at = if e.path().is_root() {
-                            String::new()
-                        } else {
-                            format!(" (at {})", e.path())
-                        };
+                        let at = if e.path().is_root() { String::new() } else { format!(" (at {})", e.path()) };
                         println!("{name}:{}: {}{at}", e.location(), e.kind());
                         if let Some(help) = e.help() {
                             println!("  help: {help}");
@@ -281,14 +244,8 @@ struct EvalInputs {
 fn load(path: &Path, kind: PolicyKind, limits: &Limits) -> Result<Policy, String> {
     let text = read(path)?;
     let name = path.display().to_string();
-    Policy::parse_with_limits(&name, &text, kind, limits).map_err(|errors| {
-        errors
-            .errors()
-            .iter()
-            .map(|e| format!("{name}:{e}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    Policy::parse_with_limits(&name, &text, kind, limits)
+        .map_err(|errors| errors.errors().iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
 }
 
 fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, String> {
@@ -305,10 +262,7 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
     if let Some(path) = &inputs.resource_policy {
         set.add(load(path, PolicyKind::Resource, &limits)?);
     }
-    let principal: Principal = inputs
-        .principal
-        .parse()
-        .map_err(|e| format!("--principal: {e}"))?;
+    let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
     let mut context = Context::new();
     for pair in &inputs.context {
         let (key, value) = pair
@@ -318,19 +272,14 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
         context.insert(key, value);
     }
     let first = inputs.resource.first().map_or("", String::as_str);
-    let request = Request::new(principal, &inputs.action, first)
-        .with_resources(inputs.resource.clone())
-        .with_context(context);
+    let request =
+        Request::new(principal, &inputs.action, first).with_resources(inputs.resource.clone()).with_context(context);
     let explanation = set.explain(&request);
     match format {
         Format::Json => print_json(&explanation)?,
         Format::Human => print!("{}", render_explanation(&explanation)),
     }
-    Ok(if explanation.decision.is_allow() {
-        EXIT_OK
-    } else {
-        EXIT_NO
-    })
+    Ok(if explanation.decision.is_allow() { EXIT_OK } else { EXIT_NO })
 }
 
 fn render_explanation(e: &Explanation) -> String {
@@ -343,45 +292,21 @@ fn render_explanation(e: &Explanation) -> String {
         }
     }
     for t in &e.considered {
-        let sid = t
-            .sid
-            .as_deref()
-            .map(|s| format!(" `{s}`"))
-            .unwrap_or_default();
-        let verdict = if t.applies {
-            "applies"
-        } else {
-            "does not apply"
-        };
+        let sid = t.sid.as_deref().map(|s| format!(" `{s}`")).unwrap_or_default();
+        let verdict = if t.applies { "applies" } else { "does not apply" };
         let _ = writeln!(
             out,
             "  {:?} {}#{}{sid} ({} policy) {verdict} to {}",
             t.effect, t.policy, t.statement, t.kind, t.resource
         );
         for c in &t.conditions {
-            let found = if c.missing {
-                "missing".to_owned()
-            } else {
-                format!("{:?}", c.request_values)
-            };
-            let bad = c
-                .malformed_value
-                .as_ref()
-                .map(|v| format!(", malformed `{v}`"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    {} {} {:?}: {} (request: {found}{bad})",
-                c.operator, c.key, c.values, c.result
-            );
+            let found = if c.missing { "missing".to_owned() } else { format!("{:?}", c.request_values) };
+            let bad = c.malformed_value.as_ref().map(|v| format!(", malformed `{v}`")).unwrap_or_default();
+            let _ = writeln!(out, "    {} {} {:?}: {} (request: {found}{bad})", c.operator, c.key, c.values, c.result);
         }
     }
     if !e.missing_context_keys.is_empty() {
-        let _ = writeln!(
-            out,
-            "  missing context keys: {}",
-            e.missing_context_keys.join(", ")
-        );
+        let _ = writeln!(out, "  missing context keys: {}", e.missing_context_keys.join(", "));
     }
     if let Some(detail) = &e.access_denied_detail {
         let json = serde_json::to_string_pretty(detail).unwrap_or_default();
@@ -397,10 +322,7 @@ fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let mut found = Vec::new();
             walk(path, &mut found)?;
             if found.is_empty() {
-                return Err(format!(
-                    "{}: no `*.suite.json` files in this directory",
-                    path.display()
-                ));
+                return Err(format!("{}: no `*.suite.json` files in this directory", path.display()));
             }
             found.sort();
             out.extend(found);
@@ -412,17 +334,12 @@ fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
         if path.is_dir() {
             walk(&path, found)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".suite.json"))
-        {
+        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".suite.json")) {
             found.push(path);
         }
     }
@@ -459,10 +376,7 @@ fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String>
                     if c.passed {
                         println!("  ok    {} ({})", c.name, c.actual);
                     } else {
-                        println!(
-                            "  FAIL  {}: expected {}, got {}",
-                            c.name, c.expected, c.actual
-                        );
+                        println!("  FAIL  {}: expected {}, got {}", c.name, c.expected, c.actual);
                         for line in render_explanation(&c.explanation).lines() {
                             println!("        {line}");
                         }

@@ -47,12 +47,7 @@ impl Pattern {
             Case::Insensitive => source.chars().map(|c| c.to_ascii_lowercase()).collect(),
         };
         let has_wildcard = norm.iter().any(|c| matches!(c, '*' | '?'));
-        Self {
-            source: source.to_owned(),
-            norm,
-            case,
-            has_wildcard,
-        }
+        Self { source: source.to_owned(), norm, case, has_wildcard }
     }
 
     /// The pattern as written.
@@ -74,9 +69,7 @@ impl Pattern {
     pub fn matches(&self, text: &str) -> bool {
         match self.case {
             Case::Sensitive => wildcard_match(&self.norm, text.chars()),
-            Case::Insensitive => {
-                wildcard_match(&self.norm, text.chars().map(|c| c.to_ascii_lowercase()))
-            }
+            Case::Insensitive => wildcard_match(&self.norm, text.chars().map(|c| c.to_ascii_lowercase())),
         }
     }
 }
@@ -106,9 +99,7 @@ fn wildcard_match(pattern: &[char], text: impl Iterator<Item = char>) -> bool {
             },
         }
     }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 #[cfg(test)]
@@ -117,22 +108,12 @@ mod tests {
 
     macro_rules! matches {
         ($case:ident, $pat:expr, $text:expr) => {
-            assert!(
-                Pattern::new($pat, Case::$case).matches($text),
-                "{:?} should match {:?}",
-                $pat,
-                $text
-            );
+            assert!(Pattern::new($pat, Case::$case).matches($text), "{:?} should match {:?}", $pat, $text);
         };
     }
     macro_rules! nmatches {
         ($case:ident, $pat:expr, $text:expr) => {
-            assert!(
-                !Pattern::new($pat, Case::$case).matches($text),
-                "{:?} should not match {:?}",
-                $pat,
-                $text
-            );
+            assert!(!Pattern::new($pat, Case::$case).matches($text), "{:?} should not match {:?}", $pat, $text);
         };
     }
 
@@ -142,11 +123,7 @@ mod tests {
         nmatches!(Sensitive, "vpc:DeleteIpsecServer", "vpc:DeleteIpsecServe");
         nmatches!(Sensitive, "vpc:DeleteIpsecServer", "vpc:DeleteIpsecServerX");
         nmatches!(Sensitive, "vpc:DeleteIpsecServer", "vpc:deleteipsecserver");
-        matches!(
-            Insensitive,
-            "vpc:DeleteIpsecServer",
-            "VPC:deleteipsecserver"
-        );
+        matches!(Insensitive, "vpc:DeleteIpsecServer", "VPC:deleteipsecserver");
         matches!(Sensitive, "", "");
         nmatches!(Sensitive, "", "a");
     }
@@ -159,16 +136,8 @@ mod tests {
         matches!(Insensitive, "vpc:Delete*", "vpc:Delete");
         nmatches!(Insensitive, "vpc:Delete*", "vpc:CreateVpnConnection");
         matches!(Insensitive, "*:Describe*", "ecs:DescribeInstances");
-        matches!(
-            Sensitive,
-            "acs:*:*cn-beijing*:*:*",
-            "acs:vpc:cn-beijing:123:vpc/vpc-1"
-        );
-        nmatches!(
-            Sensitive,
-            "acs:*:*cn-beijing*:*:*",
-            "acs:vpc:cn-hangzhou:123:vpc/vpc-1"
-        );
+        matches!(Sensitive, "acs:*:*cn-beijing*:*:*", "acs:vpc:cn-beijing:123:vpc/vpc-1");
+        nmatches!(Sensitive, "acs:*:*cn-beijing*:*:*", "acs:vpc:cn-hangzhou:123:vpc/vpc-1");
         matches!(Sensitive, "a*b*c", "aXXbYYbZc");
         nmatches!(Sensitive, "a*b*c", "aXXbYYbZ");
         matches!(Sensitive, "**", "x");

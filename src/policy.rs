@@ -71,24 +71,14 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            identity: Some(6_144),
-            session: Some(2_048),
-            control: Some(4_096),
-            resource: None,
-        }
+        Self { identity: Some(6_144), session: Some(2_048), control: Some(4_096), resource: None }
     }
 }
 
 impl Limits {
     /// No size limit for any kind.
     pub fn unlimited() -> Self {
-        Self {
-            identity: None,
-            session: None,
-            control: None,
-            resource: None,
-        }
+        Self { identity: None, session: None, control: None, resource: None }
     }
 
     /// The limit for one kind.
@@ -195,9 +185,7 @@ impl Statement {
     /// Whether the statement covers `resource`. A statement without
     /// `Resource` (a trust policy's) covers every resource.
     pub fn matches_resource(&self, resource: &str) -> bool {
-        self.resources
-            .as_ref()
-            .is_none_or(|ps| ps.iter().any(|p| p.matches(resource)))
+        self.resources.as_ref().is_none_or(|ps| ps.iter().any(|p| p.matches(resource)))
     }
 }
 
@@ -227,34 +215,20 @@ impl Policy {
     }
 
     /// Reads a policy of the given kind with the given size limits.
-    pub fn parse_with_limits(
-        name: &str,
-        text: &str,
-        kind: PolicyKind,
-        limits: &Limits,
-    ) -> Result<Policy, ParseErrors> {
+    pub fn parse_with_limits(name: &str, text: &str, kind: PolicyKind, limits: &Limits) -> Result<Policy, ParseErrors> {
         if let Some(limit) = limits.for_kind(kind) {
             let length = text.chars().count();
             if length > limit {
                 return Err(ParseErrors::new(vec![ParseError::new(
-                    ParseErrorKind::TooLong {
-                        length,
-                        limit,
-                        kind: kind.name(),
-                    },
+                    ParseErrorKind::TooLong { length, limit, kind: kind.name() },
                     JsonPath::root(),
                     Location { line: 1, column: 1 },
                     Some("shorten the document, or lift the limit for offline audits".to_owned()),
                 )]));
             }
         }
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
-        let mut lowering = Lowering {
-            kind,
-            problems: Vec::new(),
-            warnings: Vec::new(),
-        };
+        let value: Value = serde_json::from_str(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
+        let mut lowering = Lowering { kind, problems: Vec::new(), warnings: Vec::new() };
         let statements = lowering.document(&value);
         let locate = |path: &JsonPath| json::locate(text, path);
         if !lowering.problems.is_empty() {
@@ -262,7 +236,7 @@ impl Policy {
                 .problems
                 .into_iter()
                 .map(|p| {
-                    let location = locate(&p.path);
+                    let location = if p.at_name { json::locate_name(text, &p.path) } else { locate(&p.path) };
                     ParseError::new(p.kind, p.path, location, p.help)
                 })
                 .collect();
@@ -271,18 +245,9 @@ impl Policy {
         let warnings = lowering
             .warnings
             .into_iter()
-            .map(|(message, path)| ParseWarning {
-                location: locate(&path),
-                message,
-                path,
-            })
+            .map(|(message, path)| ParseWarning { location: locate(&path), message, path })
             .collect();
-        Ok(Policy {
-            name: name.to_owned(),
-            kind,
-            statements,
-            warnings,
-        })
+        Ok(Policy { name: name.to_owned(), kind, statements, warnings })
     }
 
     /// The name given when the policy was read.
@@ -310,59 +275,39 @@ pub fn detect_kind(text: &str) -> PolicyKind {
     let value: Result<Value, _> = serde_json::from_str(text);
     let has_principal = match value {
         Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
-            k == "Statement" && match v {
-                Value::Array(statements) => statements.iter().any(
-                    |s| matches!(s, Value::Object(m) if m.iter().any(|(k, _)| k == "Principal")),
-                ),
-                _ => false,
-            }
+            k == "Statement"
+                && match v {
+                    Value::Array(statements) => statements
+                        .iter()
+                        .any(|s| matches!(s, Value::Object(m) if m.iter().any(|(k, _)| k == "Principal"))),
+                    _ => false,
+                }
         }),
         _ => false,
     };
-    if has_principal {
-        PolicyKind::Resource
-    } else {
-        PolicyKind::Identity
-    }
+    if has_principal { PolicyKind::Resource } else { PolicyKind::Identity }
 }
 
 fn syntax_error(e: &serde_json::Error) -> ParseError {
     let full = e.to_string();
-    let message = full
-        .rsplit_once(" at line ")
-        .map_or(full.as_str(), |(m, _)| m)
-        .to_owned();
-    let location = Location {
-        line: e.line().max(1),
-        column: e.column().max(1),
-    };
+    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+    let location = Location { line: e.line().max(1), column: e.column().max(1) };
     let help = (e.classify() == serde_json::error::Category::Eof)
         .then(|| "the document ends early: check for a missing `}` or `]`".to_owned());
-    ParseError::new(
-        ParseErrorKind::Syntax { message },
-        JsonPath::root(),
-        location,
-        help,
-    )
+    ParseError::new(ParseErrorKind::Syntax { message }, JsonPath::root(), location, help)
 }
 
 const TOP_ELEMENTS: [&str; 2] = ["Version", "Statement"];
-const STATEMENT_ELEMENTS: [&str; 8] = [
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Principal",
-    "Condition",
-];
+const STATEMENT_ELEMENTS: [&str; 8] =
+    ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "Condition"];
 const PRINCIPAL_TYPES: [&str; 3] = ["RAM", "Service", "Federated"];
 
 struct Problem {
     kind: ParseErrorKind,
     path: JsonPath,
     help: Option<String>,
+    /// Whether the problem is the member's name rather than its value.
+    at_name: bool,
 }
 
 struct Lowering {
@@ -387,9 +332,7 @@ fn is_valid_action(action: &str) -> bool {
         Some((service, name)) => {
             !service.is_empty()
                 && !name.is_empty()
-                && service
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '?' | '-' | '_' | '.'))
+                && service.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '?' | '-' | '_' | '.'))
         }
         None => false,
     }
@@ -397,38 +340,32 @@ fn is_valid_action(action: &str) -> bool {
 
 impl Lowering {
     fn problem(&mut self, kind: ParseErrorKind, path: JsonPath, help: Option<String>) {
-        self.problems.push(Problem { kind, path, help });
+        let at_name = matches!(
+            kind,
+            ParseErrorKind::UnknownElement { .. }
+                | ParseErrorKind::UnknownOperator { .. }
+                | ParseErrorKind::UnknownPrincipalType { .. }
+                | ParseErrorKind::NotResource
+                | ParseErrorKind::Conflict { .. }
+                | ParseErrorKind::NotAllowedHere { .. }
+        );
+        self.problems.push(Problem { kind, path, help, at_name });
     }
 
     fn wrong_type(&mut self, expected: &str, found: &Value, path: JsonPath) {
-        self.problem(
-            ParseErrorKind::WrongType {
-                expected: expected.to_owned(),
-                found: found.type_name(),
-            },
-            path,
-            None,
-        );
+        self.problem(ParseErrorKind::WrongType { expected: expected.to_owned(), found: found.type_name() }, path, None);
     }
 
     fn document(&mut self, value: &Value) -> Vec<Statement> {
         let root = JsonPath::root();
         let Value::Object(members) = value else {
-            self.wrong_type(
-                "a policy object with `Version` and `Statement`",
-                value,
-                root,
-            );
+            self.wrong_type("a policy object with `Version` and `Statement`", value, root);
             return Vec::new();
         };
         for (name, _) in members {
             if !TOP_ELEMENTS.contains(&name.as_str()) {
                 let help = did_you_mean(name, &TOP_ELEMENTS);
-                self.problem(
-                    ParseErrorKind::UnknownElement { name: name.clone() },
-                    root.key(name),
-                    help,
-                );
+                self.problem(ParseErrorKind::UnknownElement { name: name.clone() }, root.key(name), help);
             }
         }
         match get(members, "Version") {
@@ -454,26 +391,15 @@ impl Lowering {
         let path = root.key("Statement");
         match get(members, "Statement") {
             Some(Value::Array(items)) if items.is_empty() => {
-                self.problem(
-                    ParseErrorKind::Empty {
-                        element: "Statement".to_owned(),
-                    },
-                    path,
-                    None,
-                );
+                self.problem(ParseErrorKind::Empty { element: "Statement".to_owned() }, path, None);
                 Vec::new()
             }
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| self.statement(i, s, path.index(i)))
-                .collect(),
+            Some(Value::Array(items)) => {
+                items.iter().enumerate().filter_map(|(i, s)| self.statement(i, s, path.index(i))).collect()
+            }
             Some(obj @ Value::Object(_)) => {
                 self.problem(
-                    ParseErrorKind::WrongType {
-                        expected: "an array of statements".to_owned(),
-                        found: obj.type_name(),
-                    },
+                    ParseErrorKind::WrongType { expected: "an array of statements".to_owned(), found: obj.type_name() },
                     path,
                     Some("wrap the statement in `[` and `]`".to_owned()),
                 );
@@ -484,11 +410,7 @@ impl Lowering {
                 Vec::new()
             }
             None => {
-                self.problem(
-                    ParseErrorKind::MissingElement { name: "Statement" },
-                    root,
-                    None,
-                );
+                self.problem(ParseErrorKind::MissingElement { name: "Statement" }, root, None);
                 Vec::new()
             }
         }
@@ -505,15 +427,14 @@ impl Lowering {
                 self.problem(
                     ParseErrorKind::NotResource,
                     path.key(name),
-                    Some("list the resources in `Resource`, and use a `Deny` statement to carve out exceptions".to_owned()),
+                    Some(
+                        "list the resources in `Resource`, and use a `Deny` statement to carve out exceptions"
+                            .to_owned(),
+                    ),
                 );
             } else if !STATEMENT_ELEMENTS.contains(&name.as_str()) {
                 let help = did_you_mean(name, &STATEMENT_ELEMENTS);
-                self.problem(
-                    ParseErrorKind::UnknownElement { name: name.clone() },
-                    path.key(name),
-                    help,
-                );
+                self.problem(ParseErrorKind::UnknownElement { name: name.clone() }, path.key(name), help);
             }
         }
         let sid = match get(members, "Sid") {
@@ -529,11 +450,7 @@ impl Lowering {
             Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
             Some(Value::String(s)) => {
                 let help = did_you_mean(s, &["Allow", "Deny"]);
-                self.problem(
-                    ParseErrorKind::InvalidEffect { found: s.clone() },
-                    path.key("Effect"),
-                    help,
-                );
+                self.problem(ParseErrorKind::InvalidEffect { found: s.clone() }, path.key("Effect"), help);
                 None
             }
             Some(other) => {
@@ -541,32 +458,21 @@ impl Lowering {
                 None
             }
             None => {
-                self.problem(
-                    ParseErrorKind::MissingElement { name: "Effect" },
-                    path.clone(),
-                    None,
-                );
+                self.problem(ParseErrorKind::MissingElement { name: "Effect" }, path.clone(), None);
                 None
             }
         };
         let actions = match (get(members, "Action"), get(members, "NotAction")) {
             (Some(_), Some(_)) => {
                 self.problem(
-                    ParseErrorKind::Conflict {
-                        first: "Action",
-                        second: "NotAction",
-                    },
+                    ParseErrorKind::Conflict { first: "Action", second: "NotAction" },
                     path.key("NotAction"),
                     None,
                 );
                 None
             }
-            (Some(v), None) => self
-                .actions(v, path.key("Action"), "Action")
-                .map(ActionSpec::Action),
-            (None, Some(v)) => self
-                .actions(v, path.key("NotAction"), "NotAction")
-                .map(ActionSpec::NotAction),
+            (Some(v), None) => self.actions(v, path.key("Action"), "Action").map(ActionSpec::Action),
+            (None, Some(v)) => self.actions(v, path.key("NotAction"), "NotAction").map(ActionSpec::NotAction),
             (None, None) => {
                 self.problem(
                     ParseErrorKind::MissingElement { name: "Action" },
@@ -579,33 +485,21 @@ impl Lowering {
         let resources = match get(members, "Resource") {
             Some(v) => self
                 .strings(v, &path.key("Resource"), "Resource")
-                .map(|rs| {
-                    rs.iter()
-                        .map(|r| Pattern::new(r, Case::Sensitive))
-                        .collect::<Vec<_>>()
-                }),
+                .map(|rs| rs.iter().map(|r| Pattern::new(r, Case::Sensitive)).collect::<Vec<_>>()),
             None => {
                 if self.kind.requires_resource() {
                     let help = if members.iter().any(|(k, _)| k.trim() == "Resource") {
                         Some("an element named like `Resource` is present: check its spelling and spaces".to_owned())
                     } else {
-                        Some(
-                            "add `\"Resource\": \"*\"` or the ARNs the statement covers".to_owned(),
-                        )
+                        Some("add `\"Resource\": \"*\"` or the ARNs the statement covers".to_owned())
                     };
-                    self.problem(
-                        ParseErrorKind::MissingElement { name: "Resource" },
-                        path.clone(),
-                        help,
-                    );
+                    self.problem(ParseErrorKind::MissingElement { name: "Resource" }, path.clone(), help);
                 }
                 None
             }
         };
         let principal = match get(members, "Principal") {
-            Some(v) if self.kind == PolicyKind::Resource => {
-                self.principal(v, path.key("Principal"))
-            }
+            Some(v) if self.kind == PolicyKind::Resource => self.principal(v, path.key("Principal")),
             Some(_) => {
                 self.problem(
                     ParseErrorKind::NotAllowedHere { element: "Principal", kind: self.kind.name() },
@@ -616,11 +510,7 @@ impl Lowering {
             }
             None => {
                 if self.kind == PolicyKind::Resource {
-                    self.problem(
-                        ParseErrorKind::MissingElement { name: "Principal" },
-                        path.clone(),
-                        None,
-                    );
+                    self.problem(ParseErrorKind::MissingElement { name: "Principal" }, path.clone(), None);
                 }
                 None
             }
@@ -632,15 +522,7 @@ impl Lowering {
         if self.problems.len() > before {
             return None;
         }
-        Some(Statement {
-            index,
-            sid,
-            effect: effect?,
-            actions: actions?,
-            resources,
-            principal,
-            conditions,
-        })
+        Some(Statement { index, sid, effect: effect?, actions: actions?, resources, principal, conditions })
     }
 
     /// A string or a non-empty array of strings.
@@ -648,25 +530,13 @@ impl Lowering {
         match value {
             Value::String(s) => {
                 if s.is_empty() {
-                    self.problem(
-                        ParseErrorKind::Empty {
-                            element: element.to_owned(),
-                        },
-                        path.clone(),
-                        None,
-                    );
+                    self.problem(ParseErrorKind::Empty { element: element.to_owned() }, path.clone(), None);
                     return None;
                 }
                 Some(vec![s.clone()])
             }
             Value::Array(items) if items.is_empty() => {
-                self.problem(
-                    ParseErrorKind::Empty {
-                        element: element.to_owned(),
-                    },
-                    path.clone(),
-                    None,
-                );
+                self.problem(ParseErrorKind::Empty { element: element.to_owned() }, path.clone(), None);
                 None
             }
             Value::Array(items) => {
@@ -676,13 +546,7 @@ impl Lowering {
                     match item {
                         Value::String(s) if !s.is_empty() => out.push(s.clone()),
                         Value::String(_) => {
-                            self.problem(
-                                ParseErrorKind::Empty {
-                                    element: element.to_owned(),
-                                },
-                                path.index(i),
-                                None,
-                            );
+                            self.problem(ParseErrorKind::Empty { element: element.to_owned() }, path.index(i), None);
                             ok = false;
                         }
                         other => {
@@ -705,21 +569,12 @@ impl Lowering {
         let mut ok = true;
         for (i, a) in actions.iter().enumerate() {
             if !is_valid_action(a) {
-                let at = if matches!(value, Value::Array(_)) {
-                    path.index(i)
-                } else {
-                    path.clone()
-                };
+                let at = if matches!(value, Value::Array(_)) { path.index(i) } else { path.clone() };
                 self.problem(ParseErrorKind::InvalidAction { found: a.clone() }, at, None);
                 ok = false;
             }
         }
-        ok.then(|| {
-            actions
-                .iter()
-                .map(|a| Pattern::new(a, Case::Insensitive))
-                .collect()
-        })
+        ok.then(|| actions.iter().map(|a| Pattern::new(a, Case::Insensitive)).collect())
     }
 
     fn principal(&mut self, value: &Value, path: JsonPath) -> Option<PrincipalSpec> {
@@ -727,13 +582,7 @@ impl Lowering {
         match value {
             Value::Object(members) => {
                 if members.is_empty() {
-                    self.problem(
-                        ParseErrorKind::Empty {
-                            element: "Principal".to_owned(),
-                        },
-                        path,
-                        None,
-                    );
+                    self.problem(ParseErrorKind::Empty { element: "Principal".to_owned() }, path, None);
                     return None;
                 }
                 let mut ok = true;
@@ -792,25 +641,13 @@ impl Lowering {
                 continue;
             };
             if keys.is_empty() {
-                self.problem(
-                    ParseErrorKind::Empty {
-                        element: op_text.clone(),
-                    },
-                    op_path,
-                    None,
-                );
+                self.problem(ParseErrorKind::Empty { element: op_text.clone() }, op_path, None);
                 continue;
             }
             for (key, values) in keys {
                 let key_path = op_path.key(key);
                 if key.is_empty() {
-                    self.problem(
-                        ParseErrorKind::Empty {
-                            element: "condition key".to_owned(),
-                        },
-                        key_path,
-                        None,
-                    );
+                    self.problem(ParseErrorKind::Empty { element: "condition key".to_owned() }, key_path, None);
                     continue;
                 }
                 let Some(raw) = self.condition_values(values, &key_path) else {
@@ -819,17 +656,9 @@ impl Lowering {
                 match Condition::new(operator, qualifier, key, raw) {
                     Ok(c) => out.push(c),
                     Err(bad) => {
-                        let at = if matches!(values, Value::Array(_)) {
-                            key_path.index(bad.index)
-                        } else {
-                            key_path
-                        };
-                        let help = (bad.expected == crate::condition::ValueType::Ip
-                            && bad.value.contains(['X', 'x']))
-                        .then(|| {
-                            "this looks like a masked example value: put the real address"
-                                .to_owned()
-                        });
+                        let at = if matches!(values, Value::Array(_)) { key_path.index(bad.index) } else { key_path };
+                        let help = (bad.expected == crate::condition::ValueType::Ip && bad.value.contains(['X', 'x']))
+                            .then(|| "this looks like a masked example value: put the real address".to_owned());
                         self.problem(
                             ParseErrorKind::InvalidConditionValue {
                                 value: bad.value,
@@ -846,11 +675,7 @@ impl Lowering {
         out
     }
 
-    fn operator(
-        &mut self,
-        text: &str,
-        path: &JsonPath,
-    ) -> Option<(Option<SetQualifier>, Operator)> {
+    fn operator(&mut self, text: &str, path: &JsonPath) -> Option<(Option<SetQualifier>, Operator)> {
         let (qualifier, name) = match text.split_once(':') {
             Some(("ForAnyValue", rest)) => (Some(SetQualifier::ForAnyValue), rest),
             Some(("ForAllValues", rest)) => (Some(SetQualifier::ForAllValues), rest),
@@ -862,18 +687,16 @@ impl Lowering {
         let names: Vec<&str> = Operator::ALL.iter().map(|o| o.name()).collect();
         let help = match suggest(name, names.iter().copied()) {
             Some(s) => Some(format!("did you mean `{s}`?")),
-            None if name.ends_with("IfExists") || name == "Null" || name.starts_with("Arn") || name.starts_with("Binary") => {
+            None if name.ends_with("IfExists")
+                || name == "Null"
+                || name.starts_with("Arn")
+                || name.starts_with("Binary") =>
+            {
                 Some("RAM has no such operator: a policy that cannot be understood is never evaluated".to_owned())
             }
             None => Some("see the list of RAM condition operators".to_owned()),
         };
-        self.problem(
-            ParseErrorKind::UnknownOperator {
-                name: text.to_owned(),
-            },
-            path.clone(),
-            help,
-        );
+        self.problem(ParseErrorKind::UnknownOperator { name: text.to_owned() }, path.clone(), help);
         None
     }
 
@@ -884,17 +707,11 @@ impl Lowering {
             match v {
                 Value::String(s) => Some(s.clone()),
                 Value::Number(n) => {
-                    this.warnings.push((
-                        format!("the number {n} should be written as the string \"{n}\""),
-                        at,
-                    ));
+                    this.warnings.push((format!("the number {n} should be written as the string \"{n}\""), at));
                     Some(n.clone())
                 }
                 Value::Bool(b) => {
-                    this.warnings.push((
-                        format!("the boolean {b} should be written as the string \"{b}\""),
-                        at,
-                    ));
+                    this.warnings.push((format!("the boolean {b} should be written as the string \"{b}\""), at));
                     Some(b.to_string())
                 }
                 other => {
@@ -906,14 +723,9 @@ impl Lowering {
         match value {
             Value::Array(items) if items.is_empty() => {
                 self.problem(
-                    ParseErrorKind::Empty {
-                        element: "condition values".to_owned(),
-                    },
+                    ParseErrorKind::Empty { element: "condition values".to_owned() },
                     path.clone(),
-                    Some(
-                        "a condition with no values can never hold: remove it or list a value"
-                            .to_owned(),
-                    ),
+                    Some("a condition with no values can never hold: remove it or list a value".to_owned()),
                 );
                 None
             }
@@ -938,10 +750,7 @@ mod tests {
     use super::*;
 
     fn errors(text: &str, kind: PolicyKind) -> Vec<ParseError> {
-        Policy::parse("t", text, kind)
-            .unwrap_err()
-            .errors()
-            .to_vec()
+        Policy::parse("t", text, kind).unwrap_err().errors().to_vec()
     }
 
     #[test]
@@ -963,22 +772,8 @@ mod tests {
         let text = "{\n \"Version\": \"1\",\n \"Statement\": [{\n  \"Effect\": \"allow \",\n  \"Action\": \"[ECS RAM Action]\",\n  \"Resource \": \"*\"\n }]\n}";
         let errs = errors(text, PolicyKind::Identity);
         let codes: Vec<&str> = errs.iter().map(ParseError::code).collect();
-        assert_eq!(
-            codes,
-            [
-                "missing-element",
-                "invalid-effect",
-                "invalid-action",
-                "unknown-element"
-            ]
-        );
-        assert_eq!(
-            errs[1].location(),
-            Location {
-                line: 4,
-                column: 13
-            }
-        );
+        assert_eq!(codes, ["missing-element", "invalid-effect", "invalid-action", "unknown-element"]);
+        assert_eq!(errs[1].location(), Location { line: 4, column: 13 });
         assert_eq!(errs[1].path().to_string(), "Statement[0].Effect");
         assert_eq!(errs[1].help(), Some("did you mean `Allow`?"));
         assert_eq!(errs[3].help(), Some("did you mean `Resource`?"));
@@ -986,10 +781,7 @@ mod tests {
 
     #[test]
     fn version_rules() {
-        assert_eq!(
-            errors(r#"{"Version": 1, "Statement": []}"#, PolicyKind::Identity)[0].code(),
-            "invalid-version"
-        );
+        assert_eq!(errors(r#"{"Version": 1, "Statement": []}"#, PolicyKind::Identity)[0].code(), "invalid-version");
         let e = &errors(
             r#"{"Version": "2016-10-17", "Statement": [{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
             PolicyKind::Identity,
@@ -1015,25 +807,17 @@ mod tests {
         let trust = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com"]}}]}"#;
         assert!(Policy::parse("t", trust, PolicyKind::Resource).is_ok());
         assert_eq!(detect_kind(trust), PolicyKind::Resource);
-        let codes: Vec<_> = errors(trust, PolicyKind::Identity)
-            .iter()
-            .map(ParseError::code)
-            .collect();
+        let codes: Vec<_> = errors(trust, PolicyKind::Identity).iter().map(ParseError::code).collect();
         assert_eq!(codes, ["missing-element", "not-allowed-here"]);
     }
 
     #[test]
     fn size_limits_can_be_lifted() {
-        let mut text = String::from(
-            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-        );
+        let mut text = String::from(r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#);
         text.push_str(&" ".repeat(2_048));
         assert_eq!(errors(&text, PolicyKind::Session)[0].code(), "too-long");
         assert!(Policy::parse("t", &text, PolicyKind::Identity).is_ok());
-        assert!(
-            Policy::parse_with_limits("t", &text, PolicyKind::Session, &Limits::unlimited())
-                .is_ok()
-        );
+        assert!(Policy::parse_with_limits("t", &text, PolicyKind::Session, &Limits::unlimited()).is_ok());
     }
 
     #[test]

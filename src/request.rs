@@ -65,19 +65,12 @@ impl FromStr for Principal {
     type Err = PrincipalError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || PrincipalError {
-            input: s.to_owned(),
-        };
+        let err = || PrincipalError { input: s.to_owned() };
         if !s.starts_with("acs:") {
             let valid = !s.is_empty()
                 && s.contains('.')
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-            return if valid {
-                Ok(Principal::Service { name: s.to_owned() })
-            } else {
-                Err(err())
-            };
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+            return if valid { Ok(Principal::Service { name: s.to_owned() }) } else { Err(err()) };
         }
         let arn: Arn = s.parse().map_err(|_| err())?;
         if arn.service() != "ram" || !arn.region().is_empty() || arn.account().is_empty() {
@@ -90,26 +83,15 @@ impl FromStr for Principal {
             return Ok(Principal::Root { account });
         }
         match rel.split_once('/') {
-            Some(("user", name)) => Ok(Principal::User {
-                account,
-                name: nonempty(name)?,
-            }),
-            Some(("role", name)) => Ok(Principal::Role {
-                account,
-                name: nonempty(name)?,
-            }),
+            Some(("user", name)) => Ok(Principal::User { account, name: nonempty(name)? }),
+            Some(("role", name)) => Ok(Principal::Role { account, name: nonempty(name)? }),
             Some(("assumed-role", rest)) => {
                 let (role, session) = rest.split_once('/').ok_or_else(err)?;
-                Ok(Principal::AssumedRole {
-                    account,
-                    role: nonempty(role)?,
-                    session: nonempty(session)?,
-                })
+                Ok(Principal::AssumedRole { account, role: nonempty(role)?, session: nonempty(session)? })
             }
-            Some((kind @ ("saml-provider" | "oidc-provider"), name)) => Ok(Principal::Federated {
-                account,
-                provider: format!("{kind}/{}", nonempty(name)?),
-            }),
+            Some((kind @ ("saml-provider" | "oidc-provider"), name)) => {
+                Ok(Principal::Federated { account, provider: format!("{kind}/{}", nonempty(name)?) })
+            }
             _ => Err(err()),
         }
     }
@@ -121,11 +103,7 @@ impl fmt::Display for Principal {
             Principal::Root { account } => write!(f, "acs:ram::{account}:root"),
             Principal::User { account, name } => write!(f, "acs:ram::{account}:user/{name}"),
             Principal::Role { account, name } => write!(f, "acs:ram::{account}:role/{name}"),
-            Principal::AssumedRole {
-                account,
-                role,
-                session,
-            } => {
+            Principal::AssumedRole { account, role, session } => {
                 write!(f, "acs:ram::{account}:assumed-role/{role}/{session}")
             }
             Principal::Federated { account, provider } => {
@@ -191,8 +169,7 @@ impl Request {
 
     fn fill_principal_arn(&mut self) {
         if !self.context.contains("acs:PrincipalARN") {
-            self.context
-                .insert("acs:PrincipalARN", self.principal.principal_arn());
+            self.context.insert("acs:PrincipalARN", self.principal.principal_arn());
         }
     }
 

@@ -244,15 +244,9 @@ struct Case {
 /// Position of a line/column found inside `inner`, where `inner` starts at `start`.
 fn shift(start: Location, inner: Location) -> Location {
     if inner.line == 1 {
-        Location {
-            line: start.line,
-            column: start.column + inner.column - 1,
-        }
+        Location { line: start.line, column: start.column + inner.column - 1 }
     } else {
-        Location {
-            line: start.line + inner.line - 1,
-            column: inner.column,
-        }
+        Location { line: start.line + inner.line - 1, column: inner.column }
     }
 }
 
@@ -264,20 +258,11 @@ impl Suite {
 
     /// Reads a suite file with the given size limits for its policies.
     pub fn load_with_limits(path: &Path, limits: &Limits) -> Result<Suite, SuiteError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
         let format_error = |e: serde_json::Error| SuiteError::Format {
             path: path.to_owned(),
-            location: Location {
-                line: e.line().max(1),
-                column: e.column().max(1),
-            },
-            message: e
-                .to_string()
-                .rsplit_once(" at line ")
-                .map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
+            location: Location { line: e.line().max(1), column: e.column().max(1) },
+            message: e.to_string().rsplit_once(" at line ").map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
         };
         let raw: RawSuite<'_> = serde_json::from_str(&text).map_err(format_error)?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
@@ -287,18 +272,13 @@ impl Suite {
             let source = match serde_json::from_str::<String>(inner) {
                 Ok(relative) => {
                     let file = base.join(relative);
-                    let text = std::fs::read_to_string(&file).map_err(|source| SuiteError::Io {
-                        path: file.clone(),
-                        source,
-                    })?;
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|source| SuiteError::Io { path: file.clone(), source })?;
                     Source::File { path: file, text }
                 }
                 Err(_) => {
                     let offset = (inner.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    Source::Inline {
-                        start: crate::json::location_of(&text, offset),
-                        text: inner.to_owned(),
-                    }
+                    Source::Inline { start: crate::json::location_of(&text, offset), text: inner.to_owned() }
                 }
             };
             sources.insert(name.clone(), source);
@@ -322,12 +302,7 @@ impl Suite {
                     Some(start) => errors.relocated(|l| shift(*start, l)),
                     None => errors,
                 };
-                SuiteError::Policy {
-                    file,
-                    name: name.to_owned(),
-                    kind,
-                    errors,
-                }
+                SuiteError::Policy { file, name: name.to_owned(), kind, errors }
             })?;
             parsed.insert((name.to_owned(), kind), policy.clone());
             Ok(policy)
@@ -347,18 +322,13 @@ impl Suite {
             if let Some(name) = &c.resource_policy {
                 set.add(get(&c.name, name, PolicyKind::Resource)?);
             }
-            let principal: Principal = c
-                .principal
-                .as_deref()
-                .unwrap_or(DEFAULT_PRINCIPAL)
-                .parse()
-                .map_err(
-                    |e: crate::request::PrincipalError| SuiteError::BadPrincipal {
-                        path: path.to_owned(),
-                        case: c.name.clone(),
-                        message: e.to_string(),
-                    },
-                )?;
+            let principal: Principal = c.principal.as_deref().unwrap_or(DEFAULT_PRINCIPAL).parse().map_err(
+                |e: crate::request::PrincipalError| SuiteError::BadPrincipal {
+                    path: path.to_owned(),
+                    case: c.name.clone(),
+                    message: e.to_string(),
+                },
+            )?;
             let mut context = Context::new();
             for (key, value) in c.context {
                 let mut values = Vec::new();
@@ -366,24 +336,12 @@ impl Suite {
                 context.set(&key, values);
             }
             let resources = c.resource.into_vec();
-            let request = Request::new(
-                principal,
-                &c.action,
-                resources.first().map_or("", String::as_str),
-            )
-            .with_resources(resources)
-            .with_context(context);
-            cases.push(Case {
-                name: c.name,
-                set,
-                request,
-                expect: c.expect,
-            });
+            let request = Request::new(principal, &c.action, resources.first().map_or("", String::as_str))
+                .with_resources(resources)
+                .with_context(context);
+            cases.push(Case { name: c.name, set, request, expect: c.expect });
         }
-        Ok(Suite {
-            path: path.to_owned(),
-            cases,
-        })
+        Ok(Suite { path: path.to_owned(), cases })
     }
 
     /// The suite file.
@@ -419,10 +377,6 @@ impl Suite {
             })
             .collect();
         let passed = cases.iter().filter(|c| c.passed).count();
-        SuiteReport {
-            passed,
-            failed: cases.len() - passed,
-            cases,
-        }
+        SuiteReport { passed, failed: cases.len() - passed, cases }
     }
 }

@@ -11,10 +11,7 @@ use value::{Decimal, Instant, IpNet};
 
 /// The 21 condition operators of the RAM policy language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[expect(
-    missing_docs,
-    reason = "each variant is the RAM operator of the same name"
-)]
+#[expect(missing_docs, reason = "each variant is the RAM operator of the same name")]
 pub enum Operator {
     StringEquals,
     StringNotEquals,
@@ -152,9 +149,7 @@ impl Operator {
             Operator::NumericLessThan | Operator::DateLessThan => Compare::Less,
             Operator::NumericLessThanEquals | Operator::DateLessThanEquals => Compare::LessEqual,
             Operator::NumericGreaterThan | Operator::DateGreaterThan => Compare::Greater,
-            Operator::NumericGreaterThanEquals | Operator::DateGreaterThanEquals => {
-                Compare::GreaterEqual
-            }
+            Operator::NumericGreaterThanEquals | Operator::DateGreaterThanEquals => Compare::GreaterEqual,
             _ => Compare::Equal,
         }
     }
@@ -187,9 +182,7 @@ impl ValueType {
         match self {
             ValueType::String => "a string",
             ValueType::Number => "a decimal number such as `10` or `-2.5`",
-            ValueType::Date => {
-                "an ISO 8601 date-time with `Z` or an offset, such as `2019-08-12T17:00:00+08:00`"
-            }
+            ValueType::Date => "an ISO 8601 date-time with `Z` or an offset, such as `2019-08-12T17:00:00+08:00`",
             ValueType::Bool => "`true` or `false`",
             ValueType::Ip => "an IPv4 or IPv6 address or CIDR block, such as `192.168.0.0/16`",
         }
@@ -223,10 +216,7 @@ const KEY_ALIASES: &[(&str, &str)] = &[("instancetype", "expressconnectrouter:in
 /// documented aliases resolved.
 pub fn canonical_key(key: &str) -> String {
     let lower = key.to_ascii_lowercase();
-    KEY_ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == lower)
-        .map_or(lower, |(_, target)| (*target).to_owned())
+    KEY_ALIASES.iter().find(|(alias, _)| *alias == lower).map_or(lower, |(_, target)| (*target).to_owned())
 }
 
 /// A policy's values for one condition, typed when the policy is parsed.
@@ -261,20 +251,10 @@ pub struct Condition {
     values: Values,
 }
 
-fn typed<T>(
-    raw: &[String],
-    expected: ValueType,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, BadPolicyValue> {
+fn typed<T>(raw: &[String], expected: ValueType, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, BadPolicyValue> {
     raw.iter()
         .enumerate()
-        .map(|(index, s)| {
-            parse(s).ok_or_else(|| BadPolicyValue {
-                index,
-                value: s.clone(),
-                expected,
-            })
-        })
+        .map(|(index, s)| parse(s).ok_or_else(|| BadPolicyValue { index, value: s.clone(), expected }))
         .collect()
 }
 
@@ -291,11 +271,9 @@ impl Condition {
             Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => {
                 Values::Folded(raw.iter().map(|s| s.to_ascii_lowercase()).collect())
             }
-            Operator::StringLike | Operator::StringNotLike => Values::Patterns(
-                raw.iter()
-                    .map(|s| Pattern::new(s, Case::Sensitive))
-                    .collect(),
-            ),
+            Operator::StringLike | Operator::StringNotLike => {
+                Values::Patterns(raw.iter().map(|s| Pattern::new(s, Case::Sensitive)).collect())
+            }
             _ => match expected {
                 ValueType::Number => Values::Numbers(typed(&raw, expected, value::parse_decimal)?),
                 ValueType::Date => Values::Instants(typed(&raw, expected, value::parse_instant)?),
@@ -304,14 +282,7 @@ impl Condition {
                 ValueType::String => Values::Strings(raw.clone()),
             },
         };
-        Ok(Self {
-            operator,
-            qualifier,
-            key: key.to_owned(),
-            canonical: canonical_key(key),
-            raw,
-            values,
-        })
+        Ok(Self { operator, qualifier, key: key.to_owned(), canonical: canonical_key(key), raw, values })
     }
 
     /// The operator.
@@ -460,10 +431,7 @@ impl Context {
 
     /// Adds a value for `key` (keeping any values it already has).
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.entries
-            .entry(canonical_key(key))
-            .or_default()
-            .push(value.into());
+        self.entries.entry(canonical_key(key)).or_default().push(value.into());
         self
     }
 
@@ -524,20 +492,9 @@ mod tests {
 
     #[test]
     fn negated_operators_are_nor() {
-        let c = cond(
-            Operator::StringNotEquals,
-            None,
-            "acs:SourceVpc",
-            &["vpc-a", "vpc-b"],
-        );
-        assert_eq!(
-            eval(&c, &Context::new().with("acs:SourceVpc", "vpc-c")),
-            Ok(true)
-        );
-        assert_eq!(
-            eval(&c, &Context::new().with("acs:SourceVpc", "vpc-b")),
-            Ok(false)
-        );
+        let c = cond(Operator::StringNotEquals, None, "acs:SourceVpc", &["vpc-a", "vpc-b"]);
+        assert_eq!(eval(&c, &Context::new().with("acs:SourceVpc", "vpc-c")), Ok(true));
+        assert_eq!(eval(&c, &Context::new().with("acs:SourceVpc", "vpc-b")), Ok(false));
         assert_eq!(eval(&c, &Context::new()), Ok(true));
     }
 
@@ -547,49 +504,25 @@ mod tests {
         let r = pos.evaluate(&Context::new());
         assert_eq!(r.outcome, Ok(false));
         assert!(r.missing);
-        let any = cond(
-            Operator::StringEquals,
-            Some(SetQualifier::ForAnyValue),
-            "k",
-            &["v"],
-        );
+        let any = cond(Operator::StringEquals, Some(SetQualifier::ForAnyValue), "k", &["v"]);
         assert_eq!(eval(&any, &Context::new()), Ok(false));
-        let all = cond(
-            Operator::StringEquals,
-            Some(SetQualifier::ForAllValues),
-            "k",
-            &["v"],
-        );
+        let all = cond(Operator::StringEquals, Some(SetQualifier::ForAllValues), "k", &["v"]);
         assert_eq!(eval(&all, &Context::new()), Ok(true));
     }
 
     #[test]
     fn set_qualifiers() {
-        let ctx = Context::new()
-            .with("ram:TrustedPrincipalTypes", "Service")
-            .with("ram:TrustedPrincipalTypes", "RAM");
-        let all = cond(
-            Operator::StringEquals,
-            Some(SetQualifier::ForAllValues),
-            "ram:TrustedPrincipalTypes",
-            &["Service"],
-        );
+        let ctx = Context::new().with("ram:TrustedPrincipalTypes", "Service").with("ram:TrustedPrincipalTypes", "RAM");
+        let all =
+            cond(Operator::StringEquals, Some(SetQualifier::ForAllValues), "ram:TrustedPrincipalTypes", &["Service"]);
         assert_eq!(eval(&all, &ctx), Ok(false));
-        let any = cond(
-            Operator::StringEquals,
-            Some(SetQualifier::ForAnyValue),
-            "ram:TrustedPrincipalTypes",
-            &["Service"],
-        );
+        let any =
+            cond(Operator::StringEquals, Some(SetQualifier::ForAnyValue), "ram:TrustedPrincipalTypes", &["Service"]);
         assert_eq!(eval(&any, &ctx), Ok(true));
         let only = Context::new().with("ram:TrustedPrincipalTypes", "Service");
         assert_eq!(eval(&all, &only), Ok(true));
-        let all_not = cond(
-            Operator::StringNotEquals,
-            Some(SetQualifier::ForAllValues),
-            "ram:TrustedPrincipalTypes",
-            &["RAM"],
-        );
+        let all_not =
+            cond(Operator::StringNotEquals, Some(SetQualifier::ForAllValues), "ram:TrustedPrincipalTypes", &["RAM"]);
         assert_eq!(eval(&all_not, &ctx), Ok(false));
         assert_eq!(eval(&all_not, &only), Ok(true));
     }
@@ -598,30 +531,10 @@ mod tests {
     fn keys_are_case_insensitive_and_aliased() {
         let c = cond(Operator::StringEquals, None, "InstanceType", &["VBR"]);
         assert_eq!(c.canonical_key(), "expressconnectrouter:instancetype");
-        assert_eq!(
-            eval(
-                &c,
-                &Context::new().with("expressconnectrouter:InstanceType", "VBR")
-            ),
-            Ok(true)
-        );
-        assert_eq!(
-            eval(&c, &Context::new().with("INSTANCETYPE", "VBR")),
-            Ok(true)
-        );
-        let arn = cond(
-            Operator::StringLike,
-            None,
-            "acs:PrincipalARN",
-            &["acs:ram::1:role/*"],
-        );
-        assert_eq!(
-            eval(
-                &arn,
-                &Context::new().with("acs:PrincipalArn", "acs:ram::1:role/ops")
-            ),
-            Ok(true)
-        );
+        assert_eq!(eval(&c, &Context::new().with("expressconnectrouter:InstanceType", "VBR")), Ok(true));
+        assert_eq!(eval(&c, &Context::new().with("INSTANCETYPE", "VBR")), Ok(true));
+        let arn = cond(Operator::StringLike, None, "acs:PrincipalARN", &["acs:ram::1:role/*"]);
+        assert_eq!(eval(&arn, &Context::new().with("acs:PrincipalArn", "acs:ram::1:role/ops")), Ok(true));
     }
 
     #[test]

@@ -58,12 +58,7 @@ fn digits(input: &str) -> IResult<&str, &str> {
 }
 
 fn decimal_parts(input: &str) -> IResult<&str, (Option<char>, &str, Option<&str>)> {
-    all_consuming((
-        opt(one_of("+-")),
-        digits,
-        opt(nom::sequence::preceded(char('.'), digits)),
-    ))
-    .parse(input)
+    all_consuming((opt(one_of("+-")), digits, opt(nom::sequence::preceded(char('.'), digits)))).parse(input)
 }
 
 /// Parses `[+-]digits[.digits]`.
@@ -92,13 +87,7 @@ impl Instant {
 }
 
 fn fixed_digits(n: usize) -> impl FnMut(&str) -> IResult<&str, u32> {
-    move |input| {
-        map_res(
-            take_while_m_n(n, n, |c: char| c.is_ascii_digit()),
-            str::parse::<u32>,
-        )
-        .parse(input)
-    }
+    move |input| map_res(take_while_m_n(n, n, |c: char| c.is_ascii_digit()), str::parse::<u32>).parse(input)
 }
 
 struct RawDateTime {
@@ -111,16 +100,10 @@ struct RawDateTime {
 fn offset(input: &str) -> IResult<&str, i32> {
     alt((
         tag_no_case("z").map(|_| 0),
-        (
-            one_of("+-"),
-            fixed_digits(2),
-            opt(char(':')),
-            fixed_digits(2),
-        )
-            .map(|(sign, h, _, m)| {
-                let secs = i32::try_from(h * 3600 + m * 60).unwrap_or(i32::MAX);
-                if sign == '-' { -secs } else { secs }
-            }),
+        (one_of("+-"), fixed_digits(2), opt(char(':')), fixed_digits(2)).map(|(sign, h, _, m)| {
+            let secs = i32::try_from(h * 3600 + m * 60).unwrap_or(i32::MAX);
+            if sign == '-' { -secs } else { secs }
+        }),
     ))
     .parse(input)
 }
@@ -146,24 +129,10 @@ fn time_part(input: &str) -> IResult<&str, (u32, u32, u32, u32, i32)> {
 }
 
 fn datetime(input: &str) -> IResult<&str, RawDateTime> {
-    let (input, (year, _, month, _, day)) = (
-        fixed_digits(4),
-        char('-'),
-        fixed_digits(2),
-        char('-'),
-        fixed_digits(2),
-    )
-        .parse(input)?;
+    let (input, (year, _, month, _, day)) =
+        (fixed_digits(4), char('-'), fixed_digits(2), char('-'), fixed_digits(2)).parse(input)?;
     let (input, time) = all_consuming(opt(time_part)).parse(input)?;
-    Ok((
-        input,
-        RawDateTime {
-            year,
-            month,
-            day,
-            time,
-        },
-    ))
+    Ok((input, RawDateTime { year, month, day, time }))
 }
 
 /// Parses an ISO 8601 date-time with `Z` or an offset
@@ -172,24 +141,12 @@ fn datetime(input: &str) -> IResult<&str, RawDateTime> {
 pub fn parse_instant(s: &str) -> Option<Instant> {
     let (_, raw) = datetime(s).ok()?;
     let month = Month::try_from(u8::try_from(raw.month).ok()?).ok()?;
-    let date = Date::from_calendar_date(
-        i32::try_from(raw.year).ok()?,
-        month,
-        u8::try_from(raw.day).ok()?,
-    )
-    .ok()?;
+    let date = Date::from_calendar_date(i32::try_from(raw.year).ok()?, month, u8::try_from(raw.day).ok()?).ok()?;
     let (h, m, sec, nanos, off) = raw.time.unwrap_or((0, 0, 0, 0, 0));
-    let time = Time::from_hms_nano(
-        u8::try_from(h).ok()?,
-        u8::try_from(m).ok()?,
-        u8::try_from(sec).ok()?,
-        nanos,
-    )
-    .ok()?;
+    let time =
+        Time::from_hms_nano(u8::try_from(h).ok()?, u8::try_from(m).ok()?, u8::try_from(sec).ok()?, nanos).ok()?;
     let offset = UtcOffset::from_whole_seconds(off).ok()?;
-    Some(Instant::from_datetime(
-        PrimitiveDateTime::new(date, time).assume_offset(offset),
-    ))
+    Some(Instant::from_datetime(PrimitiveDateTime::new(date, time).assume_offset(offset)))
 }
 
 /// An IP network: an address and a prefix length (a lone address is a /32 or /128).
@@ -206,15 +163,11 @@ impl IpNet {
         let ip = canonical(ip);
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -238,10 +191,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 fn cidr_parts(input: &str) -> IResult<&str, (&str, Option<&str>)> {
     all_consuming((
         take_while1(|c: char| c.is_ascii_hexdigit() || c == '.' || c == ':'),
-        opt(nom::sequence::preceded(
-            char('/'),
-            recognize(take_while_m_n(1, 3, |c: char| c.is_ascii_digit())),
-        )),
+        opt(nom::sequence::preceded(char('/'), recognize(take_while_m_n(1, 3, |c: char| c.is_ascii_digit())))),
     ))
     .parse(input)
 }
@@ -271,11 +221,7 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
 /// Parses `true` / `false`, ignoring ASCII case.
 pub fn parse_bool(s: &str) -> Option<bool> {
     fn boolean(input: &str) -> IResult<&str, bool> {
-        all_consuming(alt((
-            tag_no_case("true").map(|_| true),
-            tag_no_case("false").map(|_| false),
-        )))
-        .parse(input)
+        all_consuming(alt((tag_no_case("true").map(|_| true), tag_no_case("false").map(|_| false)))).parse(input)
     }
     boolean(s).ok().map(|(_, b)| b)
 }
@@ -310,10 +256,7 @@ mod tests {
         let b = parse_instant("2019-08-12T09:00:00Z").unwrap();
         assert_eq!(a, b);
         assert!(parse_instant("2019-08-12T09:00:01Z").unwrap() > b);
-        assert_eq!(
-            parse_instant("2019-08-12").unwrap(),
-            parse_instant("2019-08-12T00:00:00Z").unwrap()
-        );
+        assert_eq!(parse_instant("2019-08-12").unwrap(), parse_instant("2019-08-12T00:00:00Z").unwrap());
         assert_eq!(parse_instant("2019-08-12T09:00Z").unwrap(), b);
         assert!(parse_instant("2019-08-12T09:00:00.5Z").unwrap() > b);
         assert_eq!(parse_instant("2019-08-12T17:00:00+0800").unwrap(), b);
@@ -343,26 +286,9 @@ mod tests {
         let v6 = parse_ipnet("2001:db8::/32").unwrap();
         assert!(v6.contains("2001:db8:1::1".parse().unwrap()));
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
-        assert!(
-            parse_ipnet("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
-        assert!(
-            parse_ipnet("10.0.0.1/24")
-                .unwrap()
-                .contains("10.0.0.200".parse().unwrap())
-        );
-        for bad in [
-            "42.120.XX.X/24",
-            "203.0.XX.XX",
-            "10.0.0.0/33",
-            "10.0.0.0/",
-            "1.2.3",
-            "::/129",
-            "x",
-            "",
-        ] {
+        assert!(parse_ipnet("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(parse_ipnet("10.0.0.1/24").unwrap().contains("10.0.0.200".parse().unwrap()));
+        for bad in ["42.120.XX.X/24", "203.0.XX.XX", "10.0.0.0/33", "10.0.0.0/", "1.2.3", "::/129", "x", ""] {
             assert!(parse_ipnet(bad).is_none(), "{bad}");
         }
         assert!(parse_ip("10.0.0.0/8").is_none());
