@@ -21,7 +21,11 @@ const REJECTED: &[(&str, &str, &str)] = &[
         "unknown-element",
         "Statement[0][\"Resource \"]",
     ),
-    ("AlibabaCloudDocs__ecs__Use-RAM-roles-to-access-other-Alibaba-Cloud-serv-2.json", "invalid-action", "Statement[0].Action"),
+    (
+        "AlibabaCloudDocs__ecs__Use-RAM-roles-to-access-other-Alibaba-Cloud-serv-2.json",
+        "invalid-action",
+        "Statement[0].Action",
+    ),
     (
         "AlibabaCloudDocs__ram__Authorize-RAM-users-to-use-ActionTrail-resources-2.json",
         "invalid-condition-value",
@@ -56,7 +60,8 @@ fn corpus() -> BTreeMap<String, String> {
 
 #[test]
 fn the_rejected_list_matches_sources_md() {
-    let sources = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/SOURCES.md")).unwrap();
+    let sources =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/SOURCES.md")).unwrap();
     let section = sources.split("## Documents RAM rejects as written").nth(1).unwrap();
     let table = section.split("\n\n| file | source").next().unwrap();
     let listed: Vec<&str> = table
