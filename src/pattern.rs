@@ -65,35 +65,43 @@ impl Pattern {
         self.norm.len() == 1 && self.norm.first() == Some(&'*')
     }
 
-    /// Whether `text` matches the pattern.
+    /// Whether `text` matches the pattern. Allocates nothing.
     pub fn matches(&self, text: &str) -> bool {
         match self.case {
-            Case::Sensitive => wildcard_match(&self.norm, text.chars()),
-            Case::Insensitive => wildcard_match(&self.norm, text.chars().map(|c| c.to_ascii_lowercase())),
+            Case::Sensitive => wildcard_match(&self.norm, text, |c| c),
+            Case::Insensitive => wildcard_match(&self.norm, text, |c| c.to_ascii_lowercase()),
         }
+    }
+
+    /// The normalised pattern text (lowercased when case-insensitive).
+    pub(crate) fn normalized(&self) -> String {
+        self.norm.iter().collect()
     }
 }
 
-/// Greedy wildcard matching with one backtrack point.
-fn wildcard_match(pattern: &[char], text: impl Iterator<Item = char>) -> bool {
-    let text: Vec<char> = text.collect();
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match (pattern.get(p), text.get(t)) {
-            (Some('*'), _) => {
-                star = Some((p, t));
+/// Greedy wildcard matching with one backtrack point, walking `text` by
+/// character without copying it.
+fn wildcard_match(pattern: &[char], text: &str, fold: impl Fn(char) -> char) -> bool {
+    let mut chars = text.char_indices();
+    let mut p = 0usize;
+    // After a `*`: the pattern position after it, and the text to retry from.
+    let mut star: Option<(usize, std::str::CharIndices<'_>)> = None;
+    loop {
+        let before = chars.clone();
+        let Some((_, tc)) = chars.next() else { break };
+        match pattern.get(p) {
+            Some('*') => {
                 p += 1;
+                star = Some((p, before));
+                chars = star.as_ref().map_or(chars, |(_, c)| c.clone());
             }
-            (Some(pc), Some(tc)) if *pc == '?' || pc == tc => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
+            Some(pc) if *pc == '?' || *pc == fold(tc) => p += 1,
+            _ => match &mut star {
+                Some((sp, retry)) => {
+                    // Let the star swallow one more character and try again.
+                    retry.next();
+                    p = *sp;
+                    chars = retry.clone();
                 }
                 None => return false,
             },
@@ -161,6 +169,26 @@ mod tests {
         nmatches!(Sensitive, "a[b]c", "abc");
         matches!(Sensitive, "a.b", "a.b");
         nmatches!(Sensitive, "a.b", "axb");
+    }
+
+    /// The obvious recursive definition, as an oracle.
+    fn oracle(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => oracle(&p[1..], t) || (!t.is_empty() && oracle(p, &t[1..])),
+            (Some('?'), Some(_)) => oracle(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => oracle(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_recursive_definition(pat in "[ab*?é:]{0,8}", text in "[abé:]{0,10}") {
+            let p: Vec<char> = pat.chars().collect();
+            let t: Vec<char> = text.chars().collect();
+            proptest::prop_assert_eq!(Pattern::new(&pat, Case::Sensitive).matches(&text), oracle(&p, &t));
+        }
     }
 
     #[test]

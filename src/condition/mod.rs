@@ -329,10 +329,7 @@ impl Condition {
         let expected = self.operator.value_type();
         Ok(match &self.values {
             Values::Strings(vs) => vs.iter().any(|v| v == request),
-            Values::Folded(vs) => {
-                let folded = request.to_ascii_lowercase();
-                vs.contains(&folded)
-            }
+            Values::Folded(vs) => vs.iter().any(|v| v.eq_ignore_ascii_case(request)),
             Values::Patterns(ps) => ps.iter().any(|p| p.matches(request)),
             Values::Numbers(vs) => {
                 let r = value::parse_decimal(request).ok_or(expected)?;
