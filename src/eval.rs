@@ -23,7 +23,7 @@ pub struct PolicySet {
 
 /// What one kind of policy says about one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
+pub(crate) enum Verdict {
     Deny,
     Allow,
     Silent,
@@ -111,58 +111,7 @@ impl PolicySet {
 
     /// RAM's flow for one resource.
     fn decide_resource(&self, request: &Request, resource: &str, trace: &mut Option<Trace>) -> Decision {
-        let decided = |outcome, decided_by| Decision { outcome, decided_by };
-        let principal = request.principal();
-        let assume_role = request.action().eq_ignore_ascii_case("sts:AssumeRole");
-        if principal.is_root() && !assume_role {
-            return decided(Outcome::Allow, DecidedBy::Root);
-        }
-        if !principal.is_root() {
-            for kind in [PolicyKind::Control, PolicyKind::Session] {
-                if self.policies(kind).is_empty() {
-                    continue;
-                }
-                match self.verdict(kind, request, resource, trace) {
-                    Verdict::Deny => {
-                        return decided(Outcome::ExplicitDeny, DecidedBy::of_kind(kind));
-                    }
-                    Verdict::Silent => {
-                        return decided(Outcome::ImplicitDeny, DecidedBy::of_kind(kind));
-                    }
-                    Verdict::Allow => {}
-                }
-            }
-        }
-        // The identity side: the root and services have no identity policies to consult.
-        let identity = if principal.is_root() || matches!(principal, Principal::Service { .. }) {
-            None
-        } else {
-            Some(self.verdict(PolicyKind::Identity, request, resource, trace))
-        };
-        let resource_side = self.verdict(PolicyKind::Resource, request, resource, trace);
-        if identity == Some(Verdict::Deny) {
-            return decided(Outcome::ExplicitDeny, DecidedBy::Identity);
-        }
-        if resource_side == Verdict::Deny {
-            return decided(Outcome::ExplicitDeny, DecidedBy::Resource);
-        }
-        if assume_role {
-            // sts:AssumeRole needs both the caller's grant and the role's trust.
-            if identity.is_some_and(|v| v != Verdict::Allow) {
-                return decided(Outcome::ImplicitDeny, DecidedBy::Identity);
-            }
-            if resource_side != Verdict::Allow {
-                return decided(Outcome::ImplicitDeny, DecidedBy::Resource);
-            }
-            return decided(Outcome::Allow, if identity.is_some() { DecidedBy::Identity } else { DecidedBy::Resource });
-        }
-        if identity == Some(Verdict::Allow) {
-            return decided(Outcome::Allow, DecidedBy::Identity);
-        }
-        if resource_side == Verdict::Allow {
-            return decided(Outcome::Allow, DecidedBy::Resource);
-        }
-        decided(Outcome::ImplicitDeny, DecidedBy::Identity)
+        decide(request, |kind| !self.policies(kind).is_empty(), |kind| self.verdict(kind, request, resource, trace))
     }
 
     /// What the policies of one kind say: any applicable Deny, else any
@@ -187,11 +136,69 @@ impl PolicySet {
     }
 }
 
+/// RAM's order of evaluation for one resource, over what each kind of policy
+/// says (`verdict`) and which kinds were given (`present`). Shared by every
+/// engine, so that they differ only in how they find applicable statements.
+pub(crate) fn decide(
+    request: &Request,
+    present: impl Fn(PolicyKind) -> bool,
+    mut verdict: impl FnMut(PolicyKind) -> Verdict,
+) -> Decision {
+    let decided = |outcome, decided_by| Decision { outcome, decided_by };
+    let principal = request.principal();
+    let assume_role = request.action().eq_ignore_ascii_case("sts:AssumeRole");
+    if principal.is_root() && !assume_role {
+        return decided(Outcome::Allow, DecidedBy::Root);
+    }
+    if !principal.is_root() {
+        for kind in [PolicyKind::Control, PolicyKind::Session] {
+            if !present(kind) {
+                continue;
+            }
+            match verdict(kind) {
+                Verdict::Deny => return decided(Outcome::ExplicitDeny, DecidedBy::of_kind(kind)),
+                Verdict::Silent => return decided(Outcome::ImplicitDeny, DecidedBy::of_kind(kind)),
+                Verdict::Allow => {}
+            }
+        }
+    }
+    // The identity side: the root and services have no identity policies to consult.
+    let identity = if principal.is_root() || matches!(principal, Principal::Service { .. }) {
+        None
+    } else {
+        Some(verdict(PolicyKind::Identity))
+    };
+    let resource_side = verdict(PolicyKind::Resource);
+    if identity == Some(Verdict::Deny) {
+        return decided(Outcome::ExplicitDeny, DecidedBy::Identity);
+    }
+    if resource_side == Verdict::Deny {
+        return decided(Outcome::ExplicitDeny, DecidedBy::Resource);
+    }
+    if assume_role {
+        // sts:AssumeRole needs both the caller's grant and the role's trust.
+        if identity.is_some_and(|v| v != Verdict::Allow) {
+            return decided(Outcome::ImplicitDeny, DecidedBy::Identity);
+        }
+        if resource_side != Verdict::Allow {
+            return decided(Outcome::ImplicitDeny, DecidedBy::Resource);
+        }
+        return decided(Outcome::Allow, if identity.is_some() { DecidedBy::Identity } else { DecidedBy::Resource });
+    }
+    if identity == Some(Verdict::Allow) {
+        return decided(Outcome::Allow, DecidedBy::Identity);
+    }
+    if resource_side == Verdict::Allow {
+        return decided(Outcome::Allow, DecidedBy::Resource);
+    }
+    decided(Outcome::ImplicitDeny, DecidedBy::Identity)
+}
+
 /// Several resources: ExplicitDeny if any is explicitly denied, Allow only if
 /// every one is allowed, ImplicitDeny otherwise. The deciding stage is the one
 /// of the first resource with the final outcome. No resource at all is an
 /// implicit deny.
-fn combine(decisions: impl Iterator<Item = Decision>) -> Decision {
+pub(crate) fn combine(decisions: impl Iterator<Item = Decision>) -> Decision {
     let mut first_explicit = None;
     let mut first_implicit = None;
     let mut first_allow = None;
@@ -230,10 +237,7 @@ fn statement_applies(
     }
     let deny = statement.effect() == Effect::Deny;
     let Some(trace) = trace else {
-        return statement.conditions().iter().all(|c| {
-            let r = c.evaluate(request.context());
-            r.outcome.unwrap_or(deny)
-        });
+        return statement.conditions().iter().all(|c| c.holds(request.context(), deny));
     };
     let mut applies = true;
     let mut conditions = Vec::with_capacity(statement.conditions().len());

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod arn;
+mod compile;
 mod condition;
 mod decision;
 mod error;
@@ -14,6 +15,7 @@ mod request;
 pub mod suite;
 
 pub use arn::{Arn, ArnError};
+pub use compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 pub use condition::{BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key};
 pub use decision::{
     AccessDeniedDetail, AuthCondition, ConditionTrace, DecidedBy, Decision, DecodeError, DiagnosticMessage,

@@ -2,6 +2,8 @@
 //! documents that `SOURCES.md` lists under "Documents RAM rejects as written"
 //! must fail with a located message, and every other one must be accepted.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

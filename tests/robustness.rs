@@ -1,6 +1,8 @@
 //! Whatever the input, reading and evaluating never panic, and every error
 //! is located inside the text.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+
 use proptest::prelude::*;
 use ramguard::{Context, Limits, Policy, PolicyKind, PolicySet, Principal, Request};
 

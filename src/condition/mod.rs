@@ -317,7 +317,7 @@ impl Condition {
     /// Whether one request value matches at least one policy value under the
     /// operator's comparison, negation set aside. `Err` when the request value
     /// does not have the operator's type.
-    fn matches_any(&self, request: &str) -> Result<bool, ValueType> {
+    pub(crate) fn matches_any(&self, request: &str) -> Result<bool, ValueType> {
         let compare = self.operator.compare();
         let ordered = |ord: std::cmp::Ordering| match compare {
             Compare::Equal => ord.is_eq(),
@@ -350,48 +350,56 @@ impl Condition {
         })
     }
 
-    /// Whether one request value satisfies the operator (negation included).
-    fn satisfied_by(&self, request: &str) -> Result<bool, ValueType> {
-        Ok(self.matches_any(request)? != self.operator.is_negated())
-    }
-
     /// Evaluates the condition against the request's values for its key.
     pub(crate) fn evaluate(&self, context: &Context) -> ConditionResult {
         let values = context.get_canonical(&self.canonical);
-        let missing = values.is_empty();
-        let outcome = match self.qualifier {
-            None if missing => Ok(self.operator.is_negated()),
-            None => {
-                let mut any = false;
-                let mut bad = None;
-                for v in values {
-                    match self.matches_any(v) {
-                        Ok(m) => any |= m,
-                        Err(expected) => bad = bad.or(Some((v.clone(), expected))),
-                    }
-                }
-                match bad {
-                    Some((value, expected)) => Err(BadRequestValue { value, expected }),
-                    None => Ok(any != self.operator.is_negated()),
-                }
-            }
-            Some(q) => {
-                let mut results = Vec::with_capacity(values.len());
-                let mut bad = None;
-                for v in values {
-                    match self.satisfied_by(v) {
-                        Ok(s) => results.push(s),
-                        Err(expected) => bad = bad.or(Some((v.clone(), expected))),
-                    }
-                }
-                match (bad, q) {
-                    (Some((value, expected)), _) => Err(BadRequestValue { value, expected }),
-                    (None, SetQualifier::ForAnyValue) => Ok(results.iter().any(|r| *r)),
-                    (None, SetQualifier::ForAllValues) => Ok(results.iter().all(|r| *r)),
-                }
-            }
-        };
-        ConditionResult { outcome, missing }
+        let outcome = self
+            .outcome(values, |v| self.matches_any(v))
+            .map_err(|(value, expected)| BadRequestValue { value: value.to_owned(), expected });
+        ConditionResult { outcome, missing: values.is_empty() }
+    }
+
+    /// Whether the condition holds, a malformed request value counting as
+    /// `on_malformed`. Allocates nothing.
+    pub(crate) fn holds(&self, context: &Context, on_malformed: bool) -> bool {
+        self.holds_with(context, on_malformed, |v| self.matches_any(v))
+    }
+
+    /// [`Condition::holds`] with another way to compare one request value
+    /// against the policy values (a compiled matcher with the same meaning).
+    pub(crate) fn holds_with(
+        &self,
+        context: &Context,
+        on_malformed: bool,
+        matches_any: impl Fn(&str) -> Result<bool, ValueType>,
+    ) -> bool {
+        self.outcome(context.get_canonical(&self.canonical), matches_any).unwrap_or(on_malformed)
+    }
+
+    /// The rules for missing keys, multi-valued keys, negation and set
+    /// qualifiers, over a comparison of one request value with the policy's
+    /// values. `Err` names the first malformed request value.
+    fn outcome<'v>(
+        &self,
+        values: &'v [String],
+        matches_any: impl Fn(&str) -> Result<bool, ValueType>,
+    ) -> Result<bool, (&'v str, ValueType)> {
+        let negated = self.operator.is_negated();
+        let mut any = false;
+        let mut all = true;
+        for v in values {
+            let matched = matches_any(v).map_err(|expected| (v.as_str(), expected))?;
+            // Without a qualifier, `any` is "some value matches"; with one, it
+            // and `all` track values that satisfy the operator, negation included.
+            let satisfied = if self.qualifier.is_some() { matched != negated } else { matched };
+            any |= satisfied;
+            all &= satisfied;
+        }
+        Ok(match self.qualifier {
+            None => any != negated,
+            Some(SetQualifier::ForAnyValue) => any,
+            Some(SetQualifier::ForAllValues) => all,
+        })
     }
 }
 
