@@ -1,0 +1,214 @@
+//! Compile and decision times of the compiled set and of the reference
+//! evaluator, measured in the same run, at 10 to 10,000 statements.
+//!
+//! Groups: `compile/<n>`, `compiled/<n>` and `reference/<n>` (one benchmark per
+//! outcome: `allow`, `explicit_deny`, `implicit_deny`), and `threads` for
+//! throughput from several threads sharing one compiled set. Run with
+//! `cargo bench --bench authorize`; `cargo test --benches` runs each once.
+//!
+//! The policies are a realistic mix, generated deterministically: most
+//! statements are about other services and actions, some use wildcards, some
+//! carry conditions, some deny; a few are about the VPN deletes the requests ask for.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ramguard::{CompiledPolicySet, Context, Outcome, Policy, PolicyKind, PolicySet, Principal, Request};
+
+const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
+const STATEMENTS_PER_POLICY: usize = 20;
+
+/// A small deterministic generator (SplitMix64), so every run measures the same policies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const VERBS: [&str; 12] =
+    ["Describe", "List", "Create", "Delete", "Modify", "Get", "Update", "Attach", "Detach", "Start", "Stop", "Tag"];
+const NOUNS: [&str; 16] = [
+    "Instance", "Disk", "Snapshot", "Image", "Bucket", "Cluster", "Table", "Queue", "Topic", "Gateway", "Route",
+    "Listener", "Certificate", "Domain", "Record", "Alarm",
+];
+
+/// One statement of the realistic mix, as JSON.
+fn filler_statement(rng: &mut Rng) -> serde_json::Value {
+    let service = format!("svc{}", rng.below(60));
+    let action = match rng.below(10) {
+        0 => format!("{service}:{}*", VERBS[rng.below(VERBS.len())]),
+        1 => format!("{service}:*"),
+        2 => format!("{service}:*{}*", NOUNS[rng.below(NOUNS.len())]),
+        _ => format!("{service}:{}{}", VERBS[rng.below(VERBS.len())], NOUNS[rng.below(NOUNS.len())]),
+    };
+    let resource = match rng.below(4) {
+        0 => "*".to_owned(),
+        1 => format!("acs:{service}:*:1234567890123456:*"),
+        _ => format!("acs:{service}:cn-hangzhou:1234567890123456:{}/r-{}", NOUNS[rng.below(NOUNS.len())].to_lowercase(), rng.below(1000)),
+    };
+    let effect = if rng.below(8) == 0 { "Deny" } else { "Allow" };
+    let mut statement = serde_json::json!({"Effect": effect, "Action": [action], "Resource": resource});
+    match rng.below(6) {
+        0 => statement["Condition"] = serde_json::json!({"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}),
+        1 => statement["Condition"] = serde_json::json!({"StringEquals": {"acs:ResourceTag/team": ["network", "platform"]}}),
+        2 => statement["Condition"] = serde_json::json!({"Bool": {"acs:SecureTransport": "true"}}),
+        _ => {}
+    }
+    statement
+}
+
+/// The statements the requests are about: ops may delete VPN connections, but
+/// not from outside the office.
+fn subject_statements() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"Effect": "Allow", "Action": ["vpc:DeleteVpnConnection", "vpc:DescribeVpnConnection"],
+                           "Resource": "acs:vpc:*:1234567890123456:vpnconnection/*"}),
+        serde_json::json!({"Effect": "Deny", "Action": "vpc:Delete*", "Resource": "*",
+                           "Condition": {"NotIpAddress": {"acs:SourceIp": ["203.0.113.0/24", "2001:db8:10::/48"]}}}),
+    ]
+}
+
+/// `n` statements in policies of [`STATEMENTS_PER_POLICY`], the subject statements among them.
+fn policy_set(n: usize) -> PolicySet {
+    let mut rng = Rng(0x5EED ^ n as u64);
+    let mut statements: Vec<serde_json::Value> = subject_statements();
+    while statements.len() < n {
+        statements.push(filler_statement(&mut rng));
+    }
+    // Spread the subject statements through the set rather than leaving them first.
+    let last = statements.len() - 1;
+    statements.swap(1, last);
+    statements.swap(0, last / 2);
+    let mut set = PolicySet::new();
+    for (i, chunk) in statements.chunks(STATEMENTS_PER_POLICY).enumerate() {
+        let text = serde_json::json!({"Version": "1", "Statement": chunk}).to_string();
+        let policy = Policy::parse_with_limits(&format!("policy-{i}"), &text, PolicyKind::Identity, &ramguard::Limits::unlimited())
+            .expect("generated policies are valid");
+        set.add(policy);
+    }
+    set
+}
+
+fn requests() -> [(&'static str, Request, Outcome); 3] {
+    let alice: Principal = "acs:ram::1234567890123456:user/alice".parse().expect("valid principal");
+    let resource = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-bp1";
+    let from = |ip: &str| Context::new().with("acs:SourceIp", ip).with("acs:SecureTransport", "true");
+    [
+        (
+            "allow",
+            Request::new(alice.clone(), "vpc:DeleteVpnConnection", resource).with_context(from("203.0.113.9")),
+            Outcome::Allow,
+        ),
+        (
+            "explicit_deny",
+            Request::new(alice.clone(), "vpc:DeleteVpnConnection", resource).with_context(from("198.51.100.1")),
+            Outcome::ExplicitDeny,
+        ),
+        (
+            "implicit_deny",
+            Request::new(alice, "vpc:CreateVpnConnection", resource).with_context(from("203.0.113.9")),
+            Outcome::ImplicitDeny,
+        ),
+    ]
+}
+
+fn compile(c: &mut Criterion) {
+    for n in SIZES {
+        let set = policy_set(n);
+        let mut group = c.benchmark_group(format!("compile/{n}"));
+        group.sample_size(if n >= 10_000 { 10 } else { 50 });
+        group.bench_function("compiled", |b| b.iter(|| CompiledPolicySet::compile(black_box(set.clone()))));
+        group.finish();
+    }
+}
+
+fn decide(c: &mut Criterion) {
+    for n in SIZES {
+        let set = policy_set(n);
+        let compiled = CompiledPolicySet::compile(set.clone()).expect("compiles");
+        for (name, request, expected) in requests() {
+            assert_eq!(set.authorize(&request).outcome, expected, "reference, {name} at {n}");
+            assert_eq!(compiled.authorize(&request).outcome, expected, "compiled, {name} at {n}");
+        }
+        let mut group = c.benchmark_group(format!("compiled/{n}"));
+        for (name, request, _) in requests() {
+            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
+                b.iter(|| compiled.authorize(black_box(r)))
+            });
+        }
+        group.finish();
+        let mut group = c.benchmark_group(format!("reference/{n}"));
+        if n >= 10_000 {
+            group.sample_size(20);
+        }
+        for (name, request, _) in requests() {
+            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| b.iter(|| set.authorize(black_box(r))));
+        }
+        group.finish();
+    }
+}
+
+fn threads(c: &mut Criterion) {
+    const PER_THREAD: usize = 10_000;
+    let compiled = CompiledPolicySet::compile(policy_set(1_000)).expect("compiles");
+    let requests = requests();
+    let mut group = c.benchmark_group("threads");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements((threads * PER_THREAD) as u64));
+        group.bench_function(BenchmarkId::new("compiled/1000", threads), |b| {
+            b.iter(|| {
+                std::thread::scope(|scope| {
+                    for t in 0..threads {
+                        let set = compiled.clone();
+                        let requests = &requests;
+                        scope.spawn(move || {
+                            for i in 0..PER_THREAD {
+                                let (_, request, _) = &requests[(i + t) % requests.len()];
+                                black_box(set.authorize(request));
+                            }
+                        });
+                    }
+                });
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Resident memory, in bytes, from `/proc/self/statm` (Linux); 0 elsewhere.
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Not a timing: prints how much memory a compiled 10,000-statement set
+/// holds beyond the parsed policies, averaged over several copies.
+fn memory(_: &mut Criterion) {
+    const COPIES: usize = 8;
+    let sets: Vec<PolicySet> = (0..COPIES).map(|_| policy_set(10_000)).collect();
+    let before = resident_bytes();
+    let compiled: Vec<CompiledPolicySet> =
+        sets.iter().map(|s| CompiledPolicySet::compile(s.clone()).expect("compiles")).collect();
+    let after = resident_bytes();
+    let per_set = after.saturating_sub(before) / COPIES;
+    println!(
+        "memory/10000: a compiled 10,000-statement set holds about {:.1} MiB (its policies included), {} statements",
+        per_set as f64 / (1024.0 * 1024.0),
+        compiled.first().map_or(0, CompiledPolicySet::len)
+    );
+}
+
+criterion_group!(benches, compile, decide, threads, memory);
+criterion_main!(benches);
