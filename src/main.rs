@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
-use ramguard::{Context, Explanation, Limits, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind};
+use ramguard::{
+    CompiledPolicySet, Context, Explanation, Limits, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind,
+};
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
 const EXIT_OK: u8 = 0;
@@ -274,7 +276,15 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
     let first = inputs.resource.first().map_or("", String::as_str);
     let request =
         Request::new(principal, &inputs.action, first).with_resources(inputs.resource.clone()).with_context(context);
-    let explanation = set.explain(&request);
+    let compiled = CompiledPolicySet::compile(set).map_err(|e| e.to_string())?;
+    let decision = compiled.authorize(&request);
+    let explanation = compiled.explain(&request);
+    if decision != explanation.to_decision() {
+        return Err(format!(
+            "the compiled set decided {} ({}) but the explanation says {} ({}); please report this",
+            decision.outcome, decision.decided_by, explanation.decision, explanation.decided_by
+        ));
+    }
     match format {
         Format::Json => print_json(&explanation)?,
         Format::Human => print!("{}", render_explanation(&explanation)),

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::compile::CompiledPolicySet;
 use crate::condition::Context;
 use crate::decision::{Explanation, Outcome};
 use crate::error::{Location, ParseErrors};
@@ -173,6 +174,16 @@ pub enum SuiteError {
         /// The missing name.
         name: String,
     },
+    /// A case's policies could not be compiled.
+    #[error("{}: case `{case}`: {message}", path.display())]
+    Compile {
+        /// The suite file.
+        path: PathBuf,
+        /// The case.
+        case: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A case's principal is not a principal.
     #[error("{}: case `{case}`: {message}", path.display())]
     BadPrincipal {
@@ -236,7 +247,7 @@ pub struct Suite {
 #[derive(Debug)]
 struct Case {
     name: String,
-    set: PolicySet,
+    set: CompiledPolicySet,
     request: Request,
     expect: Expectation,
 }
@@ -339,6 +350,11 @@ impl Suite {
             let request = Request::new(principal, &c.action, resources.first().map_or("", String::as_str))
                 .with_resources(resources)
                 .with_context(context);
+            let set = CompiledPolicySet::compile(set).map_err(|e| SuiteError::Compile {
+                path: path.to_owned(),
+                case: c.name.clone(),
+                message: e.to_string(),
+            })?;
             cases.push(Case { name: c.name, set, request, expect: c.expect });
         }
         Ok(Suite { path: path.to_owned(), cases })
@@ -365,8 +381,8 @@ impl Suite {
             .cases
             .iter()
             .map(|c| {
+                let actual = c.set.authorize(&c.request).outcome;
                 let explanation = c.set.explain(&c.request);
-                let actual = explanation.decision;
                 CaseResult {
                     name: c.name.clone(),
                     expected: c.expect,
