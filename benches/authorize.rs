@@ -10,6 +10,12 @@
 //! statements are about other services and actions, some use wildcards, some
 //! carry conditions, some deny; a few are about the VPN deletes the requests ask for.
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    reason = "benchmark set-up indexes fixed tables and stops on invalid generated data"
+)]
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -18,7 +24,7 @@ use ramguard::{CompiledPolicySet, Context, Outcome, Policy, PolicyKind, PolicySe
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 const STATEMENTS_PER_POLICY: usize = 20;
 
-/// A small deterministic generator (SplitMix64), so every run measures the same policies.
+/// A small deterministic generator (`SplitMix64`), so every run measures the same policies.
 struct Rng(u64);
 
 impl Rng {
@@ -38,8 +44,22 @@ impl Rng {
 const VERBS: [&str; 12] =
     ["Describe", "List", "Create", "Delete", "Modify", "Get", "Update", "Attach", "Detach", "Start", "Stop", "Tag"];
 const NOUNS: [&str; 16] = [
-    "Instance", "Disk", "Snapshot", "Image", "Bucket", "Cluster", "Table", "Queue", "Topic", "Gateway", "Route",
-    "Listener", "Certificate", "Domain", "Record", "Alarm",
+    "Instance",
+    "Disk",
+    "Snapshot",
+    "Image",
+    "Bucket",
+    "Cluster",
+    "Table",
+    "Queue",
+    "Topic",
+    "Gateway",
+    "Route",
+    "Listener",
+    "Certificate",
+    "Domain",
+    "Record",
+    "Alarm",
 ];
 
 /// One statement of the realistic mix, as JSON.
@@ -54,13 +74,23 @@ fn filler_statement(rng: &mut Rng) -> serde_json::Value {
     let resource = match rng.below(4) {
         0 => "*".to_owned(),
         1 => format!("acs:{service}:*:1234567890123456:*"),
-        _ => format!("acs:{service}:cn-hangzhou:1234567890123456:{}/r-{}", NOUNS[rng.below(NOUNS.len())].to_lowercase(), rng.below(1000)),
+        _ => format!(
+            "acs:{service}:cn-hangzhou:1234567890123456:{}/r-{}",
+            NOUNS[rng.below(NOUNS.len())].to_lowercase(),
+            rng.below(1000)
+        ),
     };
     let effect = if rng.below(8) == 0 { "Deny" } else { "Allow" };
     let mut statement = serde_json::json!({"Effect": effect, "Action": [action], "Resource": resource});
     match rng.below(6) {
-        0 => statement["Condition"] = serde_json::json!({"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}),
-        1 => statement["Condition"] = serde_json::json!({"StringEquals": {"acs:ResourceTag/team": ["network", "platform"]}}),
+        0 => {
+            statement["Condition"] =
+                serde_json::json!({"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}})
+        }
+        1 => {
+            statement["Condition"] =
+                serde_json::json!({"StringEquals": {"acs:ResourceTag/team": ["network", "platform"]}})
+        }
         2 => statement["Condition"] = serde_json::json!({"Bool": {"acs:SecureTransport": "true"}}),
         _ => {}
     }
@@ -92,8 +122,13 @@ fn policy_set(n: usize) -> PolicySet {
     let mut set = PolicySet::new();
     for (i, chunk) in statements.chunks(STATEMENTS_PER_POLICY).enumerate() {
         let text = serde_json::json!({"Version": "1", "Statement": chunk}).to_string();
-        let policy = Policy::parse_with_limits(&format!("policy-{i}"), &text, PolicyKind::Identity, &ramguard::Limits::unlimited())
-            .expect("generated policies are valid");
+        let policy = Policy::parse_with_limits(
+            &format!("policy-{i}"),
+            &text,
+            PolicyKind::Identity,
+            &ramguard::Limits::unlimited(),
+        )
+        .expect("generated policies are valid");
         set.add(policy);
     }
     set
@@ -152,7 +187,9 @@ fn decide(c: &mut Criterion) {
             group.sample_size(20);
         }
         for (name, request, _) in requests() {
-            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| b.iter(|| set.authorize(black_box(r))));
+            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
+                b.iter(|| set.authorize(black_box(r)))
+            });
         }
         group.finish();
     }
