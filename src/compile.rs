@@ -14,10 +14,10 @@
 //! give the same decision on random policy sets.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::condition::{Condition, Context, Operator};
 use crate::decision::{Decision, Explanation};
@@ -83,11 +83,44 @@ struct Inner {
     exact: HashMap<Box<str>, Vec<u32>>,
     /// Statements every request must check: a match-all `Action`, or `NotAction`.
     always: Vec<u32>,
-    /// The remaining `Action` patterns, lowercased.
-    globs: GlobSet,
-    /// For each glob: its statement, and the pattern for requests the glob
-    /// engine cannot take (actions that are not ASCII).
-    glob_owner: Vec<(u32, Pattern)>,
+    /// Wildcard patterns with a literal service code (`vpc:Describe*`), by service.
+    by_service: HashMap<Box<str>, PatternGroup>,
+    /// Wildcard patterns whose service code has a wildcard too (`*:Describe*`).
+    general: PatternGroup,
+}
+
+/// Wildcard action patterns and their statements. Small groups are matched
+/// pattern by pattern; larger ones through one [`GlobSet`], which matches
+/// them all in one pass.
+#[derive(Debug, Default)]
+struct PatternGroup {
+    patterns: Vec<(u32, Pattern)>,
+    set: Option<GlobSet>,
+}
+
+/// From this many patterns on, a group is matched through a [`GlobSet`].
+const GLOBSET_THRESHOLD: usize = 24;
+
+impl PatternGroup {
+    fn seal(&mut self) -> Result<(), CompileError> {
+        if self.patterns.len() >= GLOBSET_THRESHOLD {
+            let normalized: Vec<String> = self.patterns.iter().map(|(_, p)| p.normalized()).collect();
+            self.set = Some(glob_set(normalized.iter().map(String::as_str))?);
+        }
+        Ok(())
+    }
+
+    /// Adds the statements whose pattern matches `action` (lowercased) to `out`.
+    fn collect(&self, action: &str, hits: &mut Vec<usize>, out: &mut Vec<u32>) {
+        match &self.set {
+            // The glob engine matches bytes; `?` must match a whole character.
+            Some(set) if action.is_ascii() => {
+                set.matches_candidate_into(&Candidate::from_bytes(action.as_bytes()), hits);
+                out.extend(hits.iter().filter_map(|&g| self.patterns.get(g).map(|(id, _)| *id)));
+            }
+            _ => out.extend(self.patterns.iter().filter(|(_, p)| p.matches(action)).map(|(id, _)| *id)),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -254,9 +287,10 @@ impl CompiledPolicySet {
     pub fn compile(set: PolicySet) -> Result<Self, CompileError> {
         let mut statements = Vec::new();
         let mut present = [false; 4];
-        let mut exact: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut exact: HashMap<Box<str>, Vec<u32>> = HashMap::default();
         let mut always = Vec::new();
-        let mut glob_patterns: Vec<(u32, Pattern)> = Vec::new();
+        let mut by_service: HashMap<Box<str>, PatternGroup> = HashMap::default();
+        let mut general = PatternGroup::default();
         for policy in set.iter() {
             if let Some(slot) = present.get_mut(kind_slot(policy.kind())) {
                 *slot = true;
@@ -272,7 +306,13 @@ impl CompiledPolicySet {
                     ActionSpec::Action(patterns) => {
                         for p in patterns {
                             if p.has_wildcard() {
-                                glob_patterns.push((id, p.clone()));
+                                let normalized = p.normalized();
+                                match normalized.split_once(':') {
+                                    Some((service, _)) if !service.contains(['*', '?']) => {
+                                        by_service.entry(service.into()).or_default().patterns.push((id, p.clone()));
+                                    }
+                                    _ => general.patterns.push((id, p.clone())),
+                                }
                             } else {
                                 let ids = exact.entry(p.normalized().into_boxed_str()).or_default();
                                 if ids.last() != Some(&id) {
@@ -285,9 +325,11 @@ impl CompiledPolicySet {
                 statements.push(compile_statement(policy.kind(), statement)?);
             }
         }
-        let normalized: Vec<String> = glob_patterns.iter().map(|(_, p)| p.normalized()).collect();
-        let globs = glob_set(normalized.iter().map(String::as_str))?;
-        let inner = Inner { source: set, statements, present, exact, always, globs, glob_owner: glob_patterns };
+        for group in by_service.values_mut() {
+            group.seal()?;
+        }
+        general.seal()?;
+        let inner = Inner { source: set, statements, present, exact, always, by_service, general };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -345,14 +387,10 @@ impl CompiledPolicySet {
             out.extend_from_slice(ids);
         }
         out.extend_from_slice(&inner.always);
-        if !inner.globs.is_empty() {
-            if action.is_ascii() {
-                inner.globs.matches_candidate_into(&Candidate::from_bytes(action.as_bytes()), &mut scratch.glob_hits);
-                out.extend(scratch.glob_hits.iter().filter_map(|&g| inner.glob_owner.get(g).map(|(id, _)| *id)));
-            } else {
-                out.extend(inner.glob_owner.iter().filter(|(_, p)| p.matches(action)).map(|(id, _)| *id));
-            }
+        if let Some(group) = action.split_once(':').and_then(|(service, _)| inner.by_service.get(service)) {
+            group.collect(action, &mut scratch.glob_hits, out);
         }
+        inner.general.collect(action, &mut scratch.glob_hits, out);
         out.sort_unstable();
         out.dedup();
     }
@@ -456,6 +494,29 @@ mod tests {
         assert_eq!(allow("rds:Anything", "acs:oss:r:1:b"), Outcome::Allow);
         assert_eq!(allow("ecs:Anything", "acs:oss:r:1:b"), Outcome::ImplicitDeny);
         assert_eq!(allow("vpc:DescribeVpcs", "acs:vpc:*:*:vpc/vpc-locked"), Outcome::ExplicitDeny);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn large_groups_match_like_their_patterns(
+            patterns in proptest::collection::vec("vpc:[ade*?]{0,5}", GLOBSET_THRESHOLD..GLOBSET_THRESHOLD * 2),
+            actions in proptest::collection::vec("vpc:[adeé]{0,5}", 1..20),
+        ) {
+            let mut group = PatternGroup::default();
+            for (i, p) in patterns.iter().enumerate() {
+                group.patterns.push((u32::try_from(i).unwrap(), Pattern::new(p, crate::pattern::Case::Insensitive)));
+            }
+            group.seal().unwrap();
+            proptest::prop_assert!(group.set.is_some());
+            for action in &actions {
+                let mut out = Vec::new();
+                group.collect(action, &mut Vec::new(), &mut out);
+                out.sort_unstable();
+                let expected: Vec<u32> =
+                    group.patterns.iter().filter(|(_, p)| p.matches(action)).map(|(id, _)| *id).collect();
+                proptest::prop_assert_eq!(out, expected);
+            }
+        }
     }
 
     #[test]

@@ -23,9 +23,18 @@ pub struct Pattern {
     /// The text as written in the policy.
     source: String,
     /// The text compared against: lowercased when case-insensitive.
-    norm: Vec<char>,
+    norm: Box<str>,
     case: Case,
     has_wildcard: bool,
+    /// ASCII, so it can be matched byte by byte against ASCII text.
+    ascii: bool,
+    /// ASCII without `?`: byte matching is right against any UTF-8 text, as an
+    /// ASCII byte never equals part of a multi-byte character.
+    bytewise: bool,
+    /// Bytes before the first wildcard and after the last one, compared
+    /// directly before the wildcard part is matched.
+    prefix_len: usize,
+    suffix_len: usize,
 }
 
 impl fmt::Debug for Pattern {
@@ -42,12 +51,19 @@ impl fmt::Display for Pattern {
 
 impl Pattern {
     pub(crate) fn new(source: &str, case: Case) -> Self {
-        let norm: Vec<char> = match case {
-            Case::Sensitive => source.chars().collect(),
-            Case::Insensitive => source.chars().map(|c| c.to_ascii_lowercase()).collect(),
+        let norm: Box<str> = match case {
+            Case::Sensitive => source.into(),
+            Case::Insensitive => source.to_ascii_lowercase().into_boxed_str(),
         };
-        let has_wildcard = norm.iter().any(|c| matches!(c, '*' | '?'));
-        Self { source: source.to_owned(), norm, case, has_wildcard }
+        let has_wildcard = norm.contains(['*', '?']);
+        let ascii = norm.is_ascii();
+        let bytewise = ascii && !norm.contains('?');
+        let is_wild = |c: char| matches!(c, '*' | '?');
+        let (prefix_len, suffix_len) = match (norm.find(is_wild), norm.rfind(is_wild)) {
+            (Some(first), Some(last)) => (first, norm.len() - last - 1),
+            _ => (norm.len(), 0),
+        };
+        Self { source: source.to_owned(), norm, case, has_wildcard, ascii, bytewise, prefix_len, suffix_len }
     }
 
     /// The pattern as written.
@@ -62,52 +78,98 @@ impl Pattern {
 
     /// Whether the pattern is exactly `*`.
     pub fn is_match_all(&self) -> bool {
-        self.norm.len() == 1 && self.norm.first() == Some(&'*')
+        &*self.norm == "*"
     }
 
     /// Whether `text` matches the pattern. Allocates nothing.
     pub fn matches(&self, text: &str) -> bool {
-        match self.case {
-            Case::Sensitive => wildcard_match(&self.norm, text, |c| c),
-            Case::Insensitive => wildcard_match(&self.norm, text, |c| c.to_ascii_lowercase()),
+        let fold = self.case == Case::Insensitive;
+        if self.bytewise || (self.ascii && text.is_ascii()) {
+            let (pattern, text) = (self.norm.as_bytes(), text.as_bytes());
+            let same = |a: &[u8], b: &[u8]| if fold { a.eq_ignore_ascii_case(b) } else { a == b };
+            if !self.has_wildcard {
+                return same(pattern, text);
+            }
+            let (p_end, t_end) = (pattern.len() - self.suffix_len, text.len().wrapping_sub(self.suffix_len));
+            match (
+                pattern.get(..self.prefix_len).zip(text.get(..self.prefix_len)),
+                pattern.get(p_end..).zip(text.get(t_end..)),
+                pattern.get(self.prefix_len..p_end).zip(text.get(self.prefix_len..t_end)),
+            ) {
+                (Some((pp, tp)), Some((ps, ts)), Some((pm, tm))) => {
+                    same(pp, tp) && same(ps, ts) && match_bytes(pm, tm, fold)
+                }
+                _ => false,
+            }
+        } else {
+            match_chars(&self.norm, text, fold)
         }
     }
 
     /// The normalised pattern text (lowercased when case-insensitive).
     pub(crate) fn normalized(&self) -> String {
-        self.norm.iter().collect()
+        self.norm.to_string()
     }
 }
 
-/// Greedy wildcard matching with one backtrack point, walking `text` by
-/// character without copying it.
-fn wildcard_match(pattern: &[char], text: &str, fold: impl Fn(char) -> char) -> bool {
-    let mut chars = text.char_indices();
-    let mut p = 0usize;
-    // After a `*`: the pattern position after it, and the text to retry from.
-    let mut star: Option<(usize, std::str::CharIndices<'_>)> = None;
-    loop {
-        let before = chars.clone();
-        let Some((_, tc)) = chars.next() else { break };
+/// Greedy wildcard matching with one backtrack point, over ASCII bytes.
+fn match_bytes(pattern: &[u8], text: &[u8], fold: bool) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    // After a `*`: the pattern position after it, and where the text resumes.
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(&tc) = text.get(t) {
+        let tc = if fold { tc.to_ascii_lowercase() } else { tc };
         match pattern.get(p) {
-            Some('*') => {
+            Some(b'*') => {
                 p += 1;
-                star = Some((p, before));
-                chars = star.as_ref().map_or(chars, |(_, c)| c.clone());
+                star = Some((p, t));
             }
-            Some(pc) if *pc == '?' || *pc == fold(tc) => p += 1,
+            Some(&pc) if pc == b'?' || pc == tc => {
+                p += 1;
+                t += 1;
+            }
             _ => match &mut star {
-                Some((sp, retry)) => {
-                    // Let the star swallow one more character and try again.
-                    retry.next();
-                    p = *sp;
-                    chars = retry.clone();
+                Some((after, resume)) => {
+                    // Let the star swallow one more byte and try again.
+                    *resume += 1;
+                    p = *after;
+                    t = *resume;
                 }
                 None => return false,
             },
         }
     }
-    pattern.get(p..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+}
+
+/// The same algorithm by character, for text or patterns beyond ASCII
+/// (`?` matches one whole character).
+fn match_chars(pattern: &str, text: &str, fold: bool) -> bool {
+    let char_at = |s: &str, i: usize| s.get(i..).and_then(|rest| rest.chars().next());
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(tc) = char_at(text, t) {
+        let tc = if fold { tc.to_ascii_lowercase() } else { tc };
+        match char_at(pattern, p) {
+            Some('*') => {
+                p += 1;
+                star = Some((p, t));
+            }
+            Some(pc) if pc == '?' || pc == tc => {
+                p += pc.len_utf8();
+                t += tc.len_utf8();
+            }
+            _ => match &mut star {
+                Some((after, resume)) => {
+                    *resume += char_at(text, *resume).map_or(1, char::len_utf8);
+                    p = *after;
+                    t = *resume;
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern.get(p..).is_some_and(|rest| rest.chars().all(|c| c == '*'))
 }
 
 #[cfg(test)]
@@ -184,10 +246,13 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn agrees_with_the_recursive_definition(pat in "[ab*?é:]{0,8}", text in "[abé:]{0,10}") {
+        fn agrees_with_the_recursive_definition(pat in "[aAb*?é:]{0,8}", text in "[aAbé:]{0,10}") {
             let p: Vec<char> = pat.chars().collect();
             let t: Vec<char> = text.chars().collect();
             proptest::prop_assert_eq!(Pattern::new(&pat, Case::Sensitive).matches(&text), oracle(&p, &t));
+            let lp: Vec<char> = pat.to_ascii_lowercase().chars().collect();
+            let lt: Vec<char> = text.to_ascii_lowercase().chars().collect();
+            proptest::prop_assert_eq!(Pattern::new(&pat, Case::Insensitive).matches(&text), oracle(&lp, &lt));
         }
     }
 

@@ -209,13 +209,10 @@ pub fn parse_ipnet(s: &str) -> Option<IpNet> {
     Some(IpNet { addr, prefix })
 }
 
-/// Parses a single IP address (a request's `acs:SourceIp`).
+/// Parses a single IP address (a request's `acs:SourceIp`); a CIDR block is
+/// not an address.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    let (_, (addr, prefix)) = cidr_parts(s).ok()?;
-    if prefix.is_some() {
-        return None;
-    }
-    addr.parse::<IpAddr>().ok().map(canonical)
+    s.parse::<IpAddr>().ok().map(canonical)
 }
 
 /// Parses `true` / `false`, ignoring ASCII case.
