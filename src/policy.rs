@@ -655,19 +655,26 @@ impl Lowering {
                 };
                 match Condition::new(operator, qualifier, key, raw) {
                     Ok(c) => out.push(c),
-                    Err(bad) => {
-                        let at = if matches!(values, Value::Array(_)) { key_path.index(bad.index) } else { key_path };
-                        let help = (bad.expected == crate::condition::ValueType::Ip && bad.value.contains(['X', 'x']))
+                    Err(bad_values) => {
+                        for bad in bad_values {
+                            let at = if matches!(values, Value::Array(_)) {
+                                key_path.index(bad.index)
+                            } else {
+                                key_path.clone()
+                            };
+                            let help = (bad.expected == crate::condition::ValueType::Ip
+                                && bad.value.contains(['X', 'x']))
                             .then(|| "this looks like a masked example value: put the real address".to_owned());
-                        self.problem(
-                            ParseErrorKind::InvalidConditionValue {
-                                value: bad.value,
-                                operator: op_text.clone(),
-                                expected: bad.expected.describe(),
-                            },
-                            at,
-                            help,
-                        );
+                            self.problem(
+                                ParseErrorKind::InvalidConditionValue {
+                                    value: bad.value,
+                                    operator: op_text.clone(),
+                                    expected: bad.expected.describe(),
+                                },
+                                at,
+                                help,
+                            );
+                        }
                     }
                 }
             }

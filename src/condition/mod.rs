@@ -251,11 +251,21 @@ pub struct Condition {
     values: Values,
 }
 
-fn typed<T>(raw: &[String], expected: ValueType, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, BadPolicyValue> {
-    raw.iter()
-        .enumerate()
-        .map(|(index, s)| parse(s).ok_or_else(|| BadPolicyValue { index, value: s.clone(), expected }))
-        .collect()
+/// Every value typed, or every value that is not of the type.
+fn typed<T>(
+    raw: &[String],
+    expected: ValueType,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, Vec<BadPolicyValue>> {
+    let mut typed = Vec::with_capacity(raw.len());
+    let mut bad = Vec::new();
+    for (index, s) in raw.iter().enumerate() {
+        match parse(s) {
+            Some(v) => typed.push(v),
+            None => bad.push(BadPolicyValue { index, value: s.clone(), expected }),
+        }
+    }
+    if bad.is_empty() { Ok(typed) } else { Err(bad) }
 }
 
 impl Condition {
@@ -264,7 +274,7 @@ impl Condition {
         qualifier: Option<SetQualifier>,
         key: &str,
         raw: Vec<String>,
-    ) -> Result<Self, BadPolicyValue> {
+    ) -> Result<Self, Vec<BadPolicyValue>> {
         let expected = operator.value_type();
         let values = match operator {
             Operator::StringEquals | Operator::StringNotEquals => Values::Strings(raw.clone()),
@@ -556,10 +566,10 @@ mod tests {
             Operator::DateLessThan,
             None,
             "acs:CurrentTime",
-            vec!["2019-08-12T17:00:00+08:00".into(), "soon".into()],
+            vec!["later".into(), "2019-08-12T17:00:00+08:00".into(), "soon".into()],
         )
         .unwrap_err();
-        assert_eq!(err.index, 1);
-        assert_eq!(err.expected, ValueType::Date);
+        assert_eq!(err.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(err[1].expected, ValueType::Date);
     }
 }

@@ -100,9 +100,12 @@ struct RawDateTime {
 fn offset(input: &str) -> IResult<&str, i32> {
     alt((
         tag_no_case("z").map(|_| 0),
-        (one_of("+-"), fixed_digits(2), opt(char(':')), fixed_digits(2)).map(|(sign, h, _, m)| {
-            let secs = i32::try_from(h * 3600 + m * 60).unwrap_or(i32::MAX);
-            if sign == '-' { -secs } else { secs }
+        map_res((one_of("+-"), fixed_digits(2), opt(char(':')), fixed_digits(2)), |(sign, h, _, m)| {
+            if h > 23 || m > 59 {
+                return Err("offset out of range");
+            }
+            let secs = i32::try_from(h * 3600 + m * 60).map_err(|_| "offset out of range")?;
+            Ok(if sign == '-' { -secs } else { secs })
         }),
     ))
     .parse(input)
@@ -198,15 +201,20 @@ fn cidr_parts(input: &str) -> IResult<&str, (&str, Option<&str>)> {
 
 /// Parses an address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`).
 /// Host bits beyond the prefix are ignored, as the network is what matters.
+/// A block inside the IPv4-mapped range `::ffff:0:0/96` is the IPv4 block it
+/// maps (`::ffff:10.0.0.0/104` is `10.0.0.0/8`).
 pub fn parse_ipnet(s: &str) -> Option<IpNet> {
     let (_, (addr, prefix)) = cidr_parts(s).ok()?;
-    let addr = canonical(addr.parse::<IpAddr>().ok()?);
+    let addr = addr.parse::<IpAddr>().ok()?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
         None => max,
     };
-    Some(IpNet { addr, prefix })
+    Some(match (addr, canonical(addr)) {
+        (IpAddr::V6(_), v4 @ IpAddr::V4(_)) if prefix >= 96 => IpNet { addr: v4, prefix: prefix - 96 },
+        _ => IpNet { addr, prefix },
+    })
 }
 
 /// Parses a single IP address (a request's `acs:SourceIp`); a CIDR block is
@@ -264,6 +272,8 @@ mod tests {
             "2019-08-12T25:00:00Z",
             "12/08/2019",
             "2019-8-12",
+            "2019-08-12T17:00:00+08:60",
+            "2019-08-12T17:00:00+24:00",
             "now",
             "",
         ] {
@@ -289,6 +299,13 @@ mod tests {
             assert!(parse_ipnet(bad).is_none(), "{bad}");
         }
         assert!(parse_ip("10.0.0.0/8").is_none());
+        let mapped = parse_ipnet("::ffff:0:0/96").unwrap();
+        assert!(mapped.contains("192.0.2.1".parse().unwrap()));
+        assert!(!mapped.contains("2001:db8::1".parse().unwrap()));
+        let mapped8 = parse_ipnet("::ffff:10.0.0.0/104").unwrap();
+        assert!(mapped8.contains("10.9.9.9".parse().unwrap()));
+        assert!(!mapped8.contains("11.0.0.1".parse().unwrap()));
+        assert!(parse_ipnet("::ffff:0:0/80").unwrap().contains("::1:2:3".parse().unwrap()));
         assert_eq!(parse_ip("10.0.0.1"), Some("10.0.0.1".parse().unwrap()));
     }
 
