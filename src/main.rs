@@ -178,7 +178,9 @@ fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) ->
                     for w in policy.warnings() {
                         println!("{name}:{w}");
                     }
-                    println!("{name}: ok ({kind} policy, {} statements)", policy.statements().len());
+                    let n = policy.statements().len();
+                    let noun = if n == 1 { "statement" } else { "statements" };
+                    println!("{name}: ok ({kind} policy, {n} {noun})");
                 }
                 Err(errors) => {
                     for e in errors.errors() {
