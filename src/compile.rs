@@ -39,6 +39,12 @@ pub enum CompileError {
         /// What the matcher reported.
         reason: String,
     },
+    /// More statements than one set can index (over four billion).
+    #[error("a compiled set holds at most {max} statements")]
+    TooManyStatements {
+        /// The most a set can hold.
+        max: u64,
+    },
 }
 
 /// Builds a [`CompiledPolicySet`].
@@ -238,7 +244,9 @@ fn glob_set<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<GlobSet, Comp
             .map_err(|e| CompileError::Pattern { pattern: pattern.to_owned(), reason: e.to_string() })?;
         builder.add(glob);
     }
-    builder.build().map_err(|e| CompileError::Pattern { pattern: String::new(), reason: e.to_string() })
+    builder
+        .build()
+        .map_err(|e| CompileError::Pattern { pattern: e.glob().unwrap_or_default().to_owned(), reason: e.to_string() })
 }
 
 fn kind_slot(kind: PolicyKind) -> usize {
