@@ -15,7 +15,7 @@ pub enum ParseErrorKind {
         message: String,
     },
     /// The document is longer than its kind allows.
-    #[error("the document is {length} characters long, but a {kind} policy may have at most {limit}")]
+    #[error("the document is {length} characters long, but {kind} policies may have at most {limit}")]
     TooLong {
         /// Characters in the document, whitespace included.
         length: usize,
@@ -80,7 +80,7 @@ pub enum ParseErrorKind {
     #[error("`NotResource` is not part of the RAM policy language")]
     NotResource,
     /// An element that this kind of policy may not have.
-    #[error("`{element}` is not allowed in a {kind} policy")]
+    #[error("`{element}` is not allowed in {kind} policies")]
     NotAllowedHere {
         /// The element.
         element: &'static str,

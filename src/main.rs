@@ -111,7 +111,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 (clap's own code, 2, means "denied" here).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
     let result = match cli.command {
         Command::Validate { kind, format, no_size_limit, files } => {
             validate(kind, format, limits(no_size_limit), &files)
