@@ -1,7 +1,12 @@
 //! The `ramguard` binary, run as a user runs it: exit codes, located
 //! messages, and JSON that other tools can read.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests unwrap and index what they just built"
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
