@@ -118,10 +118,10 @@ fn check(file: &CaseFile, case: Case) -> Vec<String> {
     if let Some(matched) = &e.matched {
         let mut got: Vec<String> =
             explanation.matched.iter().map(|t| format!("{}#{}", t.policy, t.statement)).collect();
+        got.sort();
         got.dedup();
         let mut want = matched.clone();
         want.sort();
-        got.sort();
         if got != want {
             problems.push(format!("matched: expected {want:?}, got {got:?}"));
         }
