@@ -35,9 +35,10 @@
     reason = "a test runner unwraps what it just built and panics to fail"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use ramguard::{Context, Operator, Outcome, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request};
 use serde::Deserialize;
@@ -91,27 +92,6 @@ struct Case {
     malformed: Option<String>,
     #[serde(default)]
     missing_reported: Option<bool>,
-}
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/conditions")
-}
-
-fn load() -> Vec<(String, CaseFile)> {
-    let mut files: Vec<(String, CaseFile)> = std::fs::read_dir(cases_dir())
-        .expect("tests/cases/conditions exists")
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| {
-            let stem = path.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file name").to_owned();
-            let text = std::fs::read_to_string(&path).expect("readable case file");
-            let file: CaseFile =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not a case file: {e}", path.display()));
-            (stem, file)
-        })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
 }
 
 fn policy_text(case: &Case) -> String {
@@ -238,7 +218,7 @@ fn bare_operator(operator: &str) -> &str {
 
 #[test]
 fn condition_cases() {
-    let files = load();
+    let files: Vec<(String, CaseFile)> = common::load_case_files("conditions");
     let mut failures = String::new();
     let mut unexpected_passes = Vec::new();
     let mut total = 0;

@@ -12,8 +12,9 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use ramguard::{CompiledPolicySet, Context, Policy, PolicyKind, PolicySet, Principal, Request};
 use serde::Deserialize;
@@ -167,15 +168,9 @@ fn check(file: &CaseFile, case: Case) -> Vec<String> {
 
 #[test]
 fn golden_decisions() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/decisions");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    paths.sort();
     let mut failures = Vec::new();
     let mut total = 0;
-    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let mut file: CaseFile = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (stem, mut file) in common::load_case_files::<CaseFile>("decisions") {
         let cases = std::mem::take(&mut file.cases);
         assert!(!cases.is_empty(), "{stem} has no cases");
         for case in cases {

@@ -32,9 +32,10 @@
     reason = "a test runner unwraps what it just built and panics to fail"
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use ramguard::{Limits, ParseError, Policy, PolicyKind};
 use serde::Deserialize;
@@ -120,27 +121,6 @@ struct Expected {
     column: Option<usize>,
     #[serde(default)]
     help_contains: Option<String>,
-}
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/parse_errors")
-}
-
-fn load() -> Vec<(String, CaseFile)> {
-    let mut files: Vec<(String, CaseFile)> = std::fs::read_dir(cases_dir())
-        .expect("tests/cases/parse_errors exists")
-        .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| {
-            let stem = path.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file name").to_owned();
-            let text = std::fs::read_to_string(&path).expect("readable case file");
-            let file: CaseFile =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not a case file: {e}", path.display()));
-            (stem, file)
-        })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
 }
 
 /// Compact JSON with object members in name order, whatever order the
@@ -289,7 +269,7 @@ fn run(case: &Case) -> Vec<String> {
 
 #[test]
 fn parse_error_cases() {
-    let files = load();
+    let files: Vec<(String, CaseFile)> = common::load_case_files("parse_errors");
     let mut failures = String::new();
     let mut unexpected_passes = Vec::new();
     let mut codes_seen = BTreeSet::new();
