@@ -6,8 +6,9 @@
 //! engines must return the same outcome and the same deciding kind.
 //!
 //! 10,000 cases run by default; set `PROPTEST_CASES` for more. proptest
-//! shrinks a failure and records it under `proptest-regressions/`, where it is
-//! replayed on every later run.
+//! shrinks a failure and records it in
+//! `tests/differential.proptest-regressions`, where it is replayed on every
+//! later run.
 
 #![allow(
     clippy::unwrap_used,
