@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod arn;
+mod catalog;
 mod compile;
 mod condition;
 mod decision;
@@ -15,6 +16,10 @@ mod request;
 pub mod suite;
 
 pub use arn::{Arn, ArnError};
+pub use catalog::{
+    Caller, Catalog, CatalogError, ConditionKeySpec, Denial, ErrorSpec, MappingError, Operation, ParamType, Parameter,
+    ResourceTemplate, Style,
+};
 pub use compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 pub use condition::{BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key};
 pub use decision::{

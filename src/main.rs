@@ -1,5 +1,6 @@
 //! The `ramguard` command-line tool.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
-    CompiledPolicySet, Context, Explanation, Limits, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind,
+    Caller, Catalog, CompiledPolicySet, Context, Explanation, Limits, Operation, Policy, PolicyKind, PolicySet,
+    Principal, Request, detect_kind,
 };
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
@@ -40,6 +42,7 @@ enum KindArg {
 }
 
 #[derive(Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "the command line is parsed once, at start-up")]
 enum Command {
     /// Check that policy documents are valid RAM policies.
     ///
@@ -79,11 +82,21 @@ enum Command {
         #[arg(long, default_value = DEFAULT_PRINCIPAL)]
         principal: String,
         /// The action, such as `vpc:DeleteIpsecServer`.
-        #[arg(long)]
-        action: String,
+        #[arg(long, required_unless_present = "operation", conflicts_with = "operation")]
+        action: Option<String>,
         /// The resource ARNs the action touches (`*` for actions without resource-level authorization).
-        #[arg(long, required = true, num_args = 1..)]
+        #[arg(long, num_args = 1.., required_unless_present = "operation", conflicts_with = "operation")]
         resource: Vec<String>,
+        /// An operation from the catalog (`vpc:DeleteIpsecServer`): the action,
+        /// resources and condition keys are derived from it and its `--param`s.
+        #[arg(long)]
+        operation: Option<String>,
+        /// A parameter of `--operation`, `NAME=VALUE`.
+        #[arg(long, value_name = "NAME=VALUE", requires = "operation")]
+        param: Vec<String>,
+        /// The account that owns the resources of `--operation` (the principal's by default).
+        #[arg(long, requires = "operation")]
+        account: Option<String>,
         /// A context value, `KEY=VALUE`; a key given twice has several values.
         #[arg(long, value_name = "KEY=VALUE")]
         context: Vec<String>,
@@ -93,6 +106,17 @@ enum Command {
         /// Lift RAM's document size limits.
         #[arg(long)]
         no_size_limit: bool,
+    },
+    /// List the operations ramguard knows, or show one: parameters,
+    /// resources, condition keys, errors.
+    ///
+    /// Exit 0, or 1 for an unknown action.
+    Catalog {
+        /// The RAM action to show (case-insensitive); all when absent.
+        action: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
     },
     /// Run policy test suites (files, or directories searched for `*.suite.json`).
     ///
@@ -131,14 +155,22 @@ fn main() -> ExitCode {
             principal,
             action,
             resource,
+            operation,
+            param,
+            account,
             context,
             format,
             no_size_limit,
         } => {
-            let inputs =
-                EvalInputs { identity, session, control, resource_policy, principal, action, resource, context };
+            let target = match (operation, action) {
+                (Some(operation), _) => Target::Operation { operation, params: param, account },
+                (None, Some(action)) => Target::Action { action, resources: resource },
+                (None, None) => return ExitCode::from(EXIT_ERROR),
+            };
+            let inputs = EvalInputs { identity, session, control, resource_policy, principal, target, context };
             eval(&inputs, format, limits(no_size_limit))
         }
+        Command::Catalog { action, format } => catalog(action.as_deref(), format),
         Command::Test { format, no_size_limit, suites } => test(format, limits(no_size_limit), &suites),
     };
     match result {
@@ -247,9 +279,26 @@ struct EvalInputs {
     control: Vec<PathBuf>,
     resource_policy: Option<PathBuf>,
     principal: String,
-    action: String,
-    resource: Vec<String>,
+    target: Target,
     context: Vec<String>,
+}
+
+/// What `eval` decides: an action on resources, or a catalog operation's call.
+enum Target {
+    Action { action: String, resources: Vec<String> },
+    Operation { operation: String, params: Vec<String>, account: Option<String> },
+}
+
+fn pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), String> {
+    text.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| format!("{flag} `{text}`: expected KEY=VALUE"))
+}
+
+fn catalog_operation(action: &str) -> Result<&'static Operation, String> {
+    let catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?;
+    catalog.get(action).ok_or_else(|| match catalog.suggest(action) {
+        Some(s) => format!("`{action}` is not in the catalog: did you mean `{s}`?"),
+        None => format!("`{action}` is not in the catalog; `ramguard catalog` lists what is"),
+    })
 }
 
 fn load(path: &Path, kind: PolicyKind, limits: &Limits) -> Result<Policy, String> {
@@ -274,17 +323,45 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
         set.add(load(path, PolicyKind::Resource, &limits)?);
     }
     let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
-    let mut context = Context::new();
-    for pair in &inputs.context {
-        let (key, value) = pair
-            .split_once('=')
-            .filter(|(k, _)| !k.is_empty())
-            .ok_or_else(|| format!("--context `{pair}`: expected KEY=VALUE"))?;
-        context.insert(key, value);
+    let mut extra = Vec::new();
+    for text in &inputs.context {
+        extra.push(pair("--context", text)?);
     }
-    let first = inputs.resource.first().map_or("", String::as_str);
-    let request =
-        Request::new(principal, &inputs.action, first).with_resources(inputs.resource.clone()).with_context(context);
+    let request = match &inputs.target {
+        Target::Action { action, resources } => {
+            let first = resources.first().map_or("", String::as_str);
+            let mut context = Context::new();
+            for (key, value) in &extra {
+                context.insert(key, *value);
+            }
+            Request::new(principal, action, first).with_resources(resources.clone()).with_context(context)
+        }
+        Target::Operation { operation, params, account } => {
+            let op = catalog_operation(operation)?;
+            let mut values = BTreeMap::new();
+            for text in params {
+                let (name, value) = pair("--param", text)?;
+                if op.parameter(name).is_none() {
+                    return Err(format!("--param `{name}`: `{}` has no such parameter", op.action));
+                }
+                values.insert(name.to_owned(), value.to_owned());
+            }
+            let mut caller = Caller::new(principal);
+            caller.account.clone_from(account);
+            let derived = op.authorization_request(&values, &caller).map_err(|e| format!("{}: {e}", op.action))?;
+            let mut context = derived.context().clone();
+            for (key, value) in &extra {
+                context.insert(key, *value);
+            }
+            derived.with_context(context)
+        }
+    };
+    if let (Target::Operation { .. }, Format::Human) = (&inputs.target, format) {
+        println!("derived from the catalog: action {}, resources {:?}", request.action(), request.resources());
+        for (key, values) in request.context().iter() {
+            println!("  context {key} = {values:?}");
+        }
+    }
     let compiled = CompiledPolicySet::compile(set).map_err(|e| e.to_string())?;
     let decision = compiled.authorize(&request);
     let explanation = compiled.explain(&request);
@@ -295,7 +372,17 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
         ));
     }
     match format {
-        Format::Json => print_json(&explanation)?,
+        Format::Json => {
+            let mut value = serde_json::to_value(&explanation).map_err(|e| e.to_string())?;
+            if let (Target::Operation { .. }, Some(object)) = (&inputs.target, value.as_object_mut()) {
+                let context: BTreeMap<&str, &[String]> = request.context().iter().collect();
+                object.insert(
+                    "derived".to_owned(),
+                    serde_json::json!({"action": request.action(), "resources": request.resources(), "context": context}),
+                );
+            }
+            print_json(&value)?;
+        }
         Format::Human => print!("{}", render_explanation(&explanation)),
     }
     Ok(if explanation.decision.is_allow() { EXIT_OK } else { EXIT_NO })
@@ -332,6 +419,60 @@ fn render_explanation(e: &Explanation) -> String {
         let _ = writeln!(out, "  AccessDeniedDetail: {}", json.replace('\n', "\n  "));
     }
     out
+}
+
+fn catalog(action: Option<&str>, format: Format) -> Result<u8, String> {
+    use std::fmt::Write as _;
+    let Some(action) = action else {
+        let all = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.operations();
+        match format {
+            Format::Json => print_json(&all)?,
+            Format::Human => {
+                for op in all {
+                    let resources: Vec<&str> = op.resources.iter().map(|r| r.resource_type.as_str()).collect();
+                    println!("{:<66} {:<7} {}", op.action, op.access_level, resources.join(", "));
+                }
+            }
+        }
+        return Ok(EXIT_OK);
+    };
+    let op = catalog_operation(action)?;
+    if let Format::Json = format {
+        print_json(op)?;
+        return Ok(EXIT_OK);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({} {} {}, access level {})", op.action, op.product, op.version, op.api, op.access_level);
+    let _ = writeln!(out, "  {} {}", op.method, op.path);
+    let _ = writeln!(out, "parameters:");
+    for p in &op.parameters {
+        let required = if p.required { "required" } else { "optional" };
+        let values = p.values.as_ref().map(|v| format!(", one of {}", v.join(" | "))).unwrap_or_default();
+        let _ = writeln!(out, "  {} ({:?}, {required}{values})", p.name, p.param_type);
+    }
+    let _ = writeln!(out, "resources:");
+    for r in &op.resources {
+        let when = r.when.as_ref().map(|w| format!(" when {w:?}")).unwrap_or_default();
+        let _ = writeln!(out, "  {}: {}{when}", r.resource_type, r.arn);
+    }
+    for k in &op.condition_keys {
+        let aliases = if k.aliases.is_empty() { String::new() } else { format!(" (also {})", k.aliases.join(", ")) };
+        let _ =
+            writeln!(out, "condition key: {}{aliases} from `{}`, one of {}", k.key, k.parameter, k.values.join(" | "));
+    }
+    let _ = writeln!(out, "dry run: {}", op.dry_run.as_deref().unwrap_or("not supported"));
+    if let Some(note) = &op.asynchronous {
+        let _ = writeln!(out, "asynchronous: {note}");
+    }
+    let _ = writeln!(out, "denial: {} {} \"{}\"", op.denial.status, op.denial.code, op.denial.message);
+    if !op.errors.is_empty() {
+        let _ = writeln!(out, "errors:");
+        for e in &op.errors {
+            let _ = writeln!(out, "  {} {} \"{}\"", e.status, e.code, e.message);
+        }
+    }
+    print!("{out}");
+    Ok(EXIT_OK)
 }
 
 fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

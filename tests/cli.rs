@@ -386,3 +386,115 @@ fn bad_input_exits_1_with_a_message() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("validate"));
 }
+
+#[test]
+fn catalog_lists_and_shows_operations() {
+    let o = ramguard(&["catalog"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 16, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("vpc:DeleteTrafficMirrorSession") && l.contains("trafficmirrorsession")));
+
+    let o = ramguard(&["catalog", "--format", "json", "VPC:deleteipsecserver"]);
+    assert_eq!(o.status.code(), Some(0));
+    let op = json(&o);
+    assert_eq!(op["action"], "vpc:DeleteIpsecServer");
+    assert_eq!(op["dry_run"], "string");
+    assert_eq!(op["resources"][0]["arn"], "acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}");
+
+    let o = ramguard(&["catalog", "vpc:DeleteVpnConection"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("did you mean `vpc:DeleteVpnConnection`?"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_derives_the_request_from_an_operation() {
+    let revoke = |instance_type: &str, instance: &str| {
+        ramguard(&[
+            "eval",
+            "--identity",
+            "policies/ecr-revoke-vbr-only.json",
+            "--operation",
+            "expressconnectrouter:RevokeInstanceFromExpressConnectRouter",
+            "--param",
+            "EcrId=ecr-mezk2idmsd0vx2",
+            "--param",
+            "EcrOwnerAliUid=1210123456123456",
+            "--param",
+            &format!("InstanceId={instance}"),
+            "--param",
+            &format!("InstanceType={instance_type}"),
+            "--param",
+            "InstanceRegionId=cn-hangzhou",
+            "--format",
+            "json",
+        ])
+    };
+    let vbr = revoke("VBR", "vbr-j6cwxhgg0s5nuephp");
+    assert_eq!(vbr.status.code(), Some(0), "{}{}", stdout(&vbr), stderr(&vbr));
+    let e = json(&vbr);
+    assert_eq!(
+        e["derived"]["resources"][0],
+        "acs:expressconnect:cn-hangzhou:1234567890123456:virtualborderrouter/vbr-j6cwxhgg0s5nuephp"
+    );
+    assert_eq!(e["derived"]["context"]["expressconnectrouter:instancetype"][0], "VBR");
+
+    let vpc = revoke("VPC", "vpc-bp1example");
+    assert_eq!(vpc.status.code(), Some(2));
+    let e = json(&vpc);
+    assert_eq!(e["derived"]["resources"][0], "acs:vpc:cn-hangzhou:1234567890123456:vpc/vpc-bp1example");
+    assert_eq!(e["access_denied_detail"]["NoPermissionType"], "ImplicitDeny");
+
+    let other_account = ramguard(&[
+        "eval",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "--operation",
+        "vpc:DeleteIpsecServer",
+        "--param",
+        "RegionId=cn-hangzhou",
+        "--param",
+        "IpsecServerId=iss-1",
+        "--account",
+        "9999999999999999",
+    ]);
+    assert_eq!(other_account.status.code(), Some(2));
+    assert!(
+        stdout(&other_account).contains("resources [\"acs:vpc:cn-hangzhou:9999999999999999:vpnipsecserver/iss-1\"]")
+    );
+
+    let missing = ramguard(&[
+        "eval",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "--operation",
+        "vpc:DeleteIpsecServer",
+        "--param",
+        "RegionId=cn-hangzhou",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("parameter `IpsecServerId` is required"), "{}", stderr(&missing));
+
+    let unknown = ramguard(&[
+        "eval",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "--operation",
+        "vpc:DeleteIpsecServer",
+        "--param",
+        "Nope=1",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("has no such parameter"), "{}", stderr(&unknown));
+
+    let both = ramguard(&[
+        "eval",
+        "--operation",
+        "vpc:DeleteIpsecServer",
+        "--action",
+        "vpc:DeleteIpsecServer",
+        "--resource",
+        "*",
+    ]);
+    assert_eq!(both.status.code(), Some(1));
+}
