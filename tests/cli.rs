@@ -36,6 +36,13 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
 
+/// `ramguard eval` with the network-operations policy and `args`.
+fn ops_eval(args: &[&str]) -> Output {
+    let mut all = vec!["eval", "--identity", "policies/network-ops-vpn.json"];
+    all.extend_from_slice(args);
+    ramguard(&all)
+}
+
 const VCO: &str = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1";
 
 #[test]
@@ -190,10 +197,7 @@ fn validate_applies_the_kind_and_its_size_limit() {
 
 #[test]
 fn eval_exit_codes_follow_the_decision() {
-    let allow = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
+    let allow = ops_eval(&[
         "policies/deny-deletes-outside-office.json",
         "--action",
         "vpc:DeleteVpnConnection",
@@ -211,10 +215,7 @@ fn eval_exit_codes_follow_the_decision() {
     assert_eq!(e["matched"][0]["sid"], "DeleteVpnConnections");
     assert!(e.get("access_denied_detail").is_none());
 
-    let deny = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
+    let deny = ops_eval(&[
         "policies/deny-deletes-outside-office.json",
         "--action",
         "vpc:DeleteVpnConnection",
@@ -235,29 +236,11 @@ fn eval_exit_codes_follow_the_decision() {
     let decoded = ramguard::decode_diagnostic_message(detail["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
     assert_eq!(decoded.auth_resource, VCO);
 
-    let implicit = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--action",
-        "vpc:CreateVpnConnection",
-        "--resource",
-        VCO,
-        "--format",
-        "json",
-    ]);
+    let implicit = ops_eval(&["--action", "vpc:CreateVpnConnection", "--resource", VCO, "--format", "json"]);
     assert_eq!(implicit.status.code(), Some(2));
     assert_eq!(json(&implicit)["access_denied_detail"]["NoPermissionType"], "ImplicitDeny");
 
-    let human = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--action",
-        "vpc:CreateVpnConnection",
-        "--resource",
-        VCO,
-    ]);
+    let human = ops_eval(&["--action", "vpc:CreateVpnConnection", "--resource", VCO]);
     assert_eq!(human.status.code(), Some(2));
     assert!(stdout(&human).starts_with("ImplicitDeny (decided by identity policies)"), "{}", stdout(&human));
 }
@@ -285,10 +268,7 @@ fn eval_takes_every_policy_kind() {
     assert_eq!(e["access_denied_detail"]["PolicyType"], "SessionPolicy");
     assert_eq!(e["access_denied_detail"]["AuthPrincipalDisplayName"], "netops:alice");
 
-    let control = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
+    let control = ops_eval(&[
         "--control",
         "policies/change-window-control.json",
         "--action",
@@ -342,31 +322,11 @@ fn a_repeated_context_key_is_multi_valued() {
 
 #[test]
 fn bad_input_exits_1_with_a_message() {
-    let o = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--principal",
-        "alice",
-        "--action",
-        "a:b",
-        "--resource",
-        "*",
-    ]);
+    let o = ops_eval(&["--principal", "alice", "--action", "a:b", "--resource", "*"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--principal: `alice` is not a principal"), "{}", stderr(&o));
 
-    let o = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--action",
-        "a:b",
-        "--resource",
-        "*",
-        "--context",
-        "novalue",
-    ]);
+    let o = ops_eval(&["--action", "a:b", "--resource", "*", "--context", "novalue"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
 
@@ -445,10 +405,7 @@ fn eval_derives_the_request_from_an_operation() {
     assert_eq!(e["derived"]["resources"][0], "acs:vpc:cn-hangzhou:1234567890123456:vpc/vpc-bp1example");
     assert_eq!(e["access_denied_detail"]["NoPermissionType"], "ImplicitDeny");
 
-    let other_account = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
+    let other_account = ops_eval(&[
         "--operation",
         "vpc:DeleteIpsecServer",
         "--param",
@@ -463,27 +420,11 @@ fn eval_derives_the_request_from_an_operation() {
         stdout(&other_account).contains("resources [\"acs:vpc:cn-hangzhou:9999999999999999:vpnipsecserver/iss-1\"]")
     );
 
-    let missing = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--operation",
-        "vpc:DeleteIpsecServer",
-        "--param",
-        "RegionId=cn-hangzhou",
-    ]);
+    let missing = ops_eval(&["--operation", "vpc:DeleteIpsecServer", "--param", "RegionId=cn-hangzhou"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("parameter `IpsecServerId` is required"), "{}", stderr(&missing));
 
-    let unknown = ramguard(&[
-        "eval",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--operation",
-        "vpc:DeleteIpsecServer",
-        "--param",
-        "Nope=1",
-    ]);
+    let unknown = ops_eval(&["--operation", "vpc:DeleteIpsecServer", "--param", "Nope=1"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("has no such parameter"), "{}", stderr(&unknown));
 
