@@ -9,6 +9,7 @@ mod decision;
 mod error;
 mod eval;
 mod fuzzy;
+mod guard;
 mod json;
 mod pattern;
 mod policy;
@@ -28,6 +29,7 @@ pub use decision::{
 };
 pub use error::{JsonPath, Location, ParseError, ParseErrorKind, ParseErrors, ParseWarning};
 pub use eval::PolicySet;
+pub use guard::{ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Guard, GuardError, GuardOutcome, error_response};
 pub use pattern::Pattern;
 pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};
