@@ -14,6 +14,7 @@ mod json;
 mod pattern;
 mod policy;
 mod request;
+mod simulator;
 pub mod suite;
 
 pub use arn::{Arn, ArnError};
@@ -33,3 +34,6 @@ pub use guard::{ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Guard, GuardErro
 pub use pattern::Pattern;
 pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};
+pub use simulator::{
+    CONFLICT_SECONDS, EcrGrant, GatewayChild, Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World,
+};

@@ -1,0 +1,401 @@
+//! In-memory services that behave as the VPC and ExpressConnect Router APIs
+//! are documented to, with a clock the caller controls. They are backends for
+//! the [`Guard`](crate::Guard) in examples and tests, and a user can load a
+//! world of their own from JSON.
+//!
+//! Timing: a VPN delete leaves its gateway `updating` for
+//! [`UPDATE_SECONDS`], after which the gateway is `active` and the deleted
+//! resource gone; a traffic mirror session is `Deleting` for as long, then
+//! gone. Two calls on one instance less than [`CONFLICT_SECONDS`] apart get
+//! `OperationConflict`. An ExpressConnect Router grant or revoke locks the
+//! router for [`UPDATE_SECONDS`] (`Conflict.Lock`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::catalog::Operation;
+use crate::guard::{ApiResponse, Backend, error_response};
+
+/// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
+/// a router locked, in seconds.
+pub const UPDATE_SECONDS: i64 = 5;
+/// Calls on one instance closer together than this conflict, in seconds.
+pub const CONFLICT_SECONDS: i64 = 2;
+
+/// A VPN gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct VpnGateway {
+    /// `vpn-...`.
+    pub vpn_gateway_id: String,
+    /// The region.
+    pub region_id: String,
+    /// `active` or `updating`.
+    pub status: String,
+    /// When an update in progress ends (clock seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updating_until: Option<i64>,
+    /// Whether the gateway is suspended for overdue payments.
+    #[serde(default)]
+    pub financial_locked: bool,
+}
+
+/// An IPsec server or an IPsec (VPN) connection of a gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct GatewayChild {
+    /// `iss-...` or `vco-...`.
+    pub id: String,
+    /// The region.
+    pub region_id: String,
+    /// Its gateway.
+    pub vpn_gateway_id: String,
+    /// Whether a delete is in progress.
+    #[serde(default)]
+    pub deleting: bool,
+}
+
+/// A traffic mirror session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TrafficMirrorSession {
+    /// `tms-...`.
+    pub traffic_mirror_session_id: String,
+    /// The region.
+    pub region_id: String,
+    /// `Creating`, `Created`, `Modifying` or `Deleting`.
+    pub traffic_mirror_session_status: String,
+    /// When a delete in progress ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting_until: Option<i64>,
+}
+
+/// A network instance granted to an ExpressConnect Router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EcrGrant {
+    /// The router.
+    pub ecr_id: String,
+    /// The router owner's account.
+    pub ecr_owner_ali_uid: String,
+    /// `vpc-...` or `vbr-...`.
+    pub instance_id: String,
+    /// `VPC` or `VBR`.
+    pub instance_type: String,
+    /// The instance's region.
+    pub instance_region_id: String,
+}
+
+/// Everything the simulated services hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct World {
+    /// The clock, in seconds since the Unix epoch.
+    pub clock: i64,
+    /// Requests answered so far (request ids are derived from it).
+    #[serde(default)]
+    pub requests: u64,
+    /// VPN gateways.
+    #[serde(default)]
+    pub vpn_gateways: Vec<VpnGateway>,
+    /// IPsec servers.
+    #[serde(default)]
+    pub ipsec_servers: Vec<GatewayChild>,
+    /// IPsec (VPN) connections.
+    #[serde(default)]
+    pub vpn_connections: Vec<GatewayChild>,
+    /// Traffic mirror sessions.
+    #[serde(default)]
+    pub traffic_mirror_sessions: Vec<TrafficMirrorSession>,
+    /// ExpressConnect Router grants.
+    #[serde(default)]
+    pub ecr_grants: Vec<EcrGrant>,
+    /// Routers locked by an operation in progress, until when.
+    #[serde(default)]
+    pub ecr_locks: BTreeMap<String, i64>,
+    /// The last change made to each instance, when.
+    #[serde(default)]
+    pub last_change: BTreeMap<String, i64>,
+}
+
+/// A simulated VPC and ExpressConnect Router service over a [`World`].
+#[derive(Debug, Clone, Default)]
+pub struct Simulator {
+    world: World,
+}
+
+fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> &'a str {
+    params.get(name).map_or("", String::as_str)
+}
+
+impl Simulator {
+    /// A simulator over `world`.
+    pub fn new(world: World) -> Self {
+        let mut sim = Self { world };
+        sim.settle();
+        sim
+    }
+
+    /// The world as it is now.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Moves the clock forward and lets background work finish.
+    pub fn advance(&mut self, seconds: i64) {
+        self.world.clock = self.world.clock.saturating_add(seconds.max(0));
+        self.settle();
+    }
+
+    /// Completes whatever background work is due at the current time.
+    fn settle(&mut self) {
+        let now = self.world.clock;
+        let mut finished = Vec::new();
+        for gw in &mut self.world.vpn_gateways {
+            if gw.updating_until.is_some_and(|t| t <= now) {
+                gw.updating_until = None;
+                gw.status = "active".into();
+                finished.push(gw.vpn_gateway_id.clone());
+            }
+        }
+        let done = |c: &GatewayChild| c.deleting && finished.contains(&c.vpn_gateway_id);
+        self.world.ipsec_servers.retain(|c| !done(c));
+        self.world.vpn_connections.retain(|c| !done(c));
+        self.world.traffic_mirror_sessions.retain(|s| s.deleting_until.is_none_or(|t| t > now));
+        self.world.ecr_locks.retain(|_, until| *until > now);
+    }
+
+    fn ok(request_id: &str) -> ApiResponse {
+        ApiResponse { status: 200, body: json!({ "RequestId": request_id }) }
+    }
+
+    /// `OperationConflict` when `id` changed less than [`CONFLICT_SECONDS`] ago.
+    fn too_fast(&self, op: &Operation, id: &str, request_id: &str) -> Option<ApiResponse> {
+        let last = self.world.last_change.get(id)?;
+        (self.world.clock - last < CONFLICT_SECONDS).then(|| {
+            error_response(
+                op,
+                409,
+                "OperationConflict",
+                "The operation against this instance is too frequent, please try again later.",
+                request_id,
+            )
+        })
+    }
+
+    fn delete_gateway_child(
+        &mut self,
+        op: &Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> ApiResponse {
+        let server = op.action.eq_ignore_ascii_case("vpc:DeleteIpsecServer");
+        let (id, region) =
+            (param(params, if server { "IpsecServerId" } else { "VpnConnectionId" }), param(params, "RegionId"));
+        let children = if server { &self.world.ipsec_servers } else { &self.world.vpn_connections };
+        let Some(child) = children.iter().find(|c| c.id == id && c.region_id == region).cloned() else {
+            return if server {
+                error_response(
+                    op,
+                    404,
+                    "InvalidIpsecServerId.NotFound",
+                    &format!("The specified IPsec server ID ({id}) does not exist."),
+                    request_id,
+                )
+            } else {
+                error_response(
+                    op,
+                    404,
+                    "InvalidVpnConnectionInstanceId.NotFound",
+                    "The specified vpn connection instance id does not exist.",
+                    request_id,
+                )
+            };
+        };
+        if let Some(conflict) = self.too_fast(op, id, request_id) {
+            return conflict;
+        }
+        let Some(gateway) = self.world.vpn_gateways.iter_mut().find(|g| g.vpn_gateway_id == child.vpn_gateway_id)
+        else {
+            return error_response(
+                op,
+                400,
+                "InvalidVpnGatewayInstanceId.NotFound",
+                "The specified vpn gateway instance id does not exist.",
+                request_id,
+            );
+        };
+        if !server && gateway.financial_locked {
+            return error_response(
+                op,
+                400,
+                "VpnGateway.FinancialLocked",
+                "The specified service is financial locked.",
+                request_id,
+            );
+        }
+        if gateway.status == "updating" {
+            let deleting_connection =
+                self.world.vpn_connections.iter().any(|c| c.deleting && c.vpn_gateway_id == child.vpn_gateway_id);
+            if !server && deleting_connection {
+                return error_response(op, 400, "VpnTask.CONFLICT", "Vpn task has conflict.", request_id);
+            }
+            return error_response(
+                op,
+                400,
+                "VpnGateway.Configuring",
+                "The specified service is configuring.",
+                request_id,
+            );
+        }
+        gateway.status = "updating".into();
+        gateway.updating_until = Some(self.world.clock + UPDATE_SECONDS);
+        let children = if server { &mut self.world.ipsec_servers } else { &mut self.world.vpn_connections };
+        for c in children.iter_mut().filter(|c| c.id == id) {
+            c.deleting = true;
+        }
+        self.world.last_change.insert(id.to_owned(), self.world.clock);
+        Self::ok(request_id)
+    }
+
+    fn delete_mirror_session(
+        &mut self,
+        op: &Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> ApiResponse {
+        let (id, region) = (param(params, "TrafficMirrorSessionId"), param(params, "RegionId"));
+        let now = self.world.clock;
+        let Some(session) = self
+            .world
+            .traffic_mirror_sessions
+            .iter_mut()
+            .find(|s| s.traffic_mirror_session_id == id && s.region_id == region)
+        else {
+            return error_response(
+                op,
+                400,
+                "ResourceNotFound.TrafficMirrorSession",
+                "The specified resource of traffic mirror session is not found.",
+                request_id,
+            );
+        };
+        if session.traffic_mirror_session_status != "Created" {
+            return error_response(
+                op,
+                400,
+                "IncorrectStatus.TrafficMirrorSession",
+                "The status of traffic mirror session is incorrect.",
+                request_id,
+            );
+        }
+        session.traffic_mirror_session_status = "Deleting".into();
+        session.deleting_until = Some(now + UPDATE_SECONDS);
+        Self::ok(request_id)
+    }
+
+    fn ecr_change(&mut self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+        let ecr = param(params, "EcrId").to_owned();
+        if self.world.ecr_locks.contains_key(&ecr) {
+            return error_response(op, 400, "Conflict.Lock", "There are other unfinished operations", request_id);
+        }
+        let grant = EcrGrant {
+            ecr_id: ecr.clone(),
+            ecr_owner_ali_uid: param(params, "EcrOwnerAliUid").to_owned(),
+            instance_id: param(params, "InstanceId").to_owned(),
+            instance_type: param(params, "InstanceType").to_owned(),
+            instance_region_id: param(params, "InstanceRegionId").to_owned(),
+        };
+        let same = |g: &EcrGrant| g.ecr_id == grant.ecr_id && g.instance_id == grant.instance_id;
+        let exists = self.world.ecr_grants.iter().any(same);
+        if op.action.eq_ignore_ascii_case("expressconnectrouter:GrantInstanceToExpressConnectRouter") {
+            if !exists {
+                self.world.ecr_grants.push(grant);
+            }
+        } else if exists {
+            self.world.ecr_grants.retain(|g| !same(g));
+        } else {
+            let mut response = error_response(op, 400, "IllegalParam.%s", "The param of %s is illegal.", request_id);
+            if let Some(body) = response.body.as_object_mut() {
+                body.insert("DynamicCode".into(), Value::from("IllegalParam.InstanceId"));
+                body.insert("DynamicMessage".into(), Value::from("The param of InstanceId is illegal."));
+            }
+            return response;
+        }
+        self.world.ecr_locks.insert(ecr, self.world.clock + UPDATE_SECONDS);
+        ApiResponse {
+            status: 200,
+            body: json!({"RequestId": request_id, "Success": true, "Code": "200", "Message": "OK", "HttpStatusCode": 200}),
+        }
+    }
+
+    fn read(&self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> Option<ApiResponse> {
+        let region = param(params, "RegionId");
+        let body = match op.api.as_str() {
+            "DescribeVpnGateway" => {
+                let id = param(params, "VpnGatewayId");
+                let Some(gw) = self.world.vpn_gateways.iter().find(|g| g.vpn_gateway_id == id && g.region_id == region)
+                else {
+                    return Some(error_response(
+                        op,
+                        400,
+                        "InvalidVpnGatewayInstanceId.NotFound",
+                        "The specified vpn gateway instance id does not exist.",
+                        request_id,
+                    ));
+                };
+                json!({"RequestId": request_id, "VpnGatewayId": gw.vpn_gateway_id, "Status": gw.status})
+            }
+            "ListIpsecServers" => {
+                let servers: Vec<&GatewayChild> =
+                    self.world.ipsec_servers.iter().filter(|s| s.region_id == region).collect();
+                json!({"RequestId": request_id, "TotalCount": servers.len(), "IpsecServers": servers})
+            }
+            "ListTrafficMirrorSessions" => {
+                let sessions: Vec<&TrafficMirrorSession> =
+                    self.world.traffic_mirror_sessions.iter().filter(|s| s.region_id == region).collect();
+                json!({"RequestId": request_id, "TotalCount": sessions.len(), "TrafficMirrorSessions": sessions})
+            }
+            "DescribeInstanceGrantedToExpressConnectRouter" => {
+                let ecr = param(params, "EcrId");
+                let grants: Vec<&EcrGrant> = self.world.ecr_grants.iter().filter(|g| g.ecr_id == ecr).collect();
+                json!({"RequestId": request_id, "TotalCount": grants.len(), "EcrGrantedInstanceList": grants})
+            }
+            _ => return None,
+        };
+        Some(ApiResponse { status: 200, body })
+    }
+}
+
+impl Backend for Simulator {
+    fn now(&self) -> i64 {
+        self.world.clock
+    }
+
+    fn request_id(&mut self) -> String {
+        self.world.requests += 1;
+        format!("0ED8D006-F706-4D23-88ED-{:012X}", self.world.requests)
+    }
+
+    fn perform(&mut self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+        self.settle();
+        match op.api.as_str() {
+            "DeleteIpsecServer" | "DeleteVpnConnection" => self.delete_gateway_child(op, params, request_id),
+            "DeleteTrafficMirrorSession" => self.delete_mirror_session(op, params, request_id),
+            "RevokeInstanceFromExpressConnectRouter" | "GrantInstanceToExpressConnectRouter" => {
+                self.ecr_change(op, params, request_id)
+            }
+            _ => self.read(op, params, request_id).unwrap_or_else(|| {
+                error_response(
+                    op,
+                    501,
+                    "NotImplemented",
+                    &format!("the simulator does not implement {}", op.api),
+                    request_id,
+                )
+            }),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The guard in front of the simulated VPC and ExpressConnect Router: each
+//! documented success and error path of the operations, and their
+//! asynchronous behaviour on the simulator's clock.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+
+use std::collections::BTreeMap;
+
+use ramguard::{
+    Caller, Catalog, EcrGrant, GatewayChild, Guard, Policy, PolicyKind, PolicySetBuilder, Simulator,
+    TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World,
+};
+
+const POLICY: &str = r#"{"Version": "1", "Statement": [
+    {"Effect": "Allow", "Action": ["vpc:Delete*", "vpc:Describe*", "vpc:List*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "expressconnectrouter:*", "Resource": "*",
+     "Condition": {"StringEquals": {"InstanceType": "VBR"}}},
+    {"Effect": "Allow", "Action": "expressconnectrouter:Describe*", "Resource": "*"}]}"#;
+
+fn world() -> World {
+    let child = |id: &str, gw: &str| GatewayChild {
+        id: id.into(),
+        region_id: "cn-hangzhou".into(),
+        vpn_gateway_id: gw.into(),
+        deleting: false,
+    };
+    World {
+        clock: 1_764_000_000,
+        vpn_gateways: vec![
+            VpnGateway {
+                vpn_gateway_id: "vpn-1".into(),
+                region_id: "cn-hangzhou".into(),
+                status: "active".into(),
+                updating_until: None,
+                financial_locked: false,
+            },
+            VpnGateway {
+                vpn_gateway_id: "vpn-locked".into(),
+                region_id: "cn-hangzhou".into(),
+                status: "active".into(),
+                updating_until: None,
+                financial_locked: true,
+            },
+        ],
+        ipsec_servers: vec![child("iss-1", "vpn-1")],
+        vpn_connections: vec![
+            child("vco-1", "vpn-1"),
+            child("vco-2", "vpn-1"),
+            child("vco-locked", "vpn-locked"),
+            child("vco-orphan", "vpn-gone"),
+        ],
+        traffic_mirror_sessions: vec![
+            TrafficMirrorSession {
+                traffic_mirror_session_id: "tms-1".into(),
+                region_id: "cn-hangzhou".into(),
+                traffic_mirror_session_status: "Created".into(),
+                deleting_until: None,
+            },
+            TrafficMirrorSession {
+                traffic_mirror_session_id: "tms-busy".into(),
+                region_id: "cn-hangzhou".into(),
+                traffic_mirror_session_status: "Modifying".into(),
+                deleting_until: None,
+            },
+        ],
+        ecr_grants: vec![EcrGrant {
+            ecr_id: "ecr-1".into(),
+            ecr_owner_ali_uid: "1210123456123456".into(),
+            instance_id: "vbr-1".into(),
+            instance_type: "VBR".into(),
+            instance_region_id: "cn-hangzhou".into(),
+        }],
+        ..World::default()
+    }
+}
+
+fn setup() -> (Guard, Simulator, Caller) {
+    let mut b = PolicySetBuilder::new();
+    b.add(Policy::parse("ops", POLICY, PolicyKind::Identity).unwrap());
+    let guard = Guard::new(b.build().unwrap(), Catalog::builtin().unwrap().clone());
+    (guard, Simulator::new(world()), Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap()))
+}
+
+fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn code(g: &mut Guard, s: &mut Simulator, c: &Caller, action: &str, p: &[(&str, &str)]) -> (u16, String) {
+    let out = g.call(s, action, &params(p), c).unwrap();
+    (out.response.status, out.response.code().unwrap_or("OK").to_owned())
+}
+
+#[test]
+fn delete_ipsec_server_runs_in_the_background() {
+    let (mut g, mut s, c) = setup();
+    let p = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")];
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (200, "OK".into()));
+    let gw = [("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")];
+    let out = g.call(&mut s, "vpc:DescribeVpnGateway", &params(&gw), &c).unwrap();
+    assert_eq!(out.response.body["Status"], "updating");
+    // Too soon on the same instance, then still configuring.
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (409, "OperationConflict".into()));
+    s.advance(3);
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (400, "VpnGateway.Configuring".into()));
+    s.advance(UPDATE_SECONDS);
+    let out = g.call(&mut s, "vpc:DescribeVpnGateway", &params(&gw), &c).unwrap();
+    assert_eq!(out.response.body["Status"], "active");
+    let (status, error) = code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p);
+    assert_eq!((status, error.as_str()), (404, "InvalidIpsecServerId.NotFound"));
+    let missing = [("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-nope")];
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DescribeVpnGateway", &missing),
+        (400, "InvalidVpnGatewayInstanceId.NotFound".into())
+    );
+    let listed = g.call(&mut s, "vpc:ListIpsecServers", &params(&[("RegionId", "cn-hangzhou")]), &c).unwrap();
+    assert_eq!(listed.response.body["TotalCount"], 0);
+}
+
+#[test]
+fn delete_vpn_connection_error_paths() {
+    let (mut g, mut s, c) = setup();
+    let del = |id: &'static str| [("RegionId", "cn-hangzhou"), ("VpnConnectionId", id)];
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-1")).0, 200);
+    // Only one connection of a gateway at a time.
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-2")), (400, "VpnTask.CONFLICT".into()));
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-locked")),
+        (400, "VpnGateway.FinancialLocked".into())
+    );
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-orphan")),
+        (400, "InvalidVpnGatewayInstanceId.NotFound".into())
+    );
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-nope")),
+        (404, "InvalidVpnConnectionInstanceId.NotFound".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-2")).0, 200);
+    assert!(s.world().vpn_connections.iter().all(|v| v.id != "vco-1"));
+}
+
+#[test]
+fn delete_traffic_mirror_session_error_paths() {
+    let (mut g, mut s, c) = setup();
+    let del = |id: &'static str| [("RegionId", "cn-hangzhou"), ("TrafficMirrorSessionId", id)];
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")).0, 200);
+    let list = || params(&[("RegionId", "cn-hangzhou")]);
+    let out = g.call(&mut s, "vpc:ListTrafficMirrorSessions", &list(), &c).unwrap();
+    assert_eq!(out.response.body["TrafficMirrorSessions"][0]["TrafficMirrorSessionStatus"], "Deleting");
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")),
+        (400, "IncorrectStatus.TrafficMirrorSession".into())
+    );
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-busy")),
+        (400, "IncorrectStatus.TrafficMirrorSession".into())
+    );
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-nope")),
+        (400, "ResourceNotFound.TrafficMirrorSession".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    let out = g.call(&mut s, "vpc:ListTrafficMirrorSessions", &list(), &c).unwrap();
+    assert_eq!(out.response.body["TotalCount"], 1, "only the busy session is left");
+}
+
+#[test]
+fn ecr_revoke_and_grant_with_the_router_lock() {
+    let (mut g, mut s, c) = setup();
+    let call = |id: &'static str, kind: &'static str| {
+        [
+            ("EcrId", "ecr-1"),
+            ("EcrOwnerAliUid", "1210123456123456"),
+            ("InstanceId", id),
+            ("InstanceType", kind),
+            ("InstanceRegionId", "cn-hangzhou"),
+        ]
+    };
+    let revoke = "expressconnectrouter:RevokeInstanceFromExpressConnectRouter";
+    let out = g.call(&mut s, revoke, &params(&call("vbr-1", "VBR")), &c).unwrap();
+    assert_eq!(out.response.body["Success"], true);
+    assert_eq!(out.response.body["HttpStatusCode"], 200);
+    assert!(s.world().ecr_grants.is_empty());
+    let grant = "expressconnectrouter:GrantInstanceToExpressConnectRouter";
+    assert_eq!(code(&mut g, &mut s, &c, grant, &call("vbr-1", "VBR")), (400, "Conflict.Lock".into()));
+    s.advance(UPDATE_SECONDS);
+    assert_eq!(code(&mut g, &mut s, &c, grant, &call("vbr-1", "VBR")).0, 200);
+    s.advance(UPDATE_SECONDS);
+    let out = g.call(&mut s, revoke, &params(&call("vbr-9", "VBR")), &c).unwrap();
+    assert_eq!(out.response.body["DynamicCode"], "IllegalParam.InstanceId");
+    // A VPC revoke is denied by the policy before it reaches the router.
+    let out = g.call(&mut s, revoke, &params(&call("vpc-1", "VPC")), &c).unwrap();
+    assert_eq!((out.response.status, out.response.code()), (403, Some("Forbidden.RAM")));
+    let described = g
+        .call(
+            &mut s,
+            "expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter",
+            &params(&[("EcrId", "ecr-1")]),
+            &c,
+        )
+        .unwrap();
+    assert_eq!(described.response.body["TotalCount"], 1);
+}
+
+#[test]
+fn worlds_round_trip_through_json() {
+    let w = world();
+    let text = serde_json::to_string_pretty(&w).unwrap();
+    let back: World = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, w);
+    assert!(serde_json::from_str::<World>(r#"{"clock": 1, "vpn_gateway": []}"#).is_err(), "unknown fields are refused");
+}
