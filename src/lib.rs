@@ -36,4 +36,5 @@ pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, 
 pub use request::{Principal, PrincipalError, Request};
 pub use simulator::{
     CONFLICT_SECONDS, EcrGrant, GatewayChild, Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World,
+    format_clock, parse_clock,
 };

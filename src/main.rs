@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
-    Caller, Catalog, CompiledPolicySet, Context, Explanation, Limits, Operation, Policy, PolicyKind, PolicySet,
-    Principal, Request, detect_kind,
+    Caller, Catalog, CompiledPolicySet, Context, Explanation, Guard, Limits, Operation, Policy, PolicyKind, PolicySet,
+    PolicySetBuilder, Principal, Request, Simulator, World, detect_kind, format_clock, parse_clock,
 };
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
@@ -42,7 +42,6 @@ enum KindArg {
 }
 
 #[derive(Subcommand)]
-#[expect(clippy::large_enum_variant, reason = "the command line is parsed once, at start-up")]
 enum Command {
     /// Check that policy documents are valid RAM policies.
     ///
@@ -106,6 +105,41 @@ enum Command {
         /// Lift RAM's document size limits.
         #[arg(long)]
         no_size_limit: bool,
+    },
+    /// Make a guarded call against the simulated services: authorize it, then
+    /// run it on the world in WORLD.json, print the HTTP answer the service
+    /// would send, and write the changed world back.
+    ///
+    /// Exit 0 on a 2xx answer, 2 on a denial, 3 on another service error, 1 on bad input.
+    Call {
+        /// The simulated world (read, then written back).
+        #[arg(long)]
+        world: PathBuf,
+        /// The operation (`vpc:DeleteIpsecServer`).
+        #[arg(long)]
+        operation: String,
+        /// A parameter, `NAME=VALUE`.
+        #[arg(long, value_name = "NAME=VALUE")]
+        param: Vec<String>,
+        /// Who calls.
+        #[arg(long)]
+        principal: String,
+        /// The caller's identity policies.
+        #[arg(long, required = true, num_args = 1..)]
+        identity: Vec<PathBuf>,
+        /// The caller's address (`acs:SourceIp`).
+        #[arg(long)]
+        source_ip: Option<String>,
+        /// When the call happens (ISO 8601): the world's clock moves there
+        /// first, and `acs:CurrentTime` carries it. Default: the world's clock.
+        #[arg(long)]
+        at: Option<String>,
+        /// Whether the caller signed in with MFA (`acs:MFAPresent`).
+        #[arg(long)]
+        mfa: Option<bool>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
     },
     /// List the operations ramguard knows, or show one: parameters,
     /// resources, condition keys, errors.
@@ -171,6 +205,10 @@ fn main() -> ExitCode {
             eval(&inputs, format, limits(no_size_limit))
         }
         Command::Catalog { action, format } => catalog(action.as_deref(), format),
+        Command::Call { world, operation, param, principal, identity, source_ip, at, mfa, format } => {
+            let inputs = CallInputs { world, operation, param, principal, identity, source_ip, at, mfa };
+            call(&inputs, format)
+        }
         Command::Test { format, no_size_limit, suites } => test(format, limits(no_size_limit), &suites),
     };
     match result {
@@ -473,6 +511,77 @@ fn catalog(action: Option<&str>, format: Format) -> Result<u8, String> {
     }
     print!("{out}");
     Ok(EXIT_OK)
+}
+
+/// Exit code: the service answered with an error other than a denial.
+const EXIT_SERVICE_ERROR: u8 = 3;
+
+struct CallInputs {
+    world: PathBuf,
+    operation: String,
+    param: Vec<String>,
+    principal: String,
+    identity: Vec<PathBuf>,
+    source_ip: Option<String>,
+    at: Option<String>,
+    mfa: Option<bool>,
+}
+
+fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
+    let text = read(&inputs.world)?;
+    let world: World = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", inputs.world.display()))?;
+    let mut simulator = Simulator::new(world);
+    if let Some(at) = &inputs.at {
+        let when =
+            parse_clock(at).ok_or_else(|| format!("--at `{at}`: expected an ISO 8601 time with `Z` or an offset"))?;
+        let now = simulator.world().clock;
+        if when < now {
+            return Err(format!("--at `{at}` is before the world's clock ({})", format_clock(now).unwrap_or_default()));
+        }
+        simulator.advance(when - now);
+    }
+    let mut builder = PolicySetBuilder::new();
+    for path in &inputs.identity {
+        builder.add(load(path, PolicyKind::Identity, &Limits::default())?);
+    }
+    let mut guard =
+        Guard::new(builder.build().map_err(|e| e.to_string())?, Catalog::builtin().map_err(|e| e.to_string())?.clone());
+    let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
+    let mut caller = Caller::new(principal);
+    caller.source_ip.clone_from(&inputs.source_ip);
+    caller.current_time = format_clock(simulator.world().clock);
+    caller.mfa_present = inputs.mfa;
+    let mut params = BTreeMap::new();
+    for text in &inputs.param {
+        let (name, value) = pair("--param", text)?;
+        params.insert(name.to_owned(), value.to_owned());
+    }
+    let outcome = guard.call(&mut simulator, &inputs.operation, &params, &caller).map_err(|e| e.to_string())?;
+    let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
+    std::fs::write(&inputs.world, world + "\n")
+        .map_err(|e| format!("{}: cannot write: {e}", inputs.world.display()))?;
+    match format {
+        Format::Json => print_json(&serde_json::json!({
+            "status": outcome.response.status,
+            "body": outcome.response.body,
+            "performed": outcome.performed,
+            "explanation": outcome.explanation,
+        }))?,
+        Format::Human => {
+            let body = serde_json::to_string_pretty(&outcome.response.body).map_err(|e| e.to_string())?;
+            println!("HTTP {}\n{body}", outcome.response.status);
+            if let Some(explanation) = &outcome.explanation {
+                print!("{}", render_explanation(explanation));
+            }
+        }
+    }
+    Ok(if outcome.response.is_success() {
+        EXIT_OK
+    } else if outcome.explanation.is_some() {
+        EXIT_NO
+    } else {
+        EXIT_SERVICE_ERROR
+    })
 }
 
 fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

@@ -120,6 +120,16 @@ pub struct World {
     pub last_change: BTreeMap<String, i64>,
 }
 
+/// Seconds since the Unix epoch for an ISO 8601 time (`2026-11-22T21:31:00+08:00`).
+pub fn parse_clock(text: &str) -> Option<i64> {
+    crate::condition::value::parse_instant(text).map(crate::condition::value::Instant::unix_seconds)
+}
+
+/// The ISO 8601 UTC form of a clock reading, as `acs:CurrentTime` carries it.
+pub fn format_clock(seconds: i64) -> Option<String> {
+    crate::condition::value::format_unix_seconds(seconds)
+}
+
 /// A simulated VPC and ExpressConnect Router service over a [`World`].
 #[derive(Debug, Clone, Default)]
 pub struct Simulator {
@@ -141,6 +151,11 @@ impl Simulator {
     /// The world as it is now.
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// Takes the world back out, as it is now.
+    pub fn into_world(self) -> World {
+        self.world
     }
 
     /// Moves the clock forward and lets background work finish.

@@ -439,3 +439,131 @@ fn eval_derives_the_request_from_an_operation() {
     ]);
     assert_eq!(both.status.code(), Some(1));
 }
+
+/// A private copy of the bundled world, for `call` to change.
+fn world_copy(test: &str) -> PathBuf {
+    temp_file(test, "world.json", &std::fs::read_to_string("policies/worlds/network.json").unwrap())
+}
+
+fn call(world: &std::path::Path, args: &[&str]) -> Output {
+    let mut all =
+        vec!["call", "--world", world.to_str().unwrap(), "--principal", "acs:ram::1234567890123456:user/alice"];
+    all.extend_from_slice(args);
+    ramguard(&all)
+}
+
+#[test]
+fn call_runs_each_vpc_delete_against_the_simulator_and_keeps_the_world() {
+    let world = world_copy("call-vpc");
+    let office = ["--identity", "policies/network-ops-vpn.json", "policies/deny-deletes-outside-office.json"];
+    let run = |op: &str, params: &[&str], ip: &str| {
+        let mut args: Vec<&str> = office.to_vec();
+        args.extend(["--operation", op, "--source-ip", ip, "--format", "json"]);
+        for p in params {
+            args.extend(["--param", p]);
+        }
+        call(&world, &args)
+    };
+    let o =
+        run("vpc:DeleteIpsecServer", &["RegionId=cn-hangzhou", "IpsecServerId=iss-bp1jougp8cfsbo8y9"], "203.0.113.7");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(json(&o)["status"], 200);
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&world).unwrap()).unwrap();
+    assert_eq!(saved["vpn_gateways"][0]["Status"], "updating");
+    assert_eq!(saved["requests"], 1);
+
+    let o = run(
+        "vpc:DeleteVpnConnection",
+        &["RegionId=cn-hangzhou", "VpnConnectionId=vco-bp1bbi27hojx80nck"],
+        "203.0.113.7",
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["body"]["Code"], "VpnGateway.Configuring");
+
+    let o = run(
+        "vpc:DeleteTrafficMirrorSession",
+        &["RegionId=cn-hangzhou", "TrafficMirrorSessionId=tms-j6cla50buc44ap8tu"],
+        "198.51.100.7",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = json(&o);
+    assert_eq!(e["status"], 403);
+    assert_eq!(e["body"]["AccessDeniedDetail"]["NoPermissionType"], "ExplicitDeny");
+    assert_eq!(e["performed"], false);
+
+    let o = run("vpc:DeleteTrafficMirrorSession", &["RegionId=cn-hangzhou"], "203.0.113.7");
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["body"]["Code"], "MissingParameter");
+}
+
+#[test]
+fn call_moves_the_clock_with_at() {
+    let world = world_copy("call-at");
+    let args = |conn: &'static str, at: &'static str| {
+        vec![
+            "--identity",
+            "policies/network-ops-vpn.json",
+            "--operation",
+            "vpc:DeleteVpnConnection",
+            "--param",
+            "RegionId=cn-hangzhou",
+            "--param",
+            conn,
+            "--at",
+            at,
+        ]
+    };
+    assert_eq!(
+        call(&world, &args("VpnConnectionId=vco-bp1bbi27hojx80nck", "2026-12-02T21:50:00+08:00")).status.code(),
+        Some(0)
+    );
+    let busy = call(&world, &args("VpnConnectionId=vco-bp15oes1py4i66rmd", "2026-12-02T21:50:02+08:00"));
+    assert_eq!(busy.status.code(), Some(3));
+    assert!(stdout(&busy).contains("VpnTask.CONFLICT"), "{}", stdout(&busy));
+    let later = call(&world, &args("VpnConnectionId=vco-bp15oes1py4i66rmd", "2026-12-02T21:51:00+08:00"));
+    assert_eq!(later.status.code(), Some(0), "{}", stdout(&later));
+    let back = call(&world, &args("VpnConnectionId=vco-bp15oes1py4i66rmd", "2026-12-01T00:00:00Z"));
+    assert_eq!(back.status.code(), Some(1));
+    assert!(stderr(&back).contains("is before the world's clock"), "{}", stderr(&back));
+}
+
+#[test]
+fn call_lets_a_vbr_revoke_through_and_stops_a_vpc_revoke_with_the_ecr_denial() {
+    let world = world_copy("call-ecr");
+    let revoke = |instance: &str, kind: &str| {
+        let id = format!("InstanceId={instance}");
+        let ty = format!("InstanceType={kind}");
+        call(
+            &world,
+            &[
+                "--identity",
+                "policies/ecr-revoke-vbr-only.json",
+                "--operation",
+                "expressconnectrouter:RevokeInstanceFromExpressConnectRouter",
+                "--param",
+                "EcrId=ecr-mezk2idmsd0vx2",
+                "--param",
+                "EcrOwnerAliUid=1210123456123456",
+                "--param",
+                &id,
+                "--param",
+                &ty,
+                "--param",
+                "InstanceRegionId=cn-hangzhou",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let vbr = revoke("vbr-j6cwxhgg0s5nuephp", "VBR");
+    assert_eq!(vbr.status.code(), Some(0), "{}{}", stdout(&vbr), stderr(&vbr));
+    assert_eq!(json(&vbr)["body"]["Success"], true);
+    let vpc = revoke("vpc-bp1example", "VPC");
+    assert_eq!(vpc.status.code(), Some(2));
+    let body = &json(&vpc)["body"];
+    assert_eq!(body["Code"], "Forbidden.RAM");
+    assert_eq!(body["HostId"], "expressconnectrouter.aliyuncs.com");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&world).unwrap()).unwrap();
+    assert_eq!(saved["ecr_grants"].as_array().unwrap().len(), 1, "only the VBR grant was revoked");
+    assert_eq!(saved["ecr_grants"][0]["InstanceType"], "VPC");
+}

@@ -84,6 +84,25 @@ impl Instant {
     pub fn from_datetime(dt: OffsetDateTime) -> Self {
         Self(dt.unix_timestamp_nanos())
     }
+
+    /// Whole seconds since the Unix epoch (fractions dropped).
+    pub fn unix_seconds(self) -> i64 {
+        i64::try_from(self.0.div_euclid(1_000_000_000)).unwrap_or(i64::MAX)
+    }
+}
+
+/// `2026-11-22T13:31:00Z` for a number of seconds since the Unix epoch.
+pub fn format_unix_seconds(seconds: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
 }
 
 fn fixed_digits(n: usize) -> impl FnMut(&str) -> IResult<&str, u32> {
@@ -279,6 +298,14 @@ mod tests {
         ] {
             assert!(parse_instant(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unix_seconds_round_trip() {
+        let t = parse_instant("2026-11-22T21:31:05+08:00").unwrap();
+        assert_eq!(t.unix_seconds(), 1_795_354_265);
+        assert_eq!(format_unix_seconds(1_795_354_265).as_deref(), Some("2026-11-22T13:31:05Z"));
+        assert_eq!(parse_instant("1969-12-31T23:59:59.5Z").unwrap().unix_seconds(), -1);
     }
 
     #[test]
