@@ -2,7 +2,8 @@
 //! the service does.
 //!
 //! Order, for every call: validate the parameters (answering with the
-//! service's own error codes), authorize against the compiled policies,
+//! service's own error codes), let the backend authenticate the caller where
+//! the service does so itself (ZStack sessions), authorize against the compiled policies,
 //! honour `DryRun` (only an allowed call learns that it would pass), honour
 //! `ClientToken` idempotence, and only then call the backend.
 
@@ -47,6 +48,18 @@ pub trait Backend {
     fn request_id(&mut self) -> String;
     /// Performs a call that has been validated and authorized.
     fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse;
+
+    /// Checks who is calling before anything is authorized (a ZStack session,
+    /// say), answering the service's refusal; `None` lets the call go on.
+    fn authenticate(
+        &mut self,
+        operation: &Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> Option<ApiResponse> {
+        let _ = (operation, params, request_id);
+        None
+    }
 }
 
 /// Why the guard could not handle a call at all (as opposed to answering it
@@ -157,6 +170,9 @@ impl Guard {
         let request_id = backend.request_id();
         let answer = |response| Ok(GuardOutcome { response, explanation: None, performed: false });
         if let Some(response) = validate(&operation, params, &request_id) {
+            return answer(response);
+        }
+        if let Some(response) = backend.authenticate(&operation, params, &request_id) {
             return answer(response);
         }
 

@@ -35,6 +35,6 @@ pub use pattern::Pattern;
 pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};
 pub use simulator::{
-    CONFLICT_SECONDS, EcrGrant, GatewayChild, Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World,
-    format_clock, parse_clock,
+    CONFLICT_SECONDS, EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession,
+    UPDATE_SECONDS, VpnGateway, World, ZstackIpsecConnection, ZstackJob, ZstackSession, format_clock, parse_clock,
 };

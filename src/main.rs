@@ -141,6 +141,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Poll a ZStack job of the simulated world: 202 while it runs, 200 with
+    /// the inventory, 503 with the error, 404 once it has expired.
+    ///
+    /// Exit 0 on a 2xx answer, 3 otherwise, 1 on bad input.
+    Poll {
+        /// The simulated world (read, then written back).
+        #[arg(long)]
+        world: PathBuf,
+        /// Move the world's clock forward to this time first (ISO 8601).
+        #[arg(long)]
+        at: Option<String>,
+        /// The job's location, or its id.
+        job: String,
+    },
     /// List the operations ramguard knows, or show one: parameters,
     /// resources, condition keys, errors.
     ///
@@ -205,6 +219,7 @@ fn main() -> ExitCode {
             eval(&inputs, format, limits(no_size_limit))
         }
         Command::Catalog { action, format } => catalog(action.as_deref(), format),
+        Command::Poll { world, at, job } => poll(&world, at.as_deref(), &job),
         Command::Call { world, operation, param, principal, identity, source_ip, at, mfa, format } => {
             let inputs = CallInputs { world, operation, param, principal, identity, source_ip, at, mfa };
             call(&inputs, format)
@@ -527,11 +542,12 @@ struct CallInputs {
     mfa: Option<bool>,
 }
 
-fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
-    let text = read(&inputs.world)?;
-    let world: World = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", inputs.world.display()))?;
+/// The simulator over a world file, its clock moved to `at` when given.
+fn open_world(path: &Path, at: Option<&str>) -> Result<Simulator, String> {
+    let text = read(path)?;
+    let world: World = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut simulator = Simulator::new(world);
-    if let Some(at) = &inputs.at {
+    if let Some(at) = at {
         let when =
             parse_clock(at).ok_or_else(|| format!("--at `{at}`: expected an ISO 8601 time with `Z` or an offset"))?;
         let now = simulator.world().clock;
@@ -540,6 +556,26 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
         }
         simulator.advance(when - now);
     }
+    Ok(simulator)
+}
+
+fn save_world(path: &Path, simulator: &Simulator) -> Result<(), String> {
+    let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
+    std::fs::write(path, world + "\n").map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+fn poll(world: &Path, at: Option<&str>, job: &str) -> Result<u8, String> {
+    let mut simulator = open_world(world, at)?;
+    let id = job.rsplit('/').next().unwrap_or(job);
+    let response = simulator.poll(id);
+    save_world(world, &simulator)?;
+    let body = serde_json::to_string_pretty(&response.body).map_err(|e| e.to_string())?;
+    println!("HTTP {}\n{body}", response.status);
+    Ok(if response.is_success() { EXIT_OK } else { EXIT_SERVICE_ERROR })
+}
+
+fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
+    let mut simulator = open_world(&inputs.world, inputs.at.as_deref())?;
     let mut builder = PolicySetBuilder::new();
     for path in &inputs.identity {
         builder.add(load(path, PolicyKind::Identity, &Limits::default())?);
@@ -557,9 +593,7 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
         params.insert(name.to_owned(), value.to_owned());
     }
     let outcome = guard.call(&mut simulator, &inputs.operation, &params, &caller).map_err(|e| e.to_string())?;
-    let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
-    std::fs::write(&inputs.world, world + "\n")
-        .map_err(|e| format!("{}: cannot write: {e}", inputs.world.display()))?;
+    save_world(&inputs.world, &simulator)?;
     match format {
         Format::Json => print_json(&serde_json::json!({
             "status": outcome.response.status,

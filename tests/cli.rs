@@ -567,3 +567,52 @@ fn call_lets_a_vbr_revoke_through_and_stops_a_vpc_revoke_with_the_ecr_denial() {
     assert_eq!(saved["ecr_grants"].as_array().unwrap().len(), 1, "only the VBR grant was revoked");
     assert_eq!(saved["ecr_grants"][0]["InstanceType"], "VPC");
 }
+
+#[test]
+fn call_and_poll_a_zstack_state_change() {
+    let world = world_copy("call-zstack");
+    let change = |event: &str, session: &str, at: &str| {
+        let event = format!("stateEvent={event}");
+        let auth = format!("Authorization=OAuth {session}");
+        call(
+            &world,
+            &[
+                "--identity",
+                "policies/zstack-ipsec-operator.json",
+                "--operation",
+                "zstack:ChangeIPSecConnectionState",
+                "--param",
+                "uuid=76424bb25d3a37c9961fff1116bc06da",
+                "--param",
+                &event,
+                "--param",
+                &auth,
+                "--at",
+                at,
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let started = change("enable", "b86c9016b4f24953a9edefb53ca0678c", "2026-12-02T13:50:00Z");
+    assert_eq!(started.status.code(), Some(0), "{}{}", stdout(&started), stderr(&started));
+    let location = json(&started)["body"]["location"].as_str().unwrap().to_owned();
+    let w = world.to_str().unwrap();
+    let running = ramguard(&["poll", "--world", w, &location]);
+    assert_eq!(running.status.code(), Some(0));
+    assert!(stdout(&running).starts_with("HTTP 202"), "{}", stdout(&running));
+    let done = ramguard(&["poll", "--world", w, "--at", "2026-12-02T13:50:05Z", &location]);
+    assert_eq!(done.status.code(), Some(0));
+    assert!(stdout(&done).contains("\"state\": \"Enabled\""), "{}", stdout(&done));
+    assert!(!stdout(&done).contains("example-psk"), "the key is never shown");
+
+    let denied = change("disable", "b86c9016b4f24953a9edefb53ca0678c", "2026-12-02T13:51:00Z");
+    assert_eq!(denied.status.code(), Some(2));
+    assert_eq!(json(&denied)["body"]["error"]["code"], "SYS.1006");
+    let bad_session = change("enable", "nope", "2026-12-02T13:52:00Z");
+    assert_eq!(bad_session.status.code(), Some(3));
+    assert_eq!(json(&bad_session)["body"]["error"]["code"], "ID.1001");
+    let gone = ramguard(&["poll", "--world", w, "--at", "2026-12-02T15:00:00Z", &location]);
+    assert_eq!(gone.status.code(), Some(3));
+    assert!(stdout(&gone).starts_with("HTTP 404"));
+}

@@ -7,15 +7,17 @@
 use std::collections::BTreeMap;
 
 use ramguard::{
-    Caller, Catalog, EcrGrant, GatewayChild, Guard, Policy, PolicyKind, PolicySetBuilder, Simulator,
-    TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World,
+    Caller, Catalog, EcrGrant, GatewayChild, Guard, JOB_RETENTION_SECONDS, JOB_SECONDS, Policy, PolicyKind,
+    PolicySetBuilder, Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World, ZstackIpsecConnection,
+    ZstackSession,
 };
 
 const POLICY: &str = r#"{"Version": "1", "Statement": [
     {"Effect": "Allow", "Action": ["vpc:Delete*", "vpc:Describe*", "vpc:List*"], "Resource": "*"},
     {"Effect": "Allow", "Action": "expressconnectrouter:*", "Resource": "*",
      "Condition": {"StringEquals": {"InstanceType": "VBR"}}},
-    {"Effect": "Allow", "Action": "expressconnectrouter:Describe*", "Resource": "*"}]}"#;
+    {"Effect": "Allow", "Action": "expressconnectrouter:Describe*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "zstack:ChangeIPSecConnectionState", "Resource": "acs:zstack::1234567890123456:ipsecconnection/*"}]}"#;
 
 fn world() -> World {
     let child = |id: &str, gw: &str| GatewayChild {
@@ -70,6 +72,28 @@ fn world() -> World {
             instance_type: "VBR".into(),
             instance_region_id: "cn-hangzhou".into(),
         }],
+        zstack_sessions: vec![
+            ZstackSession { uuid: "b86c9016b4f24953a9edefb53ca0678c".into(), expires_at: 1_764_003_600 },
+            ZstackSession { uuid: "expired".into(), expires_at: 1_763_990_000 },
+        ],
+        zstack_ipsec_connections: vec![
+            ZstackIpsecConnection {
+                uuid: "76424bb25d3a37c9961fff1116bc06da".into(),
+                name: "IPSec-1".into(),
+                peer_address: "198.51.100.1".into(),
+                auth_key: "s3cret-psk".into(),
+                state: "Disabled".into(),
+                status: "Ready".into(),
+            },
+            ZstackIpsecConnection {
+                uuid: "13b5a2cd8c5c30a9a47ba95802cf4e1a".into(),
+                name: "IPSec-2".into(),
+                peer_address: "198.51.100.2".into(),
+                auth_key: "other".into(),
+                state: "Enabled".into(),
+                status: "Connecting".into(),
+            },
+        ],
         ..World::default()
     }
 }
@@ -210,4 +234,55 @@ fn worlds_round_trip_through_json() {
     let back: World = serde_json::from_str(&text).unwrap();
     assert_eq!(back, w);
     assert!(serde_json::from_str::<World>(r#"{"clock": 1, "vpn_gateway": []}"#).is_err(), "unknown fields are refused");
+}
+
+#[test]
+fn zstack_state_changes_run_as_jobs_behind_a_session() {
+    let (mut g, mut s, c) = setup();
+    let action = "zstack:ChangeIPSecConnectionState";
+    let call = |uuid: &str, event: &str, auth: Option<&str>| {
+        let mut p = params(&[("uuid", uuid), ("stateEvent", event)]);
+        if let Some(a) = auth {
+            p.insert("Authorization".into(), a.into());
+        }
+        p
+    };
+    const SESSION: &str = "OAuth b86c9016b4f24953a9edefb53ca0678c";
+    const READY: &str = "76424bb25d3a37c9961fff1116bc06da";
+
+    let no_header = g.call(&mut s, action, &call(READY, "enable", None), &c).unwrap();
+    assert_eq!(no_header.response.status, 400);
+    assert!(no_header.response.body.is_string(), "a plain-text answer");
+    let expired = g.call(&mut s, action, &call(READY, "enable", Some("OAuth expired")), &c).unwrap();
+    assert_eq!((expired.response.status, expired.response.code()), (401, Some("ID.1001")));
+    let unknown = g.call(&mut s, action, &call("0000", "enable", Some(SESSION)), &c).unwrap();
+    assert_eq!((unknown.response.status, unknown.response.code()), (503, Some("SYS.1003")));
+
+    let started = g.call(&mut s, action, &call(READY, "enable", Some(SESSION)), &c).unwrap();
+    assert_eq!(started.response.status, 202);
+    let location = started.response.body["location"].as_str().unwrap().to_owned();
+    assert!(location.starts_with("http://localhost:8080/zstack/v1/api-jobs/"));
+    let job = location.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(s.poll(&job).status, 202);
+    s.advance(JOB_SECONDS);
+    let done = s.poll(&job);
+    assert_eq!(done.status, 200);
+    assert_eq!(done.body["inventory"]["state"], "Enabled");
+    assert_eq!(done.body["inventory"]["authKey"], "******", "the key is never shown");
+    assert!(!serde_json::to_string(&done.body).unwrap().contains("s3cret"));
+
+    // Repeating an event succeeds; a connection that is not Ready fails in its job.
+    let again = g.call(&mut s, action, &call(READY, "enable", Some(SESSION)), &c).unwrap();
+    assert_eq!(again.response.status, 202);
+    let busy = g.call(&mut s, action, &call("13b5a2cd8c5c30a9a47ba95802cf4e1a", "disable", Some(SESSION)), &c).unwrap();
+    let busy_job = busy.response.body["location"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    s.advance(JOB_SECONDS);
+    let failed = s.poll(&busy_job);
+    assert_eq!((failed.status, failed.code()), (503, Some("SYS.1007")));
+    assert!(failed.body["error"]["details"].as_str().unwrap().contains("status is not ready"));
+    assert_eq!(s.world().zstack_ipsec_connections[1].state, "Enabled");
+
+    s.advance(JOB_RETENTION_SECONDS);
+    assert_eq!(s.poll(&job).status, 404, "an expired job is gone");
+    assert_eq!(s.poll("no-such-job").status, 404);
 }
