@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             region_id: "cn-hangzhou".into(),
             vpn_gateway_id: "vpn-1".into(),
             deleting: false,
+            fault: None,
         }],
         ..World::default()
     });

@@ -55,6 +55,10 @@ pub struct GatewayChild {
     /// Whether a delete is in progress.
     #[serde(default)]
     pub deleting: bool,
+    /// A documented error code that calls on this resource answer with
+    /// (`InternalError`, `Forbbiden.SubUser`), to rehearse failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 /// A traffic mirror session.
@@ -70,6 +74,9 @@ pub struct TrafficMirrorSession {
     /// When a delete in progress ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleting_until: Option<i64>,
+    /// The status of the session's filter, when it is not `Created`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_mirror_filter_status: Option<String>,
 }
 
 /// A network instance granted to an ExpressConnect Router.
@@ -293,6 +300,14 @@ impl Simulator {
         ApiResponse { status: 200, body: json!({ "RequestId": request_id }) }
     }
 
+    /// The documented error `code` of `op`, filled for `id`.
+    fn documented(op: &Operation, code: &str, id: &str, request_id: &str) -> ApiResponse {
+        match op.errors.iter().find(|e| e.code == code) {
+            Some(e) => error_response(op, e.status, &e.code, &e.message.replace("%s", id), request_id),
+            None => error_response(op, 500, "InternalError", &format!("undocumented fault `{code}`"), request_id),
+        }
+    }
+
     /// `OperationConflict` when `id` changed less than [`CONFLICT_SECONDS`] ago.
     fn too_fast(&self, op: &Operation, id: &str, request_id: &str) -> Option<ApiResponse> {
         let last = self.world.last_change.get(id)?;
@@ -336,6 +351,9 @@ impl Simulator {
                 )
             };
         };
+        if let Some(fault) = &child.fault {
+            return Self::documented(op, fault, id, request_id);
+        }
         if let Some(conflict) = self.too_fast(op, id, request_id) {
             return conflict;
         }
@@ -404,6 +422,15 @@ impl Simulator {
                 request_id,
             );
         };
+        if session.traffic_mirror_filter_status.as_deref().is_some_and(|f| f != "Created") {
+            return error_response(
+                op,
+                400,
+                "IncorrectStatus.TrafficMirrorFilter",
+                "The status of traffic mirror filter is incorrect.",
+                request_id,
+            );
+        }
         if session.traffic_mirror_session_status != "Created" {
             return error_response(
                 op,

@@ -25,6 +25,7 @@ fn world() -> World {
         region_id: "cn-hangzhou".into(),
         vpn_gateway_id: gw.into(),
         deleting: false,
+        fault: None,
     };
     World {
         clock: 1_764_000_000,
@@ -46,6 +47,8 @@ fn world() -> World {
         ],
         ipsec_servers: vec![child("iss-1", "vpn-1")],
         vpn_connections: vec![
+            GatewayChild { fault: Some("InternalError".into()), ..child("vco-flaky", "vpn-1") },
+            GatewayChild { fault: Some("Forbbiden.SubUser".into()), ..child("vco-other-user", "vpn-1") },
             child("vco-1", "vpn-1"),
             child("vco-2", "vpn-1"),
             child("vco-locked", "vpn-locked"),
@@ -57,12 +60,21 @@ fn world() -> World {
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Created".into(),
                 deleting_until: None,
+                traffic_mirror_filter_status: None,
+            },
+            TrafficMirrorSession {
+                traffic_mirror_session_id: "tms-filter".into(),
+                region_id: "cn-hangzhou".into(),
+                traffic_mirror_session_status: "Created".into(),
+                deleting_until: None,
+                traffic_mirror_filter_status: Some("Modifying".into()),
             },
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-busy".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Modifying".into(),
                 deleting_until: None,
+                traffic_mirror_filter_status: None,
             },
         ],
         ecr_grants: vec![EcrGrant {
@@ -144,6 +156,11 @@ fn delete_ipsec_server_runs_in_the_background() {
 fn delete_vpn_connection_error_paths() {
     let (mut g, mut s, c) = setup();
     let del = |id: &'static str| [("RegionId", "cn-hangzhou"), ("VpnConnectionId", id)];
+    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-flaky")), (400, "InternalError".into()));
+    assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-other-user")),
+        (403, "Forbbiden.SubUser".into())
+    );
     assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-1")).0, 200);
     // Only one connection of a gateway at a time.
     assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-2")), (400, "VpnTask.CONFLICT".into()));
@@ -177,6 +194,10 @@ fn delete_traffic_mirror_session_error_paths() {
         (400, "IncorrectStatus.TrafficMirrorSession".into())
     );
     assert_eq!(
+        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-filter")),
+        (400, "IncorrectStatus.TrafficMirrorFilter".into())
+    );
+    assert_eq!(
         code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-busy")),
         (400, "IncorrectStatus.TrafficMirrorSession".into())
     );
@@ -186,7 +207,7 @@ fn delete_traffic_mirror_session_error_paths() {
     );
     s.advance(UPDATE_SECONDS);
     let out = g.call(&mut s, "vpc:ListTrafficMirrorSessions", &list(), &c).unwrap();
-    assert_eq!(out.response.body["TotalCount"], 1, "only the busy session is left");
+    assert_eq!(out.response.body["TotalCount"], 2, "the sessions that could not be deleted are left");
 }
 
 #[test]
