@@ -7,9 +7,9 @@
 //! honour `DryRun` (only an allowed call learns that it would pass), honour
 //! `ClientToken` idempotence, and only then call the backend.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
@@ -48,6 +48,11 @@ pub trait Backend {
     fn request_id(&mut self) -> String;
     /// Performs a call that has been validated and authorized.
     fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse;
+
+    /// Where client tokens are kept, when the backend keeps them itself.
+    fn client_tokens(&mut self) -> Option<&mut ClientTokens> {
+        None
+    }
 
     /// Checks who is calling before anything is authorized (a ZStack session,
     /// say), answering the service's refusal; `None` lets the call go on.
@@ -91,11 +96,38 @@ pub struct GuardOutcome {
     pub performed: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Remembered {
-    params: BTreeMap<String, String>,
-    at: i64,
-    response: ApiResponse,
+/// The first answer given to a `ClientToken`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RememberedCall {
+    /// The action the token was used with.
+    pub action: String,
+    /// The token.
+    pub token: String,
+    /// The call's parameters.
+    pub params: BTreeMap<String, String>,
+    /// When it was answered (the backend's clock).
+    pub at: i64,
+    /// The answer.
+    pub status: u16,
+    /// The answer's body.
+    pub body: Value,
+}
+
+/// Client tokens and the answers they were given, kept for
+/// [`CLIENT_TOKEN_TTL_SECONDS`]. A backend can keep them (a simulator keeps
+/// them in its world, so they last across runs); otherwise the guard does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientTokens(Vec<RememberedCall>);
+
+impl ClientTokens {
+    fn forget_before(&mut self, now: i64) {
+        self.0.retain(|r| now - r.at < CLIENT_TOKEN_TTL_SECONDS);
+    }
+
+    fn find(&self, action: &str, token: &str) -> Option<&RememberedCall> {
+        self.0.iter().find(|r| r.action == action && r.token == token)
+    }
 }
 
 /// Authorizes calls against compiled policies, then makes them.
@@ -103,7 +135,7 @@ struct Remembered {
 pub struct Guard {
     policies: CompiledPolicySet,
     catalog: Catalog,
-    tokens: HashMap<(String, String), Remembered>,
+    tokens: ClientTokens,
 }
 
 fn is_boolean(value: &str) -> bool {
@@ -147,7 +179,7 @@ fn dynamic_error(operation: &Operation, template: &str, name: &str, request_id: 
 impl Guard {
     /// A guard over `policies`, for the operations in `catalog`.
     pub fn new(policies: CompiledPolicySet, catalog: Catalog) -> Self {
-        Self { policies, catalog, tokens: HashMap::new() }
+        Self { policies, catalog, tokens: ClientTokens::default() }
     }
 
     /// The operations the guard knows.
@@ -194,13 +226,14 @@ impl Guard {
             ));
         }
 
-        let token = params.get("ClientToken").map(|t| (operation.action.clone(), t.clone()));
+        let token = params.get("ClientToken").cloned();
         let now = backend.now();
-        if let Some(key) = &token {
-            self.tokens.retain(|_, r| now - r.at < CLIENT_TOKEN_TTL_SECONDS);
-            if let Some(first) = self.tokens.get(key) {
+        if let Some(token) = &token {
+            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
+            tokens.forget_before(now);
+            if let Some(first) = tokens.find(&operation.action, token) {
                 if first.params == *params {
-                    return answer(first.response.clone());
+                    return answer(ApiResponse { status: first.status, body: first.body.clone() });
                 }
                 return answer(error_response(
                     &operation,
@@ -213,10 +246,18 @@ impl Guard {
         }
 
         let response = backend.perform(&operation, params, &request_id);
-        if let Some(key) = token
+        if let Some(token) = token
             && response.is_success()
         {
-            self.tokens.insert(key, Remembered { params: params.clone(), at: now, response: response.clone() });
+            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
+            tokens.0.push(RememberedCall {
+                action: operation.action.clone(),
+                token,
+                params: params.clone(),
+                at: now,
+                status: response.status,
+                body: response.body.clone(),
+            });
         }
         Ok(GuardOutcome { response, explanation: None, performed: true })
     }

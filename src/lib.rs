@@ -30,7 +30,10 @@ pub use decision::{
 };
 pub use error::{JsonPath, Location, ParseError, ParseErrorKind, ParseErrors, ParseWarning};
 pub use eval::PolicySet;
-pub use guard::{ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Guard, GuardError, GuardOutcome, error_response};
+pub use guard::{
+    ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, ClientTokens, Guard, GuardError, GuardOutcome, RememberedCall,
+    error_response,
+};
 pub use pattern::Pattern;
 pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::Operation;
-use crate::guard::{ApiResponse, Backend, error_response};
+use crate::guard::{ApiResponse, Backend, ClientTokens, error_response};
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -145,7 +145,7 @@ pub struct ZstackJob {
 }
 
 /// Everything the simulated services hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct World {
     /// The clock, in seconds since the Unix epoch.
@@ -183,6 +183,9 @@ pub struct World {
     /// ZStack jobs, running or finished.
     #[serde(default)]
     pub zstack_jobs: Vec<ZstackJob>,
+    /// Client tokens and their first answers.
+    #[serde(default)]
+    pub client_tokens: ClientTokens,
 }
 
 /// Seconds since the Unix epoch for an ISO 8601 time (`2026-11-22T21:31:00+08:00`).
@@ -538,6 +541,10 @@ fn inventory(c: &ZstackIpsecConnection) -> Value {
 }
 
 impl Backend for Simulator {
+    fn client_tokens(&mut self) -> Option<&mut ClientTokens> {
+        Some(&mut self.world.client_tokens)
+    }
+
     fn authenticate(
         &mut self,
         op: &Operation,

@@ -616,3 +616,37 @@ fn call_and_poll_a_zstack_state_change() {
     assert_eq!(gone.status.code(), Some(3));
     assert!(stdout(&gone).starts_with("HTTP 404"));
 }
+
+#[test]
+fn client_tokens_last_across_calls_in_the_world_file() {
+    let world = world_copy("call-token");
+    let delete = |id: &str| {
+        let param = format!("IpsecServerId={id}");
+        call(
+            &world,
+            &[
+                "--identity",
+                "policies/network-ops-vpn.json",
+                "--operation",
+                "vpc:DeleteIpsecServer",
+                "--param",
+                "RegionId=cn-hangzhou",
+                "--param",
+                &param,
+                "--param",
+                "ClientToken=02fb3da4-130e-11e9-8e44-00163e",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let first = delete("iss-bp1jougp8cfsbo8y9");
+    assert_eq!(first.status.code(), Some(0), "{}{}", stdout(&first), stderr(&first));
+    let again = delete("iss-bp1jougp8cfsbo8y9");
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(json(&again)["body"]["RequestId"], json(&first)["body"]["RequestId"]);
+    assert_eq!(json(&again)["performed"], false);
+    let other = delete("iss-other");
+    assert_eq!(other.status.code(), Some(3));
+    assert_eq!(json(&other)["body"]["Code"], "IdempotentParameterMismatch");
+}
