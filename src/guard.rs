@@ -166,7 +166,12 @@ pub fn error_response(operation: &Operation, status: u16, code: &str, message: &
 /// An error with a `%s` template (`MissingParam.%s`) filled for `name`:
 /// the template stays in `Code` / `Message` and the concrete text goes in
 /// `DynamicCode` / `DynamicMessage`, as ExpressConnect Router answers.
-fn dynamic_error(operation: &Operation, template: &str, name: &str, request_id: &str) -> Option<ApiResponse> {
+pub(crate) fn dynamic_error(
+    operation: &Operation,
+    template: &str,
+    name: &str,
+    request_id: &str,
+) -> Option<ApiResponse> {
     let spec = operation.errors.iter().find(|e| e.code == template)?;
     let mut response = error_response(operation, spec.status, &spec.code, &spec.message, request_id);
     if let Some(body) = response.body.as_object_mut() {

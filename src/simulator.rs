@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::Operation;
-use crate::guard::{ApiResponse, Backend, ClientTokens, error_response};
+use crate::guard::{ApiResponse, Backend, ClientTokens, dynamic_error, error_response};
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -469,12 +469,8 @@ impl Simulator {
         } else if exists {
             self.world.ecr_grants.retain(|g| !same(g));
         } else {
-            let mut response = error_response(op, 400, "IllegalParam.%s", "The param of %s is illegal.", request_id);
-            if let Some(body) = response.body.as_object_mut() {
-                body.insert("DynamicCode".into(), Value::from("IllegalParam.InstanceId"));
-                body.insert("DynamicMessage".into(), Value::from("The param of InstanceId is illegal."));
-            }
-            return response;
+            return dynamic_error(op, "IllegalParam.%s", "InstanceId", request_id)
+                .unwrap_or_else(|| Self::documented(op, "IllegalParam.%s", "InstanceId", request_id));
         }
         self.world.ecr_locks.insert(ecr, self.world.clock + UPDATE_SECONDS);
         ApiResponse {
