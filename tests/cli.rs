@@ -8,7 +8,7 @@
     reason = "tests unwrap and index what they just built"
 )]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn ramguard(args: &[&str]) -> Output {
@@ -45,30 +45,106 @@ fn ops_eval(args: &[&str]) -> Output {
 
 const VCO: &str = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1";
 
+/// Every `*.suite.json` under `dir`, as `ramguard test` finds them.
+fn suite_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            suite_files(&path, found);
+        } else if path.to_string_lossy().ends_with(".suite.json") {
+            found.push(path);
+        }
+    }
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The bundled example policies (not the suites, the catalog or the worlds),
+/// each with the kind it is meant to be read as.
+fn bundled_policies() -> Vec<(String, &'static str)> {
+    let mut files: Vec<(String, &'static str)> = std::fs::read_dir("policies")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".suite.json"))
+        .map(|p| {
+            let name = p.to_string_lossy().into_owned();
+            let kind = if name.ends_with("-control.json") {
+                "control"
+            } else if name.contains("session-") {
+                "session"
+            } else if name.ends_with("-trust.json") {
+                "resource"
+            } else {
+                "identity"
+            };
+            (name, kind)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn the_bundled_suite_passes_and_counts_every_case() {
-    let suite: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("policies/network-ops.suite.json").unwrap()).unwrap();
-    let cases = suite["cases"].as_array().unwrap().len();
-    assert!(cases >= 30);
+    let mut suites = Vec::new();
+    suite_files(Path::new("policies"), &mut suites);
+    assert!(suites.iter().any(|p| p.ends_with("network-ops.suite.json")), "{suites:?}");
+    let expected: Vec<serde_json::Value> =
+        suites.iter().flat_map(|p| read_json(p)["cases"].as_array().unwrap().clone()).collect();
+    let ops = read_json(Path::new("policies/network-ops.suite.json"));
+    assert!(ops["cases"].as_array().unwrap().len() >= 30);
+    let cases = expected.len();
+
     let o = ramguard(&["test", "policies/"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(stdout(&o).lines().last().unwrap(), format!("{cases} passed, 0 failed"));
+    let out = stdout(&o);
+    assert_eq!(out.lines().last().unwrap(), format!("{cases} passed, 0 failed"));
+    assert_eq!(out.lines().filter(|l| l.starts_with("  ok    ")).count(), cases, "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
 
-    let o = ramguard(&["test", "--format", "json", "policies/network-ops.suite.json"]);
+    let o = ramguard(&["test", "--format", "json", "policies/"]);
     assert_eq!(o.status.code(), Some(0));
     let report = json(&o);
     assert_eq!(report["passed"], cases);
     assert_eq!(report["failed"], 0);
     let listed = report["cases"].as_array().unwrap();
     assert_eq!(listed.len(), cases);
-    for (case, expected) in listed.iter().zip(suite["cases"].as_array().unwrap()) {
-        assert_eq!(case["name"], expected["name"]);
-        assert_eq!(case["passed"], true);
-        let want = expected["expect"].as_str().unwrap();
+    let mut names: Vec<&str> = listed.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut wanted: Vec<&str> = expected.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    wanted.sort_unstable();
+    assert_eq!(names, wanted);
+
+    // One suite: the cases come back in file order, each with its own verdict.
+    let o = ramguard(&["test", "--format", "json", "policies/network-ops.suite.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let report = json(&o);
+    let listed = report["cases"].as_array().unwrap();
+    let written = ops["cases"].as_array().unwrap();
+    assert_eq!(listed.len(), written.len());
+    for (case, written) in listed.iter().zip(written) {
+        assert_eq!(case["suite"], "policies/network-ops.suite.json");
+        assert_eq!(case["name"], written["name"]);
+        assert_eq!(case["expected"], written["expect"]);
+        assert_eq!(case["passed"], true, "{case}");
+        let want = written["expect"].as_str().unwrap();
         let got = case["actual"].as_str().unwrap();
-        assert!(want == got || (want == "Deny" && got != "Allow"), "{want} vs {got}");
+        assert!(want == got || (want == "Deny" && got != "Allow"), "{}: {want} vs {got}", case["name"]);
+        assert!(
+            ["root", "control", "session", "identity", "resource"].contains(&case["decided_by"].as_str().unwrap()),
+            "{case}"
+        );
     }
+    let decided_by = |name: &str| {
+        listed.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no case `{name}`"))["decided_by"].clone()
+    };
+    assert_eq!(decided_by("a delete one second before the window is denied by the control policy"), "control");
+    assert_eq!(decided_by("a read-only session may not delete, whatever the role allows"), "session");
+    assert_eq!(decided_by("a session policy only narrows: it grants nothing the role lacks"), "identity");
+    assert_eq!(decided_by("the account's root is not restricted by control policies"), "root");
+    assert_eq!(decided_by("a user of another account may not, whatever it is granted"), "resource");
 }
 
 #[test]
@@ -79,21 +155,37 @@ fn a_failing_case_exits_2_and_is_named() {
         r#"{"policies": {"p": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:Describe*", "Resource": "*"}]}},
             "cases": [
               {"name": "reads are allowed", "identity": ["p"], "action": "vpc:DescribeVpcs", "resource": "*", "expect": "Allow"},
-              {"name": "deletes are allowed", "identity": ["p"], "action": "vpc:DeleteVpc", "resource": "*", "expect": "Allow"}]}"#,
+              {"name": "deletes are allowed", "identity": ["p"], "action": "vpc:DeleteVpc", "resource": "*", "expect": "Allow"},
+              {"name": "deletes are denied", "identity": ["p"], "action": "vpc:DeleteVpc", "resource": "*", "expect": "Deny"}]}"#,
     );
-    let o = ramguard(&["test", suite.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    let path = suite.to_str().unwrap();
+    let o = ramguard(&["test", path]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("FAIL  deletes are allowed: expected Allow, got ImplicitDeny"), "{out}");
     assert!(out.contains("ok    reads are allowed"), "{out}");
-    assert_eq!(out.lines().last().unwrap(), "1 passed, 1 failed");
+    assert!(out.contains("ok    deletes are denied"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.contains("FAIL")).count(), 1, "{out}");
+    assert_eq!(out.lines().last().unwrap(), "2 passed, 1 failed");
 
-    let o = ramguard(&["test", "--format", "json", suite.to_str().unwrap()]);
+    let o = ramguard(&["test", "--format", "json", path]);
     assert_eq!(o.status.code(), Some(2));
     let report = json(&o);
-    assert_eq!(report["failed"], 1);
-    assert_eq!(report["cases"][1]["actual"], "ImplicitDeny");
-    assert_eq!(report["cases"][1]["passed"], false);
+    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(2), Some(1)));
+    let failed = &report["cases"][1];
+    assert_eq!(failed["name"], "deletes are allowed");
+    assert_eq!(failed["suite"], path);
+    assert_eq!(failed["expected"], "Allow");
+    assert_eq!(failed["actual"], "ImplicitDeny");
+    assert_eq!(failed["decided_by"], "identity");
+    assert_eq!(failed["passed"], false);
+    assert_eq!(report["cases"][2]["expected"], "Deny");
+    assert_eq!(report["cases"][2]["passed"], true);
+
+    // A failing suite next to the bundled one fails the whole run.
+    let o = ramguard(&["test", "policies/", path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).lines().last().unwrap().ends_with(" passed, 1 failed"), "{}", stdout(&o));
 }
 
 #[test]
@@ -106,8 +198,43 @@ fn an_invalid_policy_in_a_suite_is_an_error_located_in_the_suite_file() {
     let o = ramguard(&["test", suite.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("invalid.suite.json:2:14: invalid effect `Alow`"), "{err}");
+    assert!(err.contains(&format!("{}:2:14: invalid effect `Alow`", suite.display())), "{err}");
     assert!(err.contains("(at Statement[0].Effect)"), "{err}");
+    assert!(stdout(&o).is_empty(), "no results for a suite that cannot run: {}", stdout(&o));
+
+    // A policy file the suite names is located in that file.
+    let policy = temp_file(
+        "invalid",
+        "typo-policy.json",
+        "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"vpc:Describe*\", \"Resorce\": \"*\"}\n  ]\n}\n",
+    );
+    let by_file = temp_file(
+        "invalid",
+        "by-file.suite.json",
+        r#"{"policies": {"reads": "typo-policy.json"},
+            "cases": [{"name": "x", "identity": ["reads"], "action": "vpc:DescribeVpnGateway", "resource": "*", "expect": "Allow"}]}"#,
+    );
+    let o = ramguard(&["test", by_file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{}:4:52: unknown element `Resorce`", policy.display())), "{err}");
+    assert!(err.contains("did you mean `Resource`?"), "{err}");
+
+    // A policy is read with the rules of the role a case uses it in.
+    let misused = temp_file(
+        "invalid",
+        "misused.suite.json",
+        &format!(
+            r#"{{"policies": {{"trust": "{}/policies/netops-role-trust.json"}},
+                "cases": [{{"name": "x", "identity": ["trust"], "action": "sts:AssumeRole", "resource": "*", "expect": "Allow"}}]}}"#,
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    );
+    let o = ramguard(&["test", misused.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("netops-role-trust.json:7:7: `Principal` is not allowed in identity policies"), "{err}");
+    assert!(err.contains("[policy `trust` read as identity]"), "{err}");
 
     let unknown = temp_file(
         "invalid",
@@ -125,23 +252,48 @@ fn an_invalid_policy_in_a_suite_is_an_error_located_in_the_suite_file() {
     );
     let o = ramguard(&["test", typo.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("typo.suite.json:1:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("{}:1:", typo.display())), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`expected`"), "{}", stderr(&o));
+
+    let bad_expectation = temp_file(
+        "invalid",
+        "expect.suite.json",
+        r#"{"cases": [{"name": "x", "action": "a:b", "resource": "*", "expect": "Denied"}]}"#,
+    );
+    let o = ramguard(&["test", bad_expectation.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("{}:1:", bad_expectation.display())), "{}", stderr(&o));
 }
 
 #[test]
 fn every_bundled_policy_validates() {
-    let files: Vec<String> = std::fs::read_dir("policies")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".suite.json"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let files = bundled_policies();
     assert!(files.len() >= 8, "{files:?}");
+    for (file, kind) in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.lines().count() > 5 && text.ends_with("}\n"), "{file} is not pretty-printed");
+        let o = ramguard(&["validate", "--kind", kind, "--format", "json", file]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stdout(&o));
+        let report = json(&o);
+        assert_eq!(report["files"][0]["valid"], true, "{file}");
+        assert_eq!(report["files"][0]["kind"], *kind, "{file}");
+        assert_eq!(report["files"][0]["warnings"].as_array().unwrap().len(), 0, "{file}: {report}");
+    }
+
+    // All at once, with the kind told from the content.
+    let auto: Vec<&str> =
+        files.iter().filter(|(_, k)| *k != "control" && *k != "session").map(|(f, _)| f.as_str()).collect();
     let mut args = vec!["validate"];
-    args.extend(files.iter().map(String::as_str));
+    args.extend(&auto);
     let o = ramguard(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert_eq!(stdout(&o).lines().filter(|l| l.contains(": ok (")).count(), files.len());
+    assert_eq!(stdout(&o).lines().filter(|l| l.contains(": ok (")).count(), auto.len());
+    assert!(
+        stdout(&o).contains("policies/netops-role-trust.json: ok (resource policy, 1 statement)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("policies/network-ops-vpn.json: ok (identity policy, "), "{}", stdout(&o));
 }
 
 #[test]
@@ -167,82 +319,184 @@ fn validate_reports_located_errors_with_help() {
     assert_eq!(o.status.code(), Some(1));
     let report = json(&o);
     let broken = &report["files"][0];
+    assert_eq!(broken["file"], path);
     assert_eq!(broken["valid"], false);
     let error = &broken["errors"][0];
     assert_eq!(error["code"], "invalid-effect");
     assert_eq!(error["path"], "Statement[0].Effect");
     assert_eq!((error["line"].as_u64(), error["column"].as_u64()), (Some(4), Some(15)));
+    assert!(error["message"].as_str().unwrap().contains("invalid effect `allow `"), "{error}");
+    assert_eq!(error["help"], "did you mean `Allow`?");
     assert_eq!(report["files"][1]["valid"], true);
     assert_eq!(report["files"][1]["kind"], "identity");
+    assert_eq!(report["files"][1]["errors"].as_array().unwrap().len(), 0);
+
+    // Every problem in a document is reported, in document order.
+    let many = temp_file(
+        "validate",
+        "many.json",
+        "{\n  \"Version\": \"1\",\n  \"Statement\": [{\n    \"Effect\": \"Allow\",\n    \"Action\": \"vpc:DeleteVpnConnection\",\n    \"Resource \": \"*\",\n    \"Condition\": {\"IpAddress\": {\"acs:SourceIp\": \"203.0.113.0/33\"}}\n  }]\n}\n",
+    );
+    let o = ramguard(&["validate", "--format", "json", many.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let errors = json(&o)["files"][0]["errors"].as_array().unwrap().clone();
+    assert!(errors.len() >= 2, "{errors:?}");
+    let lines: Vec<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+    assert!(
+        errors.iter().any(|e| e["path"] == r#"Statement[0]["Resource "]"# && e["help"] == "did you mean `Resource`?")
+    );
+    assert!(
+        errors.iter().any(|e| e["path"].as_str().unwrap().starts_with("Statement[0].Condition.IpAddress")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn validate_applies_the_kind_and_its_size_limit() {
-    let mut text = String::from(
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:Describe*", "Resource": "*"}]}"#,
-    );
-    text.push_str(&" ".repeat(2_100));
-    let file = temp_file("limits", "long.json", &text);
-    let path = file.to_str().unwrap();
-    assert_eq!(ramguard(&["validate", path]).status.code(), Some(0));
-    let o = ramguard(&["validate", "--kind", "session", path]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("session policies may have at most 2048"), "{}", stdout(&o));
-    assert_eq!(ramguard(&["validate", "--kind", "session", "--no-size-limit", path]).status.code(), Some(0));
+    // The session limit counts characters (not bytes), whitespace included.
+    let base = r#"{"Version": "1", "Statement": [{"Sid": "网络只读", "Effect": "Allow", "Action": "vpc:DescribeVpn*", "Resource": "*"}]}"#;
+    let pad = 2_048 - base.chars().count();
+    let at_limit = temp_file("limits", "at-limit.json", &format!("{base}{}", " ".repeat(pad)));
+    let over = temp_file("limits", "over-limit.json", &format!("{base}{}", " ".repeat(pad + 1)));
+    assert!(std::fs::metadata(&at_limit).unwrap().len() > 2_048, "the file has more bytes than characters");
+    let (at_limit, over) = (at_limit.to_str().unwrap(), over.to_str().unwrap());
 
+    assert_eq!(ramguard(&["validate", "--kind", "session", at_limit]).status.code(), Some(0));
+    assert_eq!(ramguard(&["validate", over]).status.code(), Some(0), "an identity policy may be longer");
+    let o = ramguard(&["validate", "--kind", "session", over]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "{over}:1:1: the document is 2049 characters long, but session policies may have at most 2048"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("  help: "), "{out}");
+    let o = ramguard(&["validate", "--kind", "session", "--format", "json", over]);
+    assert_eq!(json(&o)["files"][0]["errors"][0]["code"], "too-long");
+    assert_eq!(ramguard(&["validate", "--kind", "session", "--no-size-limit", over]).status.code(), Some(0));
+
+    // Control policies stop at 4096, identity policies at 6144.
+    let long = temp_file("limits", "long.json", &format!("{base}{}", " ".repeat(6_144 - base.chars().count() + 1)));
+    let long = long.to_str().unwrap();
+    let o = ramguard(&["validate", "--kind", "control", long]);
+    assert!(stdout(&o).contains("control policies may have at most 4096"), "{}", stdout(&o));
+    let o = ramguard(&["validate", "--kind", "identity", long]);
+    assert!(stdout(&o).contains("identity policies may have at most 6144"), "{}", stdout(&o));
+    assert_eq!(ramguard(&["validate", "--kind", "identity", "--no-size-limit", long]).status.code(), Some(0));
+
+    // The kind decides which elements a statement needs.
     let trust = ramguard(&["validate", "--kind", "identity", "policies/netops-role-trust.json"]);
     assert_eq!(trust.status.code(), Some(1));
     assert!(stdout(&trust).contains("`Principal` is not allowed in identity policies"), "{}", stdout(&trust));
+    let ops = ramguard(&["validate", "--kind", "resource", "policies/network-ops-vpn.json"]);
+    assert_eq!(ops.status.code(), Some(1));
+    assert!(stdout(&ops).contains("(at Statement[0]"), "{}", stdout(&ops));
 }
 
 #[test]
 fn eval_exit_codes_follow_the_decision() {
-    let allow = ops_eval(&[
-        "policies/deny-deletes-outside-office.json",
-        "--action",
-        "vpc:DeleteVpnConnection",
-        "--resource",
-        VCO,
-        "--context",
-        "acs:SourceIp=203.0.113.5",
-        "--format",
-        "json",
-    ]);
+    let office = |ip: &str| {
+        let ip = format!("acs:SourceIp={ip}");
+        ops_eval(&[
+            "policies/deny-deletes-outside-office.json",
+            "--action",
+            "vpc:DeleteVpnConnection",
+            "--resource",
+            VCO,
+            "--context",
+            &ip,
+            "--format",
+            "json",
+        ])
+    };
+    let allow = office("203.0.113.5");
     assert_eq!(allow.status.code(), Some(0), "{}{}", stdout(&allow), stderr(&allow));
     let e = json(&allow);
     assert_eq!(e["decision"], "Allow");
     assert_eq!(e["decided_by"], "identity");
     assert_eq!(e["matched"][0]["sid"], "DeleteVpnConnections");
+    assert_eq!(e["matched"][0]["policy"], "policies/network-ops-vpn.json");
+    assert_eq!(e["resources"][0]["resource"], VCO);
     assert!(e.get("access_denied_detail").is_none());
 
-    let deny = ops_eval(&[
-        "policies/deny-deletes-outside-office.json",
-        "--action",
-        "vpc:DeleteVpnConnection",
-        "--resource",
-        VCO,
-        "--context",
-        "acs:SourceIp=198.51.100.5",
-        "--format",
-        "json",
-    ]);
+    let deny = office("198.51.100.5");
     assert_eq!(deny.status.code(), Some(2));
     let e = json(&deny);
     assert_eq!(e["decision"], "ExplicitDeny");
+    assert_eq!(e["decided_by"], "identity");
+    assert!(e["matched"].as_array().unwrap().iter().any(|m| m["sid"] == "DeletesOnlyFromTheOffice"), "{e}");
     let detail = &e["access_denied_detail"];
     assert_eq!(detail["NoPermissionType"], "ExplicitDeny");
     assert_eq!(detail["PolicyType"], "AccountLevelIdentityBasedPolicy");
     assert_eq!(detail["AuthAction"], "vpc:DeleteVpnConnection");
+    assert_eq!(detail["AuthPrincipalType"], "SubUser");
+    assert_eq!(detail["AuthPrincipalOwnerId"], "1234567890123456");
+    assert_eq!(detail["AuthPrincipalDisplayName"], "test-user");
     let decoded = ramguard::decode_diagnostic_message(detail["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
     assert_eq!(decoded.auth_resource, VCO);
 
+    // A malformed address fails closed, and the explanation shows it.
+    let malformed = office("203.0.113.256");
+    assert_eq!(malformed.status.code(), Some(2));
+    let e = json(&malformed);
+    assert_eq!(e["decision"], "ExplicitDeny");
+    let shown = e["considered"].as_array().unwrap().iter().flat_map(|t| t["conditions"].as_array().unwrap().clone());
+    assert!(shown.into_iter().any(|c| c["malformed_value"] == "203.0.113.256"), "{e}");
+
     let implicit = ops_eval(&["--action", "vpc:CreateVpnConnection", "--resource", VCO, "--format", "json"]);
     assert_eq!(implicit.status.code(), Some(2));
-    assert_eq!(json(&implicit)["access_denied_detail"]["NoPermissionType"], "ImplicitDeny");
+    let e = json(&implicit);
+    assert_eq!(e["decision"], "ImplicitDeny");
+    assert_eq!(e["matched"].as_array().unwrap().len(), 0);
+    assert_eq!(e["access_denied_detail"]["NoPermissionType"], "ImplicitDeny");
+    assert_eq!(e["access_denied_detail"]["PolicyType"], "AccountLevelIdentityBasedPolicy");
 
     let human = ops_eval(&["--action", "vpc:CreateVpnConnection", "--resource", VCO]);
     assert_eq!(human.status.code(), Some(2));
     assert!(stdout(&human).starts_with("ImplicitDeny (decided by identity policies)"), "{}", stdout(&human));
+    assert!(stdout(&human).contains("\"NoPermissionType\": \"ImplicitDeny\""), "{}", stdout(&human));
+
+    // Keys a decision rested on but the request lacked are listed.
+    let o = ramguard(&[
+        "eval",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "policies/require-mfa-for-deletes.json",
+        "--action",
+        "vpc:DeleteVpnConnection",
+        "--resource",
+        VCO,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json(&o)["missing_context_keys"], serde_json::json!(["acs:MFAPresent"]));
+}
+
+#[test]
+fn eval_decides_every_resource() {
+    let shanghai = "acs:vpc:cn-shanghai:1234567890123456:vpnconnection/vco-2";
+    let beijing = "acs:vpc:cn-beijing:1234567890123456:vpnconnection/vco-3";
+    let o = ops_eval(&["--action", "vpc:DeleteVpnConnection", "--resource", VCO, shanghai, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(json(&o)["resources"].as_array().unwrap().len(), 2);
+
+    let o = ops_eval(&["--action", "vpc:DeleteVpnConnection", "--resource", VCO, beijing, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = json(&o);
+    assert_eq!(e["decision"], "ImplicitDeny");
+    assert_eq!(e["resources"][0]["decision"], "Allow");
+    assert_eq!(e["resources"][1]["decision"], "ImplicitDeny");
+    let decoded =
+        ramguard::decode_diagnostic_message(e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(decoded.auth_resource, beijing, "the denial names the resource that was denied");
+
+    let o = ops_eval(&["--action", "vpc:DeleteVpnConnection", "--resource", VCO, beijing]);
+    assert!(stdout(&o).contains(&format!("  {beijing}: ImplicitDeny (identity)")), "{}", stdout(&o));
 }
 
 #[test]
@@ -264,60 +518,140 @@ fn eval_takes_every_policy_kind() {
     ]);
     assert_eq!(session.status.code(), Some(2));
     let e = json(&session);
+    assert_eq!(e["decision"], "ImplicitDeny");
     assert_eq!(e["decided_by"], "session");
     assert_eq!(e["access_denied_detail"]["PolicyType"], "SessionPolicy");
+    assert_eq!(e["access_denied_detail"]["AuthPrincipalType"], "AssumedRoleUser");
     assert_eq!(e["access_denied_detail"]["AuthPrincipalDisplayName"], "netops:alice");
 
-    let control = ops_eval(&[
+    let read = ramguard(&[
+        "eval",
+        "--principal",
+        "acs:ram::1234567890123456:assumed-role/netops/alice",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "--session",
+        "policies/session-vpn-readonly.json",
+        "--action",
+        "vpc:DescribeVpnConnection",
+        "--resource",
+        VCO,
+    ]);
+    assert_eq!(read.status.code(), Some(0), "{}", stdout(&read));
+
+    let window = |time: &str| {
+        let time = format!("acs:CurrentTime={time}");
+        ops_eval(&[
+            "--control",
+            "policies/change-window-control.json",
+            "--action",
+            "vpc:DeleteVpnConnection",
+            "--resource",
+            VCO,
+            "--context",
+            &time,
+            "--format",
+            "json",
+        ])
+    };
+    let outside = window("2026-12-01T10:00:00+08:00");
+    assert_eq!(outside.status.code(), Some(2));
+    let e = json(&outside);
+    assert_eq!(e["decision"], "ExplicitDeny");
+    assert_eq!(e["decided_by"], "control");
+    assert_eq!(e["access_denied_detail"]["PolicyType"], "ControlPolicy");
+    assert_eq!(e["access_denied_detail"]["NoPermissionType"], "ExplicitDeny");
+    assert_eq!(window("2026-12-05T23:00:00+08:00").status.code(), Some(0));
+
+    let trust = |principal: &str, identity: Option<&str>| {
+        let mut args = vec!["eval", "--principal", principal, "--resource-policy", "policies/netops-role-trust.json"];
+        if let Some(identity) = identity {
+            args.extend(["--identity", identity]);
+        }
+        args.extend(["--action", "sts:AssumeRole", "--resource", "acs:ram::1234567890123456:role/netops"]);
+        args.extend(["--format", "json"]);
+        ramguard(&args)
+    };
+    assert_eq!(trust("ecs.aliyuncs.com", None).status.code(), Some(0));
+    let stranger = trust("fc.aliyuncs.com", None);
+    assert_eq!(stranger.status.code(), Some(2));
+    assert_eq!(json(&stranger)["access_denied_detail"]["PolicyType"], "AssumeRolePolicy");
+    let grant = temp_file(
+        "kinds",
+        "assume.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/netops"}]}"#,
+    );
+    let grant = grant.to_str().unwrap();
+    assert_eq!(trust("acs:ram::1234567890123456:user/alice", Some(grant)).status.code(), Some(0));
+    assert_eq!(trust("acs:ram::1234567890123456:user/alice", None).status.code(), Some(2));
+    assert_eq!(trust("acs:ram::9999999999999999:user/mallory", Some(grant)).status.code(), Some(2));
+
+    let root = ramguard(&[
+        "eval",
+        "--principal",
+        "acs:ram::1234567890123456:root",
         "--control",
         "policies/change-window-control.json",
         "--action",
         "vpc:DeleteVpnConnection",
         "--resource",
         VCO,
-        "--context",
-        "acs:CurrentTime=2026-12-01T10:00:00+08:00",
         "--format",
         "json",
     ]);
-    assert_eq!(control.status.code(), Some(2));
-    assert_eq!(json(&control)["access_denied_detail"]["PolicyType"], "ControlPolicy");
-
-    let trust = ramguard(&[
-        "eval",
-        "--principal",
-        "ecs.aliyuncs.com",
-        "--resource-policy",
-        "policies/netops-role-trust.json",
-        "--action",
-        "sts:AssumeRole",
-        "--resource",
-        "acs:ram::1234567890123456:role/netops",
-    ]);
-    assert_eq!(trust.status.code(), Some(0), "{}", stdout(&trust));
+    assert_eq!(root.status.code(), Some(0));
+    assert_eq!(json(&root)["decided_by"], "root");
 }
 
 #[test]
 fn a_repeated_context_key_is_multi_valued() {
     let policy = temp_file(
         "multi",
-        "tags.json",
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:CreateRole", "Resource": "*",
-            "Condition": {"ForAllValues:StringEquals": {"ram:TrustedPrincipalTypes": "Service"}}}]}"#,
+        "trusted-types.json",
+        r#"{"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": "ram:CreateRole", "Resource": "*",
+             "Condition": {"ForAllValues:StringEquals": {"ram:TrustedPrincipalTypes": "Service"}}},
+            {"Effect": "Allow", "Action": "ram:UpdateRole", "Resource": "*",
+             "Condition": {"ForAnyValue:StringEquals": {"ram:TrustedPrincipalTypes": "Service"}}}]}"#,
     );
-    let run = |values: &[&str]| {
-        let mut args =
-            vec!["eval", "--identity", policy.to_str().unwrap(), "--action", "ram:CreateRole", "--resource", "*"];
+    let run = |action: &str, values: &[&str]| {
+        let mut args = vec!["eval", "--identity", policy.to_str().unwrap(), "--action", action, "--resource", "*"];
         let pairs: Vec<String> = values.iter().map(|v| format!("ram:TrustedPrincipalTypes={v}")).collect();
         for p in &pairs {
-            args.push("--context");
-            args.push(p);
+            args.extend(["--context", p]);
         }
         ramguard(&args).status.code()
     };
-    assert_eq!(run(&["Service"]), Some(0));
-    assert_eq!(run(&["Service", "Service"]), Some(0));
-    assert_eq!(run(&["Service", "RAM"]), Some(2));
+    // Every value must be `Service`: a second value is not dropped, whichever comes first.
+    assert_eq!(run("ram:CreateRole", &["Service"]), Some(0));
+    assert_eq!(run("ram:CreateRole", &["Service", "Service"]), Some(0));
+    assert_eq!(run("ram:CreateRole", &["Service", "RAM"]), Some(2));
+    assert_eq!(run("ram:CreateRole", &["RAM", "Service"]), Some(2));
+    assert_eq!(run("ram:CreateRole", &[]), Some(0), "ForAllValues holds for an absent key");
+    // One value being `Service` is enough, whichever comes first.
+    assert_eq!(run("ram:UpdateRole", &["Service", "RAM"]), Some(0));
+    assert_eq!(run("ram:UpdateRole", &["RAM", "Service"]), Some(0));
+    assert_eq!(run("ram:UpdateRole", &["RAM", "Federated"]), Some(2));
+    assert_eq!(run("ram:UpdateRole", &[]), Some(2), "ForAnyValue fails for an absent key");
+
+    let o = ramguard(&[
+        "eval",
+        "--identity",
+        policy.to_str().unwrap(),
+        "--action",
+        "ram:UpdateRole",
+        "--resource",
+        "*",
+        "--context",
+        "ram:TrustedPrincipalTypes=RAM",
+        "--context",
+        "RAM:trustedprincipaltypes=Service",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "key names are case-insensitive: {}", stdout(&o));
+    let e = json(&o);
+    assert_eq!(e["matched"][0]["conditions"][0]["request_values"], serde_json::json!(["RAM", "Service"]));
 }
 
 #[test]
@@ -325,14 +659,32 @@ fn bad_input_exits_1_with_a_message() {
     let o = ops_eval(&["--principal", "alice", "--action", "a:b", "--resource", "*"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--principal: `alice` is not a principal"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
 
     let o = ops_eval(&["--action", "a:b", "--resource", "*", "--context", "novalue"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
+    let o = ops_eval(&["--action", "a:b", "--resource", "*", "--context", "=value"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
 
     let o = ramguard(&["validate", "policies/does-not-exist.json"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("policies/does-not-exist.json: cannot read"), "{}", stderr(&o));
+    let o = ramguard(&["validate", "policies/catalog"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("policies/catalog: cannot read"), "{}", stderr(&o));
+    let o = ramguard(&["eval", "--identity", "policies/nope.json", "--action", "a:b", "--resource", "*"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("policies/nope.json: cannot read"), "{}", stderr(&o));
+    let o = ramguard(&["test", "policies/nope.suite.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("policies/nope.suite.json: cannot read"), "{}", stderr(&o));
+
+    // A policy that is invalid for eval is an error, not a denial.
+    let o = ramguard(&["eval", "--identity", "policies/netops-role-trust.json", "--action", "a:b", "--resource", "*"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("policies/netops-role-trust.json:7:7:"), "{}", stderr(&o));
 
     let o = ramguard(&["test", "tests/corpus"]);
     assert_eq!(o.status.code(), Some(1));
@@ -342,6 +694,8 @@ fn bad_input_exits_1_with_a_message() {
     assert_eq!(ramguard(&["frobnicate"]).status.code(), Some(1));
     assert_eq!(ramguard(&["eval", "--action", "a:b"]).status.code(), Some(1));
     assert_eq!(ramguard(&["validate", "--kind", "bucket", "x.json"]).status.code(), Some(1));
+    assert_eq!(ramguard(&["test", "--format", "xml", "policies/"]).status.code(), Some(1));
+    assert_eq!(ramguard(&["validate"]).status.code(), Some(1));
     let help = ramguard(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("validate"));
