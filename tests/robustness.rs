@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
 
 use proptest::prelude::*;
-use ramguard::{Context, Limits, Policy, PolicyKind, PolicySet, Principal, Request};
+use ramguard::{CompiledPolicySet, Context, Limits, Policy, PolicyKind, PolicySet, Principal, Request};
 
 fn arb_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
@@ -86,21 +86,42 @@ proptest! {
     }
 
     #[test]
-    fn random_statements_evaluate_without_panicking(
-        statements in prop::collection::vec(arb_json(), 1..4),
-        action in "[a-z*?]{1,4}:[A-Za-z*?]{0,6}",
+    fn malformed_context_never_splits_the_engines(
+        deny in prop::collection::vec(any::<bool>(), 1..4),
+        actions in prop::collection::vec("[a-z*?]{1,3}:[A-Za-z*?]{1,4}|\\*", 1..4),
+        operators in prop::collection::vec(0usize..4, 1..4),
+        action in "[a-z]{1,3}:[A-Za-z]{0,4}",
         resource in ".{0,16}",
         ip in ".{0,10}",
+        time in ".{0,12}",
     ) {
+        // Valid statements whose conditions read the (often malformed) source
+        // address and time, so every case reaches the evaluator.
+        let conditions = [
+            serde_json::json!({"IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}),
+            serde_json::json!({"NotIpAddress": {"acs:SourceIp": ["10.0.0.0/8", "::1"]}}),
+            serde_json::json!({"DateLessThan": {"acs:CurrentTime": "2030-01-01T00:00:00Z"}}),
+            serde_json::json!({"ForAllValues:DateGreaterThan": {"acs:CurrentTime": "2020-01-01"}}),
+        ];
+        let statements: Vec<serde_json::Value> = deny
+            .iter()
+            .zip(actions.iter().cycle())
+            .zip(operators.iter().cycle())
+            .map(|((d, a), o)| serde_json::json!({
+                "Effect": if *d { "Deny" } else { "Allow" }, "Action": a, "Resource": "*",
+                "Condition": conditions[*o],
+            }))
+            .collect();
         let text = serde_json::json!({"Version": "1", "Statement": statements}).to_string();
-        if let Ok(policy) = Policy::parse("fuzz", &text, PolicyKind::Identity) {
-            let set = PolicySet::new().with(policy);
-            let principal: Principal = "acs:ram::1:user/u".parse().unwrap();
-            let request = Request::new(principal, &action, &resource)
-                .with_context(Context::new().with("acs:SourceIp", ip).with("acs:CurrentTime", "bad"));
-            let fast = set.authorize(&request);
-            let full = set.explain(&request);
-            prop_assert_eq!(fast, full.to_decision());
-        }
+        let policy = Policy::parse("fuzz", &text, PolicyKind::Identity);
+        prop_assert!(policy.is_ok(), "{text}: {:?}", policy.err());
+        let set = PolicySet::new().with(policy.unwrap());
+        let compiled = CompiledPolicySet::compile(set.clone()).unwrap();
+        let principal: Principal = "acs:ram::1:user/u".parse().unwrap();
+        let request = Request::new(principal, &action, &resource)
+            .with_context(Context::new().with("acs:SourceIp", ip).with("acs:CurrentTime", time));
+        let fast = set.authorize(&request);
+        prop_assert_eq!(fast, set.explain(&request).to_decision());
+        prop_assert_eq!(fast, compiled.authorize(&request));
     }
 }
