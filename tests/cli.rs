@@ -32,6 +32,12 @@ fn temp_file(test: &str, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// The run failed as bad input (exit 1) and said `needle` on stderr.
+fn assert_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(o), stderr(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
@@ -241,9 +247,7 @@ fn an_invalid_policy_in_a_suite_is_an_error_located_in_the_suite_file() {
         "unknown.suite.json",
         r#"{"policies": {}, "cases": [{"name": "x", "identity": ["nope"], "action": "a:b", "resource": "*", "expect": "Allow"}]}"#,
     );
-    let o = ramguard(&["test", unknown.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("case `x`: no policy named `nope`"), "{}", stderr(&o));
+    assert_error(&ramguard(&["test", unknown.to_str().unwrap()]), "case `x`: no policy named `nope`");
 
     let typo = temp_file(
         "invalid",
@@ -657,38 +661,27 @@ fn a_repeated_context_key_is_multi_valued() {
 #[test]
 fn bad_input_exits_1_with_a_message() {
     let o = ops_eval(&["--principal", "alice", "--action", "a:b", "--resource", "*"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--principal: `alice` is not a principal"), "{}", stderr(&o));
+    assert_error(&o, "--principal: `alice` is not a principal");
     assert!(stdout(&o).is_empty());
 
-    let o = ops_eval(&["--action", "a:b", "--resource", "*", "--context", "novalue"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
-    let o = ops_eval(&["--action", "a:b", "--resource", "*", "--context", "=value"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
+    assert_error(&ops_eval(&["--action", "a:b", "--resource", "*", "--context", "novalue"]), "expected KEY=VALUE");
+    assert_error(&ops_eval(&["--action", "a:b", "--resource", "*", "--context", "=value"]), "expected KEY=VALUE");
 
-    let o = ramguard(&["validate", "policies/does-not-exist.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("policies/does-not-exist.json: cannot read"), "{}", stderr(&o));
-    let o = ramguard(&["validate", "policies/catalog"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("policies/catalog: cannot read"), "{}", stderr(&o));
-    let o = ramguard(&["eval", "--identity", "policies/nope.json", "--action", "a:b", "--resource", "*"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("policies/nope.json: cannot read"), "{}", stderr(&o));
-    let o = ramguard(&["test", "policies/nope.suite.json"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("policies/nope.suite.json: cannot read"), "{}", stderr(&o));
+    assert_error(&ramguard(&["validate", "policies/does-not-exist.json"]), "policies/does-not-exist.json: cannot read");
+    assert_error(&ramguard(&["validate", "policies/catalog"]), "policies/catalog: cannot read");
+    assert_error(
+        &ramguard(&["eval", "--identity", "policies/nope.json", "--action", "a:b", "--resource", "*"]),
+        "policies/nope.json: cannot read",
+    );
+    assert_error(&ramguard(&["test", "policies/nope.suite.json"]), "policies/nope.suite.json: cannot read");
 
     // A policy that is invalid for eval is an error, not a denial.
-    let o = ramguard(&["eval", "--identity", "policies/netops-role-trust.json", "--action", "a:b", "--resource", "*"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("policies/netops-role-trust.json:7:7:"), "{}", stderr(&o));
+    assert_error(
+        &ramguard(&["eval", "--identity", "policies/netops-role-trust.json", "--action", "a:b", "--resource", "*"]),
+        "policies/netops-role-trust.json:7:7:",
+    );
 
-    let o = ramguard(&["test", "tests/corpus"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no `*.suite.json` files"), "{}", stderr(&o));
+    assert_error(&ramguard(&["test", "tests/corpus"]), "no `*.suite.json` files");
 
     // Usage errors are errors (1), not denials (2).
     assert_eq!(ramguard(&["frobnicate"]).status.code(), Some(1));
@@ -716,9 +709,7 @@ fn catalog_lists_and_shows_operations() {
     assert_eq!(op["dry_run"], "string");
     assert_eq!(op["resources"][0]["arn"], "acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}");
 
-    let o = ramguard(&["catalog", "vpc:DeleteVpnConection"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("did you mean `vpc:DeleteVpnConnection`?"), "{}", stderr(&o));
+    assert_error(&ramguard(&["catalog", "vpc:DeleteVpnConection"]), "did you mean `vpc:DeleteVpnConnection`?");
 }
 
 #[test]
