@@ -11,6 +11,7 @@ mod eval;
 mod fuzzy;
 mod guard;
 mod json;
+pub mod lint;
 mod pattern;
 mod policy;
 mod request;

@@ -5,6 +5,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod commands;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
@@ -180,6 +182,24 @@ enum Command {
         #[arg(required = true)]
         suites: Vec<PathBuf>,
     },
+    /// Lint policy documents the way Alibaba Cloud's policy check does:
+    /// errors, security warnings, warnings and suggestions.
+    ///
+    /// Exit 0 when nothing at or above `--fail-on` is found, 2 when something is, 1 on an error.
+    Lint(commands::lint::Args),
+    /// List every principal of an account snapshot that may perform an action.
+    ///
+    /// Exit 0 when some principal may, 2 when none may, 1 on an error.
+    WhoCan(commands::audit::WhoCanArgs),
+    /// List every catalog action a principal of an account snapshot may
+    /// perform, and on which resources.
+    ///
+    /// Exit 0, or 1 on an error.
+    WhatCan(commands::audit::WhatCanArgs),
+    /// Check that a new policy set grants nothing the old one did not.
+    ///
+    /// Exit 0 when it grants nothing new, 2 when it does, 1 on an error.
+    Diff(commands::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -225,6 +245,10 @@ fn main() -> ExitCode {
             call(&inputs, format)
         }
         Command::Test { format, no_size_limit, suites } => test(format, limits(no_size_limit), &suites),
+        Command::Lint(args) => commands::lint::run(&args),
+        Command::WhoCan(args) => commands::audit::who_can(&args),
+        Command::WhatCan(args) => commands::audit::what_can(&args),
+        Command::Diff(args) => commands::diff::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
