@@ -277,7 +277,21 @@ fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) ->
     let mut all_valid = true;
     let mut reports = Vec::new();
     for file in files {
-        let text = read(file)?;
+        let name = file.display().to_string();
+        let text = match read(file) {
+            Ok(text) => text,
+            Err(message) => {
+                // One unreadable file must not hide the report on the others.
+                all_valid = false;
+                eprintln!("error: {message}");
+                if let Format::Json = format {
+                    reports.push(serde_json::json!({
+                        "file": name, "valid": false, "read_error": message, "errors": [], "warnings": [],
+                    }));
+                }
+                continue;
+            }
+        };
         let kind = match kind {
             KindArg::Auto => detect_kind(&text),
             KindArg::Identity => PolicyKind::Identity,
@@ -285,7 +299,6 @@ fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) ->
             KindArg::Control => PolicyKind::Control,
             KindArg::Resource => PolicyKind::Resource,
         };
-        let name = file.display().to_string();
         let result = Policy::parse_with_limits(&name, &text, kind, &limits);
         all_valid &= result.is_ok();
         match format {
@@ -675,9 +688,16 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
 
 fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String> {
     let mut reports: Vec<(PathBuf, SuiteReport)> = Vec::new();
+    let mut load_errors: Vec<String> = Vec::new();
     for path in collect_suites(paths)? {
-        let suite = Suite::load_with_limits(&path, &limits).map_err(|e| e.to_string())?;
-        reports.push((path, suite.run()));
+        // A suite that cannot be loaded is reported, and the others still run.
+        match Suite::load_with_limits(&path, &limits) {
+            Ok(suite) => reports.push((path, suite.run())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                load_errors.push(e.to_string());
+            }
+        }
     }
     let passed: usize = reports.iter().map(|(_, r)| r.passed).sum();
     let failed: usize = reports.iter().map(|(_, r)| r.failed).sum();
@@ -690,11 +710,14 @@ fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String>
                         serde_json::json!({
                             "suite": path.display().to_string(), "name": c.name, "expected": c.expected,
                             "actual": c.actual, "decided_by": c.explanation.decided_by, "passed": c.passed,
+                            "missing_context_keys": c.explanation.missing_context_keys,
                         })
                     })
                 })
                 .collect();
-            print_json(&serde_json::json!({ "passed": passed, "failed": failed, "cases": cases }))?;
+            print_json(&serde_json::json!({
+                "passed": passed, "failed": failed, "errors": load_errors, "cases": cases,
+            }))?;
         }
         Format::Human => {
             for (path, report) in &reports {
@@ -710,8 +733,16 @@ fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String>
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed");
+            if !reports.is_empty() {
+                println!("{passed} passed, {failed} failed");
+            }
         }
     }
-    Ok(if failed == 0 { EXIT_OK } else { EXIT_NO })
+    Ok(if !load_errors.is_empty() {
+        EXIT_ERROR
+    } else if failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_NO
+    })
 }

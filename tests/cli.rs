@@ -683,6 +683,19 @@ fn bad_input_exits_1_with_a_message() {
 
     assert_error(&ramguard(&["test", "tests/corpus"]), "no `*.suite.json` files");
 
+    // One unreadable input is reported, and the others are still checked.
+    let o = ramguard(&["validate", "--format", "json", "policies/nope.json", "policies/network-ops-vpn.json"]);
+    assert_error(&o, "policies/nope.json: cannot read");
+    let files = json(&o)["files"].as_array().unwrap().clone();
+    assert_eq!(files.len(), 2);
+    assert_eq!((files[0]["file"].as_str(), files[0]["valid"].as_bool()), (Some("policies/nope.json"), Some(false)));
+    assert!(files[0]["read_error"].as_str().unwrap().contains("cannot read"));
+    assert_eq!((files[1]["valid"].as_bool(), files[1]["kind"].as_str()), (Some(true), Some("identity")));
+    let o = ramguard(&["test", "policies/nope.suite.json", "policies/network-ops.suite.json"]);
+    assert_error(&o, "policies/nope.suite.json: cannot read");
+    assert!(stdout(&o).lines().last().unwrap().ends_with(" passed, 0 failed"), "{}", stdout(&o));
+    assert!(!stdout(&o).lines().last().unwrap().starts_with("0 passed"), "{}", stdout(&o));
+
     // Usage errors are errors (1), not denials (2).
     assert_eq!(ramguard(&["frobnicate"]).status.code(), Some(1));
     assert_eq!(ramguard(&["eval", "--action", "a:b"]).status.code(), Some(1));
