@@ -278,8 +278,15 @@ impl Report {
     /// one result per finding, and unreadable files as tool execution
     /// notifications (with `executionSuccessful` false).
     pub fn sarif(&self) -> Value {
-        let rules: Vec<Value> = RULES.iter().map(sarif_rule).collect();
-        let results: Vec<Value> = self.findings().map(sarif_result).collect();
+        self.sarif_with_rules(RULES)
+    }
+
+    /// [`Report::sarif`] with `rules` as `tool.driver.rules` (and as what
+    /// `ruleIndex` counts in); a finding whose code is not among them gets
+    /// a `ruleId` without a `ruleIndex`.
+    pub fn sarif_with_rules(&self, rules: &[Rule]) -> Value {
+        let results: Vec<Value> = self.findings().map(|f| sarif_result(f, rules)).collect();
+        let rules: Vec<Value> = rules.iter().map(sarif_rule).collect();
         let notifications: Vec<Value> = self
             .files
             .iter()
@@ -507,7 +514,7 @@ fn sarif_rule(r: &Rule) -> Value {
     })
 }
 
-fn sarif_result(f: &Finding) -> Value {
+fn sarif_result(f: &Finding, rules: &[Rule]) -> Value {
     let mut result = json!({
         "ruleId": f.code,
         "level": sarif_level(f.severity),
@@ -521,7 +528,7 @@ fn sarif_result(f: &Finding) -> Value {
         }],
         "properties": { "jsonPath": f.path.to_string(), "ramguard-severity": f.severity.name() },
     });
-    if let (Some(index), Some(obj)) = (RULES.iter().position(|r| r.code == f.code), result.as_object_mut()) {
+    if let (Some(index), Some(obj)) = (rules.iter().position(|r| r.code == f.code), result.as_object_mut()) {
         obj.insert("ruleIndex".to_owned(), json!(index));
     }
     result
