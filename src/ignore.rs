@@ -103,7 +103,9 @@ fn known_rule(word: &str, line: usize, column: usize) -> Result<&'static Rule, I
     rule(word).ok_or_else(|| IgnoreError {
         line,
         column,
-        message: format!("unknown rule `{word}`: expected a rule code such as `RG001` or a rule name such as `invalid-policy`"),
+        message: format!(
+            "unknown rule `{word}`: expected a rule code such as `RG001` or a rule name such as `invalid-policy`"
+        ),
     })
 }
 

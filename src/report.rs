@@ -1,6 +1,6 @@
 //! Lint reports: the findings of many files, rendered for people (rustc-style
 //! snippets), for programs (JSON), for code-scanning dashboards (SARIF 2.1.0)
-//! and for CI test dashboards (JUnit XML).
+//! and for CI test dashboards (`JUnit` XML).
 //!
 //! A [`Report`] holds one [`FileReport`] per file: its findings, how many
 //! were ignored (see [`IgnoreList`]), and the source text for snippets. A
@@ -18,7 +18,7 @@
 //! let findings = lint("p.json", text, &options);
 //! let report = Report::new(vec![FileReport::new("p.json", Some(text.to_owned()), findings)]);
 //! assert_eq!(report.summary().error, 1);
-//! assert!(report.human().contains("p.json:1:44"));
+//! assert!(report.human().contains("p.json:1:43"));
 //! let sarif = report.sarif();
 //! assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "RG001");
 //! Ok::<(), Box<dyn std::error::Error>>(())
@@ -31,8 +31,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthChar;
 
-pub use crate::ignore::{IgnoreError, IgnoreList};
 use crate::ignore::normalize_path;
+pub use crate::ignore::{IgnoreError, IgnoreList};
 use crate::lint::{Finding, RULES, Rule, Severity};
 
 /// Where the SARIF `tool.driver.informationUri` points.
@@ -324,7 +324,7 @@ impl Report {
 
     // ----- JUnit -----
 
-    /// The report as JUnit XML: one `testsuite` per file and one `testcase`
+    /// The report as `JUnit` XML: one `testsuite` per file and one `testcase`
     /// per finding. Findings of class `fail_at` or a more serious one are
     /// `failure`s; less serious ones pass and carry their text in
     /// `system-out`. A file without findings is one passing `lint` testcase;
@@ -336,12 +336,8 @@ impl Report {
         for file in &self.files {
             let classname = file.file.strip_suffix(".json").unwrap_or(&file.file);
             let case_attrs = |name: &str, line: Option<usize>| {
-                let mut a = format!(
-                    "name=\"{}\" classname=\"{}\" file=\"{}\"",
-                    attr(name),
-                    attr(classname),
-                    attr(&file.file)
-                );
+                let mut a =
+                    format!("name=\"{}\" classname=\"{}\" file=\"{}\"", attr(name), attr(classname), attr(&file.file));
                 if let Some(line) = line {
                     let _ = write!(a, " line=\"{line}\"");
                 }
@@ -550,7 +546,9 @@ pub fn sarif_uri(path: &str) -> String {
     };
     out.push_str(prefix);
     for b in rest.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') || (b == b':' && !prefix.is_empty())
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+            || (b == b':' && !prefix.is_empty())
         {
             out.push(char::from(b));
         } else {

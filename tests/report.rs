@@ -1,5 +1,5 @@
 //! The lint report renderers: SARIF checked against the official SARIF 2.1.0
-//! schema and GitHub code scanning's upload rules, JUnit XML checked against
+//! schema and GitHub code scanning's upload rules, `JUnit` XML checked against
 //! the vendored Jenkins `junit-10.xsd`, the human report's snippets and
 //! carets, the JSON shape, and escaping.
 
@@ -23,7 +23,8 @@ const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas");
 const BAD: &str = "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\n\t\"Effect\": \"Allw\", \"Action\": \"ecs:*\", \"Resource\": \"*\"\n    }\n  ]\n}\n";
 
 /// The same mistake after a Chinese `Sid` on one line.
-const CJK: &str = r#"{"Version": "1", "Statement": [{"Sid": "策略一", "Effect": "Allw", "Action": "ecs:*", "Resource": "*"}]}"#;
+const CJK: &str =
+    r#"{"Version": "1", "Statement": [{"Sid": "策略一", "Effect": "Allw", "Action": "ecs:*", "Resource": "*"}]}"#;
 
 fn lint_text(file: &str, text: &str) -> Vec<Finding> {
     let limits = Limits::default();
@@ -182,7 +183,10 @@ fn sarif_meets_github_code_scanning_rules() {
     // (a tab, then `"Effect": ` is ten characters).
     let first = &results[2];
     assert_eq!(first["ruleId"], "RG001");
-    assert_eq!(first["locations"][0]["physicalLocation"]["region"], serde_json::json!({"startLine": 5, "startColumn": 12}));
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 5, "startColumn": 12})
+    );
     assert_eq!(first["properties"]["jsonPath"], "Statement[0].Effect");
     // Columns count characters, and the run says so.
     assert_eq!(runs[0]["columnKind"], "unicodeCodePoints");
@@ -221,7 +225,9 @@ struct Decl {
 }
 
 fn xs(node: roxmltree::Node<'_, '_>, name: &str) -> bool {
-    node.is_element() && node.tag_name().name() == name && node.tag_name().namespace() == Some("http://www.w3.org/2001/XMLSchema")
+    node.is_element()
+        && node.tag_name().name() == name
+        && node.tag_name().namespace() == Some("http://www.w3.org/2001/XMLSchema")
 }
 
 /// The element refs of a compositor whose particles may come in any order
@@ -357,7 +363,10 @@ fn the_junit_checker_reads_the_whole_schema_and_rejects_violations() {
     );
     assert_eq!(schema["testsuite"].attributes.get("tests"), Some(&true));
     assert_eq!(schema["testcase"].attributes.get("name"), Some(&true));
-    assert!(junit_violations(r#"<testsuites><testsuite tests="1"><testcase name="a"/></testsuite></testsuites>"#).is_empty());
+    assert!(
+        junit_violations(r#"<testsuites><testsuite tests="1"><testcase name="a"/></testsuite></testsuites>"#)
+            .is_empty()
+    );
     for bad in [
         r#"<testsuites><testcase name="a"/></testsuites>"#,
         r#"<testsuites><testsuite><testcase name="a"/></testsuite></testsuites>"#,
@@ -391,7 +400,10 @@ fn junit_counts_failures_by_threshold() {
     let root = doc.root_element();
     // 1 passing case for ok.json, 4 findings, 1 read error: 6 tests; the error
     // and the security warning fail, the warning and suggestion pass.
-    assert_eq!((root.attribute("tests"), root.attribute("failures"), root.attribute("errors")), (Some("6"), Some("2"), Some("1")));
+    assert_eq!(
+        (root.attribute("tests"), root.attribute("failures"), root.attribute("errors")),
+        (Some("6"), Some("2"), Some("1"))
+    );
     let suites: Vec<_> = root.children().filter(|n| n.has_tag_name("testsuite")).collect();
     let names: Vec<&str> = suites.iter().map(|s| s.attribute("name").unwrap()).collect();
     assert_eq!(names, ["policies/bad.json", "policies/gone.json", "policies/ok.json"]);
@@ -522,8 +534,13 @@ fn human_groups_by_file_and_summarises() {
             "policies/ok.json: no findings",
         ]
     );
-    assert!(human.contains("security-warning RG101[allow-all]: grants `*` on `*`\n --> policies/bad.json:5:2 at Statement[0].Effect\n"));
-    assert!(human.contains("warning RG201[shadowed]: shadowed\n --> policies/bad.json:1:1\n"), "a root path is not printed");
+    assert!(human.contains(
+        "security-warning RG101[allow-all]: grants `*` on `*`\n --> policies/bad.json:5:2 at Statement[0].Effect\n"
+    ));
+    assert!(
+        human.contains("warning RG201[shadowed]: shadowed\n --> policies/bad.json:1:1\n"),
+        "a root path is not printed"
+    );
     assert!(human.ends_with("summary: 3 files, 1 error, 1 security warning, 1 warning, 1 suggestion (1 unreadable)\n"));
 }
 
@@ -545,14 +562,12 @@ fn json_has_the_documented_shape() {
     assert!(files[1]["error"].as_str().unwrap().starts_with("cannot read"));
     assert!(files[0].get("error").is_none());
     assert_eq!(files[0]["ignored"], 0);
-    let codes: Vec<&str> = files[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        files[0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["RG201", "RG101", "RG001", "RG301"]);
     let f = &files[0]["findings"][2];
     let keys: BTreeSet<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        BTreeSet::from(["code", "rule", "severity", "file", "path", "line", "column", "message", "help"])
-    );
+    assert_eq!(keys, BTreeSet::from(["code", "rule", "severity", "file", "path", "line", "column", "message", "help"]));
     assert_eq!(
         (f["rule"].as_str(), f["severity"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
         (Some("invalid-policy"), Some("error"), Some(5), Some(12))
@@ -582,7 +597,8 @@ fn json_has_the_documented_shape() {
 #[test]
 fn fails_compares_classes_by_seriousness() {
     let rule = &RULES4[2]; // a warning
-    let report = Report::new(vec![FileReport::new("a.json", None, vec![finding(rule, "a.json", JsonPath::root(), 1, 1, "m")])]);
+    let report =
+        Report::new(vec![FileReport::new("a.json", None, vec![finding(rule, "a.json", JsonPath::root(), 1, 1, "m")])]);
     assert!(!report.fails(Severity::Error));
     assert!(!report.fails(Severity::SecurityWarning));
     assert!(report.fails(Severity::Warning));

@@ -21,7 +21,7 @@ pub(crate) enum LintFormat {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
-    /// JUnit XML, for CI test dashboards.
+    /// `JUnit` XML, for CI test dashboards.
     Junit,
 }
 
@@ -182,9 +182,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         LintFormat::Junit => report.junit(threshold),
     };
     match &args.output {
-        Some(path) => {
-            std::fs::write(path, rendered).map_err(|e| format!("{}: cannot write: {e}", path.display()))?
-        }
+        Some(path) => std::fs::write(path, rendered).map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
         None => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
