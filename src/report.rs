@@ -45,6 +45,11 @@ pub const SECURITY_SEVERITY: &str = "8.0";
 /// The SARIF schema URI written in `$schema`.
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The most results one SARIF run holds: GitHub code scanning rejects runs
+/// with more. Beyond it the least serious findings are left out, and a
+/// notification says how many.
+pub const SARIF_MAX_RESULTS: usize = 25_000;
+
 /// How many characters of a long source line the human report shows on
 /// each side of the column.
 const SNIPPET_CONTEXT: usize = 60;
@@ -275,8 +280,9 @@ impl Report {
 
     /// The report as a SARIF 2.1.0 log with one run, fit for GitHub code
     /// scanning: every rule in `tool.driver.rules` (so `ruleIndex` is stable),
-    /// one result per finding, and unreadable files as tool execution
-    /// notifications (with `executionSuccessful` false).
+    /// one result per finding (at most [`SARIF_MAX_RESULTS`], the most
+    /// serious kept), and unreadable files as tool execution notifications
+    /// (with `executionSuccessful` false).
     pub fn sarif(&self) -> Value {
         self.sarif_with_rules(RULES)
     }
@@ -285,9 +291,17 @@ impl Report {
     /// `ruleIndex` counts in); a finding whose code is not among them gets
     /// a `ruleId` without a `ruleIndex`.
     pub fn sarif_with_rules(&self, rules: &[Rule]) -> Value {
-        let results: Vec<Value> = self.findings().map(|f| sarif_result(f, rules)).collect();
+        let mut kept: Vec<(usize, &Finding)> = self.findings().enumerate().collect();
+        let left_out = kept.len().saturating_sub(SARIF_MAX_RESULTS);
+        if left_out > 0 {
+            // Keep the most serious findings, then restore document order.
+            kept.sort_by_key(|(i, f)| (f.severity, *i));
+            kept.truncate(SARIF_MAX_RESULTS);
+            kept.sort_by_key(|(i, _)| *i);
+        }
+        let results: Vec<Value> = kept.iter().map(|(_, f)| sarif_result(f, rules)).collect();
         let rules: Vec<Value> = rules.iter().map(sarif_rule).collect();
-        let notifications: Vec<Value> = self
+        let mut notifications: Vec<Value> = self
             .files
             .iter()
             .filter_map(|f| {
@@ -300,7 +314,17 @@ impl Report {
                 })
             })
             .collect();
-        let mut invocation = json!({ "executionSuccessful": notifications.is_empty() });
+        let execution_successful = notifications.is_empty();
+        if left_out > 0 {
+            notifications.push(json!({
+                "level": "warning",
+                "message": { "text": format!(
+                    "{left_out} less serious {} left out: GitHub code scanning rejects runs of more than {SARIF_MAX_RESULTS} results",
+                    if left_out == 1 { "finding was" } else { "findings were" }
+                ) },
+            }));
+        }
+        let mut invocation = json!({ "executionSuccessful": execution_successful });
         if let (false, Some(obj)) = (notifications.is_empty(), invocation.as_object_mut()) {
             obj.insert("toolExecutionNotifications".to_owned(), Value::Array(notifications));
         }

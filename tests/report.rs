@@ -209,6 +209,27 @@ fn sarif_of_the_builtin_rules_indexes_them_in_order() {
     assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
 }
 
+#[test]
+fn sarif_keeps_the_most_serious_results_under_githubs_limit() {
+    use ramguard::report::SARIF_MAX_RESULTS;
+    let mut findings: Vec<Finding> = (1..=SARIF_MAX_RESULTS)
+        .map(|line| finding(&RULES4[3], "big.json", JsonPath::root(), line, 1, "tidy"))
+        .collect();
+    // One error at the very end, past the limit in document order.
+    findings.push(finding(&RULES4[0], "big.json", JsonPath::root(), SARIF_MAX_RESULTS + 1, 1, "broken"));
+    let log = Report::new(vec![FileReport::new("big.json", None, findings)]).sarif_with_rules(&RULES4);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), SARIF_MAX_RESULTS);
+    assert_eq!(results.last().unwrap()["ruleId"], "RG001", "the error is kept, in document order");
+    // The last suggestion (line 25,000) made way for it.
+    assert_eq!(results[SARIF_MAX_RESULTS - 2]["locations"][0]["physicalLocation"]["region"]["startLine"], 24_999);
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    assert!(note["message"]["text"].as_str().unwrap().starts_with("1 less serious finding was left out"));
+}
+
 // ---------------------------------------------------------------- JUnit
 
 /// What the vendored XSD says of one element.
