@@ -626,3 +626,65 @@ fn fails_compares_classes_by_seriousness() {
     assert!(report.fails(Severity::Suggestion));
     assert!(!Report::new(Vec::new()).fails(Severity::Suggestion));
 }
+
+// ---------------------------------------------------------------- any input
+
+mod any_input {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    static SARIF: LazyLock<jsonschema::Validator> = LazyLock::new(sarif_validator);
+
+    /// Text with the characters renderers trip on: markup, quotes, tabs,
+    /// control characters, non-characters, wide and combining characters.
+    fn nasty() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                any::<char>(),
+                Just('<'),
+                Just('&'),
+                Just('"'),
+                Just('\t'),
+                Just('\n'),
+                Just('\r'),
+                Just('\u{1b}'),
+                Just('\u{0}'),
+                Just('\u{fffe}'),
+                Just('策'),
+                Just('\u{301}'),
+            ],
+            0..40,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn every_format_renders_any_finding(
+            file in nasty(),
+            source in proptest::option::of(nasty()),
+            message in nasty(),
+            line in 0usize..6,
+            column in 0usize..60,
+            class in 0usize..4,
+        ) {
+            let mut f = finding(&RULES4[class], &file, JsonPath::root(), line, column, &message);
+            f.help = message.clone();
+            let report = Report::new(vec![FileReport::new(file.clone(), source, vec![f])]);
+            let human = report.human();
+            prop_assert!(!human.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{:?}", human);
+            let xml = report.junit(Severity::Suggestion);
+            let violations = junit_violations(&xml);
+            prop_assert!(violations.is_empty(), "{:?}\n{}", violations, xml);
+            let log = report.sarif_with_rules(&RULES4);
+            let errors = schema_errors(&SARIF, &log);
+            prop_assert!(errors.is_empty(), "{:?}\n{:#}", errors, log);
+            prop_assert!(serde_json::to_string(&report.json()).is_ok());
+        }
+    }
+}
