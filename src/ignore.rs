@@ -126,8 +126,9 @@ impl IgnoreList {
         Self::default()
     }
 
-    /// Reads an ignore file's text.
+    /// Reads an ignore file's text (a leading byte-order mark is skipped).
     pub fn parse(text: &str) -> Result<Self, IgnoreError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut entries = Vec::new();
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
@@ -245,6 +246,14 @@ mod tests {
         let e = IgnoreList::parse("RG001 {a.json\n").unwrap_err();
         assert_eq!((e.line(), e.column()), (1, 7));
         assert!(e.message().contains("bad file glob"), "{e}");
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf() {
+        let list = IgnoreList::parse("\u{feff}RG001 a.json\r\nb.json\r\n").unwrap();
+        assert!(list.ignores("RG001", "a.json"));
+        assert!(list.ignores("RG001", "b.json"));
+        assert!(!list.ignores("RG001", "c.json"));
     }
 
     #[test]
