@@ -1,15 +1,203 @@
 //! `ramguard lint`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use ramguard::lint::{LintOptions, Severity, lint};
+use ramguard::report::{FileReport, IgnoreList, Report};
+use ramguard::{Catalog, PolicyKind, detect_kind};
+
+use crate::{EXIT_ERROR, EXIT_NO, EXIT_OK, KindArg};
+
+/// The ignore file read from the current directory when `--ignore-file` is absent.
+const DEFAULT_IGNORE_FILE: &str = ".ramguardignore";
+
+/// How the report is written.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum LintFormat {
+    /// For people: snippets with a caret under each finding.
+    Human,
+    /// A documented JSON shape for programs.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// `JUnit` XML, for CI test dashboards.
+    Junit,
+}
+
+/// The least serious class that fails the run.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Errors only.
+    Error,
+    /// Security warnings and errors.
+    Security,
+    /// Warnings, security warnings and errors.
+    Warning,
+    /// Any finding.
+    Suggestion,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Security => Severity::SecurityWarning,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Suggestion => Severity::Suggestion,
+        }
+    }
+}
 
 /// Arguments of `ramguard lint`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Policy documents, or directories searched for `*.json`.
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) format: LintFormat,
+    /// Write the report to FILE instead of standard output (the exit code
+    /// still tells the outcome).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Exit 2 when a finding of this class, or a more serious one, remains
+    /// after ignores.
+    #[arg(long, value_enum, default_value = "security")]
+    pub(crate) fail_on: FailOn,
+    /// The ignore file (default: `.ramguardignore` in the current directory,
+    /// when there is one).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) ignore_file: Option<PathBuf>,
+    /// Extra operations (catalog JSON) merged into the built-in catalog.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) catalog: Option<PathBuf>,
+    /// The kind of policy; `auto` reads a document with `Principal` as a
+    /// resource policy and any other as an identity policy.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub(crate) kind: KindArg,
+    /// Lift RAM's document size limits (for offline audits).
+    #[arg(long)]
+    pub(crate) no_size_limit: bool,
+    /// Policy documents, or directories whose `*.json` files (not
+    /// recursively, `*.suite.json` excepted) are linted.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
 }
 
+/// A path as reported: relative to the current directory when it lies
+/// under it, without a leading `./`.
+fn shown(path: &Path, cwd: Option<&Path>) -> String {
+    let path = cwd.and_then(|cwd| path.strip_prefix(cwd).ok()).filter(|_| path.is_absolute()).unwrap_or(path);
+    let text = path.display().to_string();
+    let mut rest = text.as_str();
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r;
+    }
+    if rest.is_empty() { text } else { rest.to_owned() }
+}
+
+/// The files to lint: files as given, directories expanded; a directory
+/// that cannot be listed is returned as an error entry.
+fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(Ok(path.clone()));
+            continue;
+        }
+        match std::fs::read_dir(path) {
+            Err(e) => out.push(Err((path.clone(), format!("cannot list directory: {e}")))),
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        p.is_file() && name.ends_with(".json") && !name.ends_with(".suite.json")
+                    })
+                    .collect();
+                found.sort();
+                out.extend(found.into_iter().map(Ok));
+            }
+        }
+    }
+    out
+}
+
+fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
+    let path = match explicit {
+        Some(path) => path,
+        None if Path::new(DEFAULT_IGNORE_FILE).is_file() => Path::new(DEFAULT_IGNORE_FILE),
+        None => return Ok(IgnoreList::new()),
+    };
+    let text = crate::read(path)?;
+    IgnoreList::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+}
+
+fn load_catalog(extra: Option<&Path>) -> Result<Catalog, String> {
+    let mut catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.clone();
+    if let Some(path) = extra {
+        let text = crate::read(path)?;
+        let more = Catalog::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        catalog.merge(more).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(catalog)
+}
+
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
-    Err(format!("lint is not available yet ({} files)", args.files.len()))
+    let ignores = load_ignores(args.ignore_file.as_deref())?;
+    let catalog = load_catalog(args.catalog.as_deref())?;
+    let limits = crate::limits(args.no_size_limit);
+    let cwd = std::env::current_dir().ok();
+    let mut files = Vec::new();
+    for entry in expand(&args.files) {
+        match entry {
+            Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
+            Ok(path) => {
+                let name = shown(&path, cwd.as_deref());
+                match std::fs::read_to_string(&path) {
+                    Err(e) => files.push(FileReport::unreadable(name, format!("cannot read: {e}"))),
+                    Ok(text) => {
+                        let kind = match args.kind {
+                            KindArg::Auto => detect_kind(&text),
+                            KindArg::Identity => PolicyKind::Identity,
+                            KindArg::Session => PolicyKind::Session,
+                            KindArg::Control => PolicyKind::Control,
+                            KindArg::Resource => PolicyKind::Resource,
+                        };
+                        let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
+                        let findings = lint(&name, &text, &options);
+                        files.push(FileReport::new(name, Some(text), findings));
+                    }
+                }
+            }
+        }
+    }
+    let mut report = Report::new(files);
+    report.apply(&ignores);
+    let threshold = args.fail_on.severity();
+    let rendered = match args.format {
+        LintFormat::Human => report.human(),
+        LintFormat::Json => pretty(&report.json())?,
+        LintFormat::Sarif => pretty(&report.sarif())?,
+        LintFormat::Junit => report.junit(threshold),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, rendered).map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.as_bytes()).map_err(|e| e.to_string())?;
+        }
+    }
+    let summary = report.summary();
+    if summary.unreadable > 0 {
+        let noun = if summary.unreadable == 1 { "file" } else { "files" };
+        eprintln!("error: {} {noun} could not be read (see the report)", summary.unreadable);
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if report.fails(threshold) { EXIT_NO } else { EXIT_OK })
+}
+
+fn pretty(value: &serde_json::Value) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(|e| e.to_string())
 }
