@@ -10,7 +10,7 @@ use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, ca
 use crate::fuzzy::{levenshtein, suggest};
 use crate::json::{self, JsonPath, Step, Value};
 use crate::pattern::Pattern;
-use crate::policy::{ActionSpec, Effect, Policy, PrincipalSpec, Statement};
+use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
 
 /// RAM actions that let their holder widen their own rights (RG104).
 const ESCALATION: [&str; 10] = [
@@ -188,6 +188,9 @@ struct Linter<'a> {
     text: &'a str,
     raw: Option<Value>,
     catalog: &'a Catalog,
+    /// Whether an `Allow` grants (identity and resource policies) rather
+    /// than only narrows (session and control policies).
+    grants: bool,
     /// The services of the catalog's actions, lowercase.
     services: BTreeSet<String>,
     findings: Vec<super::Finding>,
@@ -201,7 +204,9 @@ pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptio
         .iter()
         .filter_map(|o| o.action.split_once(':').map(|(s, _)| s.to_ascii_lowercase()))
         .collect();
-    let mut l = Linter { file, text, raw: serde_json::from_str(text).ok(), catalog, services, findings: Vec::new() };
+    let grants = matches!(policy.kind(), PolicyKind::Identity | PolicyKind::Resource);
+    let mut l =
+        Linter { file, text, raw: serde_json::from_str(text).ok(), catalog, grants, services, findings: Vec::new() };
     l.non_string_values(policy);
     l.size(policy, options);
     let facts: Vec<Facts<'_>> = policy.statements().iter().map(|s| l.facts(s)).collect();
@@ -337,6 +342,9 @@ impl<'a> Linter<'a> {
 
     /// RG101.
     fn allow_all(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
         let (Effect::Allow, ActionSpec::Action(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
         if !Self::every_resource(f.stmt) {
             return;
@@ -356,6 +364,9 @@ impl<'a> Linter<'a> {
 
     /// RG102.
     fn allow_not_action(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
         let (Effect::Allow, ActionSpec::NotAction(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
         let excluded: Vec<&str> = ps.iter().map(Pattern::as_str).collect();
         let scope = if Self::every_resource(f.stmt) { "every resource" } else { "its resources" };
@@ -370,6 +381,9 @@ impl<'a> Linter<'a> {
 
     /// RG104.
     fn escalation(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
         let (Effect::Allow, ActionSpec::Action(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
         if !Self::every_resource(f.stmt) {
             return;
@@ -388,8 +402,15 @@ impl<'a> Linter<'a> {
             } else {
                 format!("`{p}`, which includes {}", list(&granted, 3))
             };
-            let message =
-                format!("{} allows {what} on every resource: the holder can widen their own rights", f.label);
+            let narrowed = if f.stmt.conditions().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", Self::condition_summary(f.stmt))
+            };
+            let message = format!(
+                "{} allows {what} on every resource{narrowed}: the holder can widen their own rights",
+                f.label
+            );
             let help = "limit `Resource` to the users, roles, groups or policies the holder must manage \
                         (`acs:ram:*:<account-id>:role/<name>`), or grant only read-only RAM actions"
                 .to_owned();
@@ -432,13 +453,17 @@ impl<'a> Linter<'a> {
             return None;
         }
         let tokens = glob::pattern_tokens(name);
-        let literals = tokens.iter().filter(|t| matches!(t, Tok::Lit(_))).count();
+        let literal: String = name.chars().filter(|c| !matches!(c, '*' | '?')).collect();
+        let literals = literal.chars().count();
         let limit = typo_limit(literals);
         let mut best: Option<(usize, &'a str)> = None;
         for op in self.catalog.operations() {
             let candidate = op.action.to_ascii_lowercase();
             let Some((s, n)) = candidate.split_once(':') else { continue };
-            if s != service {
+            // Only a pattern that spells out nearly the whole name is read as
+            // a misspelling of it: `vpc:DescribeVpc*` is a family of real
+            // actions, not a misspelt `vpc:DescribeVpnConnection`.
+            if s != service || literals + 2 < n.chars().count() || plural_pair(&literal, n) {
                 continue;
             }
             let d = glob::distance(&tokens, n);
@@ -498,6 +523,10 @@ impl<'a> Linter<'a> {
             for t in &op.resources {
                 if ruled_out(op, t, f.stmt) { excluded.push(t) } else { applicable.push(t) }
             }
+        }
+        if applicable.is_empty() {
+            // The conditions rule out every resource: RG205 or RG103 says why.
+            return;
         }
         let templates: Vec<Vec<Tok>> = applicable.iter().map(|t| glob::template_tokens(&t.arn)).collect();
         let base = f.path.key("Resource");
@@ -564,7 +593,11 @@ impl<'a> Linter<'a> {
                 }
             }
             // RG205: the operator's type against the key's.
-            let key_type = global.or_else(|| self.key_specs(canonical).first().map(|s| catalog_type(&s.value_type)));
+            let key_type = if is_tag_key(canonical) {
+                None // Tag values are text, but numeric comparisons of them are common.
+            } else {
+                global.or_else(|| self.key_specs(canonical).first().map(|s| catalog_type(&s.value_type)))
+            };
             let op_type = c.operator().value_type();
             if let Some(kt) = key_type {
                 if kt != op_type {

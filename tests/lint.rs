@@ -1,0 +1,449 @@
+//! The lint rules, driven by data: every rule has a policy in
+//! `tests/cases/lint/` that triggers it, with the findings written by hand in
+//! a sibling `.expect` file, and one that is clean. The whole corpus and the
+//! bundled policies are linted too, and no input makes the linter panic.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests unwrap and index what they just built"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use ramguard::lint::{Finding, LintOptions, RULES, Severity, lint, rule};
+use ramguard::{Catalog, Limits, Policy, PolicyKind};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn run(file: &str, text: &str, kind: Option<PolicyKind>) -> Vec<Finding> {
+    let limits = Limits::default();
+    lint(file, text, &LintOptions { catalog: Catalog::builtin().unwrap(), limits: &limits, kind })
+}
+
+/// `(code, "line:column", path)` of each finding.
+fn triples(findings: &[Finding]) -> BTreeSet<(String, String, String)> {
+    findings.iter().map(|f| (f.code.to_owned(), f.location.to_string(), f.path.to_string())).collect()
+}
+
+fn describe(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("  {f}\n    help: {}", f.help)).collect::<Vec<_>>().join("\n")
+}
+
+/// One case: `<CODE>-<name>.trigger.json`, `.clean.json` and `.expect`.
+struct Case {
+    name: String,
+    code: String,
+    kind: Option<PolicyKind>,
+    expected: BTreeSet<(String, String, String)>,
+    trigger: String,
+    clean: String,
+}
+
+fn kind_named(name: &str) -> PolicyKind {
+    match name {
+        "identity" => PolicyKind::Identity,
+        "session" => PolicyKind::Session,
+        "control" => PolicyKind::Control,
+        "resource" => PolicyKind::Resource,
+        other => panic!("unknown kind `{other}`"),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let dir = root().join("tests/cases/lint");
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let stem = [".trigger.json", ".clean.json", ".expect"].iter().find_map(|s| file.strip_suffix(s));
+        names.insert(stem.unwrap_or_else(|| panic!("unexpected file {file} in tests/cases/lint")).to_owned());
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let read = |suffix: &str| {
+                std::fs::read_to_string(dir.join(format!("{name}{suffix}")))
+                    .unwrap_or_else(|e| panic!("{name}{suffix}: {e}"))
+            };
+            let mut kind = None;
+            let mut expected = BTreeSet::new();
+            for line in read(".expect").lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                if let Some(k) = line.strip_prefix("kind:") {
+                    kind = Some(kind_named(k.trim()));
+                    continue;
+                }
+                let mut parts = line.splitn(3, ' ');
+                let (code, at, path) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                expected.insert((code.to_owned(), at.to_owned(), path.to_owned()));
+            }
+            let code = name.split('-').next().unwrap().to_owned();
+            Case { code, kind, expected, trigger: read(".trigger.json"), clean: read(".clean.json"), name }
+        })
+        .collect()
+}
+
+#[test]
+fn every_case_produces_exactly_its_expected_findings() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let found = run(&format!("{}.trigger.json", case.name), &case.trigger, case.kind);
+        if triples(&found) != case.expected {
+            failures.push(format!(
+                "{}.trigger.json: expected {:?}, found:\n{}",
+                case.name,
+                case.expected,
+                describe(&found)
+            ));
+        }
+        let clean = run(&format!("{}.clean.json", case.name), &case.clean, case.kind);
+        if !clean.is_empty() {
+            failures.push(format!("{}.clean.json should have no finding, found:\n{}", case.name, describe(&clean)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_rule_has_a_trigger_and_a_clean_case() {
+    let cases = cases();
+    for r in RULES {
+        let own: Vec<&Case> = cases.iter().filter(|c| c.code == r.code).collect();
+        assert!(!own.is_empty(), "{} has no case in tests/cases/lint", r.code);
+        for c in own {
+            assert!(c.expected.iter().any(|(code, _, _)| code == r.code), "{} does not expect {}", c.name, r.code);
+        }
+    }
+    for c in &cases {
+        assert!(rule(&c.code).is_some(), "{}: no rule {}", c.name, c.code);
+    }
+}
+
+#[test]
+fn rules_are_listed_in_code_order_with_their_class() {
+    let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    assert_eq!(codes.len(), 17);
+    for r in RULES {
+        let class = match r.code.get(..3) {
+            Some("RG0") => Severity::Error,
+            Some("RG1") => Severity::SecurityWarning,
+            Some("RG2") => Severity::Warning,
+            Some("RG3") => Severity::Suggestion,
+            _ => panic!("{}: unexpected code", r.code),
+        };
+        assert_eq!(r.severity, class, "{}", r.code);
+        assert!(r.summary.len() > 20 && r.help.len() > 60, "{} needs a real summary and help", r.code);
+        assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+        assert_eq!(rule(r.code).map(|x| x.code), Some(r.code));
+        assert_eq!(rule(&r.name.to_uppercase()).map(|x| x.code), Some(r.code));
+    }
+    assert_eq!(rule("rg203").map(|r| r.name), Some("resource-type-mismatch"));
+    assert!(rule("RG999").is_none());
+}
+
+fn find<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
+    findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("no {code} in\n{}", describe(findings)))
+}
+
+#[test]
+fn messages_name_the_values_and_help_is_specific() {
+    let case = |name: &str| {
+        let text = std::fs::read_to_string(root().join(format!("tests/cases/lint/{name}.trigger.json"))).unwrap();
+        run(name, &text, None)
+    };
+    let typo = case("RG201-typo");
+    let f = find(&typo, "RG201");
+    assert!(f.message.contains("`vpc:DeleteVpnConection`"), "{}", f.message);
+    assert_eq!(f.help, "did you mean `vpc:DeleteVpnConnection`?");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.file, "RG201-typo");
+
+    let resources = case("RG203-resource-type");
+    let f = find(&resources, "RG203");
+    assert!(f.message.contains("`acs:vpc:*:*:vpnipsecserver/*`") && f.message.contains("vpnconnection"), "{f}");
+    assert!(f.help.contains("acs:vpc:{#regionId}:{#accountId}:vpnconnection/{#VpnConnectionId}"), "{}", f.help);
+    let vbr = resources.iter().find(|f| f.path.to_string() == "Statement[1].Resource").unwrap();
+    assert!(vbr.help.contains("rule out vpc"), "{}", vbr.help);
+    assert!(vbr.help.contains("virtualborderrouter/{#VbrId}"), "{}", vbr.help);
+
+    let values = case("RG205-value-type");
+    let f = find(&values, "RG205");
+    assert!(f.message.contains("`vbr`") && f.message.contains("VPC, VBR"), "{}", f.message);
+    assert!(f.help.contains("write `VBR`"), "{}", f.help);
+
+    let deny = case("RG103-condition");
+    let f = find(&deny, "RG103");
+    assert!(f.message.contains("NoVbrRevokes"), "{}", f.message);
+    assert_eq!(f.severity, Severity::SecurityWarning);
+
+    let shadowed = case("RG206-shadowed");
+    assert!(find(&shadowed, "RG206").message.contains("`VpnAdmin`"), "{}", describe(&shadowed));
+    let size = run("s", &std::fs::read_to_string(root().join("tests/cases/lint/RG209-session.trigger.json")).unwrap(),
+        Some(PolicyKind::Session));
+    assert!(find(&size, "RG209").message.contains("2047 characters long, 99 % of the 2048"), "{}", describe(&size));
+}
+
+#[test]
+fn findings_come_in_document_order_then_by_code() {
+    for case in cases() {
+        let found = run(&case.name, &case.trigger, case.kind);
+        let keys: Vec<_> = found.iter().map(|f| (f.location, f.code)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{}", case.name);
+    }
+}
+
+#[test]
+fn narrowing_policies_are_not_grants() {
+    let all = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    assert_eq!(run("a", all, None).len(), 1);
+    assert!(run("a", all, Some(PolicyKind::Control)).is_empty());
+    assert!(run("a", all, Some(PolicyKind::Session)).is_empty());
+}
+
+#[test]
+fn deny_with_a_key_no_action_sets_never_matches() {
+    // The revoke sets InstanceType; the delete does not, so the Deny can never apply to it.
+    let text = r#"{"Version":"1","Statement":[{"Effect":"Deny","Action":"vpc:DeleteVpnConnection","Resource":"*",
+        "Condition":{"StringEquals":{"InstanceType":"VBR"}}}]}"#;
+    let found = run("t", text, None);
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["RG103", "RG204"], "{}", describe(&found));
+    // Negated, the condition always holds: the Deny applies, only the key is odd.
+    let negated = text.replace("StringEquals", "StringNotEquals");
+    let codes: Vec<&str> = run("t", &negated, None).iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["RG204"]);
+    // With an action of a service the catalog does not know, nothing is provable.
+    let mixed = text.replace(r#""vpc:DeleteVpnConnection""#, r#"["vpc:DeleteVpnConnection","ecs:DeleteInstance"]"#);
+    assert!(run("t", &mixed, None).is_empty(), "{}", describe(&run("t", &mixed, None)));
+}
+
+/// The corpus documents RAM rejects, from `tests/corpus/SOURCES.md`.
+fn rejected() -> BTreeSet<String> {
+    let sources = std::fs::read_to_string(root().join("tests/corpus/SOURCES.md")).unwrap();
+    let section = sources.split("## Documents RAM rejects as written").nth(1).unwrap();
+    let table = section.split("\n\n| file | source").next().unwrap();
+    let listed: BTreeSet<String> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" |").next())
+        .filter(|f| f.ends_with(".json"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(listed.len(), 9);
+    listed
+}
+
+fn json_files(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_corpus_is_linted_as_ram_reads_it() {
+    let rejected = rejected();
+    let mut counts: BTreeMap<&str, usize> = RULES.iter().map(|r| (r.code, 0)).collect();
+    let docs = json_files(&root().join("tests/corpus"));
+    assert_eq!(docs.len(), 308);
+    let mut failures = Vec::new();
+    for (file, text) in &docs {
+        let found = run(file, text, None);
+        for f in &found {
+            *counts.entry(f.code).or_default() += 1;
+        }
+        let errors = found.iter().filter(|f| f.code == "RG001").count();
+        if rejected.contains(file) {
+            if errors == 0 || errors != found.len() {
+                failures.push(format!("{file}: rejected, so only RG001 expected:\n{}", describe(&found)));
+            }
+        } else if errors > 0 {
+            failures.push(format!("{file}: accepted by RAM, but:\n{}", describe(&found)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!("findings per rule over the corpus: {counts:?}");
+    // The corpus holds administrator grants and PassRole on `*`; it holds no
+    // misspelt catalog action and no Deny that never matches.
+    assert!(counts["RG101"] >= 1 && counts["RG104"] >= 1);
+    assert_eq!(counts["RG103"], 0);
+}
+
+#[test]
+fn the_bundled_policies_raise_no_security_concern() {
+    let kinds = [("change-window-control.json", PolicyKind::Control), ("session-vpn-readonly.json", PolicyKind::Session)];
+    let files: Vec<(String, String)> =
+        json_files(&root().join("policies")).into_iter().filter(|(f, _)| !f.ends_with(".suite.json")).collect();
+    assert!(files.len() >= 8);
+    for (file, text) in &files {
+        let kind = kinds.iter().find(|(f, _)| f == file).map(|(_, k)| *k);
+        let found = run(file, text, kind);
+        let serious: Vec<Finding> =
+            found.iter().filter(|f| f.severity <= Severity::SecurityWarning).cloned().collect();
+        assert!(serious.is_empty(), "{file}:\n{}", describe(&serious));
+        assert!(found.is_empty(), "{file}:\n{}", describe(&found));
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|n| serde_json::json!(n)),
+        prop_oneof![
+            Just("1".to_owned()),
+            Just("Allow".to_owned()),
+            Just("Deny".to_owned()),
+            Just("*".to_owned()),
+            Just("vpc:Delete*".to_owned()),
+            Just("vpc:DeleteIpsecSever".to_owned()),
+            Just("ram:*".to_owned()),
+            Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter".to_owned()),
+            Just("acs:vpc:*:*:vpnipsecserver/*".to_owned()),
+            Just("acs:*:*:*:**?".to_owned()),
+            Just("VBR".to_owned()),
+            Just("10.0.0.0/8".to_owned()),
+            Just("2019-08-12T17:00:00+08:00".to_owned()),
+            ".{0,12}",
+        ]
+        .prop_map(serde_json::Value::String),
+    ];
+    let names = prop_oneof![
+        Just("Version".to_owned()),
+        Just("Statement".to_owned()),
+        Just("Effect".to_owned()),
+        Just("Action".to_owned()),
+        Just("NotAction".to_owned()),
+        Just("Resource".to_owned()),
+        Just("Condition".to_owned()),
+        Just("Sid".to_owned()),
+        Just("StringEquals".to_owned()),
+        Just("ForAnyValue:StringLike".to_owned()),
+        Just("Bool".to_owned()),
+        Just("NumericLessThan".to_owned()),
+        Just("acs:SourceIp".to_owned()),
+        Just("InstanceType".to_owned()),
+        Just("vpc:tag/env".to_owned()),
+        ".{0,8}",
+    ];
+    leaf.prop_recursive(5, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(names.clone(), inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A policy-shaped document: statements with any actions, resources and conditions.
+fn arb_policy() -> impl Strategy<Value = String> {
+    let actions = prop::collection::vec(
+        prop_oneof![
+            Just("*"),
+            Just("vpc:*"),
+            Just("vpc:DeleteIpsecServer"),
+            Just("VPC:deleteipsecserver"),
+            Just("vpc:DeleteIpsecSever"),
+            Just("vpc:DeleteVpnConnection"),
+            Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
+            Just("ram:Attach*"),
+            Just("ecs:*"),
+        ],
+        1..4,
+    );
+    let resources = prop::collection::vec(
+        prop_oneof![
+            Just("*"),
+            Just("acs:vpc:*:*:vpnipsecserver/*"),
+            Just("acs:vpc:*:*:vpnconnection/*"),
+            Just("acs:vpc:*:1234567890123456:vpc/*"),
+            Just("acs:expressconnect:*:*:virtualborderrouter/*"),
+            Just("acs:*:*:*:*"),
+        ],
+        1..4,
+    );
+    let condition = prop_oneof![
+        Just(""),
+        Just(r#","Condition":{"StringEquals":{"InstanceType":"VBR"}}"#),
+        Just(r#","Condition":{"StringEquals":{"InstanceType":"VBRR"}}"#),
+        Just(r#","Condition":{"StringNotEquals":{"vpc:Foo":"x"}}"#),
+        Just(r#","Condition":{"StringEquals":{"acs:SourceIp":"office"}}"#),
+        Just(r#","Condition":{"Bool":{"acs:MFAPresent":true}}"#),
+        Just(r#","Condition":{"ForAllValues:StringLike":{"zstack:StateEvent":["en*"]}}"#),
+    ];
+    let statement = (prop::bool::ANY, prop::bool::ANY, actions, resources, condition).prop_map(
+        |(allow, not, actions, resources, condition)| {
+            format!(
+                r#"{{"Effect":"{}","{}":{},"Resource":{}{}}}"#,
+                if allow { "Allow" } else { "Deny" },
+                if not { "NotAction" } else { "Action" },
+                serde_json::to_string(&actions).unwrap(),
+                serde_json::to_string(&resources).unwrap(),
+                condition
+            )
+        },
+    );
+    prop::collection::vec(statement, 1..5)
+        .prop_map(|s| format!(r#"{{"Version":"1","Statement":[{}]}}"#, s.join(",")))
+}
+
+fn kinds() -> impl Strategy<Value = Option<PolicyKind>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(PolicyKind::Identity)),
+        Just(Some(PolicyKind::Session)),
+        Just(Some(PolicyKind::Control)),
+        Just(Some(PolicyKind::Resource))
+    ]
+}
+
+/// Whatever the document, the linter answers, and RG001 is reported exactly
+/// when RAM's rules reject the document, alone.
+fn check_any(text: &str, kind: Option<PolicyKind>) -> Result<(), TestCaseError> {
+    let found = run("x", text, kind);
+    let effective = kind.unwrap_or_else(|| ramguard::detect_kind(text));
+    let accepted = Policy::parse_with_limits("x", text, effective, &Limits::default()).is_ok();
+    let errors = found.iter().filter(|f| f.code == "RG001").count();
+    if accepted {
+        prop_assert_eq!(errors, 0);
+    } else {
+        prop_assert!(errors >= 1);
+        prop_assert_eq!(errors, found.len());
+    }
+    for f in &found {
+        prop_assert!(f.location.line >= 1 && f.location.column >= 1);
+        prop_assert!(rule(f.code).is_some());
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,200}", kind in kinds()) {
+        check_any(&text, kind)?;
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(value in arb_json(), kind in kinds()) {
+        check_any(&serde_json::to_string_pretty(&value).unwrap(), kind)?;
+    }
+
+    #[test]
+    fn arbitrary_policies_never_panic(text in arb_policy(), kind in kinds()) {
+        check_any(&text, kind)?;
+    }
+}
