@@ -178,6 +178,9 @@ fn messages_name_the_values_and_help_is_specific() {
     let f = find(&values, "RG205");
     assert!(f.message.contains("`vbr`") && f.message.contains("VPC, VBR"), "{}", f.message);
     assert!(f.help.contains("write `VBR`"), "{}", f.help);
+    let f = values.iter().find(|f| f.path.to_string().ends_with("acs:SourceIp")).unwrap();
+    assert_eq!(f.message, "`StringLike` compares strings, but `acs:SourceIp` is an IP address");
+    assert_eq!(f.help, "compare `acs:SourceIp` with `IpAddress` or `NotIpAddress`");
 
     let deny = case("RG103-condition");
     let f = find(&deny, "RG103");
@@ -186,8 +189,11 @@ fn messages_name_the_values_and_help_is_specific() {
 
     let shadowed = case("RG206-shadowed");
     assert!(find(&shadowed, "RG206").message.contains("`VpnAdmin`"), "{}", describe(&shadowed));
-    let size = run("s", &std::fs::read_to_string(root().join("tests/cases/lint/RG209-session.trigger.json")).unwrap(),
-        Some(PolicyKind::Session));
+    let size = run(
+        "s",
+        &std::fs::read_to_string(root().join("tests/cases/lint/RG209-session.trigger.json")).unwrap(),
+        Some(PolicyKind::Session),
+    );
     assert!(find(&size, "RG209").message.contains("2047 characters long, 99 % of the 2048"), "{}", describe(&size));
 }
 
@@ -285,15 +291,15 @@ fn the_corpus_is_linted_as_ram_reads_it() {
 
 #[test]
 fn the_bundled_policies_raise_no_security_concern() {
-    let kinds = [("change-window-control.json", PolicyKind::Control), ("session-vpn-readonly.json", PolicyKind::Session)];
+    let kinds =
+        [("change-window-control.json", PolicyKind::Control), ("session-vpn-readonly.json", PolicyKind::Session)];
     let files: Vec<(String, String)> =
         json_files(&root().join("policies")).into_iter().filter(|(f, _)| !f.ends_with(".suite.json")).collect();
     assert!(files.len() >= 8);
     for (file, text) in &files {
         let kind = kinds.iter().find(|(f, _)| f == file).map(|(_, k)| *k);
         let found = run(file, text, kind);
-        let serious: Vec<Finding> =
-            found.iter().filter(|f| f.severity <= Severity::SecurityWarning).cloned().collect();
+        let serious: Vec<Finding> = found.iter().filter(|f| f.severity <= Severity::SecurityWarning).cloned().collect();
         assert!(serious.is_empty(), "{file}:\n{}", describe(&serious));
         assert!(found.is_empty(), "{file}:\n{}", describe(&found));
     }
@@ -397,8 +403,7 @@ fn arb_policy() -> impl Strategy<Value = String> {
             )
         },
     );
-    prop::collection::vec(statement, 1..5)
-        .prop_map(|s| format!(r#"{{"Version":"1","Statement":[{}]}}"#, s.join(",")))
+    prop::collection::vec(statement, 1..5).prop_map(|s| format!(r#"{{"Version":"1","Statement":[{}]}}"#, s.join(",")))
 }
 
 fn kinds() -> impl Strategy<Value = Option<PolicyKind>> {
@@ -446,4 +451,29 @@ proptest! {
     fn arbitrary_policies_never_panic(text in arb_policy(), kind in kinds()) {
         check_any(&text, kind)?;
     }
+}
+
+#[test]
+fn large_and_pathological_documents_are_linted_quickly() {
+    let started = std::time::Instant::now();
+    // 300 wildcard resources (all compared pairwise) in one statement, 600 statements, and patterns of 5,000 characters.
+    let resources: Vec<String> = (0..300).map(|i| format!("acs:vpc:*:*:vpnconnection/vco-{i}*")).collect();
+    let one = serde_json::json!({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Principal": {"RAM": "acs:ram::1234567890123456:root"},
+         "Action": "vpc:DeleteVpnConnection", "Resource": resources}]});
+    let statements: Vec<serde_json::Value> = (0..600)
+        .map(|i| serde_json::json!({"Effect": "Deny", "Principal": "*", "Action": format!("vpc:*{i}*"), "Resource": "*"}))
+        .collect();
+    let many = serde_json::json!({"Version": "1", "Statement": statements});
+    let long = "*a".repeat(2_500);
+    let wide = serde_json::json!({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": [format!("vpc:{long}"), format!("vpc:{long}b")],
+         "Resource": [long.clone(), format!("{long}?")]},
+        {"Effect": "Deny", "Principal": "*", "NotAction": format!("vpc:{long}"), "Resource": long}]});
+    for doc in [one, many, wide] {
+        let text = doc.to_string();
+        let found = run("big", &text, Some(PolicyKind::Resource));
+        assert!(found.iter().all(|f| f.code != "RG001"), "{}", describe(&found));
+    }
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
 }

@@ -16,7 +16,9 @@
 //! each other, so every question is answered over the patterns' own
 //! characters plus one stand-in for "any other character".
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+
+use rustc_hash::FxHashSet as HashSet;
 
 /// One token of a pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +69,13 @@ pub(crate) fn template_tokens(template: &str) -> Vec<Tok> {
     let mut out = Vec::with_capacity(template.len());
     let mut rest = template;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("{#") {
-            if let Some((_, tail)) = after.split_once('}') {
-                out.push(Tok::Part);
-                out.push(Tok::Parts);
-                rest = tail;
-                continue;
-            }
+        if let Some(after) = rest.strip_prefix("{#")
+            && let Some((_, tail)) = after.split_once('}')
+        {
+            out.push(Tok::Part);
+            out.push(Tok::Parts);
+            rest = tail;
+            continue;
         }
         let mut chars = rest.chars();
         if let Some(c) = chars.next() {
@@ -111,8 +113,11 @@ fn step(tokens: &[Tok], i: usize, c: char) -> Option<usize> {
 
 /// Whether some string matches both `a` and `b`.
 pub(crate) fn intersects(a: &[Tok], b: &[Tok]) -> bool {
-    let sigma = alphabet(a, b);
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    // When neither side needs a given literal, a character only matters by
+    // whether an ARN field may hold it: `:` stands for those that may not,
+    // another character for those that may.
+    let field = alphabet(&[], &[]);
+    let mut seen: HashSet<(usize, usize)> = HashSet::default();
     let mut queue = VecDeque::from([(0usize, 0usize)]);
     while let Some((i, j)) = queue.pop_front() {
         if !seen.insert((i, j)) {
@@ -127,26 +132,76 @@ pub(crate) fn intersects(a: &[Tok], b: &[Tok]) -> bool {
         if is_loop(b.get(j)) {
             queue.push_back((i, j + 1));
         }
-        for &c in &sigma {
-            if let (Some(ni), Some(nj)) = (step(a, i, c), step(b, j, c)) {
-                if (ni, nj) != (i, j) {
-                    queue.push_back((ni, nj));
-                }
+        let own;
+        let chars: &[char] = match (a.get(i), b.get(j)) {
+            (Some(Tok::Lit(c)), _) | (_, Some(Tok::Lit(c))) => {
+                own = [*c];
+                &own
+            }
+            _ => &field,
+        };
+        for &c in chars {
+            if let (Some(ni), Some(nj)) = (step(a, i, c), step(b, j, c))
+                && (ni, nj) != (i, j)
+            {
+                queue.push_back((ni, nj));
             }
         }
     }
     false
 }
 
-/// The positions reachable from `set` without reading a character.
-fn closure(tokens: &[Tok], set: impl IntoIterator<Item = usize>) -> Vec<usize> {
-    let mut out: BTreeSet<usize> = BTreeSet::new();
-    for mut i in set {
+/// A set of pattern positions (at most [`MAX_TOKENS`] + 1 of them).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+struct Positions([u64; 4]);
+
+/// The longest token list [`contains`] settles.
+pub(crate) const MAX_TOKENS: usize = 255;
+
+impl Positions {
+    fn insert(&mut self, i: usize) -> bool {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        match self.0.get_mut(word) {
+            Some(w) if *w & bit == 0 => {
+                *w |= bit;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(n, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(n * 64 + bit)
+            })
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// The positions reachable from `from` without reading a character.
+fn closure(tokens: &[Tok], from: impl IntoIterator<Item = usize>) -> Positions {
+    let mut out = Positions::default();
+    for mut i in from {
         while out.insert(i) && is_loop(tokens.get(i)) {
             i += 1;
         }
     }
-    out.into_iter().collect()
+    out
 }
 
 /// The most (inner position, outer position set) pairs [`contains`] visits
@@ -154,32 +209,66 @@ fn closure(tokens: &[Tok], set: impl IntoIterator<Item = usize>) -> Vec<usize> {
 const CONTAINS_BUDGET: usize = 20_000;
 
 /// Whether every string that matches `inner` also matches `outer`; `None`
-/// when the question is too costly to settle (pathological patterns).
+/// when the question is too costly to settle (pathological or very long
+/// patterns).
+///
+/// This walks `inner` together with the set of positions `outer` can be in
+/// after the same text (the subset construction, built lazily): a state in
+/// which `inner` has matched and `outer` cannot is a counterexample.
 pub(crate) fn contains(outer: &[Tok], inner: &[Tok]) -> Option<bool> {
-    let sigma = alphabet(outer, inner);
-    let start = (0usize, closure(outer, [0]));
-    let mut seen: HashSet<(usize, Vec<usize>)> = HashSet::new();
-    let mut queue = VecDeque::from([start]);
+    if outer.len() > MAX_TOKENS || inner.len() > MAX_TOKENS {
+        return None;
+    }
+    // Quick necessary conditions: `outer`'s literal prefix and suffix must
+    // be part of every string of `inner`.
+    let literal = |t: &&Tok| matches!(t, Tok::Lit(_));
+    let (po, pi) = (outer.iter().take_while(literal).count(), inner.iter().take_while(literal).count());
+    let (so, si) = (outer.iter().rev().take_while(literal).count(), inner.iter().rev().take_while(literal).count());
+    let wild_inner = pi < inner.len();
+    if wild_inner && (po > pi || so > si || outer.get(..po) != inner.get(..po)) {
+        return Some(false);
+    }
+    if wild_inner && outer.get(outer.len() - so..) != inner.get(inner.len() - so..) {
+        return Some(false);
+    }
+    // Characters that are no literal of `outer` all move it alike, so one
+    // stands for them all (besides `:` and `/`, which ARN fields exclude).
+    let sigma = alphabet(outer, &[]);
+    let mut seen: HashSet<(usize, Positions)> = HashSet::default();
+    let mut queue = VecDeque::from([(0usize, closure(outer, [0]))]);
     while let Some((j, set)) = queue.pop_front() {
-        if seen.contains(&(j, set.clone())) {
+        if !seen.insert((j, set)) {
             continue;
         }
-        if seen.len() >= CONTAINS_BUDGET {
+        if seen.len() > CONTAINS_BUDGET {
             return None;
         }
-        if j == inner.len() && !set.contains(&outer.len()) {
+        if j == inner.len() && !set.contains(outer.len()) {
+            return Some(false);
+        }
+        if set.is_empty() && inner.iter().skip(j).all(|t| is_loop(Some(t))) {
+            // `outer` is dead and `inner` can still finish: a counterexample
+            // (the check above finds it too, a few steps later).
             return Some(false);
         }
         if is_loop(inner.get(j)) {
-            queue.push_back((j + 1, set.clone()));
+            queue.push_back((j + 1, set));
         }
-        for &c in &sigma {
+        let own;
+        let chars: &[char] = match inner.get(j) {
+            Some(Tok::Lit(c)) => {
+                own = [*c];
+                &own
+            }
+            Some(_) => &sigma,
+            None => &[],
+        };
+        for &c in chars {
             if let Some(nj) = step(inner, j, c) {
-                let next = closure(outer, set.iter().filter_map(|&i| step(outer, i, c)));
+                let next = closure(outer, set.iter().filter_map(|i| step(outer, i, c)));
                 queue.push_back((nj, next));
             }
         }
-        seen.insert((j, set));
     }
     Some(true)
 }
@@ -250,7 +339,8 @@ mod tests {
             (Some(Tok::Lit(c)), Some(t)) if c == t => matches(&tokens[1..], &text[1..]),
             (Some(Tok::Part), Some(t)) if in_field(*t) => matches(&tokens[1..], &text[1..]),
             (Some(Tok::Parts), _) => {
-                matches(&tokens[1..], text) || (text.first().is_some_and(|t| in_field(*t)) && matches(tokens, &text[1..]))
+                matches(&tokens[1..], text)
+                    || (text.first().is_some_and(|t| in_field(*t)) && matches(tokens, &text[1..]))
             }
             _ => false,
         }
@@ -262,10 +352,7 @@ mod tests {
     #[test]
     fn tokens() {
         assert_eq!(pattern_tokens("a**?"), [Tok::Lit('a'), Tok::Star, Tok::One]);
-        assert_eq!(
-            template_tokens("x{#id}*"),
-            [Tok::Lit('x'), Tok::Part, Tok::Parts, Tok::Lit('*')]
-        );
+        assert_eq!(template_tokens("x{#id}*"), [Tok::Lit('x'), Tok::Part, Tok::Parts, Tok::Lit('*')]);
         assert_eq!(template_tokens("{#"), [Tok::Lit('{'), Tok::Lit('#')]);
     }
 

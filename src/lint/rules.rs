@@ -70,9 +70,9 @@ fn global_key(canonical: &str) -> Option<ValueType> {
 /// `rds:ResourceTag/env`): set from the resource or request tags, which the
 /// catalog does not describe.
 fn is_tag_key(canonical: &str) -> bool {
-    canonical.split_once(':').is_some_and(|(_, rest)| {
-        ["tag/", "resourcetag/", "requesttag/"].iter().any(|p| rest.starts_with(p))
-    })
+    canonical
+        .split_once(':')
+        .is_some_and(|(_, rest)| ["tag/", "resourcetag/", "requesttag/"].iter().any(|p| rest.starts_with(p)))
 }
 
 /// The type a catalog key's `type` names.
@@ -115,17 +115,24 @@ fn is_all_pattern(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c == '*')
 }
 
+/// Patterns longer than this are not compared with each other: the rules
+/// that would need it stay silent (no policy RAM accepts has one).
+const MAX_PATTERN: usize = 512;
+
+/// The most pattern or statement pairs the pairwise rules (RG206, RG207,
+/// RG301, RG302) compare in one document; beyond it they stay silent.
+const PAIR_BUDGET: usize = 100_000;
+
 /// Whether every string `inner` matches is matched by `outer` too (`false`
 /// when that is too costly to settle).
 fn covers(outer: &Pattern, inner: &Pattern) -> bool {
     if !inner.has_wildcard() {
         return outer.matches(inner.as_str());
     }
-    if !outer.has_wildcard() {
+    if !outer.has_wildcard() || outer.as_str().len() > MAX_PATTERN || inner.as_str().len() > MAX_PATTERN {
         return false;
     }
-    glob::contains(&glob::pattern_tokens(&outer.normalized()), &glob::pattern_tokens(&inner.normalized()))
-        == Some(true)
+    glob::contains(&glob::pattern_tokens(&outer.normalized()), &glob::pattern_tokens(&inner.normalized())) == Some(true)
 }
 
 /// Whether the two names differ only by a plural ending (`DescribeVpnConnection`
@@ -193,6 +200,8 @@ struct Linter<'a> {
     grants: bool,
     /// The services of the catalog's actions, lowercase.
     services: BTreeSet<String>,
+    /// Pairs the pairwise rules may still compare.
+    budget: usize,
     findings: Vec<super::Finding>,
 }
 
@@ -205,8 +214,16 @@ pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptio
         .filter_map(|o| o.action.split_once(':').map(|(s, _)| s.to_ascii_lowercase()))
         .collect();
     let grants = matches!(policy.kind(), PolicyKind::Identity | PolicyKind::Resource);
-    let mut l =
-        Linter { file, text, raw: serde_json::from_str(text).ok(), catalog, grants, services, findings: Vec::new() };
+    let mut l = Linter {
+        file,
+        text,
+        raw: serde_json::from_str(text).ok(),
+        catalog,
+        grants,
+        services,
+        budget: PAIR_BUDGET,
+        findings: Vec::new(),
+    };
     l.non_string_values(policy);
     l.size(policy, options);
     let facts: Vec<Facts<'_>> = policy.statements().iter().map(|s| l.facts(s)).collect();
@@ -351,11 +368,8 @@ impl<'a> Linter<'a> {
         }
         let Some((i, p)) = ps.iter().enumerate().find(|(_, p)| is_all_actions(p)) else { return };
         let path = self.item(&f.path.key("Action"), i);
-        let message = format!(
-            "{} allows every action (`{p}`) on every resource, {}",
-            f.label,
-            Self::condition_summary(f.stmt)
-        );
+        let message =
+            format!("{} allows every action (`{p}`) on every resource, {}", f.label, Self::condition_summary(f.stmt));
         let help = "list the actions and resources the holder needs; for deliberate full access attach the \
                     AdministratorAccess system policy instead"
             .to_owned();
@@ -407,10 +421,8 @@ impl<'a> Linter<'a> {
             } else {
                 format!(" ({})", Self::condition_summary(f.stmt))
             };
-            let message = format!(
-                "{} allows {what} on every resource{narrowed}: the holder can widen their own rights",
-                f.label
-            );
+            let message =
+                format!("{} allows {what} on every resource{narrowed}: the holder can widen their own rights", f.label);
             let help = "limit `Resource` to the users, roles, groups or policies the holder must manage \
                         (`acs:ram:*:<account-id>:role/<name>`), or grant only read-only RAM actions"
                 .to_owned();
@@ -446,7 +458,7 @@ impl<'a> Linter<'a> {
     fn near_pattern(&self, pattern: &Pattern) -> Option<&'a str> {
         let lower = pattern.as_str().to_ascii_lowercase();
         let (service, name) = lower.split_once(':')?;
-        if service.contains(['*', '?']) || !self.services.contains(service) {
+        if service.contains(['*', '?']) || !self.services.contains(service) || name.len() > MAX_PATTERN {
             return None;
         }
         if self.catalog.operations().iter().any(|o| pattern.matches(&o.action)) {
@@ -492,20 +504,16 @@ impl<'a> Linter<'a> {
                 misspelt.push(format!("`{p}` (did you mean `{near}`?)"));
                 let message = format!("`{p}` is not a known action of `{}`", service(p));
                 self.push("RG201", path, false, message, format!("did you mean `{near}`?"));
-            } else if let Some(op) = self.catalog.get(p.as_str()) {
-                if op.action != p.as_str() {
-                    let message = format!("`{p}` is written in another case than the catalog's `{}`", op.action);
-                    self.push("RG303", path, false, message, format!("write `{}`", op.action));
-                }
+            } else if let Some(op) = self.catalog.get(p.as_str())
+                && op.action != p.as_str()
+            {
+                let message = format!("`{p}` is written in another case than the catalog's `{}`", op.action);
+                self.push("RG303", path, false, message, format!("write `{}`", op.action));
             }
         }
         let whole = misspelt.len() == patterns.len() && !patterns.is_empty();
         if f.stmt.effect() == Effect::Deny && f.action_member == "Action" && whole {
-            let message = format!(
-                "{} never applies: none of its actions exists: {}",
-                f.label,
-                misspelt.join(", ")
-            );
+            let message = format!("{} never applies: none of its actions exists: {}", f.label, misspelt.join(", "));
             let help = "fix the action names so that the Deny protects what it was written for".to_owned();
             self.push("RG103", base, false, message, help);
         }
@@ -535,13 +543,12 @@ impl<'a> Linter<'a> {
         let mut mismatched = 0usize;
         for (i, r) in resources.iter().enumerate() {
             let tokens = glob::pattern_tokens(r.as_str());
-            if templates.iter().any(|t| glob::intersects(&tokens, t)) {
+            if tokens.len() > MAX_PATTERN || templates.iter().any(|t| glob::intersects(&tokens, t)) {
                 continue;
             }
             mismatched += 1;
             let types: Vec<&str> = applicable.iter().map(|t| t.resource_type.as_str()).collect();
-            let message =
-                format!("`{r}` matches no resource of {} ({})", list(&actions, 3), types.join(", "));
+            let message = format!("`{r}` matches no resource of {} ({})", list(&actions, 3), types.join(", "));
             let mut help = format!("these actions are authorized against {}", list(&arns, 4));
             if !excluded.is_empty() {
                 let out: Vec<&str> = excluded.iter().map(|t| t.resource_type.as_str()).collect();
@@ -551,11 +558,8 @@ impl<'a> Linter<'a> {
             self.push("RG203", path, false, message, help);
         }
         if f.stmt.effect() == Effect::Deny && mismatched == resources.len() && mismatched > 0 {
-            let message = format!(
-                "{} never applies: none of its resources can be a resource of {}",
-                f.label,
-                list(&actions, 3)
-            );
+            let message =
+                format!("{} never applies: none of its resources can be a resource of {}", f.label, list(&actions, 3));
             let help = format!("write resources of the form {}", list(&arns, 4));
             self.push("RG103", base, false, message, help);
         }
@@ -602,9 +606,9 @@ impl<'a> Linter<'a> {
             if let Some(kt) = key_type {
                 if kt != op_type {
                     let message = format!(
-                        "`{}` compares {}s, but `{}` is {}",
+                        "`{}` compares {}, but `{}` is {}",
                         c.operator_text(),
-                        type_word(op_type),
+                        type_plural(op_type),
                         c.key(),
                         type_noun(kt)
                     );
@@ -615,12 +619,12 @@ impl<'a> Linter<'a> {
                 }
             }
             // RG103: a condition that never holds in a Deny.
-            if f.stmt.effect() == Effect::Deny {
-                if let Some(why) = self.never_holds(f, c) {
-                    let message = format!("{} never applies: {why}", f.label);
-                    let help = "rewrite the condition so that it can hold, or the Deny protects nothing".to_owned();
-                    self.push("RG103", path.clone(), true, message, help);
-                }
+            if f.stmt.effect() == Effect::Deny
+                && let Some(why) = self.never_holds(f, c)
+            {
+                let message = format!("{} never applies: {why}", f.label);
+                let help = "rewrite the condition so that it can hold, or the Deny protects nothing".to_owned();
+                self.push("RG103", path.clone(), true, message, help);
             }
         }
     }
@@ -721,11 +725,7 @@ impl<'a> Linter<'a> {
             }
         }
         Some(match setters.first() {
-            None => format!(
-                "none of its actions sets `{}`, so `{}` on it is never true",
-                c.key(),
-                c.operator_text()
-            ),
+            None => format!("none of its actions sets `{}`, so `{}` on it is never true", c.key(), c.operator_text()),
             Some(spec) => format!(
                 "`{}` takes only the values {}, and none of them satisfies `{}`",
                 c.key(),
@@ -744,11 +744,26 @@ impl<'a> Linter<'a> {
         }
     }
 
+    /// Takes `pairs` from the budget, or says there is not enough left.
+    fn spend(&mut self, pairs: usize) -> bool {
+        match self.budget.checked_sub(pairs) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn redundant_in(&mut self, patterns: &[Pattern], base: &JsonPath, code: &str) {
+        if !self.spend(patterns.len().saturating_mul(patterns.len())) {
+            return;
+        }
         for (j, inner) in patterns.iter().enumerate() {
-            let by = patterns.iter().enumerate().find(|&(i, outer)| {
-                i != j && covers(outer, inner) && !(i > j && covers(inner, outer))
-            });
+            let by = patterns
+                .iter()
+                .enumerate()
+                .find(|&(i, outer)| i != j && covers(outer, inner) && !(i > j && covers(inner, outer)));
             let Some((i, outer)) = by else { continue };
             let same = outer.normalized() == inner.normalized();
             let message = if same {
@@ -763,6 +778,11 @@ impl<'a> Linter<'a> {
 
     /// RG206 and RG207.
     fn repeated_statements(&mut self, facts: &[Facts<'_>]) {
+        let patterns: usize =
+            facts.iter().map(|f| f.stmt.actions().patterns().len() + f.stmt.resources().map_or(0, <[_]>::len)).sum();
+        if !self.spend(patterns.saturating_mul(patterns)) {
+            return;
+        }
         for (b, fb) in facts.iter().enumerate() {
             let duplicate = facts.iter().take(b).find(|fa| same_statement(fa.stmt, fb.stmt));
             if let Some(fa) = duplicate {
@@ -793,13 +813,14 @@ fn service(p: &Pattern) -> &str {
     p.as_str().split_once(':').map_or(p.as_str(), |(s, _)| s)
 }
 
-fn type_word(t: ValueType) -> &'static str {
+/// What an operator of a type compares, for messages.
+fn type_plural(t: ValueType) -> &'static str {
     match t {
-        ValueType::String => "string",
-        ValueType::Number => "number",
-        ValueType::Date => "date",
-        ValueType::Bool => "boolean",
-        ValueType::Ip => "IP address",
+        ValueType::String => "strings",
+        ValueType::Number => "numbers",
+        ValueType::Date => "dates",
+        ValueType::Bool => "booleans",
+        ValueType::Ip => "IP addresses",
     }
 }
 
@@ -821,10 +842,8 @@ fn ruled_out(op: &Operation, template: &ResourceTemplate, stmt: &Statement) -> b
 type ConditionSig = (String, String, BTreeSet<String>);
 
 fn condition_sig(c: &Condition) -> ConditionSig {
-    let fold = matches!(
-        c.operator(),
-        Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase | Operator::Bool
-    );
+    let fold =
+        matches!(c.operator(), Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase | Operator::Bool);
     let values = c.values().iter().map(|v| if fold { v.to_ascii_lowercase() } else { v.clone() }).collect();
     (c.operator_text(), c.canonical_key().to_owned(), values)
 }
@@ -865,7 +884,8 @@ fn statement_covers(a: &Statement, b: &Statement) -> bool {
         (ActionSpec::NotAction(x), ActionSpec::NotAction(y)) => x.iter().all(|p| y.iter().any(|q| covers(q, p))),
         (ActionSpec::NotAction(x), ActionSpec::Action(y)) => y.iter().all(|q| {
             let qt = glob::pattern_tokens(&q.normalized());
-            x.iter().all(|p| !glob::intersects(&glob::pattern_tokens(&p.normalized()), &qt))
+            let short = |p: &Pattern| p.as_str().len() <= MAX_PATTERN && q.as_str().len() <= MAX_PATTERN;
+            x.iter().all(|p| short(p) && !glob::intersects(&glob::pattern_tokens(&p.normalized()), &qt))
         }),
         (ActionSpec::Action(_), ActionSpec::NotAction(_)) => false,
     };
