@@ -477,3 +477,52 @@ fn large_and_pathological_documents_are_linted_quickly() {
     }
     assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
 }
+
+fn codes_of(text: &str) -> Vec<&'static str> {
+    run("t", text, None).iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn shadowing_reads_wildcards_not_action_and_conditions() {
+    let doc = |a: &str, b: &str| format!(r#"{{"Version":"1","Statement":[{a},{b}]}}"#);
+    // A Deny of everything but reads covers a Deny of the deletes.
+    let not_reads = r#"{"Effect":"Deny","NotAction":["vpc:Describe*","vpc:List*"],"Resource":"*"}"#;
+    let deletes = r#"{"Effect":"Deny","Action":"vpc:Delete*","Resource":"acs:vpc:*:*:*"}"#;
+    assert_eq!(codes_of(&doc(not_reads, deletes)), ["RG206"]);
+    // ... but not a Deny that includes a read.
+    let with_read = r#"{"Effect":"Deny","Action":["vpc:Delete*","vpc:DescribeVpnConnection"],"Resource":"*"}"#;
+    assert!(codes_of(&doc(not_reads, with_read)).is_empty());
+    // A narrower resource pattern or an extra condition on the wide statement breaks the cover.
+    let wide = r#"{"Effect":"Deny","Action":"vpc:*","Resource":"acs:vpc:cn-*"}"#;
+    assert!(codes_of(&doc(wide, deletes)).is_empty());
+    let wide = r#"{"Effect":"Deny","Action":"vpc:*","Resource":"*","Condition":{"Bool":{"acs:MFAPresent":"false"}}}"#;
+    assert!(codes_of(&doc(wide, deletes)).is_empty());
+    // Statements that cover each other: only the later one is reported.
+    let upper = r#"{"Effect":"Deny","Action":"VPC:Delete*","Resource":"acs:vpc:*:*:*"}"#;
+    let found = run("t", &doc(deletes, upper), None);
+    assert_eq!(triples(&found).into_iter().map(|t| t.2).collect::<Vec<_>>(), ["Statement[1]"]);
+    assert_eq!(found[0].code, "RG207", "same patterns up to case are a duplicate");
+    // Different effects never shadow each other.
+    let allow = deletes.replace("Deny", "Allow");
+    assert!(codes_of(&doc(&allow, deletes)).is_empty());
+}
+
+#[test]
+fn catalog_rules_stay_silent_without_evidence() {
+    let one = |action: &str, resource: &str| {
+        format!(r#"{{"Version":"1","Statement":[{{"Effect":"Deny","Action":{action},"Resource":"{resource}"}}]}}"#)
+    };
+    // Uncatalogued actions with no near spelling, and families of real actions.
+    assert!(codes_of(&one(r#""vpc:DeleteVSwitch""#, "*")).is_empty());
+    assert!(codes_of(&one(r#"["vpc:*VSwitch*","vpc:DescribeVpc*"]"#, "*")).is_empty());
+    // A plural is another real action, not a misspelling.
+    assert!(codes_of(&one(r#""vpc:DescribeVpnConnections""#, "*")).is_empty());
+    // Operations without resource-level authorization accept any resource.
+    assert!(codes_of(&one(r#""vpc:ListIpsecServers""#, "acs:vpc:*:*:vpnconnection/x")).is_empty());
+    // With one action the catalog does not know, the resource is not judged.
+    let mixed = one(r#"["vpc:DeleteVpnConnection","vpc:DeleteVSwitch"]"#, "acs:vpc:*:*:vswitch/*");
+    assert!(codes_of(&mixed).is_empty());
+    // An ARN field holds no `/`: a VPN connection id cannot end in `vpnipsecserver/x`.
+    let deep = one(r#""vpc:DeleteVpnConnection""#, "acs:vpc:*:*:vpnconnection/*/vpnipsecserver/x");
+    assert_eq!(codes_of(&deep), ["RG103", "RG203"]);
+}
