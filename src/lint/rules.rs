@@ -727,10 +727,11 @@ impl<'a> Linter<'a> {
         Some(match setters.first() {
             None => format!("none of its actions sets `{}`, so `{}` on it is never true", c.key(), c.operator_text()),
             Some(spec) => format!(
-                "`{}` takes only the values {}, and none of them satisfies `{}`",
+                "`{}` takes only the values {}, and none of them satisfies `{}` {}",
                 c.key(),
                 list(&spec.values, 6),
-                c.operator_text()
+                c.operator_text(),
+                list(c.values(), 3)
             ),
         })
     }
@@ -766,10 +767,11 @@ impl<'a> Linter<'a> {
                 .find(|&(i, outer)| i != j && covers(outer, inner) && !(i > j && covers(inner, outer)));
             let Some((i, outer)) = by else { continue };
             let same = outer.normalized() == inner.normalized();
+            let other = self.item(base, i);
             let message = if same {
-                format!("`{inner}` repeats `{outer}` (item {i} of the list)")
+                format!("`{inner}` repeats `{outer}` at {other}")
             } else {
-                format!("`{inner}` is already covered by `{outer}` (item {i} of the list)")
+                format!("`{inner}` is already covered by `{outer}` at {other}")
             };
             let path = self.item(base, j);
             self.push(code, path, false, message, format!("remove `{inner}`"));
