@@ -526,3 +526,14 @@ fn catalog_rules_stay_silent_without_evidence() {
     let deep = one(r#""vpc:DeleteVpnConnection""#, "acs:vpc:*:*:vpnconnection/*/vpnipsecserver/x");
     assert_eq!(codes_of(&deep), ["RG103", "RG203"]);
 }
+
+#[test]
+fn catalog_keys_are_judged_only_for_the_actions_that_set_them() {
+    // A bare `InstanceType` in an ECS policy is not the ExpressConnect Router's key.
+    let ecs = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:RunInstances","Resource":"*",
+        "Condition":{"StringEquals":{"InstanceType":"ecs.g6.large"}}}]}"#;
+    assert!(codes_of(ecs).is_empty());
+    // With a wildcard that covers the revoke, the key's values are known.
+    let ecr = ecs.replace("ecs:RunInstances", "expressconnectrouter:Revoke*");
+    assert_eq!(codes_of(&ecr), ["RG205"]);
+}

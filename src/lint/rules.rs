@@ -600,7 +600,7 @@ impl<'a> Linter<'a> {
             let key_type = if is_tag_key(canonical) {
                 None // Tag values are text, but numeric comparisons of them are common.
             } else {
-                global.or_else(|| self.key_specs(canonical).first().map(|s| catalog_type(&s.value_type)))
+                global.or_else(|| self.key_specs(f.stmt, canonical).first().map(|s| catalog_type(&s.value_type)))
             };
             let op_type = c.operator().value_type();
             if let Some(kt) = key_type {
@@ -629,18 +629,23 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// Every catalog key of this canonical name.
-    fn key_specs(&self, canonical: &str) -> Vec<&'a ConditionKeySpec> {
-        self.catalog.operations().iter().filter_map(|op| op_key(op, canonical)).collect()
+    /// The catalog keys of this name set by the catalog operations the
+    /// statement covers. A key that no covered operation sets has no known
+    /// type or values here (`InstanceType` in an ECS policy is not the
+    /// ExpressConnect Router's).
+    fn key_specs(&self, stmt: &Statement, canonical: &str) -> Vec<&'a ConditionKeySpec> {
+        self.catalog
+            .operations()
+            .iter()
+            .filter(|op| stmt.actions().matches(&op.action))
+            .filter_map(|op| op_key(op, canonical))
+            .collect()
     }
 
     /// RG205: values a catalog key never takes.
     fn enumerated_values(&mut self, f: &Facts<'_>, c: &Condition, path: &JsonPath) {
         let canonical = c.canonical_key();
-        let specs: Vec<&ConditionKeySpec> = match &f.ops {
-            Some(ops) => ops.iter().filter_map(|op| op_key(op, canonical)).collect(),
-            None => self.key_specs(canonical),
-        };
+        let specs = self.key_specs(f.stmt, canonical);
         let mut known: Vec<&str> = Vec::new();
         for spec in &specs {
             if spec.values.is_empty() {
