@@ -537,3 +537,170 @@ fn catalog_keys_are_judged_only_for_the_actions_that_set_them() {
     let ecr = ecs.replace("ecs:RunInstances", "expressconnectrouter:Revoke*");
     assert_eq!(codes_of(&ecr), ["RG205"]);
 }
+
+/// Statements for the soundness properties: catalog actions and near misses,
+/// resource patterns of several types, and conditions of every kind the
+/// catalog-aware rules reason about.
+fn arb_statement(effect: &'static str) -> impl Strategy<Value = String> {
+    let action = prop_oneof![
+        Just("vpc:DeleteIpsecServer"),
+        Just("vpc:DeleteIpsecSever"),
+        Just("vpc:DeleteVpnConnection"),
+        Just("vpc:Delete*"),
+        Just("vpc:*VpnConnection*"),
+        Just("vpc:ListIpsecServers"),
+        Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
+        Just("zstack:ChangeIPSecConnectionState"),
+    ];
+    let resource = prop_oneof![
+        Just("*"),
+        Just("acs:vpc:*:*:vpnipsecserver/*"),
+        Just("acs:vpc:*:*:vpnconnection/*"),
+        Just("acs:vpc:*:*:vpc/*"),
+        Just("acs:vpc:cn-hangzhou:*:*"),
+        Just("acs:expressconnect:*:*:virtualborderrouter/*"),
+        Just("acs:zstack::*:ipsecconnection/*"),
+    ];
+    let condition = prop_oneof![
+        Just(""),
+        Just(r#""StringEquals":{"InstanceType":"VBR"}"#),
+        Just(r#""StringEquals":{"expressconnectrouter:InstanceType":"VBRR"}"#),
+        Just(r#""StringNotEquals":{"InstanceType":"VPC"}"#),
+        Just(r#""StringEqualsIgnoreCase":{"InstanceType":"vbr"}"#),
+        Just(r#""StringLike":{"InstanceType":"V*"}"#),
+        Just(r#""StringEquals":{"zstack:StateEvent":["enable","enabl"]}"#),
+        Just(r#""StringEquals":{"acs:SourceIp":"office"}"#),
+        Just(r#""IpAddress":{"acs:SourceIp":"10.0.0.0/8"}"#),
+        Just(r#""Bool":{"acs:MFAPresent":"false"}"#),
+        Just(r#""StringEquals":{"vpc:Foo":"x"}"#),
+        Just(r#""ForAllValues:StringEquals":{"vpc:Foo":"x"}"#),
+    ];
+    (
+        prop::bool::ANY,
+        prop::collection::vec(action, 1..3),
+        prop::collection::vec(resource, 1..3),
+        prop::collection::vec(condition, 0..3),
+    )
+        .prop_map(move |(not, actions, resources, conditions)| {
+            let conditions: BTreeSet<&str> = conditions.into_iter().filter(|c| !c.is_empty()).collect();
+            let conditions: Vec<&str> = conditions.into_iter().collect();
+            format!(
+                r#"{{"Effect":"{effect}","{}":{},"Resource":{},"Condition":{{{}}}}}"#,
+                if not { "NotAction" } else { "Action" },
+                serde_json::to_string(&actions).unwrap(),
+                serde_json::to_string(&resources).unwrap(),
+                conditions.join(",")
+            )
+        })
+}
+
+/// Every call of every catalog operation with the enumerated parameters
+/// taking each of their values, by callers with and without an office
+/// address and MFA: the requests RAM would evaluate.
+fn catalog_requests() -> Vec<ramguard::Request> {
+    let catalog = Catalog::builtin().unwrap();
+    let mut requests = Vec::new();
+    for op in catalog.operations() {
+        let mut calls: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+        for p in &op.parameters {
+            let values: Vec<String> = match (&p.values, op.region_parameter.as_deref() == Some(p.name.as_str())) {
+                (_, true) => vec!["cn-hangzhou".to_owned()],
+                (Some(vs), _) => vs.clone(),
+                (None, _) => vec!["x-1".to_owned()],
+            };
+            calls = calls
+                .into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |v| {
+                        let mut c = c.clone();
+                        c.insert(p.name.clone(), v.clone());
+                        c
+                    })
+                })
+                .collect();
+        }
+        for params in &calls {
+            for (ip, mfa) in [(Some("10.1.2.3"), true), (Some("203.0.113.7"), false), (None, false)] {
+                let mut caller = ramguard::Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap());
+                caller.source_ip = ip.map(str::to_owned);
+                caller.mfa_present = Some(mfa);
+                if let Ok(request) = op.authorization_request(params, &caller) {
+                    requests.push(request);
+                }
+            }
+        }
+    }
+    assert!(requests.len() > 50, "{}", requests.len());
+    requests
+}
+
+fn outcome(statement: &str, request: &ramguard::Request) -> ramguard::Outcome {
+    let text = format!(r#"{{"Version":"1","Statement":[{statement}]}}"#);
+    let policy = Policy::parse("p", &text, PolicyKind::Identity).unwrap();
+    ramguard::PolicySet::new().with(policy).authorize(request).outcome
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Whenever RG206 or RG207 says a statement changes nothing, the other
+    /// statement applies to every catalog request the first applies to.
+    #[test]
+    fn shadowing_is_sound_against_the_evaluator(
+        allow in prop::bool::ANY,
+        a in arb_statement("Allow"),
+        b in arb_statement("Allow"),
+    ) {
+        let (a, b) = if allow { (a, b) } else { (a.replace("Allow", "Deny"), b.replace("Allow", "Deny")) };
+        let text = format!(r#"{{"Version":"1","Statement":[{a},{b}]}}"#);
+        let found = run("t", &text, None);
+        let applies = if allow { ramguard::Outcome::Allow } else { ramguard::Outcome::ExplicitDeny };
+        for f in found.iter().filter(|f| f.code == "RG206" || f.code == "RG207") {
+            let (shadowed, by) = if f.path.to_string() == "Statement[1]" { (&b, &a) } else { (&a, &b) };
+            for request in catalog_requests() {
+                if outcome(shadowed, &request) == applies {
+                    prop_assert_eq!(outcome(by, &request), applies, "{}\n{:?}", f, request);
+                }
+            }
+        }
+    }
+
+    /// Whenever RG103 says a Deny never applies, no catalog request is denied by it.
+    #[test]
+    fn never_matching_denies_never_match(deny in arb_statement("Deny")) {
+        let text = format!(r#"{{"Version":"1","Statement":[{deny}]}}"#);
+        let found = run("t", &text, None);
+        if found.iter().any(|f| f.code == "RG103") {
+            for request in catalog_requests() {
+                prop_assert_ne!(outcome(&deny, &request), ramguard::Outcome::ExplicitDeny, "{:?}", request);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Whenever RG203 says a resource pattern fits none of the statement's
+    /// actions, the statement cut down to that pattern (and made a Deny, which
+    /// applies when any resource of a request matches) applies to no catalog
+    /// request.
+    #[test]
+    fn resource_mismatches_are_sound_against_the_evaluator(statement in arb_statement("Allow")) {
+        let text = format!(r#"{{"Version":"1","Statement":[{statement}]}}"#);
+        let found = run("t", &text, None);
+        let value: serde_json::Value = serde_json::from_str(&statement).unwrap();
+        let resources = value["Resource"].as_array().unwrap();
+        for f in found.iter().filter(|f| f.code == "RG203") {
+            let at = f.path.to_string();
+            let k: usize = at.strip_prefix("Statement[0].Resource[").map_or(0, |r| r.trim_end_matches(']').parse().unwrap());
+            let mut cut = value.clone();
+            cut["Resource"] = serde_json::json!([resources[k]]);
+            cut["Effect"] = serde_json::json!("Deny");
+            let cut = cut.to_string();
+            for request in catalog_requests() {
+                prop_assert_ne!(outcome(&cut, &request), ramguard::Outcome::ExplicitDeny, "{}\n{:?}", f, request);
+            }
+        }
+    }
+}
