@@ -704,3 +704,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn size_warning_starts_at_ninety_percent() {
+    let base = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DescribeVpnGateway","Resource":"*"}]}"#;
+    let padded = |len: usize| format!("{base}{}", " ".repeat(len - base.len()));
+    // 90 % of 6,144 is 5,529.6: 5,530 characters warn, 5,529 do not.
+    assert_eq!(codes_of(&padded(5_530)), ["RG209"]);
+    assert!(codes_of(&padded(5_529)).is_empty());
+    // Over the limit, RAM rejects the document: RG001 alone.
+    assert_eq!(codes_of(&padded(6_145)), ["RG001"]);
+    // Resource policies have no default limit.
+    let trust = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ecs.aliyuncs.com"}}]}"#;
+    assert!(codes_of(&format!("{trust}{}", " ".repeat(10_000))).is_empty());
+}
+
+#[test]
+fn unknown_global_keys_get_a_suggestion() {
+    let text = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteVpnConnection","Resource":"*",
+        "Condition":{"IpAddress":{"acs:SoureIp":"10.0.0.0/8"}}}]}"#;
+    let found = run("t", text, None);
+    assert_eq!(find(&found, "RG204").help, "did you mean `acs:SourceIp`?");
+}
