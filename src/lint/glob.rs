@@ -1,0 +1,460 @@
+//! Exact set questions about RAM wildcard patterns, for the lint rules.
+//!
+//! A pattern is read as a sequence of tokens: a literal character, `?` (any
+//! one character) or `*` (any run of characters, none included). An ARN
+//! template of the catalog reads the same way, its `{#name}` placeholders
+//! standing for one ARN field value (any non-empty text without `:` or `/`:
+//! a region, an account id, a resource id) and every other character (a `*`
+//! too) for itself. On these token lists this module answers, exactly:
+//!
+//! - [`intersects`]: does some string match both?
+//! - [`contains`]: does every string that matches one also match the other?
+//! - [`distance`]: how many edits separate a string from the nearest string
+//!   a pattern matches?
+//!
+//! Only characters that occur in the patterns can behave differently from
+//! each other, so every question is answered over the patterns' own
+//! characters plus one stand-in for "any other character".
+
+use std::collections::{BTreeSet, VecDeque};
+
+use rustc_hash::FxHashSet as HashSet;
+
+/// One token of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tok {
+    /// Matches exactly this character.
+    Lit(char),
+    /// `?`: any one character.
+    One,
+    /// `*`: any run of characters.
+    Star,
+    /// One character of an ARN field: anything but `:` and `/`.
+    Part,
+    /// Any run of ARN field characters.
+    Parts,
+}
+
+/// Whether a token can repeat (and so also match nothing).
+fn is_loop(t: Option<&Tok>) -> bool {
+    matches!(t, Some(Tok::Star | Tok::Parts))
+}
+
+/// Whether `c` may appear inside one ARN field.
+fn in_field(c: char) -> bool {
+    c != ':' && c != '/'
+}
+
+/// The tokens of a RAM wildcard pattern (runs of `*` collapse into one).
+pub(crate) fn pattern_tokens(pattern: &str) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        let tok = match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            c => Tok::Lit(c),
+        };
+        if tok == Tok::Star && out.last() == Some(&Tok::Star) {
+            continue;
+        }
+        out.push(tok);
+    }
+    out
+}
+
+/// The tokens of a catalog ARN template: `{#name}` is one non-empty ARN
+/// field value (no `:` or `/`); every other character, `*` and `?`
+/// included, is literal.
+pub(crate) fn template_tokens(template: &str) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(template.len());
+    let mut rest = template;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("{#")
+            && let Some((_, tail)) = after.split_once('}')
+        {
+            out.push(Tok::Part);
+            out.push(Tok::Parts);
+            rest = tail;
+            continue;
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(Tok::Lit(c));
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// The characters worth trying: every literal of both lists, and one
+/// character that is none of them.
+fn alphabet(a: &[Tok], b: &[Tok]) -> Vec<char> {
+    let mut set: BTreeSet<char> = BTreeSet::from([':', '/']);
+    for t in a.iter().chain(b) {
+        if let Tok::Lit(c) = t {
+            set.insert(*c);
+        }
+    }
+    let other = ('\u{E000}'..='\u{F8FF}').find(|c| !set.contains(c)).unwrap_or('\u{10FFFF}');
+    set.insert(other);
+    set.into_iter().collect()
+}
+
+/// Where a pattern goes from position `i` on character `c`, if anywhere.
+fn step(tokens: &[Tok], i: usize, c: char) -> Option<usize> {
+    match tokens.get(i)? {
+        Tok::Star => Some(i),
+        Tok::One => Some(i + 1),
+        Tok::Lit(d) => (*d == c).then_some(i + 1),
+        Tok::Part => in_field(c).then_some(i + 1),
+        Tok::Parts => in_field(c).then_some(i),
+    }
+}
+
+/// Whether some string matches both `a` and `b`.
+pub(crate) fn intersects(a: &[Tok], b: &[Tok]) -> bool {
+    // When neither side needs a given literal, a character only matters by
+    // whether an ARN field may hold it: `:` stands for those that may not,
+    // another character for those that may.
+    let field = alphabet(&[], &[]);
+    let mut seen: HashSet<(usize, usize)> = HashSet::default();
+    let mut queue = VecDeque::from([(0usize, 0usize)]);
+    while let Some((i, j)) = queue.pop_front() {
+        if !seen.insert((i, j)) {
+            continue;
+        }
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        if is_loop(a.get(i)) {
+            queue.push_back((i + 1, j));
+        }
+        if is_loop(b.get(j)) {
+            queue.push_back((i, j + 1));
+        }
+        let own;
+        let chars: &[char] = match (a.get(i), b.get(j)) {
+            (Some(Tok::Lit(c)), _) | (_, Some(Tok::Lit(c))) => {
+                own = [*c];
+                &own
+            }
+            _ => &field,
+        };
+        for &c in chars {
+            if let (Some(ni), Some(nj)) = (step(a, i, c), step(b, j, c))
+                && (ni, nj) != (i, j)
+            {
+                queue.push_back((ni, nj));
+            }
+        }
+    }
+    false
+}
+
+/// A set of pattern positions (at most [`MAX_TOKENS`] + 1 of them).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+struct Positions([u64; 4]);
+
+/// The longest token list [`contains`] settles.
+pub(crate) const MAX_TOKENS: usize = 255;
+
+impl Positions {
+    fn insert(&mut self, i: usize) -> bool {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        match self.0.get_mut(word) {
+            Some(w) if *w & bit == 0 => {
+                *w |= bit;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(n, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(n * 64 + bit)
+            })
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// The positions reachable from `from` without reading a character.
+fn closure(tokens: &[Tok], from: impl IntoIterator<Item = usize>) -> Positions {
+    let mut out = Positions::default();
+    for mut i in from {
+        while out.insert(i) && is_loop(tokens.get(i)) {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The most (inner position, outer position set) pairs [`contains`] visits
+/// before it gives up.
+const CONTAINS_BUDGET: usize = 20_000;
+
+/// Whether every string that matches `inner` also matches `outer`; `None`
+/// when the question is too costly to settle (pathological or very long
+/// patterns).
+///
+/// This walks `inner` together with the set of positions `outer` can be in
+/// after the same text (the subset construction, built lazily): a state in
+/// which `inner` has matched and `outer` cannot is a counterexample.
+pub(crate) fn contains(outer: &[Tok], inner: &[Tok]) -> Option<bool> {
+    if outer.len() > MAX_TOKENS || inner.len() > MAX_TOKENS {
+        return None;
+    }
+    // Quick necessary conditions: `outer`'s literal prefix and suffix must
+    // be part of every string of `inner`.
+    let literal = |t: &&Tok| matches!(t, Tok::Lit(_));
+    let (po, pi) = (outer.iter().take_while(literal).count(), inner.iter().take_while(literal).count());
+    let (so, si) = (outer.iter().rev().take_while(literal).count(), inner.iter().rev().take_while(literal).count());
+    let wild_inner = pi < inner.len();
+    if wild_inner && (po > pi || so > si || outer.get(..po) != inner.get(..po)) {
+        return Some(false);
+    }
+    if wild_inner && outer.get(outer.len() - so..) != inner.get(inner.len() - so..) {
+        return Some(false);
+    }
+    // Characters that are no literal of `outer` all move it alike, so one
+    // stands for them all (besides `:` and `/`, which ARN fields exclude).
+    let sigma = alphabet(outer, &[]);
+    let mut seen: HashSet<(usize, Positions)> = HashSet::default();
+    let mut queue = VecDeque::from([(0usize, closure(outer, [0]))]);
+    while let Some((j, set)) = queue.pop_front() {
+        if !seen.insert((j, set)) {
+            continue;
+        }
+        if seen.len() > CONTAINS_BUDGET {
+            return None;
+        }
+        if j == inner.len() && !set.contains(outer.len()) {
+            return Some(false);
+        }
+        if set.is_empty() && inner.iter().skip(j).all(|t| is_loop(Some(t))) {
+            // `outer` is dead and `inner` can still finish: a counterexample
+            // (the check above finds it too, a few steps later).
+            return Some(false);
+        }
+        if is_loop(inner.get(j)) {
+            queue.push_back((j + 1, set));
+        }
+        let own;
+        let chars: &[char] = match inner.get(j) {
+            Some(Tok::Lit(c)) => {
+                own = [*c];
+                &own
+            }
+            Some(_) => &sigma,
+            None => &[],
+        };
+        for &c in chars {
+            if let Some(nj) = step(inner, j, c) {
+                let next = closure(outer, set.iter().filter_map(|i| step(outer, i, c)));
+                queue.push_back((nj, next));
+            }
+        }
+    }
+    Some(true)
+}
+
+/// The fewest single-character edits (insert, delete, substitute) that turn
+/// `text` into some string that `pattern` matches; 0 when it matches.
+pub(crate) fn distance(pattern: &[Tok], text: &str) -> usize {
+    let text: Vec<char> = text.chars().collect();
+    // prev[j]: the cost of matching the tokens so far against text[..j].
+    let mut prev: Vec<usize> = (0..=text.len()).collect();
+    for tok in pattern {
+        let mut row: Vec<usize> = Vec::with_capacity(text.len() + 1);
+        let first = prev.first().copied().unwrap_or(0) + usize::from(!is_loop(Some(tok)));
+        row.push(first);
+        for (j, tc) in text.iter().enumerate() {
+            let diag = prev.get(j).copied().unwrap_or(usize::MAX);
+            let up = prev.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let fits = match tok {
+                Tok::Star | Tok::One => true,
+                Tok::Part | Tok::Parts => in_field(*tc),
+                Tok::Lit(c) => c == tc,
+            };
+            let cost = if is_loop(Some(tok)) {
+                // Absorb the character (when it fits) or let the loop end here.
+                if fits { up.min(left) } else { up.min(left.saturating_add(1)) }
+            } else {
+                diag.saturating_add(usize::from(!fits)).min(up.saturating_add(1)).min(left.saturating_add(1))
+            };
+            row.push(cost);
+        }
+        prev = row;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::{Case, Pattern};
+    use proptest::prelude::*;
+
+    /// Every string over `alphabet` of at most `max` characters.
+    fn strings(alphabet: &[char], max: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut layer = vec![String::new()];
+        for _ in 0..max {
+            let mut next = Vec::new();
+            for s in &layer {
+                for c in alphabet {
+                    let mut t = s.clone();
+                    t.push(*c);
+                    next.push(t);
+                }
+            }
+            out.extend(next.iter().cloned());
+            layer = next;
+        }
+        out
+    }
+
+    /// A matcher for token lists, by the obvious recursion (an oracle).
+    fn matches(tokens: &[Tok], text: &[char]) -> bool {
+        match (tokens.first(), text.first()) {
+            (None, None) => true,
+            (Some(Tok::Star), _) => matches(&tokens[1..], text) || (!text.is_empty() && matches(tokens, &text[1..])),
+            (Some(Tok::One), Some(_)) => matches(&tokens[1..], &text[1..]),
+            (Some(Tok::Lit(c)), Some(t)) if c == t => matches(&tokens[1..], &text[1..]),
+            (Some(Tok::Part), Some(t)) if in_field(*t) => matches(&tokens[1..], &text[1..]),
+            (Some(Tok::Parts), _) => {
+                matches(&tokens[1..], text)
+                    || (text.first().is_some_and(|t| in_field(*t)) && matches(tokens, &text[1..]))
+            }
+            _ => false,
+        }
+    }
+
+    /// The patterns' letters, and one that none of them has.
+    const ALPHABET: [char; 4] = ['a', 'b', ':', 'c'];
+
+    #[test]
+    fn tokens() {
+        assert_eq!(pattern_tokens("a**?"), [Tok::Lit('a'), Tok::Star, Tok::One]);
+        assert_eq!(template_tokens("x{#id}*"), [Tok::Lit('x'), Tok::Part, Tok::Parts, Tok::Lit('*')]);
+        assert_eq!(template_tokens("{#"), [Tok::Lit('{'), Tok::Lit('#')]);
+    }
+
+    #[test]
+    fn arn_examples() {
+        let ipsec = template_tokens("acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}");
+        let conn = template_tokens("acs:vpc:{#regionId}:{#accountId}:vpnconnection/{#VpnConnectionId}");
+        let p = pattern_tokens("acs:vpc:*:*:vpnipsecserver/*");
+        assert!(intersects(&p, &ipsec));
+        assert!(!intersects(&p, &conn));
+        assert!(intersects(&pattern_tokens("acs:vpc:*"), &conn));
+        assert!(intersects(&pattern_tokens("acs:vpc:cn-*:*:vpnconnection/vco-1"), &conn));
+        // A field value never holds a `:` or a `/`.
+        assert!(!intersects(&pattern_tokens("acs:vpc:*:*:vpnconnection/a/b"), &conn));
+        assert!(!intersects(&pattern_tokens("acs:vpc:cn-hangzhou:1:2:vpnconnection/*"), &conn));
+        assert!(intersects(&pattern_tokens("acs:*:*cn-beijing*:*:*"), &conn));
+        assert!(!intersects(&pattern_tokens("acs:vpc:cn-hangzhou::vpnconnection/*"), &conn));
+        // A literal `*` in a template is matched by a `*` or `?` pattern, or itself.
+        let create = template_tokens("acs:vpc:{#regionId}:{#accountId}:vpnconnection/*");
+        assert!(intersects(&pattern_tokens("acs:vpc:*:*:vpnconnection/?"), &create));
+        assert!(!intersects(&pattern_tokens("acs:vpc:*:*:vpnconnection/vco-1"), &create));
+    }
+
+    #[test]
+    fn containment_examples() {
+        let c = |o: &str, i: &str| contains(&pattern_tokens(o), &pattern_tokens(i));
+        assert_eq!(c("vpc:*", "vpc:delete*"), Some(true));
+        assert_eq!(c("vpc:delete*", "vpc:*"), Some(false));
+        assert_eq!(c("*", ""), Some(true));
+        assert_eq!(c("a*", "a**"), Some(true));
+        assert_eq!(c("*a*", "?a?"), Some(true));
+        assert_eq!(c("?*", "*"), Some(false));
+        assert_eq!(c("*:*", "vpc:?*"), Some(true));
+    }
+
+    #[test]
+    fn distances() {
+        let d = |p: &str, t: &str| distance(&pattern_tokens(p), t);
+        assert_eq!(d("deleteipsecserver", "deleteipsecserver"), 0);
+        assert_eq!(d("deleteipsecsever", "deleteipsecserver"), 1);
+        assert_eq!(d("delete*sever", "deleteipsecserver"), 1);
+        assert_eq!(d("*", "anything"), 0);
+        assert_eq!(d("?", ""), 1);
+        assert_eq!(d("", "ab"), 2);
+        assert_eq!(d("a?c", "abd"), 1);
+    }
+
+    fn arb_tokens() -> impl Strategy<Value = Vec<Tok>> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(Tok::Lit('a')),
+                Just(Tok::Lit('b')),
+                Just(Tok::Lit(':')),
+                Just(Tok::One),
+                Just(Tok::Star),
+                Just(Tok::Part),
+                Just(Tok::Parts)
+            ],
+            0..5,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn intersection_agrees_with_brute_force(a in arb_tokens(), b in arb_tokens()) {
+            let brute = strings(&ALPHABET, 7)
+                .iter()
+                .any(|s| { let t: Vec<char> = s.chars().collect(); matches(&a, &t) && matches(&b, &t) });
+            prop_assert_eq!(intersects(&a, &b), brute, "{:?} {:?}", a, b);
+        }
+
+        #[test]
+        fn containment_agrees_with_brute_force(a in arb_tokens(), b in arb_tokens()) {
+            let brute = strings(&ALPHABET, 6)
+                .iter()
+                .all(|s| { let t: Vec<char> = s.chars().collect(); !matches(&b, &t) || matches(&a, &t) });
+            prop_assert_eq!(contains(&a, &b), Some(brute), "{:?} {:?}", a, b);
+        }
+
+        #[test]
+        fn templates_agree_with_brute_force(p in "[ab:*?]{0,4}", t in "[a:*]{0,2}(\\{#x\\})?[b:]{0,2}") {
+            let (pt, tt) = (pattern_tokens(&p), template_tokens(&t));
+            let brute = strings(&['a', 'b', ':', '*', 'c'], 6).iter().any(|s| {
+                let chars: Vec<char> = s.chars().collect();
+                matches(&tt, &chars) && Pattern::new(&p, Case::Sensitive).matches(s)
+            });
+            prop_assert_eq!(intersects(&pt, &tt), brute, "{} {}", p, t);
+        }
+
+        #[test]
+        fn distance_agrees_with_brute_force(p in arb_tokens(), text in "[ab:c]{0,4}") {
+            let lev = |a: &str, b: &str| crate::fuzzy::levenshtein(a, b);
+            let brute = strings(&ALPHABET, 6)
+                .iter()
+                .filter(|s| matches(&p, &s.chars().collect::<Vec<_>>()))
+                .map(|s| lev(s, &text))
+                .min();
+            if let Some(best) = brute {
+                prop_assert_eq!(distance(&p, &text), best, "{:?} {}", p, text);
+            }
+        }
+    }
+}

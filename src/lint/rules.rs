@@ -1,0 +1,906 @@
+//! The checks behind every rule of [`RULES`](super::RULES) but RG001, run
+//! on a document that RAM accepts.
+
+use std::collections::BTreeSet;
+
+use super::glob::{self, Tok};
+use super::{Finding, LintOptions, rule};
+use crate::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
+use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
+use crate::fuzzy::{levenshtein, suggest};
+use crate::json::{self, JsonPath, Step, Value};
+use crate::pattern::Pattern;
+use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
+
+/// RAM actions that let their holder widen their own rights (RG104).
+const ESCALATION: [&str; 10] = [
+    "ram:AttachPolicyToUser",
+    "ram:AttachPolicyToRole",
+    "ram:AttachPolicyToGroup",
+    "ram:CreatePolicyVersion",
+    "ram:SetDefaultPolicyVersion",
+    "ram:PassRole",
+    "ram:CreateAccessKey",
+    "ram:UpdateLoginProfile",
+    "ram:AddUserToGroup",
+    "ram:UpdateRole",
+];
+
+/// The global condition keys (lowercase) and the type of their values.
+const GLOBAL_KEYS: [(&str, ValueType); 9] = [
+    ("acs:currenttime", ValueType::Date),
+    ("acs:securetransport", ValueType::Bool),
+    ("acs:sourceip", ValueType::Ip),
+    ("acs:mfapresent", ValueType::Bool),
+    ("acs:sourcevpc", ValueType::String),
+    ("acs:accessid", ValueType::String),
+    ("acs:useragent", ValueType::String),
+    ("acs:service", ValueType::String),
+    ("acs:principalarn", ValueType::String),
+];
+
+/// Global key families: any tag name may follow the prefix.
+const GLOBAL_PREFIXES: [&str; 2] = ["acs:resourcetag/", "acs:requesttag/"];
+
+/// The written names of the global keys, for suggestions.
+const GLOBAL_NAMES: [&str; 11] = [
+    "acs:CurrentTime",
+    "acs:SecureTransport",
+    "acs:SourceIp",
+    "acs:MFAPresent",
+    "acs:SourceVpc",
+    "acs:AccessId",
+    "acs:UserAgent",
+    "acs:Service",
+    "acs:PrincipalARN",
+    "acs:ResourceTag/",
+    "acs:RequestTag/",
+];
+
+/// The type of a global key's values, if `canonical` is one.
+fn global_key(canonical: &str) -> Option<ValueType> {
+    GLOBAL_KEYS
+        .iter()
+        .find(|(k, _)| *k == canonical)
+        .map(|(_, t)| *t)
+        .or_else(|| GLOBAL_PREFIXES.iter().any(|p| canonical.starts_with(p)).then_some(ValueType::String))
+}
+
+/// A tag key of any service (`acs:ResourceTag/env`, `vpc:tag/env`,
+/// `rds:ResourceTag/env`): set from the resource or request tags, which the
+/// catalog does not describe.
+fn is_tag_key(canonical: &str) -> bool {
+    canonical
+        .split_once(':')
+        .is_some_and(|(_, rest)| ["tag/", "resourcetag/", "requesttag/"].iter().any(|p| rest.starts_with(p)))
+}
+
+/// The type a catalog key's `type` names.
+fn catalog_type(name: &str) -> ValueType {
+    match name.to_ascii_lowercase().as_str() {
+        "number" | "numeric" | "integer" | "long" | "float" | "double" => ValueType::Number,
+        "date" | "datetime" | "time" => ValueType::Date,
+        "bool" | "boolean" => ValueType::Bool,
+        "ip" | "ipaddress" | "ip_address" => ValueType::Ip,
+        _ => ValueType::String,
+    }
+}
+
+/// A key's names in canonical form: the key and its aliases.
+fn spec_names(spec: &ConditionKeySpec) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(canonical_key(&spec.key)).chain(spec.aliases.iter().map(|a| canonical_key(a)))
+}
+
+/// The key of `op` that a condition on `canonical` reads, if `op` sets it.
+fn op_key<'o>(op: &'o Operation, canonical: &str) -> Option<&'o ConditionKeySpec> {
+    op.condition_keys.iter().find(|spec| spec_names(spec).any(|n| n == canonical))
+}
+
+/// Whether a resource template stands for "All Resources".
+fn is_all_resources(t: &ResourceTemplate) -> bool {
+    t.resource_type == "*" || t.arn == "*"
+}
+
+/// Whether a pattern is made of `*` only.
+fn is_all(p: &Pattern) -> bool {
+    !p.as_str().is_empty() && p.as_str().chars().all(|c| c == '*')
+}
+
+/// Whether an action pattern matches every action: `*` or `*:*`.
+fn is_all_actions(p: &Pattern) -> bool {
+    is_all(p) || p.as_str().split_once(':').is_some_and(|(s, n)| is_all_pattern(s) && is_all_pattern(n))
+}
+
+fn is_all_pattern(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c == '*')
+}
+
+/// Patterns longer than this are not compared with each other: the rules
+/// that would need it stay silent (no policy RAM accepts has one).
+const MAX_PATTERN: usize = 512;
+
+/// The most pattern or statement pairs the pairwise rules (RG206, RG207,
+/// RG301, RG302) compare in one document; beyond it they stay silent.
+const PAIR_BUDGET: usize = 100_000;
+
+/// Whether every string `inner` matches is matched by `outer` too (`false`
+/// when that is too costly to settle).
+fn covers(outer: &Pattern, inner: &Pattern) -> bool {
+    if !inner.has_wildcard() {
+        return outer.matches(inner.as_str());
+    }
+    if !outer.has_wildcard() || outer.as_str().len() > MAX_PATTERN || inner.as_str().len() > MAX_PATTERN {
+        return false;
+    }
+    glob::contains(&glob::pattern_tokens(&outer.normalized()), &glob::pattern_tokens(&inner.normalized())) == Some(true)
+}
+
+/// Whether the two names differ only by a plural ending (`DescribeVpnConnection`
+/// and `DescribeVpnConnections` are two real actions, not a misspelling).
+fn plural_pair(a: &str, b: &str) -> bool {
+    let one_way = |x: &str, y: &str| x.strip_suffix('s') == Some(y) || x.strip_suffix("es") == Some(y);
+    one_way(a, b) || one_way(b, a)
+}
+
+/// The largest edit distance read as a misspelling of a name with `len`
+/// significant characters.
+fn typo_limit(len: usize) -> usize {
+    (len / 6).min(2)
+}
+
+/// A list in backticks, at most `max` items.
+fn list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let mut out: Vec<String> = items.iter().take(max).map(|s| format!("`{}`", s.as_ref())).collect();
+    if items.len() > max {
+        out.push(format!("and {} more", items.len() - max));
+    }
+    out.join(", ")
+}
+
+/// What an operator of each type is called, for help texts.
+fn operators_for(t: ValueType) -> &'static str {
+    match t {
+        ValueType::String => "a `String...` operator",
+        ValueType::Number => "a `Numeric...` operator",
+        ValueType::Date => "a `Date...` operator such as `DateLessThan`",
+        ValueType::Bool => "`Bool`",
+        ValueType::Ip => "`IpAddress` or `NotIpAddress`",
+    }
+}
+
+/// What a type is, for messages.
+fn type_noun(t: ValueType) -> &'static str {
+    match t {
+        ValueType::String => "a string",
+        ValueType::Number => "a number",
+        ValueType::Date => "a date and time",
+        ValueType::Bool => "a boolean",
+        ValueType::Ip => "an IP address",
+    }
+}
+
+/// What the linter knows about one statement.
+struct Facts<'a> {
+    stmt: &'a Statement,
+    path: JsonPath,
+    label: String,
+    /// `Action` or `NotAction`.
+    action_member: &'static str,
+    /// The statement's operations, when every action is an exact catalog action.
+    ops: Option<Vec<&'a Operation>>,
+}
+
+struct Linter<'a> {
+    file: &'a str,
+    text: &'a str,
+    raw: Option<Value>,
+    catalog: &'a Catalog,
+    /// Whether an `Allow` grants (identity and resource policies) rather
+    /// than only narrows (session and control policies).
+    grants: bool,
+    /// The services of the catalog's actions, lowercase.
+    services: BTreeSet<String>,
+    /// Pairs the pairwise rules may still compare.
+    budget: usize,
+    findings: Vec<super::Finding>,
+}
+
+/// Runs every rule but RG001 on a document RAM accepts.
+pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptions<'_>) -> Vec<Finding> {
+    let catalog = options.catalog;
+    let services = catalog
+        .operations()
+        .iter()
+        .filter_map(|o| o.action.split_once(':').map(|(s, _)| s.to_ascii_lowercase()))
+        .collect();
+    let grants = matches!(policy.kind(), PolicyKind::Identity | PolicyKind::Resource);
+    let mut l = Linter {
+        file,
+        text,
+        raw: serde_json::from_str(text).ok(),
+        catalog,
+        grants,
+        services,
+        budget: PAIR_BUDGET,
+        findings: Vec::new(),
+    };
+    l.non_string_values(policy);
+    l.size(policy, options);
+    let facts: Vec<Facts<'_>> = policy.statements().iter().map(|s| l.facts(s)).collect();
+    for f in &facts {
+        l.allow_all(f);
+        l.allow_not_action(f);
+        l.escalation(f);
+        l.action_names(f);
+        l.resource_types(f);
+        l.condition_keys(f);
+        l.redundant(f);
+    }
+    l.repeated_statements(&facts);
+    l.findings
+}
+
+impl<'a> Linter<'a> {
+    fn push(&mut self, code: &str, path: JsonPath, at_name: bool, message: String, help: String) {
+        let Some(rule) = rule(code) else { return };
+        let location = if at_name { json::locate_name(self.text, &path) } else { json::locate(self.text, &path) };
+        self.findings.push(Finding {
+            code: rule.code,
+            rule: rule.name,
+            severity: rule.severity,
+            file: self.file.to_owned(),
+            path,
+            location,
+            message,
+            help,
+        });
+    }
+
+    /// The raw JSON value at `path`.
+    fn raw_at(&self, path: &JsonPath) -> Option<&Value> {
+        let mut at = self.raw.as_ref()?;
+        for step in path.steps() {
+            at = match (step, at) {
+                (Step::Key(k), Value::Object(members)) => members.iter().find(|(n, _)| n == k).map(|(_, v)| v)?,
+                (Step::Index(i), Value::Array(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
+    /// The path of item `i` of a string-or-list element.
+    fn item(&self, base: &JsonPath, i: usize) -> JsonPath {
+        match self.raw_at(base) {
+            Some(Value::Array(_)) => base.index(i),
+            _ => base.clone(),
+        }
+    }
+
+    fn facts(&self, stmt: &'a Statement) -> Facts<'a> {
+        let path = JsonPath::root().key("Statement").index(stmt.index());
+        let label = match stmt.sid() {
+            Some(sid) => format!("statement `{sid}` (Statement[{}])", stmt.index()),
+            None => format!("Statement[{}]", stmt.index()),
+        };
+        let (action_member, ops) = match stmt.actions() {
+            ActionSpec::Action(ps) => {
+                let mut ops: Vec<&Operation> = Vec::new();
+                let mut all = true;
+                for p in ps {
+                    match (p.has_wildcard(), self.catalog.get(p.as_str())) {
+                        (false, Some(op)) => {
+                            if !ops.iter().any(|o| std::ptr::eq(*o, op)) {
+                                ops.push(op);
+                            }
+                        }
+                        _ => all = false,
+                    }
+                }
+                ("Action", all.then_some(ops))
+            }
+            ActionSpec::NotAction(_) => ("NotAction", None),
+        };
+        Facts { stmt, path, label, action_member, ops }
+    }
+
+    /// RG208.
+    fn non_string_values(&mut self, policy: &Policy) {
+        let Some(rule) = rule("RG208") else { return };
+        for w in policy.warnings() {
+            let help = match w.message().rsplit_once("as the string ") {
+                Some((_, quoted)) => format!("write {quoted}: RAM reads condition values as strings"),
+                None => rule.help.to_owned(),
+            };
+            self.findings.push(Finding {
+                code: rule.code,
+                rule: rule.name,
+                severity: rule.severity,
+                file: self.file.to_owned(),
+                path: w.path().clone(),
+                location: w.location(),
+                message: w.message().to_owned(),
+                help,
+            });
+        }
+    }
+
+    /// RG209.
+    fn size(&mut self, policy: &Policy, options: &LintOptions<'_>) {
+        let Some(limit) = options.limits.for_kind(policy.kind()) else { return };
+        let length = self.text.chars().count();
+        if limit == 0 || length.saturating_mul(10) < limit.saturating_mul(9) {
+            return;
+        }
+        let percent = length.saturating_mul(100) / limit;
+        let message = format!(
+            "the document is {length} characters long, {percent} % of the {limit} allowed for {} policies",
+            policy.kind()
+        );
+        let help = format!(
+            "{} more characters and RAM rejects it: remove whitespace, merge statements or split the policy",
+            limit.saturating_sub(length) + 1
+        );
+        self.push("RG209", JsonPath::root(), false, message, help);
+    }
+
+    /// Whether the statement covers every resource.
+    fn every_resource(stmt: &Statement) -> bool {
+        stmt.resources().is_none_or(|rs| rs.iter().any(is_all))
+    }
+
+    fn condition_summary(stmt: &Statement) -> String {
+        if stmt.conditions().is_empty() {
+            return "with no condition".to_owned();
+        }
+        let keys: Vec<&str> = stmt.conditions().iter().map(Condition::key).collect();
+        format!("narrowed only by its conditions on {}", list(&keys, 4))
+    }
+
+    /// RG101.
+    fn allow_all(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
+        let (Effect::Allow, ActionSpec::Action(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
+        if !Self::every_resource(f.stmt) {
+            return;
+        }
+        let Some((i, p)) = ps.iter().enumerate().find(|(_, p)| is_all_actions(p)) else { return };
+        let path = self.item(&f.path.key("Action"), i);
+        let message =
+            format!("{} allows every action (`{p}`) on every resource, {}", f.label, Self::condition_summary(f.stmt));
+        let help = "list the actions and resources the holder needs; for deliberate full access attach the \
+                    AdministratorAccess system policy instead"
+            .to_owned();
+        self.push("RG101", path, false, message, help);
+    }
+
+    /// RG102.
+    fn allow_not_action(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
+        let (Effect::Allow, ActionSpec::NotAction(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
+        let excluded: Vec<&str> = ps.iter().map(Pattern::as_str).collect();
+        let scope = if Self::every_resource(f.stmt) { "every resource" } else { "its resources" };
+        let message = format!(
+            "{} allows every action except {} on {scope}, including actions added to RAM later",
+            f.label,
+            list(&excluded, 3)
+        );
+        let help = "list the allowed actions in `Action`; keep `NotAction` for `Deny` statements".to_owned();
+        self.push("RG102", f.path.key("NotAction"), true, message, help);
+    }
+
+    /// RG104.
+    fn escalation(&mut self, f: &Facts<'_>) {
+        if !self.grants {
+            return;
+        }
+        let (Effect::Allow, ActionSpec::Action(ps)) = (f.stmt.effect(), f.stmt.actions()) else { return };
+        if !Self::every_resource(f.stmt) {
+            return;
+        }
+        for (i, p) in ps.iter().enumerate() {
+            if is_all_actions(p) {
+                continue; // RG101 reports it.
+            }
+            let granted: Vec<&str> = ESCALATION.iter().copied().filter(|a| p.matches(a)).collect();
+            if granted.is_empty() {
+                continue;
+            }
+            let path = self.item(&f.path.key("Action"), i);
+            let what = if granted.len() == 1 && !p.has_wildcard() {
+                format!("`{p}`")
+            } else {
+                format!("`{p}`, which includes {}", list(&granted, 3))
+            };
+            let narrowed = if f.stmt.conditions().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", Self::condition_summary(f.stmt))
+            };
+            let message =
+                format!("{} allows {what} on every resource{narrowed}: the holder can widen their own rights", f.label);
+            let help = "limit `Resource` to the users, roles, groups or policies the holder must manage \
+                        (`acs:ram:*:<account-id>:role/<name>`), or grant only read-only RAM actions"
+                .to_owned();
+            self.push("RG104", path, false, message, help);
+        }
+    }
+
+    /// The catalog action an exact, uncatalogued action of a catalog service
+    /// is most likely a misspelling of.
+    fn near_action(&self, action: &str) -> Option<&'a str> {
+        let lower = action.to_ascii_lowercase();
+        let (service, name) = lower.split_once(':')?;
+        if !self.services.contains(service) || self.catalog.get(action).is_some() {
+            return None;
+        }
+        let mut best: Option<(usize, &'a str)> = None;
+        for op in self.catalog.operations() {
+            let candidate = op.action.to_ascii_lowercase();
+            let Some((s, n)) = candidate.split_once(':') else { continue };
+            if s != service || plural_pair(name, n) {
+                continue;
+            }
+            let d = levenshtein(name, n);
+            if d >= 1 && d <= typo_limit(n.chars().count()) && best.is_none_or(|(b, _)| d < b) {
+                best = Some((d, op.action.as_str()));
+            }
+        }
+        best.map(|(_, a)| a)
+    }
+
+    /// For a wildcard pattern of a catalog service that matches no catalog
+    /// action: the catalog action it most nearly matches.
+    fn near_pattern(&self, pattern: &Pattern) -> Option<&'a str> {
+        let lower = pattern.as_str().to_ascii_lowercase();
+        let (service, name) = lower.split_once(':')?;
+        if service.contains(['*', '?']) || !self.services.contains(service) || name.len() > MAX_PATTERN {
+            return None;
+        }
+        if self.catalog.operations().iter().any(|o| pattern.matches(&o.action)) {
+            return None;
+        }
+        let tokens = glob::pattern_tokens(name);
+        let literal: String = name.chars().filter(|c| !matches!(c, '*' | '?')).collect();
+        let literals = literal.chars().count();
+        let limit = typo_limit(literals);
+        let mut best: Option<(usize, &'a str)> = None;
+        for op in self.catalog.operations() {
+            let candidate = op.action.to_ascii_lowercase();
+            let Some((s, n)) = candidate.split_once(':') else { continue };
+            // Only a pattern that spells out nearly the whole name is read as
+            // a misspelling of it: `vpc:DescribeVpc*` is a family of real
+            // actions, not a misspelt `vpc:DescribeVpnConnection`.
+            if s != service || literals + 2 < n.chars().count() || plural_pair(&literal, n) {
+                continue;
+            }
+            let d = glob::distance(&tokens, n);
+            if d >= 1 && d <= limit && best.is_none_or(|(b, _)| d < b) {
+                best = Some((d, op.action.as_str()));
+            }
+        }
+        best.map(|(_, a)| a)
+    }
+
+    /// RG201, RG202, RG303, and RG103 for a Deny whose every action is misspelt.
+    fn action_names(&mut self, f: &Facts<'_>) {
+        let base = f.path.key(f.action_member);
+        let mut misspelt = Vec::new();
+        let patterns = f.stmt.actions().patterns();
+        for (i, p) in patterns.iter().enumerate() {
+            let path = self.item(&base, i);
+            if p.has_wildcard() {
+                if let Some(near) = self.near_pattern(p) {
+                    misspelt.push(format!("`{p}` (near `{near}`)"));
+                    let message = format!("`{p}` matches no action of the catalog's `{}` service", service(p));
+                    let help = format!("it nearly matches `{near}`: check its spelling");
+                    self.push("RG202", path, false, message, help);
+                }
+            } else if let Some(near) = self.near_action(p.as_str()) {
+                misspelt.push(format!("`{p}` (did you mean `{near}`?)"));
+                let message = format!("`{p}` is not a known action of `{}`", service(p));
+                self.push("RG201", path, false, message, format!("did you mean `{near}`?"));
+            } else if let Some(op) = self.catalog.get(p.as_str())
+                && op.action != p.as_str()
+            {
+                let message = format!("`{p}` is written in another case than the catalog's `{}`", op.action);
+                self.push("RG303", path, false, message, format!("write `{}`", op.action));
+            }
+        }
+        let whole = misspelt.len() == patterns.len() && !patterns.is_empty();
+        if f.stmt.effect() == Effect::Deny && f.action_member == "Action" && whole {
+            let message = format!("{} never applies: none of its actions exists: {}", f.label, misspelt.join(", "));
+            let help = "fix the action names so that the Deny protects what it was written for".to_owned();
+            self.push("RG103", base, false, message, help);
+        }
+    }
+
+    /// RG203, and RG103 for a Deny none of whose resources fits its actions.
+    fn resource_types(&mut self, f: &Facts<'_>) {
+        let (Some(ops), Some(resources)) = (&f.ops, f.stmt.resources()) else { return };
+        if ops.is_empty() || ops.iter().any(|op| op.resources.iter().any(is_all_resources)) {
+            return;
+        }
+        let mut applicable: Vec<&ResourceTemplate> = Vec::new();
+        let mut excluded: Vec<&ResourceTemplate> = Vec::new();
+        for op in ops {
+            for t in &op.resources {
+                if ruled_out(op, t, f.stmt) { excluded.push(t) } else { applicable.push(t) }
+            }
+        }
+        if applicable.is_empty() {
+            // The conditions rule out every resource: RG205 or RG103 says why.
+            return;
+        }
+        let templates: Vec<Vec<Tok>> = applicable.iter().map(|t| glob::template_tokens(&t.arn)).collect();
+        let base = f.path.key("Resource");
+        let actions: Vec<&str> = ops.iter().map(|o| o.action.as_str()).collect();
+        let arns: Vec<&str> = applicable.iter().map(|t| t.arn.as_str()).collect();
+        let mut mismatched = 0usize;
+        for (i, r) in resources.iter().enumerate() {
+            let tokens = glob::pattern_tokens(r.as_str());
+            if tokens.len() > MAX_PATTERN || templates.iter().any(|t| glob::intersects(&tokens, t)) {
+                continue;
+            }
+            mismatched += 1;
+            let types: Vec<&str> = applicable.iter().map(|t| t.resource_type.as_str()).collect();
+            let message = format!("`{r}` matches no resource of {} ({})", list(&actions, 3), types.join(", "));
+            let mut help = format!("these actions are authorized against {}", list(&arns, 4));
+            if !excluded.is_empty() {
+                let out: Vec<&str> = excluded.iter().map(|t| t.resource_type.as_str()).collect();
+                help.push_str(&format!("; the statement's conditions rule out {}", out.join(", ")));
+            }
+            let path = self.item(&base, i);
+            self.push("RG203", path, false, message, help);
+        }
+        if f.stmt.effect() == Effect::Deny && mismatched == resources.len() && mismatched > 0 {
+            let message =
+                format!("{} never applies: none of its resources can be a resource of {}", f.label, list(&actions, 3));
+            let help = format!("write resources of the form {}", list(&arns, 4));
+            self.push("RG103", base, false, message, help);
+        }
+    }
+
+    /// RG204, RG205, and RG103 for a Deny with a condition that never holds.
+    fn condition_keys(&mut self, f: &Facts<'_>) {
+        for c in f.stmt.conditions() {
+            let path = f.path.key("Condition").key(&c.operator_text()).key(c.key());
+            let canonical = c.canonical_key();
+            let global = global_key(canonical);
+            // RG204.
+            if let Some(ops) = &f.ops {
+                let set_by_any = ops.iter().any(|op| op_key(op, canonical).is_some());
+                if global.is_none() && !is_tag_key(canonical) && !set_by_any && !ops.is_empty() {
+                    let actions: Vec<&str> = ops.iter().map(|o| o.action.as_str()).collect();
+                    let message = format!(
+                        "`{}` is not a global key, and {} {} not set it",
+                        c.key(),
+                        list(&actions, 3),
+                        if actions.len() == 1 { "does" } else { "do" }
+                    );
+                    let own: Vec<String> =
+                        ops.iter().flat_map(|o| o.condition_keys.iter().map(|k| k.key.clone())).collect();
+                    let mut candidates: Vec<&str> = GLOBAL_NAMES.to_vec();
+                    candidates.extend(own.iter().map(String::as_str));
+                    let help = match suggest(c.key(), candidates.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if own.is_empty() => "these actions set no keys of their own: use a global key such \
+                                                   as `acs:SourceIp`, `acs:CurrentTime` or `acs:MFAPresent`"
+                            .to_owned(),
+                        None => format!("these actions set {}, besides the global `acs:` keys", list(&own, 4)),
+                    };
+                    self.push("RG204", path.clone(), true, message, help);
+                }
+            }
+            // RG205: the operator's type against the key's.
+            let key_type = if is_tag_key(canonical) {
+                None // Tag values are text, but numeric comparisons of them are common.
+            } else {
+                global.or_else(|| self.key_specs(f.stmt, canonical).first().map(|s| catalog_type(&s.value_type)))
+            };
+            let op_type = c.operator().value_type();
+            if let Some(kt) = key_type {
+                if kt != op_type {
+                    let message = format!(
+                        "`{}` compares {}, but `{}` is {}",
+                        c.operator_text(),
+                        type_plural(op_type),
+                        c.key(),
+                        type_noun(kt)
+                    );
+                    let help = format!("compare `{}` with {}", c.key(), operators_for(kt));
+                    self.push("RG205", path.clone(), true, message, help);
+                } else if kt == ValueType::String {
+                    self.enumerated_values(f, c, &path);
+                }
+            }
+            // RG103: a condition that never holds in a Deny.
+            if f.stmt.effect() == Effect::Deny
+                && let Some(why) = self.never_holds(f, c)
+            {
+                let message = format!("{} never applies: {why}", f.label);
+                let help = "rewrite the condition so that it can hold, or the Deny protects nothing".to_owned();
+                self.push("RG103", path.clone(), true, message, help);
+            }
+        }
+    }
+
+    /// The catalog keys of this name set by the catalog operations the
+    /// statement covers. A key that no covered operation sets has no known
+    /// type or values here (`InstanceType` in an ECS policy is not the
+    /// ExpressConnect Router's).
+    fn key_specs(&self, stmt: &Statement, canonical: &str) -> Vec<&'a ConditionKeySpec> {
+        self.catalog
+            .operations()
+            .iter()
+            .filter(|op| stmt.actions().matches(&op.action))
+            .filter_map(|op| op_key(op, canonical))
+            .collect()
+    }
+
+    /// RG205: values a catalog key never takes.
+    fn enumerated_values(&mut self, f: &Facts<'_>, c: &Condition, path: &JsonPath) {
+        let canonical = c.canonical_key();
+        let specs = self.key_specs(f.stmt, canonical);
+        let mut known: Vec<&str> = Vec::new();
+        for spec in &specs {
+            if spec.values.is_empty() {
+                return; // Some action takes any value.
+            }
+            for v in &spec.values {
+                if !known.contains(&v.as_str()) {
+                    known.push(v);
+                }
+            }
+        }
+        if known.is_empty() {
+            return;
+        }
+        for (i, v) in c.values().iter().enumerate() {
+            let admits = |k: &str| match c.operator() {
+                Operator::StringEquals | Operator::StringNotEquals => v == k,
+                Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => v.eq_ignore_ascii_case(k),
+                _ => Pattern::new(v, crate::pattern::Case::Sensitive).matches(k),
+            };
+            if known.iter().any(|k| admits(k)) {
+                continue;
+            }
+            let message = format!("`{v}` is not a value of `{}` ({})", c.key(), known.join(", "));
+            let help = match known.iter().find(|k| k.eq_ignore_ascii_case(v)) {
+                Some(k) => format!(
+                    "`{}` compares case-sensitively: write `{k}`, or use `StringEqualsIgnoreCase`",
+                    c.operator_text()
+                ),
+                None => match suggest(v, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the key takes only {}", list(&known, 6)),
+                },
+            };
+            let at = self.item(path, i);
+            self.push("RG205", at, false, message, help);
+        }
+    }
+
+    /// Why a condition of a Deny can never hold, if that is certain.
+    fn never_holds(&self, f: &Facts<'_>, c: &Condition) -> Option<String> {
+        let canonical = c.canonical_key();
+        let positive = !c.operator().is_negated() && c.qualifier() != Some(SetQualifier::ForAllValues);
+        // A typed global key compared as a string with values that are not of its type.
+        if let Some(kt) = global_key(canonical) {
+            let exact = matches!(c.operator(), Operator::StringEquals | Operator::StringEqualsIgnoreCase);
+            let parses = |v: &str| match kt {
+                ValueType::Ip => value::parse_ipnet(v).is_some(),
+                ValueType::Date => value::parse_instant(v).is_some(),
+                ValueType::Bool => value::parse_bool(v).is_some(),
+                ValueType::Number => value::parse_decimal(v).is_some(),
+                ValueType::String => true,
+            };
+            if positive && exact && kt != ValueType::String && !c.values().iter().any(|v| parses(v)) {
+                return Some(format!(
+                    "`{}` is always {}, and none of {} is one",
+                    c.key(),
+                    type_noun(kt),
+                    list(c.values(), 3)
+                ));
+            }
+            return None;
+        }
+        let ops = f.ops.as_ref()?;
+        if ops.is_empty() || canonical.starts_with("acs:") || is_tag_key(canonical) {
+            return None;
+        }
+        let mut setters = Vec::new();
+        for op in ops {
+            let can_hold = match op_key(op, canonical) {
+                None => c.holds(&Context::new(), true),
+                Some(spec) => {
+                    setters.push(spec);
+                    let optional = op.parameter(&spec.parameter).is_none_or(|p| !p.required);
+                    spec.values.is_empty()
+                        || spec.values.iter().any(|v| c.holds(&Context::new().with(c.key(), v.clone()), true))
+                        || (optional && c.holds(&Context::new(), true))
+                }
+            };
+            if can_hold {
+                return None;
+            }
+        }
+        Some(match setters.first() {
+            None => format!("none of its actions sets `{}`, so `{}` on it is never true", c.key(), c.operator_text()),
+            Some(spec) => format!(
+                "`{}` takes only the values {}, and none of them satisfies `{}` {}",
+                c.key(),
+                list(&spec.values, 6),
+                c.operator_text(),
+                list(c.values(), 3)
+            ),
+        })
+    }
+
+    /// RG301 and RG302.
+    fn redundant(&mut self, f: &Facts<'_>) {
+        let actions = f.stmt.actions().patterns();
+        self.redundant_in(actions, &f.path.key(f.action_member), "RG301");
+        if let Some(resources) = f.stmt.resources() {
+            self.redundant_in(resources, &f.path.key("Resource"), "RG302");
+        }
+    }
+
+    /// Takes `pairs` from the budget, or says there is not enough left.
+    fn spend(&mut self, pairs: usize) -> bool {
+        match self.budget.checked_sub(pairs) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn redundant_in(&mut self, patterns: &[Pattern], base: &JsonPath, code: &str) {
+        if !self.spend(patterns.len().saturating_mul(patterns.len())) {
+            return;
+        }
+        for (j, inner) in patterns.iter().enumerate() {
+            let by = patterns
+                .iter()
+                .enumerate()
+                .find(|&(i, outer)| i != j && covers(outer, inner) && !(i > j && covers(inner, outer)));
+            let Some((i, outer)) = by else { continue };
+            let same = outer.normalized() == inner.normalized();
+            let other = self.item(base, i);
+            let message = if same {
+                format!("`{inner}` repeats `{outer}` at {other}")
+            } else {
+                format!("`{inner}` is already covered by `{outer}` at {other}")
+            };
+            let path = self.item(base, j);
+            self.push(code, path, false, message, format!("remove `{inner}`"));
+        }
+    }
+
+    /// RG206 and RG207.
+    fn repeated_statements(&mut self, facts: &[Facts<'_>]) {
+        let patterns: usize =
+            facts.iter().map(|f| f.stmt.actions().patterns().len() + f.stmt.resources().map_or(0, <[_]>::len)).sum();
+        if !self.spend(patterns.saturating_mul(patterns)) {
+            return;
+        }
+        for (b, fb) in facts.iter().enumerate() {
+            let duplicate = facts.iter().take(b).find(|fa| same_statement(fa.stmt, fb.stmt));
+            if let Some(fa) = duplicate {
+                let message = format!("{} repeats {}", fb.label, fa.label);
+                let help = format!("remove {} or {}", fb.label, fa.label);
+                self.push("RG207", fb.path.clone(), false, message, help);
+                continue;
+            }
+            let shadow = facts.iter().enumerate().find(|&(a, fa)| {
+                a != b
+                    && !same_statement(fa.stmt, fb.stmt)
+                    && statement_covers(fa.stmt, fb.stmt)
+                    && !(a > b && statement_covers(fb.stmt, fa.stmt))
+            });
+            if let Some((_, fa)) = shadow {
+                let (verb, done) =
+                    if fb.stmt.effect() == Effect::Allow { ("allows", "allowed") } else { ("denies", "denied") };
+                let message = format!("everything {} {verb} is already {done} by {}", fb.label, fa.label);
+                let help = format!("remove {}, or narrow {} if it grants too much", fb.label, fa.label);
+                self.push("RG206", fb.path.clone(), false, message, help);
+            }
+        }
+    }
+}
+
+/// The service part of an action pattern, for messages.
+fn service(p: &Pattern) -> &str {
+    p.as_str().split_once(':').map_or(p.as_str(), |(s, _)| s)
+}
+
+/// What an operator of a type compares, for messages.
+fn type_plural(t: ValueType) -> &'static str {
+    match t {
+        ValueType::String => "strings",
+        ValueType::Number => "numbers",
+        ValueType::Date => "dates",
+        ValueType::Bool => "booleans",
+        ValueType::Ip => "IP addresses",
+    }
+}
+
+/// Whether the statement's conditions exclude a resource template that
+/// applies only to some parameter values (`InstanceType` = `VBR`).
+fn ruled_out(op: &Operation, template: &ResourceTemplate, stmt: &Statement) -> bool {
+    let Some(when) = &template.when else { return false };
+    when.iter().any(|(param, value)| {
+        op.condition_keys.iter().filter(|spec| spec.parameter == *param).any(|spec| {
+            let names: Vec<String> = spec_names(spec).collect();
+            stmt.conditions()
+                .iter()
+                .filter(|c| names.iter().any(|n| n == c.canonical_key()))
+                .any(|c| !c.holds(&Context::new().with(c.key(), value.clone()), true))
+        })
+    })
+}
+
+type ConditionSig = (String, String, BTreeSet<String>);
+
+fn condition_sig(c: &Condition) -> ConditionSig {
+    let fold =
+        matches!(c.operator(), Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase | Operator::Bool);
+    let values = c.values().iter().map(|v| if fold { v.to_ascii_lowercase() } else { v.clone() }).collect();
+    (c.operator_text(), c.canonical_key().to_owned(), values)
+}
+
+type PrincipalSig = [BTreeSet<String>; 4];
+
+fn principal_sig(p: &PrincipalSpec) -> PrincipalSig {
+    let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<_>>();
+    [set(&p.ram), set(&p.service), set(&p.federated), set(&p.accounts)]
+}
+
+fn same_statement(a: &Statement, b: &Statement) -> bool {
+    let norm = |ps: &[Pattern]| ps.iter().map(Pattern::normalized).collect::<BTreeSet<_>>();
+    let same_actions = match (a.actions(), b.actions()) {
+        (ActionSpec::Action(x), ActionSpec::Action(y)) | (ActionSpec::NotAction(x), ActionSpec::NotAction(y)) => {
+            norm(x) == norm(y)
+        }
+        _ => false,
+    };
+    let conds = |s: &Statement| s.conditions().iter().map(condition_sig).collect::<BTreeSet<_>>();
+    a.effect() == b.effect()
+        && same_actions
+        && a.resources().map(norm) == b.resources().map(norm)
+        && a.principal().map(principal_sig) == b.principal().map(principal_sig)
+        && conds(a) == conds(b)
+}
+
+/// Whether `a` applies to every request that `b` applies to (same effect):
+/// its actions and resources cover `b`'s, its principal is `b`'s, and its
+/// conditions are among `b`'s.
+fn statement_covers(a: &Statement, b: &Statement) -> bool {
+    if a.effect() != b.effect() || a.principal().map(principal_sig) != b.principal().map(principal_sig) {
+        return false;
+    }
+    let actions = match (a.actions(), b.actions()) {
+        (ActionSpec::Action(x), _) if x.iter().any(is_all_actions) => true,
+        (ActionSpec::Action(x), ActionSpec::Action(y)) => y.iter().all(|q| x.iter().any(|p| covers(p, q))),
+        (ActionSpec::NotAction(x), ActionSpec::NotAction(y)) => x.iter().all(|p| y.iter().any(|q| covers(q, p))),
+        (ActionSpec::NotAction(x), ActionSpec::Action(y)) => y.iter().all(|q| {
+            let qt = glob::pattern_tokens(&q.normalized());
+            let short = |p: &Pattern| p.as_str().len() <= MAX_PATTERN && q.as_str().len() <= MAX_PATTERN;
+            x.iter().all(|p| short(p) && !glob::intersects(&glob::pattern_tokens(&p.normalized()), &qt))
+        }),
+        (ActionSpec::Action(_), ActionSpec::NotAction(_)) => false,
+    };
+    let resources = match (a.resources(), b.resources()) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(x), Some(y)) => y.iter().all(|q| x.iter().any(|p| covers(p, q))),
+    };
+    let b_conds: BTreeSet<ConditionSig> = b.conditions().iter().map(condition_sig).collect();
+    actions && resources && a.conditions().iter().all(|c| b_conds.contains(&condition_sig(c)))
+}
