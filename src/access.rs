@@ -1,0 +1,901 @@
+//! Who can do what in an account: the principals of a [`Snapshot`], each
+//! with its compiled policies, and the `who-can` / `what-can` questions.
+//!
+//! Every RAM user is a principal with its own policies and its groups'; every
+//! role is a principal as its sessions (`assumed-role/<role>/ramguard-audit`)
+//! with the role's policies; the account's root identity is a principal that
+//! RAM policies do not restrict, apart from control policies whose scope is
+//! `All`. The account's control policies bear on every principal.
+//!
+//! Principals with the same attachments share one [`CompiledPolicySet`]:
+//! each distinct set of policies is compiled once.
+//!
+//! When a question names no resource, it is answered "on some resource": for
+//! each principal, witness resources are built from the resource patterns of
+//! its own `Allow` statements for the action, intersected with the action's
+//! ARN templates from the catalog (or, for an action the catalog does not
+//! know, with any ARN of the account, and `*` for "All Resources"). Each
+//! witness is a concrete resource decided by the compiled set like any other
+//! request, so a pattern whose every resource a `Deny` cuts away yields no
+//! grant. A grant found this way is real (the witness is allowed); a witness
+//! search can miss a grant only where a `Deny` cuts the very resources the
+//! witnesses stand for.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Operation};
+use crate::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
+use crate::condition::Context;
+use crate::decision::{Explanation, Outcome, StatementTrace};
+use crate::pattern::Pattern;
+use crate::policy::{Effect, Policy, PolicyKind};
+use crate::request::{Principal, Request};
+use crate::snapshot::{EffectScope, PolicyRef, Snapshot};
+
+/// The session name used for roles' sessions.
+pub const AUDIT_SESSION: &str = "ramguard-audit";
+
+/// The name of the policy that stands for the root identity's unrestricted access.
+const ROOT_POLICY: &str = "root identity";
+
+/// What kind of identity a principal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// A RAM user.
+    User,
+    /// A RAM role, as its sessions.
+    Role,
+    /// The account's root identity.
+    Root,
+}
+
+impl PrincipalKind {
+    /// `user`, `role` or `root`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Role => "role",
+            PrincipalKind::Root => "root",
+        }
+    }
+}
+
+/// A principal of the account, with the policies that bear on it.
+#[derive(Debug, Clone)]
+pub struct AuditPrincipal {
+    kind: PrincipalKind,
+    name: String,
+    arn: String,
+    principal: Principal,
+    set: usize,
+}
+
+impl AuditPrincipal {
+    /// User, role or root.
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+    /// The user or role name (`root` for the root identity).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The principal's ARN: `acs:ram::<uid>:user/<name>`, `role/<name>` or `root`.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+    /// The identity that requests are made as (a role's session for a role).
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+/// Why an access model could not be built or a question answered.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// A policy set could not be compiled.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// An attachment names a policy that the snapshot does not hold.
+    #[error("{policy_type} policy `{name}` is attached but its document is not in the snapshot")]
+    MissingPolicy {
+        /// `System` or `Custom`.
+        policy_type: String,
+        /// The policy's name.
+        name: String,
+    },
+    /// A principal that the snapshot does not have.
+    #[error("no principal `{input}` in the snapshot: give a user or role name, its ARN, or `root`")]
+    UnknownPrincipal {
+        /// What was asked for.
+        input: String,
+    },
+    /// A name that is both a user's and a role's.
+    #[error("`{input}` is both a user and a role: give its ARN")]
+    Ambiguous {
+        /// What was asked for.
+        input: String,
+    },
+}
+
+/// A statement, as granting answers name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct StatementRef {
+    /// The policy's name.
+    pub policy: String,
+    /// The policy's kind.
+    pub kind: PolicyKind,
+    /// The statement's index in the policy (0-based).
+    pub statement: usize,
+    /// The statement's `Sid`, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl StatementRef {
+    fn of(trace: &StatementTrace) -> Self {
+        Self { policy: trace.policy.clone(), kind: trace.kind, statement: trace.statement, sid: trace.sid.clone() }
+    }
+}
+
+impl std::fmt::Display for StatementRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.policy, self.statement)?;
+        if let Some(sid) = &self.sid {
+            write!(f, " ({sid})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A `who-can` question.
+#[derive(Debug, Clone, Default)]
+pub struct WhoCanQuery {
+    /// The action (`vpc:DeleteIpsecServer`).
+    pub action: String,
+    /// The resources; empty means "on some resource".
+    pub resources: Vec<String>,
+    /// The request context (`acs:PrincipalARN` is filled per principal).
+    pub context: Context,
+}
+
+/// A principal that may perform the action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// The principal's ARN.
+    pub principal: String,
+    /// User, role or root.
+    pub kind: PrincipalKind,
+    /// The user or role name.
+    pub name: String,
+    /// The resources it was decided on: those asked about, or the witnesses found.
+    pub resources: Vec<String>,
+    /// The statements that grant it (identity and trust statements that applied).
+    pub granted_by: Vec<StatementRef>,
+}
+
+/// A principal that would be allowed if condition keys the request lacks
+/// were supplied (and held).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionalGrant {
+    /// The principal's ARN.
+    pub principal: String,
+    /// User, role or root.
+    pub kind: PrincipalKind,
+    /// The user or role name.
+    pub name: String,
+    /// The resources it was decided on.
+    pub resources: Vec<String>,
+    /// The keys whose absence made the granting statements' conditions fail.
+    pub missing_context_keys: Vec<String>,
+    /// The `Allow` statements that would then apply.
+    pub statements: Vec<StatementRef>,
+}
+
+/// The answer to a `who-can` question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhoCanReport {
+    /// The action asked about.
+    pub action: String,
+    /// The resources asked about; empty for "on some resource".
+    pub resources: Vec<String>,
+    /// The RAM users and roles that may.
+    pub allowed: Vec<Grant>,
+    /// The RAM users and roles that would, given the missing condition keys.
+    pub conditional: Vec<ConditionalGrant>,
+    /// The root identity's answer, apart because RAM policies do not restrict it.
+    pub root: RootAnswer,
+}
+
+/// Whether the account's root identity may perform the action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RootAnswer {
+    /// `acs:ram::<uid>:root`.
+    pub principal: String,
+    /// Whether it may.
+    pub allowed: bool,
+    /// The resources decided on (the witness when none was asked about).
+    pub resources: Vec<String>,
+    /// What grants it: the root identity itself, or a trust policy.
+    pub granted_by: Vec<StatementRef>,
+}
+
+/// One resource pattern on which a principal may perform an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceGrant {
+    /// The resource pattern of the granting statements (a role's ARN for `sts:AssumeRole`).
+    pub pattern: String,
+    /// A resource within the pattern that the principal may act on.
+    pub witness: String,
+    /// The statements that grant it.
+    pub granted_by: Vec<StatementRef>,
+    /// `Deny` statements for the action whose resources overlap the pattern:
+    /// they cut part of it away, or all of it under conditions.
+    pub partially_denied_by: Vec<StatementRef>,
+}
+
+/// An action a principal may perform, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionGrant {
+    /// The action.
+    pub action: String,
+    /// The resource patterns.
+    pub resources: Vec<ResourceGrant>,
+}
+
+/// The answer to a `what-can` question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhatCanReport {
+    /// The principal's ARN.
+    pub principal: String,
+    /// User, role or root.
+    pub kind: PrincipalKind,
+    /// The catalog actions it may perform.
+    pub actions: Vec<ActionGrant>,
+}
+
+/// An account's principals with their compiled policy sets.
+#[derive(Debug, Clone)]
+pub struct AccessModel {
+    account: String,
+    principals: Vec<AuditPrincipal>,
+    root: AuditPrincipal,
+    sets: Vec<CompiledPolicySet>,
+    /// Each role's ARN and trust policy.
+    roles: Vec<(String, Policy)>,
+}
+
+/// Compiled sets built while answering one question (identity set + a trust policy).
+type TrustCache = HashMap<(usize, usize), CompiledPolicySet>;
+
+impl AccessModel {
+    /// Builds the principals of a snapshot and compiles each distinct policy set once.
+    pub fn new(snapshot: &Snapshot) -> Result<Self, AccessError> {
+        let account = snapshot.account_id.clone();
+        let control: Vec<&Policy> = snapshot.control_policies.iter().map(|c| &c.document).collect();
+        let mut sets: Vec<CompiledPolicySet> = Vec::new();
+        let mut by_key: HashMap<Vec<PolicyRef>, usize> = HashMap::new();
+        let mut set_for = |mut refs: Vec<PolicyRef>| -> Result<usize, AccessError> {
+            refs.sort();
+            refs.dedup();
+            if let Some(&index) = by_key.get(&refs) {
+                return Ok(index);
+            }
+            let mut builder = PolicySetBuilder::new();
+            for r in &refs {
+                let policy = snapshot.policies.get(r).ok_or_else(|| AccessError::MissingPolicy {
+                    policy_type: r.policy_type.name().to_owned(),
+                    name: r.name.clone(),
+                })?;
+                builder.add(policy.document.clone());
+            }
+            for c in &control {
+                builder.add((*c).clone());
+            }
+            sets.push(builder.build()?);
+            let index = sets.len() - 1;
+            by_key.insert(refs, index);
+            Ok(index)
+        };
+        let mut principals = Vec::new();
+        for user in &snapshot.users {
+            let mut refs = user.policies.clone();
+            for group in &user.groups {
+                if let Some(g) = snapshot.groups.iter().find(|g| g.name == *group) {
+                    refs.extend(g.policies.iter().cloned());
+                }
+            }
+            principals.push(AuditPrincipal {
+                kind: PrincipalKind::User,
+                name: user.name.clone(),
+                arn: format!("acs:ram::{account}:user/{}", user.name),
+                principal: Principal::User { account: account.clone(), name: user.name.clone() },
+                set: set_for(refs)?,
+            });
+        }
+        for role in &snapshot.roles {
+            principals.push(AuditPrincipal {
+                kind: PrincipalKind::Role,
+                name: role.name.clone(),
+                arn: role.arn.clone(),
+                principal: Principal::AssumedRole {
+                    account: account.clone(),
+                    role: role.name.clone(),
+                    session: AUDIT_SESSION.to_owned(),
+                },
+                set: set_for(role.policies.clone())?,
+            });
+        }
+        // The root identity: allowed everything, within control policies scoped `All`.
+        let mut builder = PolicySetBuilder::new();
+        let root_policy = Policy::parse(
+            ROOT_POLICY,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        )
+        .map_err(|e| AccessError::Compile(CompileError::Pattern { pattern: "*".to_owned(), reason: e.to_string() }))?;
+        builder.add(root_policy);
+        for c in snapshot.control_policies.iter().filter(|c| c.scope == EffectScope::All) {
+            builder.add(c.document.clone());
+        }
+        sets.push(builder.build()?);
+        let root = AuditPrincipal {
+            kind: PrincipalKind::Root,
+            name: "root".to_owned(),
+            arn: format!("acs:ram::{account}:root"),
+            // Requests are made as a stand-in that policies do reach (the
+            // real root skips them all), with `acs:PrincipalARN` of the root.
+            principal: Principal::User { account: account.clone(), name: "root".to_owned() },
+            set: sets.len() - 1,
+        };
+        let roles = snapshot.roles.iter().map(|r| (r.arn.clone(), r.trust.clone())).collect();
+        Ok(Self { account, principals, root, sets, roles })
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The RAM users, then the roles.
+    pub fn principals(&self) -> &[AuditPrincipal] {
+        &self.principals
+    }
+
+    /// The account's root identity.
+    pub fn root(&self) -> &AuditPrincipal {
+        &self.root
+    }
+
+    /// How many distinct policy sets were compiled (the root's included).
+    pub fn compiled_sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// The compiled policy set of a principal (without trust policies).
+    pub fn policy_set(&self, principal: &AuditPrincipal) -> Option<&CompiledPolicySet> {
+        self.sets.get(principal.set)
+    }
+
+    /// Finds a principal by name, by ARN (a user's, a role's, a role
+    /// session's), or `root`.
+    pub fn find(&self, input: &str) -> Result<&AuditPrincipal, AccessError> {
+        let unknown = || AccessError::UnknownPrincipal { input: input.to_owned() };
+        if input == "root" || input == self.root.arn {
+            return Ok(&self.root);
+        }
+        if input.starts_with("acs:") {
+            let parsed: Principal = input.parse().map_err(|_| unknown())?;
+            let wanted = match parsed {
+                Principal::AssumedRole { account, role, .. } => format!("acs:ram::{account}:role/{role}"),
+                other => other.to_string(),
+            };
+            return self.principals.iter().find(|p| p.arn == wanted).ok_or_else(unknown);
+        }
+        let mut found = self.principals.iter().filter(|p| p.name == input);
+        match (found.next(), found.next()) {
+            (Some(p), None) => Ok(p),
+            (Some(_), Some(_)) => Err(AccessError::Ambiguous { input: input.to_owned() }),
+            _ => Err(unknown()),
+        }
+    }
+
+    /// Every principal that may perform the action, and those that would
+    /// with missing condition keys.
+    pub fn who_can(&self, query: &WhoCanQuery, catalog: &Catalog) -> Result<WhoCanReport, AccessError> {
+        let action = query.action.as_str();
+        let operation = catalog.get(action);
+        let mut cache = TrustCache::new();
+        let mut witnesses: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut allowed = Vec::new();
+        let mut conditional = Vec::new();
+        let mut root = RootAnswer {
+            principal: self.root.arn.clone(),
+            allowed: false,
+            resources: Vec::new(),
+            granted_by: Vec::new(),
+        };
+        for p in self.principals.iter().chain(std::iter::once(&self.root)) {
+            // The groups of resources to try, each decided as one request.
+            let candidates: Vec<Vec<String>> = if !query.resources.is_empty() {
+                vec![query.resources.clone()]
+            } else if is_assume_role(action) {
+                self.roles.iter().map(|(arn, _)| vec![arn.clone()]).collect()
+            } else {
+                let list = match witnesses.get(&p.set) {
+                    Some(list) => list.clone(),
+                    None => {
+                        let list = self.witnesses_for(p, action, operation);
+                        witnesses.insert(p.set, list.clone());
+                        list
+                    }
+                };
+                list.into_iter().map(|w| vec![w]).collect()
+            };
+            // Sts:AssumeRole without a resource lists every role it may assume.
+            let all = query.resources.is_empty() && is_assume_role(action);
+            let mut granted: Vec<String> = Vec::new();
+            let mut statements = BTreeSet::new();
+            for resources in &candidates {
+                let (outcome, _) = self.evaluate(p, action, resources, &query.context, &mut cache, false)?;
+                if outcome == Outcome::Allow {
+                    let (_, explanations) = self.evaluate(p, action, resources, &query.context, &mut cache, true)?;
+                    statements.extend(granting(&explanations));
+                    granted.extend(resources.iter().cloned());
+                    if !all {
+                        break;
+                    }
+                }
+            }
+            if p.kind == PrincipalKind::Root {
+                root.allowed = !granted.is_empty();
+                root.resources = granted;
+                root.granted_by = statements.into_iter().collect();
+                continue;
+            }
+            if !granted.is_empty() {
+                allowed.push(Grant {
+                    principal: p.arn.clone(),
+                    kind: p.kind,
+                    name: p.name.clone(),
+                    resources: granted.clone(),
+                    granted_by: statements.into_iter().collect(),
+                });
+            }
+            // Conditional grants: on the candidates not granted.
+            for resources in &candidates {
+                if resources.iter().all(|r| granted.contains(r)) {
+                    continue;
+                }
+                let (outcome, explanations) = self.evaluate(p, action, resources, &query.context, &mut cache, true)?;
+                if outcome == Outcome::ExplicitDeny {
+                    continue;
+                }
+                if let Some((keys, near)) = near_miss(&explanations) {
+                    conditional.push(ConditionalGrant {
+                        principal: p.arn.clone(),
+                        kind: p.kind,
+                        name: p.name.clone(),
+                        resources: resources.clone(),
+                        missing_context_keys: keys,
+                        statements: near,
+                    });
+                    if !all {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(WhoCanReport {
+            action: query.action.clone(),
+            resources: query.resources.clone(),
+            allowed,
+            conditional,
+            root,
+        })
+    }
+
+    /// Every catalog action the principal may perform, with the resource
+    /// patterns it may perform it on and the granting statements.
+    pub fn what_can(
+        &self,
+        principal: &AuditPrincipal,
+        catalog: &Catalog,
+        context: &Context,
+    ) -> Result<WhatCanReport, AccessError> {
+        let mut cache = TrustCache::new();
+        let mut actions = Vec::new();
+        for operation in catalog.operations() {
+            let action = operation.action.as_str();
+            let mut resources = Vec::new();
+            if is_assume_role(action) {
+                for (arn, _) in &self.roles {
+                    let one = std::slice::from_ref(arn);
+                    let (outcome, explanations) = self.evaluate(principal, action, one, context, &mut cache, true)?;
+                    if outcome == Outcome::Allow {
+                        resources.push(ResourceGrant {
+                            pattern: arn.clone(),
+                            witness: arn.clone(),
+                            granted_by: granting(&explanations).into_iter().collect(),
+                            partially_denied_by: Vec::new(),
+                        });
+                    }
+                }
+            } else {
+                let Some(set) = self.sets.get(principal.set) else { continue };
+                let mut seen = BTreeSet::new();
+                for pattern in allow_patterns(set, action) {
+                    if !seen.insert(pattern.as_str().to_owned()) {
+                        continue;
+                    }
+                    for witness in self.witnesses(std::slice::from_ref(&pattern), Some(operation)) {
+                        let one = std::slice::from_ref(&witness);
+                        let (outcome, _) = self.evaluate(principal, action, one, context, &mut cache, false)?;
+                        if outcome != Outcome::Allow {
+                            continue;
+                        }
+                        let (_, explanations) = self.evaluate(principal, action, one, context, &mut cache, true)?;
+                        resources.push(ResourceGrant {
+                            pattern: pattern.as_str().to_owned(),
+                            witness: witness.clone(),
+                            granted_by: granting(&explanations).into_iter().collect(),
+                            partially_denied_by: overlapping_denies(set, action, &pattern),
+                        });
+                        break;
+                    }
+                }
+            }
+            if !resources.is_empty() {
+                actions.push(ActionGrant { action: operation.action.clone(), resources });
+            }
+        }
+        Ok(WhatCanReport { principal: principal.arn.clone(), kind: principal.kind, actions })
+    }
+
+    /// The witnesses for a principal and an action without a resource.
+    fn witnesses_for(&self, p: &AuditPrincipal, action: &str, operation: Option<&Operation>) -> Vec<String> {
+        let Some(set) = self.sets.get(p.set) else { return Vec::new() };
+        self.witnesses(&allow_patterns(set, action), operation)
+    }
+
+    /// Concrete resources within `patterns` that the action can be
+    /// authorized against, in pattern order, without duplicates.
+    fn witnesses(&self, patterns: &[Pattern], operation: Option<&Operation>) -> Vec<String> {
+        let templates: Vec<String> = match operation {
+            Some(op) => op.resources.iter().map(|t| t.arn.clone()).collect(),
+            None => vec!["*".to_owned(), "acs:{#service}:{#regionId}:{#accountId}:{#resource}".to_owned()],
+        };
+        let mut out: Vec<String> = Vec::new();
+        for pattern in patterns {
+            for template in &templates {
+                let witness = if template == "*" {
+                    pattern.matches("*").then(|| "*".to_owned())
+                } else {
+                    intersect(pattern.as_str(), &template_pattern(template, &self.account))
+                };
+                if let Some(w) = witness
+                    && !out.contains(&w)
+                {
+                    out.push(w);
+                }
+            }
+        }
+        out
+    }
+
+    /// The set that decides `action` on `resource` for `p`, and the identity
+    /// the request is made as. For `sts:AssumeRole` on a role of the
+    /// snapshot, the role's trust policy joins the principal's policies.
+    fn target(
+        &self,
+        p: &AuditPrincipal,
+        action: &str,
+        resource: &str,
+        cache: &mut TrustCache,
+    ) -> Result<(CompiledPolicySet, Principal), AccessError> {
+        let role = is_assume_role(action).then(|| self.roles.iter().position(|(arn, _)| arn == resource)).flatten();
+        let (Some(role), Some((_, trust))) = (role, role.and_then(|r| self.roles.get(r))) else {
+            let set = match self.sets.get(p.set) {
+                Some(set) => set.clone(),
+                None => PolicySetBuilder::new().build()?,
+            };
+            return Ok((set, p.principal.clone()));
+        };
+        let root = p.kind == PrincipalKind::Root;
+        let key = (if root { usize::MAX } else { p.set }, role);
+        let principal = if root { Principal::Root { account: self.account.clone() } } else { p.principal.clone() };
+        if let Some(set) = cache.get(&key) {
+            return Ok((set.clone(), principal));
+        }
+        let mut builder = PolicySetBuilder::new();
+        if !root && let Some(set) = self.sets.get(p.set) {
+            for policy in set.policies().iter() {
+                builder.add(policy.clone());
+            }
+        }
+        builder.add(trust.clone());
+        let set = builder.build()?;
+        cache.insert(key, set.clone());
+        Ok((set, principal))
+    }
+
+    /// Decides the action on every resource (each as its own request, so that
+    /// each role's trust policy applies to its own ARN only) and combines:
+    /// an explicit deny of any, an allow only when all are allowed.
+    fn evaluate(
+        &self,
+        p: &AuditPrincipal,
+        action: &str,
+        resources: &[String],
+        context: &Context,
+        cache: &mut TrustCache,
+        explain: bool,
+    ) -> Result<(Outcome, Vec<Explanation>), AccessError> {
+        let mut context = context.clone();
+        if p.kind == PrincipalKind::Root && !context.contains("acs:PrincipalARN") {
+            context.insert("acs:PrincipalARN", self.root.arn.clone());
+        }
+        let mut explicit = false;
+        let mut all_allowed = !resources.is_empty();
+        let mut explanations = Vec::new();
+        for resource in resources {
+            let (set, principal) = self.target(p, action, resource, cache)?;
+            let request = Request::new(principal, action, resource).with_context(context.clone());
+            let outcome = set.authorize(&request).outcome;
+            explicit |= outcome == Outcome::ExplicitDeny;
+            all_allowed &= outcome == Outcome::Allow;
+            if explain {
+                explanations.push(set.explain(&request));
+            }
+        }
+        let outcome = if explicit {
+            Outcome::ExplicitDeny
+        } else if all_allowed {
+            Outcome::Allow
+        } else {
+            Outcome::ImplicitDeny
+        };
+        Ok((outcome, explanations))
+    }
+}
+
+fn is_assume_role(action: &str) -> bool {
+    action.eq_ignore_ascii_case("sts:AssumeRole")
+}
+
+/// The resource patterns of the identity `Allow` statements that cover `action`.
+fn allow_patterns(set: &CompiledPolicySet, action: &str) -> Vec<Pattern> {
+    let mut out: Vec<Pattern> = Vec::new();
+    for policy in set.policies().policies(PolicyKind::Identity) {
+        for statement in policy.statements() {
+            if statement.effect() != Effect::Allow || !statement.actions().matches(action) {
+                continue;
+            }
+            for pattern in statement.resources().unwrap_or_default() {
+                if !out.contains(pattern) {
+                    out.push(pattern.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The identity and control `Deny` statements for `action` with a resource
+/// pattern that overlaps `pattern` (some resource matches both).
+fn overlapping_denies(set: &CompiledPolicySet, action: &str, pattern: &Pattern) -> Vec<StatementRef> {
+    let mut out = Vec::new();
+    for kind in [PolicyKind::Control, PolicyKind::Identity] {
+        for policy in set.policies().policies(kind) {
+            for statement in policy.statements() {
+                if statement.effect() != Effect::Deny || !statement.actions().matches(action) {
+                    continue;
+                }
+                let overlaps = statement
+                    .resources()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|q| intersect(pattern.as_str(), q.as_str()).is_some());
+                if overlaps {
+                    out.push(StatementRef {
+                        policy: policy.name().to_owned(),
+                        kind,
+                        statement: statement.index(),
+                        sid: statement.sid().map(str::to_owned),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `Allow` statements that applied, apart from control policies (which
+/// only let a grant through).
+fn granting(explanations: &[Explanation]) -> BTreeSet<StatementRef> {
+    explanations
+        .iter()
+        .flat_map(|e| e.matched.iter())
+        .filter(|t| t.effect == Effect::Allow && t.kind != PolicyKind::Control)
+        .map(StatementRef::of)
+        .collect()
+}
+
+/// `Allow` statements that failed only because condition keys were missing:
+/// the keys and the statements.
+fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, Vec<StatementRef>)> {
+    let mut keys = BTreeSet::new();
+    let mut statements = BTreeSet::new();
+    for trace in explanations.iter().flat_map(|e| e.considered.iter()) {
+        if trace.effect != Effect::Allow || trace.applies {
+            continue;
+        }
+        let failed: Vec<_> = trace.conditions.iter().filter(|c| !c.result).collect();
+        if !failed.is_empty() && failed.iter().all(|c| c.missing) {
+            keys.extend(failed.iter().map(|c| c.key.clone()));
+            statements.insert(StatementRef::of(trace));
+        }
+    }
+    (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements.into_iter().collect()))
+}
+
+/// A catalog ARN template as a pattern: the account filled in, every other
+/// placeholder a wildcard.
+fn template_pattern(template: &str, account: &str) -> String {
+    let mut parts = template.split("{#");
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        match part.split_once('}') {
+            Some(("accountId", rest)) => {
+                out.push_str(account);
+                out.push_str(rest);
+            }
+            Some((_, rest)) => {
+                out.push('*');
+                out.push_str(rest);
+            }
+            None => {
+                out.push_str("{#");
+                out.push_str(part);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    One,
+    Star,
+}
+
+fn tokens(pattern: &str, nonempty_stars: bool) -> Vec<Token> {
+    let mut out = Vec::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' if nonempty_stars => out.extend([Token::One, Token::Star]),
+            '*' => out.push(Token::Star),
+            '?' => out.push(Token::One),
+            c => out.push(Token::Literal(c)),
+        }
+    }
+    out
+}
+
+/// The most states the intersection search visits.
+const MAX_STATES: usize = 1 << 20;
+
+/// A shortest text matched by both RAM patterns (case-sensitive), preferring
+/// one where every `*` stands for at least one character, so a witness has
+/// no empty region or id; `None` when no text matches both.
+pub(crate) fn intersect(a: &str, b: &str) -> Option<String> {
+    search(&tokens(a, true), &tokens(b, true)).or_else(|| search(&tokens(a, false), &tokens(b, false)))
+}
+
+/// Breadth-first search over pairs of positions in the two patterns.
+fn search(a: &[Token], b: &[Token]) -> Option<String> {
+    let width = b.len() + 1;
+    let states = (a.len() + 1).checked_mul(width)?;
+    if states > MAX_STATES {
+        return None;
+    }
+    // For each visited state: the state it was reached from, and the character emitted.
+    let mut parent: Vec<Option<(usize, Option<char>)>> = vec![None; states];
+    let mut queue = VecDeque::new();
+    let start = 0usize;
+    let goal = states - 1;
+    if let Some(slot) = parent.get_mut(start) {
+        *slot = Some((start, None));
+    }
+    queue.push_back(start);
+    while let Some(state) = queue.pop_front() {
+        if state == goal {
+            break;
+        }
+        let (i, j) = (state / width, state % width);
+        let (ta, tb) = (a.get(i).copied(), b.get(j).copied());
+        let mut next: Vec<(usize, usize, Option<char>)> = Vec::with_capacity(3);
+        if ta == Some(Token::Star) {
+            next.push((i + 1, j, None));
+        }
+        if tb == Some(Token::Star) {
+            next.push((i, j + 1, None));
+        }
+        if let (Some(ta), Some(tb)) = (ta, tb) {
+            let c = match (ta, tb) {
+                (Token::Literal(x), Token::Literal(y)) => (x == y).then_some(x),
+                (Token::Literal(x), _) => Some(x),
+                (_, Token::Literal(y)) => Some(y),
+                _ => Some('x'),
+            };
+            if let Some(c) = c {
+                let ni = if ta == Token::Star { i } else { i + 1 };
+                let nj = if tb == Token::Star { j } else { j + 1 };
+                next.push((ni, nj, Some(c)));
+            }
+        }
+        for (ni, nj, c) in next {
+            let id = ni * width + nj;
+            if let Some(slot) = parent.get_mut(id)
+                && slot.is_none()
+            {
+                *slot = Some((state, c));
+                queue.push_back(id);
+            }
+        }
+    }
+    parent.get(goal).copied().flatten()?;
+    let mut text = Vec::new();
+    let mut state = goal;
+    while state != start {
+        let (previous, c) = parent.get(state).copied().flatten()?;
+        if let Some(c) = c {
+            text.push(c);
+        }
+        state = previous;
+    }
+    Some(text.into_iter().rev().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::Case;
+
+    fn both(a: &str, b: &str) -> Option<String> {
+        let w = intersect(a, b)?;
+        assert!(Pattern::new(a, Case::Sensitive).matches(&w), "{w} !~ {a}");
+        assert!(Pattern::new(b, Case::Sensitive).matches(&w), "{w} !~ {b}");
+        Some(w)
+    }
+
+    #[test]
+    fn intersections_match_both_patterns() {
+        assert_eq!(
+            both("acs:vpc:*:*:vpnipsecserver/*", "acs:vpc:*:123:vpnipsecserver/*").as_deref(),
+            Some("acs:vpc:x:123:vpnipsecserver/x")
+        );
+        assert_eq!(
+            both("acs:vpc:cn-hangzhou:*:*", "acs:vpc:*:123:vpnconnection/*").as_deref(),
+            Some("acs:vpc:cn-hangzhou:123:vpnconnection/x")
+        );
+        assert_eq!(both("*", "acs:ram::123:role/*").as_deref(), Some("acs:ram::123:role/x"));
+        assert_eq!(both("acs:ram::123:role/ops", "acs:*:*:123:*").as_deref(), Some("acs:ram::123:role/ops"));
+        assert_eq!(both("a?c", "*b*").as_deref(), Some("abc"));
+        assert_eq!(intersect("acs:vpc:*:999:*", "acs:vpc:*:123:*"), None);
+        assert_eq!(intersect("abc", "abd"), None);
+    }
+
+    #[test]
+    fn templates_become_patterns() {
+        assert_eq!(
+            template_pattern("acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}", "123"),
+            "acs:vpc:*:123:vpnipsecserver/*"
+        );
+        assert_eq!(template_pattern("a{#b", "1"), "a{#b");
+    }
+}
