@@ -574,7 +574,7 @@ impl AccessModel {
                 let witness = if template == "*" {
                     pattern.matches("*").then(|| "*".to_owned())
                 } else {
-                    intersect(pattern.as_str(), &template_pattern(template, &self.account))
+                    witness(pattern.as_str(), template, &self.account)
                 };
                 if let Some(w) = witness
                     && !out.contains(&w)
@@ -742,44 +742,75 @@ fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, Vec<Statement
     (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements.into_iter().collect()))
 }
 
-/// A catalog ARN template as a pattern: the account filled in, every other
-/// placeholder a wildcard.
-fn template_pattern(template: &str, account: &str) -> String {
+/// A catalog ARN template as a pattern: the account filled in; `{#resource}`
+/// any text; every other placeholder, and a `*` in the template, one ARN
+/// field or id (text without `:` or `/`).
+fn template_tokens(template: &str, account: &str, nonempty: bool) -> Vec<Token> {
+    let mut out = Vec::with_capacity(template.len());
+    let literal = |text: &str, out: &mut Vec<Token>| {
+        for c in text.chars() {
+            if c == '*' {
+                push_star(out, true, nonempty);
+            } else {
+                out.push(Token::Literal(c));
+            }
+        }
+    };
     let mut parts = template.split("{#");
-    let mut out = parts.next().unwrap_or_default().to_owned();
+    literal(parts.next().unwrap_or_default(), &mut out);
     for part in parts {
         match part.split_once('}') {
             Some(("accountId", rest)) => {
-                out.push_str(account);
-                out.push_str(rest);
+                out.extend(account.chars().map(Token::Literal));
+                literal(rest, &mut out);
             }
-            Some((_, rest)) => {
-                out.push('*');
-                out.push_str(rest);
+            Some((name, rest)) => {
+                push_star(&mut out, name != "resource", nonempty);
+                literal(rest, &mut out);
             }
             None => {
-                out.push_str("{#");
-                out.push_str(part);
+                literal("{#", &mut out);
+                literal(part, &mut out);
             }
         }
     }
     out
 }
 
+/// One element of a pattern. A `segment` wildcard matches no `:` or `/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     Literal(char),
-    One,
-    Star,
+    One { segment: bool },
+    Star { segment: bool },
 }
 
-fn tokens(pattern: &str, nonempty_stars: bool) -> Vec<Token> {
+impl Token {
+    fn accepts(self, c: char) -> bool {
+        match self {
+            Token::Literal(x) => x == c,
+            Token::One { segment } | Token::Star { segment } => !segment || !matches!(c, ':' | '/'),
+        }
+    }
+
+    fn is_star(self) -> bool {
+        matches!(self, Token::Star { .. })
+    }
+}
+
+fn push_star(out: &mut Vec<Token>, segment: bool, nonempty: bool) {
+    if nonempty {
+        out.push(Token::One { segment });
+    }
+    out.push(Token::Star { segment });
+}
+
+fn tokens(pattern: &str, nonempty: bool) -> Vec<Token> {
     let mut out = Vec::with_capacity(pattern.len());
     for c in pattern.chars() {
         match c {
-            '*' if nonempty_stars => out.extend([Token::One, Token::Star]),
-            '*' => out.push(Token::Star),
-            '?' => out.push(Token::One),
+            '*' => push_star(&mut out, false, nonempty),
+            '?' => out.push(Token::One { segment: false }),
             c => out.push(Token::Literal(c)),
         }
     }
@@ -790,10 +821,17 @@ fn tokens(pattern: &str, nonempty_stars: bool) -> Vec<Token> {
 const MAX_STATES: usize = 1 << 20;
 
 /// A shortest text matched by both RAM patterns (case-sensitive), preferring
-/// one where every `*` stands for at least one character, so a witness has
-/// no empty region or id; `None` when no text matches both.
+/// one where every `*` stands for at least one character; `None` when no
+/// text matches both.
 pub(crate) fn intersect(a: &str, b: &str) -> Option<String> {
     search(&tokens(a, true), &tokens(b, true)).or_else(|| search(&tokens(a, false), &tokens(b, false)))
+}
+
+/// A resource that `pattern` matches and that has the shape of `template`
+/// (a catalog ARN template) in `account`, with no empty field if possible.
+fn witness(pattern: &str, template: &str, account: &str) -> Option<String> {
+    search(&tokens(pattern, true), &template_tokens(template, account, true))
+        .or_else(|| search(&tokens(pattern, false), &template_tokens(template, account, false)))
 }
 
 /// Breadth-first search over pairs of positions in the two patterns.
@@ -819,22 +857,22 @@ fn search(a: &[Token], b: &[Token]) -> Option<String> {
         let (i, j) = (state / width, state % width);
         let (ta, tb) = (a.get(i).copied(), b.get(j).copied());
         let mut next: Vec<(usize, usize, Option<char>)> = Vec::with_capacity(3);
-        if ta == Some(Token::Star) {
+        if ta.is_some_and(Token::is_star) {
             next.push((i + 1, j, None));
         }
-        if tb == Some(Token::Star) {
+        if tb.is_some_and(Token::is_star) {
             next.push((i, j + 1, None));
         }
         if let (Some(ta), Some(tb)) = (ta, tb) {
             let c = match (ta, tb) {
-                (Token::Literal(x), Token::Literal(y)) => (x == y).then_some(x),
                 (Token::Literal(x), _) => Some(x),
                 (_, Token::Literal(y)) => Some(y),
                 _ => Some('x'),
-            };
+            }
+            .filter(|&c| ta.accepts(c) && tb.accepts(c));
             if let Some(c) = c {
-                let ni = if ta == Token::Star { i } else { i + 1 };
-                let nj = if tb == Token::Star { j } else { j + 1 };
+                let ni = if ta.is_star() { i } else { i + 1 };
+                let nj = if tb.is_star() { j } else { j + 1 };
                 next.push((ni, nj, Some(c)));
             }
         }
@@ -875,27 +913,41 @@ mod tests {
 
     #[test]
     fn intersections_match_both_patterns() {
-        assert_eq!(
-            both("acs:vpc:*:*:vpnipsecserver/*", "acs:vpc:*:123:vpnipsecserver/*").as_deref(),
-            Some("acs:vpc:x:123:vpnipsecserver/x")
-        );
-        assert_eq!(
-            both("acs:vpc:cn-hangzhou:*:*", "acs:vpc:*:123:vpnconnection/*").as_deref(),
-            Some("acs:vpc:cn-hangzhou:123:vpnconnection/x")
-        );
-        assert_eq!(both("*", "acs:ram::123:role/*").as_deref(), Some("acs:ram::123:role/x"));
-        assert_eq!(both("acs:ram::123:role/ops", "acs:*:*:123:*").as_deref(), Some("acs:ram::123:role/ops"));
         assert_eq!(both("a?c", "*b*").as_deref(), Some("abc"));
-        assert_eq!(intersect("acs:vpc:*:999:*", "acs:vpc:*:123:*"), None);
+        assert_eq!(both("acs:vpc:*:*:x/*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:123:x/x"));
+        // `*` crosses `:`, so these two overlap.
+        assert_eq!(both("acs:vpc:*:999:*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:999:123:x"));
         assert_eq!(intersect("abc", "abd"), None);
+        assert_eq!(both("a*", "a").as_deref(), Some("a"));
+    }
+
+    fn witness_of(pattern: &str, template: &str) -> Option<String> {
+        let w = witness(pattern, template, "123")?;
+        assert!(Pattern::new(pattern, Case::Sensitive).matches(&w), "{w} !~ {pattern}");
+        Some(w)
     }
 
     #[test]
-    fn templates_become_patterns() {
+    fn witnesses_have_the_template_shape() {
+        let iss = "acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}";
+        assert_eq!(witness_of("acs:vpc:*:*:vpnipsecserver/*", iss).as_deref(), Some("acs:vpc:x:123:vpnipsecserver/x"));
+        assert_eq!(witness_of("*", iss).as_deref(), Some("acs:vpc:x:123:vpnipsecserver/x"));
         assert_eq!(
-            template_pattern("acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}", "123"),
-            "acs:vpc:*:123:vpnipsecserver/*"
+            witness_of("acs:vpc:cn-hangzhou:*:*", iss).as_deref(),
+            Some("acs:vpc:cn-hangzhou:123:vpnipsecserver/x")
         );
-        assert_eq!(template_pattern("a{#b", "1"), "a{#b");
+        // Another account's resources are not this account's, though `*` crosses `:`.
+        assert_eq!(witness_of("acs:vpc:*:999:*", iss), None);
+        assert_eq!(witness_of("acs:vpc:*:*:vpnconnection/*", iss), None);
+        // A template's `*` is one id; `{#resource}` is any relative id.
+        assert_eq!(
+            witness_of("acs:vpc:*:*:vpnconnection/a/b", "acs:vpc:{#regionId}:{#accountId}:vpnconnection/*"),
+            None
+        );
+        assert_eq!(
+            witness_of("acs:ram::123:role/ops", "acs:{#service}:{#regionId}:{#accountId}:{#resource}").as_deref(),
+            Some("acs:ram::123:role/ops")
+        );
+        assert_eq!(witness_of("a{#b", "a{#b").as_deref(), Some("a{#b"));
     }
 }

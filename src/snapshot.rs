@@ -250,7 +250,7 @@ pub enum SnapshotErrorKind {
         expected: String,
     },
     /// A policy document that is not a valid RAM policy.
-    #[error("invalid policy document of {policy}")]
+    #[error("{policy} has an invalid document")]
     InvalidPolicy {
         /// Which policy (`Custom policy VpcAdmin`).
         policy: String,

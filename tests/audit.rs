@@ -1,0 +1,460 @@
+//! Account snapshots, `who-can` and `what-can`, on the hand-written account
+//! in `tests/snapshots/` (the same account as one file, `account.json`, and
+//! as the directory the aliyun script writes, `account/`).
+//!
+//! The account (1234567890123456):
+//! - group `netops`: custom `NetOpsVpn` v2: `ManageVpn` allows deleting IPsec
+//!   servers and VPN connections and updating IPsec servers on
+//!   `acs:vpc:*:1234567890123456:*`; `AssumeOps` allows `sts:AssumeRole` on role `ops`.
+//! - group `readers`: system `AliyunVPNGatewayReadOnlyAccess` v9 (copied from
+//!   Alibaba Cloud's page): `vpc:DescribeVpn*`, `vpc:ListIpsecServer*` and others on `*`.
+//! - alice: netops. bob: netops, readers, and custom `DenyProdVpnDeletes`
+//!   (deny `vpc:Delete*` on `acs:vpc:*:*:vpnipsecserver/iss-prod*`).
+//!   carol: readers, and custom `MfaIpsecDeletes` (allow deleting IPsec
+//!   servers in cn-hangzhou when `acs:MFAPresent` is true). dave: nothing.
+//!   erin: readers only (the same policies as the auditor role).
+//! - role `ops`: custom `OpsVpcAdmin` (`vpc:*` on `*`); trusts user alice only.
+//! - role `auditor`: `AliyunVPNGatewayReadOnlyAccess`; trusts the account
+//!   (`acs:ram::1234567890123456:root`) and the ActionTrail service.
+//! - control policies: `FullAliyunAccess` (allow all, scope All) on the root
+//!   folder, `DenyVpnConnectionDeletes` (deny `vpc:DeleteVpnConnection`,
+//!   scope RAM) on the account.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests unwrap and index what they just built"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ramguard::{
+    AccessModel, Catalog, Context, EffectScope, PolicyKind, PolicyType, PrincipalKind, Snapshot, SnapshotErrorKind,
+    WhatCanReport, WhoCanQuery, WhoCanReport,
+};
+
+const ACCT: &str = "1234567890123456";
+const FILE: &str = "tests/snapshots/account.json";
+const DIR: &str = "tests/snapshots/account";
+
+fn path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn model() -> AccessModel {
+    AccessModel::new(&Snapshot::load(&path(FILE)).unwrap()).unwrap()
+}
+
+fn iss(id: &str) -> String {
+    format!("acs:vpc:cn-hangzhou:{ACCT}:vpnipsecserver/{id}")
+}
+
+fn who(action: &str, resources: &[&str], context: &[(&str, &str)]) -> WhoCanReport {
+    let mut ctx = Context::new();
+    for (k, v) in context {
+        ctx.insert(k, *v);
+    }
+    let query = WhoCanQuery {
+        action: action.to_owned(),
+        resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        context: ctx,
+    };
+    model().who_can(&query, Catalog::builtin().unwrap()).unwrap()
+}
+
+fn names(report: &WhoCanReport) -> Vec<&str> {
+    report.allowed.iter().map(|g| g.name.as_str()).collect()
+}
+
+fn conditional(report: &WhoCanReport) -> Vec<&str> {
+    report.conditional.iter().map(|g| g.name.as_str()).collect()
+}
+
+/// `policy#index` of each statement.
+fn refs(statements: &[ramguard::StatementRef]) -> Vec<String> {
+    statements.iter().map(|s| format!("{}#{}", s.policy, s.statement)).collect()
+}
+
+#[test]
+fn file_and_directory_forms_load_to_the_same_account() {
+    let file = Snapshot::load(&path(FILE)).unwrap();
+    let dir = Snapshot::load(&path(DIR)).unwrap();
+    assert_eq!(file, dir);
+    assert_eq!(file.account_id, ACCT);
+    let users: Vec<&str> = file.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(users, ["alice", "bob", "carol", "dave", "erin"]);
+    let bob = &file.users[1];
+    assert_eq!(bob.groups, ["netops", "readers"]);
+    assert_eq!(bob.policies.len(), 1);
+    assert_eq!(bob.policies[0].name, "DenyProdVpnDeletes");
+    assert_eq!(bob.display_name.as_deref(), Some("Bob"));
+    let roles: Vec<(&str, &str)> = file.roles.iter().map(|r| (r.name.as_str(), r.arn.as_str())).collect();
+    assert_eq!(
+        roles,
+        [("ops", "acs:ram::1234567890123456:role/ops"), ("auditor", "acs:ram::1234567890123456:role/auditor")]
+    );
+    assert_eq!(file.roles[0].trust.kind(), PolicyKind::Resource);
+    assert_eq!(file.policies.len(), 5);
+    let system: Vec<&str> =
+        file.policies.keys().filter(|r| r.policy_type == PolicyType::System).map(|r| r.name.as_str()).collect();
+    assert_eq!(system, ["AliyunVPNGatewayReadOnlyAccess"]);
+    let control: Vec<(&str, EffectScope)> = file.control_policies.iter().map(|c| (c.name.as_str(), c.scope)).collect();
+    // Targets are read in name order: the account id sorts before the root folder `r-...`.
+    assert_eq!(control, [("DenyVpnConnectionDeletes", EffectScope::Ram), ("FullAliyunAccess", EffectScope::All)]);
+}
+
+#[test]
+fn principals_with_the_same_attachments_share_a_compiled_set() {
+    let m = model();
+    let kinds: Vec<(PrincipalKind, &str)> = m.principals().iter().map(|p| (p.kind(), p.name())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (PrincipalKind::User, "alice"),
+            (PrincipalKind::User, "bob"),
+            (PrincipalKind::User, "carol"),
+            (PrincipalKind::User, "dave"),
+            (PrincipalKind::User, "erin"),
+            (PrincipalKind::Role, "ops"),
+            (PrincipalKind::Role, "auditor"),
+        ]
+    );
+    // Seven principals, six distinct attachment sets (erin and the auditor
+    // role both have the readers' policy alone), plus the root's.
+    assert_eq!(m.compiled_sets(), 7);
+    let erin = m.find("erin").unwrap();
+    let auditor = m.find("auditor").unwrap();
+    assert!(std::ptr::eq(m.policy_set(erin).unwrap(), m.policy_set(auditor).unwrap()));
+    assert!(!std::ptr::eq(m.policy_set(erin).unwrap(), m.policy_set(m.find("carol").unwrap()).unwrap()));
+    assert_eq!(m.root().arn(), "acs:ram::1234567890123456:root");
+    assert_eq!(
+        m.find("ops").unwrap().principal().to_string(),
+        "acs:ram::1234567890123456:assumed-role/ops/ramguard-audit"
+    );
+    assert_eq!(m.find("acs:ram::1234567890123456:assumed-role/ops/s1").unwrap().name(), "ops");
+    assert_eq!(m.find("acs:ram::1234567890123456:user/bob").unwrap().name(), "bob");
+    assert!(m.find("frank").is_err());
+    assert!(m.find("acs:ram::999:user/bob").is_err());
+}
+
+#[test]
+fn who_can_delete_one_ipsec_server() {
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-1")], &[]);
+    assert_eq!(names(&r), ["alice", "bob", "ops"]);
+    assert_eq!(refs(&r.allowed[0].granted_by), ["NetOpsVpn#0"]);
+    assert_eq!(r.allowed[0].granted_by[0].sid.as_deref(), Some("ManageVpn"));
+    assert_eq!(refs(&r.allowed[2].granted_by), ["OpsVpcAdmin#0"]);
+    // Carol's grant needs MFA, which the question does not say.
+    assert_eq!(conditional(&r), ["carol"]);
+    assert_eq!(r.conditional[0].missing_context_keys, ["acs:MFAPresent"]);
+    assert_eq!(refs(&r.conditional[0].statements), ["MfaIpsecDeletes#0"]);
+    assert!(r.root.allowed);
+    assert_eq!(refs(&r.root.granted_by), ["root identity#0"]);
+}
+
+#[test]
+fn context_makes_a_condition_hold_or_fail() {
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-1")], &[("acs:MFAPresent", "true")]);
+    assert_eq!(names(&r), ["alice", "bob", "carol", "ops"]);
+    assert_eq!(refs(&r.allowed[2].granted_by), ["MfaIpsecDeletes#0"]);
+    assert!(r.conditional.is_empty());
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-1")], &[("acs:MFAPresent", "false")]);
+    assert_eq!(names(&r), ["alice", "bob", "ops"]);
+    // The key was given and the condition failed: not a conditional grant.
+    assert!(r.conditional.is_empty());
+}
+
+#[test]
+fn an_identity_deny_removes_a_principal() {
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-prod-1")], &[]);
+    assert_eq!(names(&r), ["alice", "ops"]);
+    // Outside cn-hangzhou carol's statement does not match at all.
+    let r = who("vpc:DeleteIpsecServer", &[&format!("acs:vpc:cn-beijing:{ACCT}:vpnipsecserver/iss-1")], &[]);
+    assert_eq!(names(&r), ["alice", "bob", "ops"]);
+    assert!(r.conditional.is_empty());
+    // Several resources: allowed only on every one.
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-1"), &iss("iss-prod-1")], &[]);
+    assert_eq!(names(&r), ["alice", "ops"]);
+}
+
+#[test]
+fn who_can_without_a_resource_finds_witnesses() {
+    let r = who("vpc:DeleteIpsecServer", &[], &[]);
+    assert_eq!(names(&r), ["alice", "bob", "ops"]);
+    let witness = format!("acs:vpc:x:{ACCT}:vpnipsecserver/x");
+    assert_eq!(r.allowed[0].resources, [witness.clone()]);
+    assert_eq!(r.allowed[2].resources, [witness]);
+    assert_eq!(conditional(&r), ["carol"]);
+    assert_eq!(r.conditional[0].resources, [format!("acs:vpc:cn-hangzhou:{ACCT}:vpnipsecserver/x")]);
+    // A read-only action of the catalog with "All Resources".
+    let r = who("vpc:DescribeVpnGateway", &[], &[]);
+    assert_eq!(names(&r), ["bob", "carol", "erin", "ops", "auditor"]);
+    assert_eq!(r.allowed[0].resources, ["*"]);
+    assert_eq!(refs(&r.allowed[0].granted_by), ["AliyunVPNGatewayReadOnlyAccess#0"]);
+}
+
+#[test]
+fn a_control_policy_deny_leaves_only_the_root() {
+    let r = who("vpc:DeleteVpnConnection", &[], &[]);
+    assert!(r.allowed.is_empty());
+    assert!(r.conditional.is_empty());
+    // The deny's scope is RAM, so the root identity is not restricted.
+    assert!(r.root.allowed);
+}
+
+#[test]
+fn who_can_assume_roles_uses_trust_policies() {
+    let ops = format!("acs:ram::{ACCT}:role/ops");
+    let auditor = format!("acs:ram::{ACCT}:role/auditor");
+    let r = who("sts:AssumeRole", &[&ops], &[]);
+    // Bob's policies allow it too, but the trust policy names alice only.
+    assert_eq!(names(&r), ["alice"]);
+    assert_eq!(refs(&r.allowed[0].granted_by), ["NetOpsVpn#1", "ops (trust policy)#0"]);
+    assert!(!r.root.allowed);
+    let r = who("sts:AssumeRole", &[&auditor], &[]);
+    // The auditor role trusts the whole account, but no user's policies allow assuming it.
+    assert!(r.allowed.is_empty());
+    assert!(r.root.allowed);
+    assert_eq!(refs(&r.root.granted_by), ["auditor (trust policy)#0"]);
+    // Without a resource: every role each principal may assume.
+    let r = who("sts:AssumeRole", &[], &[]);
+    assert_eq!(names(&r), ["alice"]);
+    assert_eq!(r.allowed[0].resources, [ops]);
+    assert_eq!(r.root.resources, [auditor]);
+}
+
+fn what(principal: &str, context: &[(&str, &str)]) -> WhatCanReport {
+    let m = model();
+    let mut ctx = Context::new();
+    for (k, v) in context {
+        ctx.insert(k, *v);
+    }
+    m.what_can(m.find(principal).unwrap(), Catalog::builtin().unwrap(), &ctx).unwrap()
+}
+
+fn actions(r: &WhatCanReport) -> Vec<&str> {
+    r.actions.iter().map(|a| a.action.as_str()).collect()
+}
+
+#[test]
+fn what_can_lists_catalog_actions_with_patterns() {
+    let r = what("alice", &[]);
+    // DeleteVpnConnection is granted too, but the control policy denies it everywhere.
+    assert_eq!(actions(&r), ["vpc:DeleteIpsecServer", "vpc:UpdateIpsecServer"]);
+    let delete = &r.actions[0].resources;
+    assert_eq!(delete.len(), 1);
+    assert_eq!(delete[0].pattern, format!("acs:vpc:*:{ACCT}:*"));
+    assert_eq!(delete[0].witness, format!("acs:vpc:x:{ACCT}:vpnipsecserver/x"));
+    assert_eq!(refs(&delete[0].granted_by), ["NetOpsVpn#0"]);
+    assert!(delete[0].partially_denied_by.is_empty());
+
+    let r = what("bob", &[]);
+    assert_eq!(
+        actions(&r),
+        [
+            "vpc:DeleteIpsecServer",
+            "vpc:UpdateIpsecServer",
+            "vpc:ListIpsecServers",
+            "vpc:DescribeVpnConnection",
+            "vpc:DescribeVpnGateway"
+        ]
+    );
+    assert_eq!(refs(&r.actions[0].resources[0].partially_denied_by), ["DenyProdVpnDeletes#0"]);
+    assert!(r.actions[1].resources[0].partially_denied_by.is_empty());
+    assert_eq!(r.actions[3].resources[0].witness, format!("acs:vpc:x:{ACCT}:vpnconnection/x"));
+}
+
+#[test]
+fn what_can_follows_the_context() {
+    assert_eq!(
+        actions(&what("carol", &[])),
+        ["vpc:ListIpsecServers", "vpc:DescribeVpnConnection", "vpc:DescribeVpnGateway"]
+    );
+    let r = what("carol", &[("acs:MFAPresent", "true")]);
+    assert_eq!(actions(&r)[0], "vpc:DeleteIpsecServer");
+    assert_eq!(r.actions[0].resources[0].pattern, "acs:vpc:cn-hangzhou:*:vpnipsecserver/*");
+    assert!(what("dave", &[]).actions.is_empty());
+}
+
+#[test]
+fn what_can_for_a_role_and_the_root() {
+    let r = what("ops", &[]);
+    assert_eq!(r.kind, PrincipalKind::Role);
+    // Every VPC action of the catalog (11 of them) but the VPN connection delete.
+    assert_eq!(r.actions.len(), 11);
+    assert!(r.actions.iter().all(|a| a.action.starts_with("vpc:")));
+    assert!(!actions(&r).contains(&"vpc:DeleteVpnConnection"));
+    let r = what("root", &[]);
+    assert_eq!(r.actions.len(), 16);
+}
+
+fn ramguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+#[test]
+fn cli_who_can_exit_codes_and_json() {
+    let o = ramguard(&["who-can", "--snapshot", DIR, "--action", "vpc:DeleteIpsecServer", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["action"], "vpc:DeleteIpsecServer");
+    assert_eq!(v["allowed"][0]["principal"], "acs:ram::1234567890123456:user/alice");
+    assert_eq!(v["allowed"][0]["kind"], "user");
+    assert_eq!(v["allowed"][0]["granted_by"][0]["policy"], "NetOpsVpn");
+    assert_eq!(v["allowed"][0]["granted_by"][0]["sid"], "ManageVpn");
+    assert_eq!(v["conditional"][0]["missing_context_keys"][0], "acs:MFAPresent");
+    assert_eq!(v["root"]["allowed"], true);
+
+    // Nobody but the root: exit 2.
+    let o = ramguard(&["who-can", "--snapshot", FILE, "--action", "vpc:DeleteVpnConnection"]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("allowed (0):"), "{out}");
+
+    let o = ramguard(&[
+        "who-can",
+        "--snapshot",
+        FILE,
+        "--action",
+        "vpc:DeleteIpsecServer",
+        "--resource",
+        &iss("iss-1"),
+        "--context",
+        "acs:MFAPresent=true",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("user carol (acs:ram::1234567890123456:user/carol)\n    granted by MfaIpsecDeletes#0"),
+        "{out}"
+    );
+
+    let o = ramguard(&["who-can", "--snapshot", "tests/snapshots/none.json", "--action", "vpc:DeleteIpsecServer"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn cli_what_can_json_and_errors() {
+    let o = ramguard(&["what-can", "--snapshot", FILE, "--principal", "bob", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["principal"], "acs:ram::1234567890123456:user/bob");
+    assert_eq!(v["actions"][0]["action"], "vpc:DeleteIpsecServer");
+    assert_eq!(v["actions"][0]["resources"][0]["pattern"], "acs:vpc:*:1234567890123456:*");
+    assert_eq!(v["actions"][0]["resources"][0]["partially_denied_by"][0]["policy"], "DenyProdVpnDeletes");
+    assert_eq!(v["actions"].as_array().unwrap().len(), 5);
+
+    let o = ramguard(&["what-can", "--snapshot", FILE, "--principal", "frank"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8(o.stderr).unwrap().contains("no principal `frank`"));
+}
+
+/// A copy of the single-file snapshot with `edit` applied to its text.
+fn edited(test: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(path(FILE)).unwrap();
+    let dir = std::env::temp_dir().join(format!("ramguard-audit-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("account.json");
+    std::fs::write(&file, edit(text)).unwrap();
+    file
+}
+
+#[test]
+fn bad_json_is_located() {
+    let file = edited("syntax", |t| t.replacen("\"IsTruncated\": false,", "\"IsTruncated\": false,,", 1));
+    let e = Snapshot::load(&file).unwrap_err();
+    assert!(matches!(e.kind(), SnapshotErrorKind::Syntax { .. }), "{e}");
+    // `"IsTruncated": false,` is on line 4 of the file; the second comma is column 26.
+    let l = e.location().unwrap();
+    assert_eq!((l.line, l.column), (4, 26), "{e}");
+    assert!(e.to_string().starts_with(&format!("{}:4:26: invalid JSON", file.display())), "{e}");
+}
+
+#[test]
+fn a_wrong_shape_is_located_by_path() {
+    let file = edited("shape", |t| t.replacen("\"UserName\": \"bob\"", "\"UserName\": 7", 1));
+    let e = Snapshot::load(&file).unwrap_err();
+    assert_eq!(e.path().to_string(), "ListUsers.Users.User[1].UserName");
+    assert!(e.to_string().contains("expected a string, found a number"), "{e}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = text.lines().position(|l| l.contains("\"UserName\": 7")).unwrap() + 1;
+    assert_eq!(e.location().unwrap().line, line);
+}
+
+#[test]
+fn an_invalid_policy_document_is_reported_inside_the_document() {
+    // The first `Deny` in the file is DenyProdVpnDeletes's, pretty-printed in
+    // its string: line 5 is `      "Effect": "Deny",`, its value at column 17.
+    let file = edited("document", |t| t.replacen("\\\"Effect\\\": \\\"Deny\\\"", "\\\"Effect\\\": \\\"Dney\\\"", 1));
+    let e = Snapshot::load(&file).unwrap_err();
+    let SnapshotErrorKind::InvalidPolicy { policy, errors } = e.kind() else { panic!("{e}") };
+    assert_eq!(policy, "Custom policy `DenyProdVpnDeletes`");
+    let inner = errors.first().unwrap();
+    assert_eq!(inner.code(), "invalid-effect");
+    assert_eq!(inner.path().to_string(), "Statement[0].Effect");
+    assert_eq!((inner.location().line, inner.location().column), (5, 17));
+    assert_eq!(e.path().to_string(), "GetPolicyVersion.Custom.DenyProdVpnDeletes.PolicyVersion.PolicyDocument");
+    let message = e.to_string();
+    assert!(message.contains("in the document, 5:17: invalid effect `Dney`"), "{message}");
+}
+
+#[test]
+fn a_missing_attached_policy_is_an_error() {
+    let file = edited("missing", |t| t.replacen("\"AliyunVPNGatewayReadOnlyAccess\": {", "\"SomethingElse\": {", 1));
+    let e = Snapshot::load(&file).unwrap_err();
+    let SnapshotErrorKind::MissingPolicy { policy_type, name, attached_to, .. } = e.kind() else { panic!("{e}") };
+    assert_eq!(
+        (*policy_type, name.as_str(), attached_to.as_str()),
+        (PolicyType::System, "AliyunVPNGatewayReadOnlyAccess", "group `readers`")
+    );
+    assert_eq!(e.path().to_string(), "ListPoliciesForGroup.readers.Policies.Policy[0]");
+    assert!(
+        e.to_string()
+            .contains("add its `GetPolicyVersion` output (`GetPolicyVersion.System.AliyunVPNGatewayReadOnlyAccess`)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn directory_form_errors_name_the_file() {
+    let src = path(DIR);
+    let dir = std::env::temp_dir().join(format!("ramguard-audit-{}-dir", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&src, &dir);
+    std::fs::remove_file(dir.join("ListPoliciesForUser/carol.json")).unwrap();
+    let e = Snapshot::load(&dir).unwrap_err();
+    assert!(e.file().ends_with("ListUsers.json"), "{e}");
+    assert!(
+        e.to_string().contains("no `ListPoliciesForUser` output for user `carol` (`ListPoliciesForUser/carol.json`)"),
+        "{e}"
+    );
+    std::fs::write(dir.join("ListPoliciesForUser/carol.json"), "{\"Policies\": {\"Policy\": [}}").unwrap();
+    let e = Snapshot::load(&dir).unwrap_err();
+    assert!(e.file().ends_with("ListPoliciesForUser/carol.json"), "{e}");
+    assert_eq!(e.location().unwrap().line, 1);
+    std::fs::copy(src.join("ListPoliciesForUser/carol.json"), dir.join("ListPoliciesForUser/carol.json")).unwrap();
+    assert!(Snapshot::load(&dir).is_ok());
+    std::fs::write(dir.join("ListUser.json"), "{}").unwrap();
+    let e = Snapshot::load(&dir).unwrap_err();
+    assert!(e.to_string().contains("unknown snapshot entry `ListUser.json`"), "{e}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
