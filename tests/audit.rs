@@ -15,7 +15,7 @@
 //!   erin: readers only (the same policies as the auditor role).
 //! - role `ops`: custom `OpsVpcAdmin` (`vpc:*` on `*`); trusts user alice only.
 //! - role `auditor`: `AliyunVPNGatewayReadOnlyAccess`; trusts the account
-//!   (`acs:ram::1234567890123456:root`) and the ActionTrail service.
+//!   (`acs:ram::1234567890123456:root`) and the `actiontrail.aliyuncs.com` service.
 //! - control policies: `FullAliyunAccess` (allow all, scope All) on the root
 //!   folder, `DenyVpnConnectionDeletes` (deny `vpc:DeleteVpnConnection`,
 //!   scope RAM) on the account.
@@ -184,7 +184,7 @@ fn who_can_without_a_resource_finds_witnesses() {
     let r = who("vpc:DeleteIpsecServer", &[], &[]);
     assert_eq!(names(&r), ["alice", "bob", "ops"]);
     let witness = format!("acs:vpc:x:{ACCT}:vpnipsecserver/x");
-    assert_eq!(r.allowed[0].resources, [witness.clone()]);
+    assert_eq!(r.allowed[0].resources, std::slice::from_ref(&witness));
     assert_eq!(r.allowed[2].resources, [witness]);
     assert_eq!(conditional(&r), ["carol"]);
     assert_eq!(r.conditional[0].resources, [format!("acs:vpc:cn-hangzhou:{ACCT}:vpnipsecserver/x")]);
