@@ -71,6 +71,8 @@ pub struct AuditPrincipal {
     arn: String,
     principal: Principal,
     set: usize,
+    /// Each attached policy's name and how it is attached (`user`, `group <name>`, `role`).
+    attachments: Vec<(String, String)>,
 }
 
 impl AuditPrincipal {
@@ -89,6 +91,26 @@ impl AuditPrincipal {
     /// The identity that requests are made as (a role's session for a role).
     pub fn principal(&self) -> &Principal {
         &self.principal
+    }
+
+    /// How the principal has a policy: `user` (attached to the user),
+    /// `group <name>`, or `role`; empty for policies not attached to it
+    /// (control and trust policies).
+    pub fn attached_via(&self, policy: &str) -> Vec<String> {
+        self.attachments.iter().filter(|(name, _)| name == policy).map(|(_, via)| via.clone()).collect()
+    }
+
+    /// The granting statements, sorted, with how each policy is attached.
+    fn refs(&self, statements: BTreeSet<StatementRef>) -> Vec<StatementRef> {
+        statements
+            .into_iter()
+            .map(|mut s| {
+                if s.kind == PolicyKind::Identity {
+                    s.via = self.attached_via(&s.policy);
+                }
+                s
+            })
+            .collect()
     }
 }
 
@@ -133,11 +155,21 @@ pub struct StatementRef {
     /// The statement's `Sid`, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// For an identity policy, how the principal has it: `user`,
+    /// `group <name>` or `role` (several when attached more than once).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 impl StatementRef {
     fn of(trace: &StatementTrace) -> Self {
-        Self { policy: trace.policy.clone(), kind: trace.kind, statement: trace.statement, sid: trace.sid.clone() }
+        Self {
+            policy: trace.policy.clone(),
+            kind: trace.kind,
+            statement: trace.statement,
+            sid: trace.sid.clone(),
+            via: Vec::new(),
+        }
     }
 }
 
@@ -146,6 +178,9 @@ impl std::fmt::Display for StatementRef {
         write!(f, "{}#{}", self.policy, self.statement)?;
         if let Some(sid) = &self.sid {
             write!(f, " ({sid})")?;
+        }
+        if !self.via.is_empty() {
+            write!(f, " via {}", self.via.join(" and "))?;
         }
         Ok(())
     }
@@ -303,9 +338,12 @@ impl AccessModel {
         let mut principals = Vec::new();
         for user in &snapshot.users {
             let mut refs = user.policies.clone();
+            let mut attachments: Vec<(String, String)> =
+                user.policies.iter().map(|r| (r.name.clone(), "user".to_owned())).collect();
             for group in &user.groups {
                 if let Some(g) = snapshot.groups.iter().find(|g| g.name == *group) {
                     refs.extend(g.policies.iter().cloned());
+                    attachments.extend(g.policies.iter().map(|r| (r.name.clone(), format!("group {group}"))));
                 }
             }
             principals.push(AuditPrincipal {
@@ -314,6 +352,7 @@ impl AccessModel {
                 arn: format!("acs:ram::{account}:user/{}", user.name),
                 principal: Principal::User { account: account.clone(), name: user.name.clone() },
                 set: set_for(refs)?,
+                attachments,
             });
         }
         for role in &snapshot.roles {
@@ -327,6 +366,7 @@ impl AccessModel {
                     session: AUDIT_SESSION.to_owned(),
                 },
                 set: set_for(role.policies.clone())?,
+                attachments: role.policies.iter().map(|r| (r.name.clone(), "role".to_owned())).collect(),
             });
         }
         // The root identity: allowed everything, within control policies scoped `All`.
@@ -350,6 +390,7 @@ impl AccessModel {
             // real root skips them all), with `acs:PrincipalARN` of the root.
             principal: Principal::User { account: account.clone(), name: "root".to_owned() },
             set: sets.len() - 1,
+            attachments: Vec::new(),
         };
         let roles = snapshot.roles.iter().map(|r| (r.arn.clone(), r.trust.clone())).collect();
         Ok(Self { account, principals, root, sets, roles })
@@ -453,7 +494,7 @@ impl AccessModel {
             if p.kind == PrincipalKind::Root {
                 root.allowed = !granted.is_empty();
                 root.resources = granted;
-                root.granted_by = statements.into_iter().collect();
+                root.granted_by = p.refs(statements);
                 continue;
             }
             if !granted.is_empty() {
@@ -462,7 +503,7 @@ impl AccessModel {
                     kind: p.kind,
                     name: p.name.clone(),
                     resources: granted.clone(),
-                    granted_by: statements.into_iter().collect(),
+                    granted_by: p.refs(statements),
                 });
             }
             // Conditional grants: on the candidates not granted.
@@ -481,7 +522,7 @@ impl AccessModel {
                         name: p.name.clone(),
                         resources: resources.clone(),
                         missing_context_keys: keys,
-                        statements: near,
+                        statements: p.refs(near),
                     });
                     if !all {
                         break;
@@ -519,7 +560,7 @@ impl AccessModel {
                         resources.push(ResourceGrant {
                             pattern: arn.clone(),
                             witness: arn.clone(),
-                            granted_by: granting(&explanations).into_iter().collect(),
+                            granted_by: principal.refs(granting(&explanations)),
                             partially_denied_by: Vec::new(),
                         });
                     }
@@ -541,7 +582,7 @@ impl AccessModel {
                         resources.push(ResourceGrant {
                             pattern: pattern.as_str().to_owned(),
                             witness: witness.clone(),
-                            granted_by: granting(&explanations).into_iter().collect(),
+                            granted_by: principal.refs(granting(&explanations)),
                             partially_denied_by: overlapping_denies(set, action, &pattern),
                         });
                         break;
@@ -705,6 +746,7 @@ fn overlapping_denies(set: &CompiledPolicySet, action: &str, pattern: &Pattern) 
                         kind,
                         statement: statement.index(),
                         sid: statement.sid().map(str::to_owned),
+                        via: Vec::new(),
                     });
                 }
             }
@@ -726,7 +768,7 @@ fn granting(explanations: &[Explanation]) -> BTreeSet<StatementRef> {
 
 /// `Allow` statements that failed only because condition keys were missing:
 /// the keys and the statements.
-fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, Vec<StatementRef>)> {
+fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, BTreeSet<StatementRef>)> {
     let mut keys = BTreeSet::new();
     let mut statements = BTreeSet::new();
     for trace in explanations.iter().flat_map(|e| e.considered.iter()) {
@@ -739,7 +781,7 @@ fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, Vec<Statement
             statements.insert(StatementRef::of(trace));
         }
     }
-    (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements.into_iter().collect()))
+    (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements))
 }
 
 /// A catalog ARN template as a pattern: the account filled in; `{#resource}`
@@ -818,7 +860,7 @@ fn tokens(pattern: &str, nonempty: bool) -> Vec<Token> {
 }
 
 /// The most states the intersection search visits.
-const MAX_STATES: usize = 1 << 20;
+const MAX_STATES: usize = 1 << 18;
 
 /// A shortest text matched by both RAM patterns (case-sensitive), preferring
 /// one where every `*` stands for at least one character; `None` when no

@@ -145,11 +145,14 @@ fn who_can_delete_one_ipsec_server() {
     assert_eq!(names(&r), ["alice", "bob", "ops"]);
     assert_eq!(refs(&r.allowed[0].granted_by), ["NetOpsVpn#0"]);
     assert_eq!(r.allowed[0].granted_by[0].sid.as_deref(), Some("ManageVpn"));
+    assert_eq!(r.allowed[0].granted_by[0].via, ["group netops"]);
     assert_eq!(refs(&r.allowed[2].granted_by), ["OpsVpcAdmin#0"]);
+    assert_eq!(r.allowed[2].granted_by[0].via, ["role"]);
     // Carol's grant needs MFA, which the question does not say.
     assert_eq!(conditional(&r), ["carol"]);
     assert_eq!(r.conditional[0].missing_context_keys, ["acs:MFAPresent"]);
     assert_eq!(refs(&r.conditional[0].statements), ["MfaIpsecDeletes#0"]);
+    assert_eq!(r.conditional[0].statements[0].via, ["user"]);
     assert!(r.root.allowed);
     assert_eq!(refs(&r.root.granted_by), ["root identity#0"]);
 }
@@ -212,6 +215,8 @@ fn who_can_assume_roles_uses_trust_policies() {
     // Bob's policies allow it too, but the trust policy names alice only.
     assert_eq!(names(&r), ["alice"]);
     assert_eq!(refs(&r.allowed[0].granted_by), ["NetOpsVpn#1", "ops (trust policy)#0"]);
+    // The trust policy is the role's, not attached to alice.
+    assert!(r.allowed[0].granted_by[1].via.is_empty());
     assert!(!r.root.allowed);
     let r = who("sts:AssumeRole", &[&auditor], &[]);
     // The auditor role trusts the whole account, but no user's policies allow assuming it.
@@ -309,6 +314,8 @@ fn cli_who_can_exit_codes_and_json() {
     assert_eq!(v["allowed"][0]["kind"], "user");
     assert_eq!(v["allowed"][0]["granted_by"][0]["policy"], "NetOpsVpn");
     assert_eq!(v["allowed"][0]["granted_by"][0]["sid"], "ManageVpn");
+    assert_eq!(v["allowed"][0]["granted_by"][0]["via"][0], "group netops");
+    assert!(v["root"]["granted_by"][0].get("via").is_none());
     assert_eq!(v["conditional"][0]["missing_context_keys"][0], "acs:MFAPresent");
     assert_eq!(v["root"]["allowed"], true);
 
