@@ -339,7 +339,7 @@ fn cli_who_can_exit_codes_and_json() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(
-        out.contains("user carol (acs:ram::1234567890123456:user/carol)\n    granted by MfaIpsecDeletes#0"),
+        out.contains("user carol (acs:ram::1234567890123456:user/carol)\n    granted by MfaIpsecDeletes#0 via user\n"),
         "{out}"
     );
 
