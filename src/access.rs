@@ -129,6 +129,14 @@ pub enum AccessError {
         /// The policy's name.
         name: String,
     },
+    /// A user is in a group that the snapshot does not have.
+    #[error("user `{user}` is in group `{group}`, which the snapshot does not have")]
+    UnknownGroup {
+        /// The user.
+        user: String,
+        /// The group.
+        group: String,
+    },
     /// A principal that the snapshot does not have.
     #[error("no principal `{input}` in the snapshot: give a user or role name, its ARN, or `root`")]
     UnknownPrincipal {
@@ -341,10 +349,13 @@ impl AccessModel {
             let mut attachments: Vec<(String, String)> =
                 user.policies.iter().map(|r| (r.name.clone(), "user".to_owned())).collect();
             for group in &user.groups {
-                if let Some(g) = snapshot.groups.iter().find(|g| g.name == *group) {
-                    refs.extend(g.policies.iter().cloned());
-                    attachments.extend(g.policies.iter().map(|r| (r.name.clone(), format!("group {group}"))));
-                }
+                let g = snapshot
+                    .groups
+                    .iter()
+                    .find(|g| g.name == *group)
+                    .ok_or_else(|| AccessError::UnknownGroup { user: user.name.clone(), group: group.clone() })?;
+                refs.extend(g.policies.iter().cloned());
+                attachments.extend(g.policies.iter().map(|r| (r.name.clone(), format!("group {group}"))));
             }
             principals.push(AuditPrincipal {
                 kind: PrincipalKind::User,

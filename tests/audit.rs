@@ -489,3 +489,15 @@ fn the_aliyun_script_builds_the_directory_form() {
     assert_eq!(users["IsTruncated"], false);
     assert_eq!(written.control_policies.len(), 2);
 }
+
+#[test]
+fn a_model_is_not_built_from_an_inconsistent_snapshot() {
+    let mut s = Snapshot::load(&path(FILE)).unwrap();
+    s.users[0].groups.push("nobody".to_owned());
+    let e = AccessModel::new(&s).unwrap_err();
+    assert_eq!(e.to_string(), "user `alice` is in group `nobody`, which the snapshot does not have");
+    let mut s = Snapshot::load(&path(FILE)).unwrap();
+    s.policies.retain(|r, _| r.name != "OpsVpcAdmin");
+    let e = AccessModel::new(&s).unwrap_err();
+    assert_eq!(e.to_string(), "Custom policy `OpsVpcAdmin` is attached but its document is not in the snapshot");
+}
