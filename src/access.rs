@@ -583,7 +583,7 @@ impl AccessModel {
                     if !seen.insert(pattern.as_str().to_owned()) {
                         continue;
                     }
-                    for witness in self.witnesses(std::slice::from_ref(&pattern), Some(operation)) {
+                    for witness in self.witnesses(std::slice::from_ref(&pattern), action, Some(operation)) {
                         let one = std::slice::from_ref(&witness);
                         let (outcome, _) = self.evaluate(principal, action, one, context, &mut cache, false)?;
                         if outcome != Outcome::Allow {
@@ -610,15 +610,20 @@ impl AccessModel {
     /// The witnesses for a principal and an action without a resource.
     fn witnesses_for(&self, p: &AuditPrincipal, action: &str, operation: Option<&Operation>) -> Vec<String> {
         let Some(set) = self.sets.get(p.set) else { return Vec::new() };
-        self.witnesses(&allow_patterns(set, action), operation)
+        self.witnesses(&allow_patterns(set, action), action, operation)
     }
 
     /// Concrete resources within `patterns` that the action can be
     /// authorized against, in pattern order, without duplicates.
-    fn witnesses(&self, patterns: &[Pattern], operation: Option<&Operation>) -> Vec<String> {
+    fn witnesses(&self, patterns: &[Pattern], action: &str, operation: Option<&Operation>) -> Vec<String> {
         let templates: Vec<String> = match operation {
             Some(op) => op.resources.iter().map(|t| t.arn.clone()).collect(),
-            None => vec!["*".to_owned(), "acs:{#service}:{#regionId}:{#accountId}:{#resource}".to_owned()],
+            None => {
+                // Any ARN of the account in the action's service, then "All Resources".
+                let service = action.split_once(':').map(|(s, _)| s).filter(|s| !s.contains(['*', '?']));
+                let service = service.map_or_else(|| "{#service}".to_owned(), str::to_ascii_lowercase);
+                vec![format!("acs:{service}:{{#regionId}}:{{#accountId}}:{{#resource}}"), "*".to_owned()]
+            }
         };
         let mut out: Vec<String> = Vec::new();
         for pattern in patterns {

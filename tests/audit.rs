@@ -501,3 +501,28 @@ fn a_model_is_not_built_from_an_inconsistent_snapshot() {
     let e = AccessModel::new(&s).unwrap_err();
     assert_eq!(e.to_string(), "Custom policy `OpsVpcAdmin` is attached but its document is not in the snapshot");
 }
+
+#[test]
+fn actions_outside_the_catalog_get_account_arns_of_their_service() {
+    // `vpc:DeleteVpc` is not in the built-in catalog; only the ops role's `vpc:*` covers it.
+    let r = who("vpc:DeleteVpc", &[], &[]);
+    assert_eq!(names(&r), ["ops"]);
+    assert_eq!(r.allowed[0].resources, [format!("acs:vpc:x:{ACCT}:x")]);
+    // ListIpsecServers is in the catalog with "All Resources": its witness is `*`.
+    let r = who("vpc:ListIpsecServers", &[], &[]);
+    assert_eq!(r.allowed[0].resources, ["*"]);
+}
+
+#[test]
+fn control_policies_scoped_all_restrict_the_root() {
+    let mut s = Snapshot::load(&path(FILE)).unwrap();
+    let deny = s.control_policies.iter_mut().find(|c| c.name == "DenyVpnConnectionDeletes").unwrap();
+    deny.scope = EffectScope::All;
+    let m = AccessModel::new(&s).unwrap();
+    let query = WhoCanQuery { action: "vpc:DeleteVpnConnection".to_owned(), ..WhoCanQuery::default() };
+    let r = m.who_can(&query, Catalog::builtin().unwrap()).unwrap();
+    assert!(!r.root.allowed);
+    let r = m.what_can(m.root(), Catalog::builtin().unwrap(), &Context::new()).unwrap();
+    assert_eq!(r.actions.len(), 15);
+    assert!(!r.actions.iter().any(|a| a.action == "vpc:DeleteVpnConnection"));
+}
