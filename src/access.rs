@@ -311,6 +311,15 @@ pub struct AccessModel {
     roles: Vec<(String, Policy)>,
 }
 
+/// One principal's answer to a `who-can` question.
+#[derive(Default)]
+struct Answer {
+    granted: Vec<String>,
+    statements: BTreeSet<StatementRef>,
+    /// Resources, missing keys, and the statements they would turn on.
+    conditional: Vec<(Vec<String>, Vec<String>, BTreeSet<StatementRef>)>,
+}
+
 /// Compiled sets built while answering one question (identity set + a trust policy).
 type TrustCache = HashMap<(usize, usize), CompiledPolicySet>;
 
@@ -470,11 +479,13 @@ impl AccessModel {
             resources: Vec::new(),
             granted_by: Vec::new(),
         };
+        // Sts:AssumeRole without a resource: every role each principal may assume.
+        let every_role = query.resources.is_empty() && is_assume_role(action);
         for p in self.principals.iter().chain(std::iter::once(&self.root)) {
             // The groups of resources to try, each decided as one request.
             let candidates: Vec<Vec<String>> = if !query.resources.is_empty() {
                 vec![query.resources.clone()]
-            } else if is_assume_role(action) {
+            } else if every_role {
                 self.roles.iter().map(|(arn, _)| vec![arn.clone()]).collect()
             } else {
                 let list = match witnesses.get(&p.set) {
@@ -487,58 +498,31 @@ impl AccessModel {
                 };
                 list.into_iter().map(|w| vec![w]).collect()
             };
-            // Sts:AssumeRole without a resource lists every role it may assume.
-            let all = query.resources.is_empty() && is_assume_role(action);
-            let mut granted: Vec<String> = Vec::new();
-            let mut statements = BTreeSet::new();
-            for resources in &candidates {
-                let (outcome, _) = self.evaluate(p, action, resources, &query.context, &mut cache, false)?;
-                if outcome == Outcome::Allow {
-                    let (_, explanations) = self.evaluate(p, action, resources, &query.context, &mut cache, true)?;
-                    statements.extend(granting(&explanations));
-                    granted.extend(resources.iter().cloned());
-                    if !all {
-                        break;
-                    }
-                }
-            }
+            let answer = self.answer(p, action, &candidates, every_role, &query.context, &mut cache)?;
             if p.kind == PrincipalKind::Root {
-                root.allowed = !granted.is_empty();
-                root.resources = granted;
-                root.granted_by = p.refs(statements);
+                root.allowed = !answer.granted.is_empty();
+                root.resources = answer.granted;
+                root.granted_by = p.refs(answer.statements);
                 continue;
             }
-            if !granted.is_empty() {
+            if !answer.granted.is_empty() {
                 allowed.push(Grant {
                     principal: p.arn.clone(),
                     kind: p.kind,
                     name: p.name.clone(),
-                    resources: granted.clone(),
-                    granted_by: p.refs(statements),
+                    resources: answer.granted,
+                    granted_by: p.refs(answer.statements),
                 });
             }
-            // Conditional grants: on the candidates not granted.
-            for resources in &candidates {
-                if resources.iter().all(|r| granted.contains(r)) {
-                    continue;
-                }
-                let (outcome, explanations) = self.evaluate(p, action, resources, &query.context, &mut cache, true)?;
-                if outcome == Outcome::ExplicitDeny {
-                    continue;
-                }
-                if let Some((keys, near)) = near_miss(&explanations) {
-                    conditional.push(ConditionalGrant {
-                        principal: p.arn.clone(),
-                        kind: p.kind,
-                        name: p.name.clone(),
-                        resources: resources.clone(),
-                        missing_context_keys: keys,
-                        statements: p.refs(near),
-                    });
-                    if !all {
-                        break;
-                    }
-                }
+            for (resources, keys, statements) in answer.conditional {
+                conditional.push(ConditionalGrant {
+                    principal: p.arn.clone(),
+                    kind: p.kind,
+                    name: p.name.clone(),
+                    resources,
+                    missing_context_keys: keys,
+                    statements: p.refs(statements),
+                });
             }
         }
         Ok(WhoCanReport {
@@ -548,6 +532,49 @@ impl AccessModel {
             conditional,
             root,
         })
+    }
+
+    /// One principal's answer over candidate resource groups: the first
+    /// allowed group (every allowed group with `every`), the statements that
+    /// grant it, and, when nothing is granted (for `every`, per group not
+    /// granted), the first group that missing condition keys would grant.
+    fn answer(
+        &self,
+        p: &AuditPrincipal,
+        action: &str,
+        candidates: &[Vec<String>],
+        every: bool,
+        context: &Context,
+        cache: &mut TrustCache,
+    ) -> Result<Answer, AccessError> {
+        let mut answer = Answer::default();
+        let mut denied = Vec::new();
+        for resources in candidates {
+            let (outcome, _) = self.evaluate(p, action, resources, context, cache, false)?;
+            if outcome != Outcome::Allow {
+                denied.push((resources, outcome));
+                continue;
+            }
+            let (_, explanations) = self.evaluate(p, action, resources, context, cache, true)?;
+            answer.statements.extend(granting(&explanations));
+            answer.granted.extend(resources.iter().cloned());
+            if !every {
+                return Ok(answer);
+            }
+        }
+        for (resources, outcome) in denied {
+            if outcome == Outcome::ExplicitDeny {
+                continue;
+            }
+            let (_, explanations) = self.evaluate(p, action, resources, context, cache, true)?;
+            if let Some((keys, statements)) = near_miss(&explanations) {
+                answer.conditional.push((resources.clone(), keys, statements));
+                if !every {
+                    break;
+                }
+            }
+        }
+        Ok(answer)
     }
 
     /// Every catalog action the principal may perform, with the resource

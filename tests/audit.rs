@@ -526,3 +526,25 @@ fn control_policies_scoped_all_restrict_the_root() {
     assert_eq!(r.actions.len(), 15);
     assert!(!r.actions.iter().any(|a| a.action == "vpc:DeleteVpnConnection"));
 }
+
+#[test]
+fn a_granted_principal_is_not_also_conditional() {
+    // Carol also gets deletes in cn-beijing without conditions: she is
+    // allowed (on a cn-beijing witness), and her MFA-conditioned cn-hangzhou
+    // grant no longer makes her a conditional grant.
+    let mut s = Snapshot::load(&path(FILE)).unwrap();
+    let reference = ramguard::PolicyRef { policy_type: PolicyType::Custom, name: "BeijingIpsec".to_owned() };
+    let text = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteIpsecServer",
+        "Resource":"acs:vpc:cn-beijing:*:vpnipsecserver/*"}]}"#;
+    let document = ramguard::Policy::parse("BeijingIpsec", text, PolicyKind::Identity).unwrap();
+    s.policies
+        .insert(reference.clone(), ramguard::SnapshotPolicy { reference: reference.clone(), version: None, document });
+    s.users[2].policies.push(reference);
+    let m = AccessModel::new(&s).unwrap();
+    let query = WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), ..WhoCanQuery::default() };
+    let r = m.who_can(&query, Catalog::builtin().unwrap()).unwrap();
+    assert_eq!(names(&r), ["alice", "bob", "carol", "ops"]);
+    assert_eq!(r.allowed[2].resources, [format!("acs:vpc:cn-beijing:{ACCT}:vpnipsecserver/x")]);
+    assert_eq!(refs(&r.allowed[2].granted_by), ["BeijingIpsec#0"]);
+    assert!(r.conditional.is_empty(), "{:?}", r.conditional);
+}
