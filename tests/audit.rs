@@ -548,3 +548,30 @@ fn a_granted_principal_is_not_also_conditional() {
     assert_eq!(refs(&r.allowed[2].granted_by), ["BeijingIpsec#0"]);
     assert!(r.conditional.is_empty(), "{:?}", r.conditional);
 }
+
+#[test]
+fn cli_catalog_files_add_actions() {
+    let args = ["--snapshot", FILE, "--catalog", "tests/snapshots/extra-catalog.json", "--format", "json"];
+    let o = ramguard(&[&["what-can", "--principal", "ops"], &args[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let actions = v["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 12);
+    let delete_vpc = actions.iter().find(|a| a["action"] == "vpc:DeleteVpc").unwrap();
+    assert_eq!(delete_vpc["resources"][0]["witness"], "acs:vpc:x:1234567890123456:vpc/x");
+    // sts:AssumeRole from the catalog file: the roles alice may assume.
+    let o = ramguard(&[&["what-can", "--principal", "alice"], &args[..]].concat());
+    let v = json(&o);
+    let assume = v["actions"].as_array().unwrap().iter().find(|a| a["action"] == "sts:AssumeRole").unwrap();
+    assert_eq!(assume["resources"].as_array().unwrap().len(), 1);
+    assert_eq!(assume["resources"][0]["pattern"], "acs:ram::1234567890123456:role/ops");
+    assert_eq!(assume["resources"][0]["granted_by"][1]["policy"], "ops (trust policy)");
+    // A catalog that is not one is an error naming the file.
+    let o = ramguard(&["who-can", "--snapshot", FILE, "--action", "a:b", "--catalog", FILE]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("tests/snapshots/account.json:"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
