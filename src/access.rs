@@ -406,9 +406,7 @@ impl AccessModel {
             kind: PrincipalKind::Root,
             name: "root".to_owned(),
             arn: format!("acs:ram::{account}:root"),
-            // Requests are made as a stand-in that policies do reach (the
-            // real root skips them all), with `acs:PrincipalARN` of the root.
-            principal: Principal::User { account: account.clone(), name: "root".to_owned() },
+            principal: Principal::Root { account: account.clone() },
             set: sets.len() - 1,
             attachments: Vec::new(),
         };
@@ -686,7 +684,15 @@ impl AccessModel {
                 Some(set) => set.clone(),
                 None => PolicySetBuilder::new().build()?,
             };
-            return Ok((set, p.principal.clone()));
+            // The evaluator lets the real root through before any policy, so
+            // the root's set (control policies scoped `All` and an allow-all
+            // statement) is decided for a stand-in that policies do reach;
+            // `acs:PrincipalARN` stays the root's (see `evaluate`).
+            let principal = match p.kind {
+                PrincipalKind::Root => Principal::User { account: self.account.clone(), name: "root".to_owned() },
+                _ => p.principal.clone(),
+            };
+            return Ok((set, principal));
         };
         let root = p.kind == PrincipalKind::Root;
         let key = (if root { usize::MAX } else { p.set }, role);

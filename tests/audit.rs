@@ -129,6 +129,7 @@ fn principals_with_the_same_attachments_share_a_compiled_set() {
     assert!(std::ptr::eq(m.policy_set(erin).unwrap(), m.policy_set(auditor).unwrap()));
     assert!(!std::ptr::eq(m.policy_set(erin).unwrap(), m.policy_set(m.find("carol").unwrap()).unwrap()));
     assert_eq!(m.root().arn(), "acs:ram::1234567890123456:root");
+    assert!(m.root().principal().is_root());
     assert_eq!(
         m.find("ops").unwrap().principal().to_string(),
         "acs:ram::1234567890123456:assumed-role/ops/ramguard-audit"
