@@ -1012,6 +1012,37 @@ mod tests {
         assert_eq!(both("a*", "a").as_deref(), Some("a"));
     }
 
+    proptest::proptest! {
+        /// Whatever the patterns, a text found matches both, and when the
+        /// naive matcher finds a common text among short candidates, so
+        /// does the search.
+        #[test]
+        fn intersection_is_sound_and_finds_short_texts(a in "[ab:*?]{0,6}", b in "[ab:*?]{0,6}") {
+            let pa = Pattern::new(&a, Case::Sensitive);
+            let pb = Pattern::new(&b, Case::Sensitive);
+            match intersect(&a, &b) {
+                Some(w) => {
+                    proptest::prop_assert!(pa.matches(&w) && pb.matches(&w), "{w:?} for {a:?} and {b:?}");
+                }
+                None => {
+                    // No text over the alphabet (plus the filler `x`) of up to 6 characters matches both.
+                    let alphabet = ['a', 'b', ':', 'x'];
+                    let mut texts = vec![String::new()];
+                    for _ in 0..6 {
+                        let longer: Vec<String> =
+                            texts.iter().flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}"))).collect();
+                        texts.extend(longer);
+                        texts.sort();
+                        texts.dedup();
+                    }
+                    for t in &texts {
+                        proptest::prop_assert!(!(pa.matches(t) && pb.matches(t)), "{t:?} matches {a:?} and {b:?}");
+                    }
+                }
+            }
+        }
+    }
+
     fn witness_of(pattern: &str, template: &str) -> Option<String> {
         let w = witness(pattern, template, "123")?;
         assert!(Pattern::new(pattern, Case::Sensitive).matches(&w), "{w} !~ {pattern}");

@@ -576,3 +576,22 @@ fn cli_catalog_files_add_actions() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// A damaged snapshot (a stretch of the text removed) is an error or a
+    /// snapshot, never a panic, and whatever loads can be questioned.
+    #[test]
+    fn damaged_snapshots_never_panic(start in 0usize..20_000, len in 1usize..40) {
+        let text = std::fs::read_to_string(path(FILE)).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let start = start % chars.len();
+        let damaged: String = chars[..start].iter().chain(chars[(start + len).min(chars.len())..].iter()).collect();
+        if let Ok(s) = Snapshot::from_json(Path::new("damaged.json"), &damaged) {
+            let m = AccessModel::new(&s).unwrap();
+            let query = WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), ..WhoCanQuery::default() };
+            m.who_can(&query, Catalog::builtin().unwrap()).unwrap();
+        }
+    }
+}
