@@ -176,12 +176,10 @@ pub enum SnapshotErrorKind {
         found: &'static str,
     },
     /// A required member is absent.
-    #[error("missing member `{name}`{hint}")]
+    #[error("missing member `{name}`")]
     Missing {
         /// The member's name.
         name: String,
-        /// Where the value comes from, when useful.
-        hint: String,
     },
     /// A snapshot member or file that the format does not have.
     #[error("unknown snapshot entry `{name}`: expected one of {expected}")]
@@ -401,9 +399,8 @@ impl<'a> Node<'a> {
     }
 
     /// Member `name`, which must be there.
-    fn req(&self, name: &str, hint: &str) -> Result<Node<'a>> {
-        self.get(name)?
-            .ok_or_else(|| self.error(SnapshotErrorKind::Missing { name: name.to_owned(), hint: hint.to_owned() }))
+    fn req(&self, name: &str) -> Result<Node<'a>> {
+        self.get(name)?.ok_or_else(|| self.error(SnapshotErrorKind::Missing { name: name.to_owned() }))
     }
 
     fn string(&self) -> Result<&'a str> {
@@ -422,7 +419,7 @@ impl<'a> Node<'a> {
     }
 
     fn req_string(&self, name: &str) -> Result<String> {
-        Ok(self.req(name, "")?.string()?.to_owned())
+        Ok(self.req(name)?.string()?.to_owned())
     }
 
     fn array(&self) -> Result<Vec<Node<'a>>> {
@@ -438,7 +435,7 @@ impl<'a> Node<'a> {
 
     /// RAM's list shape: `{"Users": {"User": [...]}}`.
     fn list(&self, outer: &str, inner: &str) -> Result<Vec<Node<'a>>> {
-        self.req(outer, "")?.req(inner, "")?.array()
+        self.req(outer)?.req(inner)?.array()
     }
 
     /// An object used as a map from names to outputs.
@@ -649,13 +646,15 @@ fn list_dir(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
     Ok(out)
 }
 
-/// The `*.json` files of a directory, by name without the extension.
+/// The `*.json` files of a directory, by name without the extension; other
+/// files are ignored, a directory is an error.
 fn json_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     for (name, path, is_dir) in list_dir(dir)? {
         match name.strip_suffix(".json") {
-            Some(stem) if !is_dir && !stem.is_empty() => out.push((stem.to_owned(), path)),
-            _ => return Err(unknown_entry(&path, &name, &["<name>.json"])),
+            _ if is_dir => return Err(unknown_entry(&path, &name, &["<name>.json"])),
+            Some(stem) if !stem.is_empty() => out.push((stem.to_owned(), path)),
+            _ => {}
         }
     }
     Ok(out)
@@ -689,7 +688,7 @@ fn policy_refs<'a>(node: &Node<'a>) -> Result<Vec<(PolicyRef, Option<String>, No
     let mut out = Vec::new();
     for item in node.list("Policies", "Policy")? {
         let name = item.req_string("PolicyName")?;
-        let type_node = item.req("PolicyType", "")?;
+        let type_node = item.req("PolicyType")?;
         let text = type_node.string()?;
         let policy_type = PolicyType::parse(text).ok_or_else(|| {
             type_node
@@ -740,7 +739,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
             file: PathBuf::new(),
             path: JsonPath::root(),
             location: None,
-            kind: SnapshotErrorKind::Missing { name: "AccountId".to_owned(), hint: String::new() },
+            kind: SnapshotErrorKind::Missing { name: "AccountId".to_owned() },
         }));
     };
     let account_id = account.req_string("AccountId")?;
@@ -748,8 +747,8 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
     // The policy documents, each read once.
     let mut policies = BTreeMap::new();
     for (reference, node) in &o.policy_versions {
-        let version = node.req("PolicyVersion", "")?;
-        let document = version.req("PolicyDocument", "")?;
+        let version = node.req("PolicyVersion")?;
+        let document = version.req("PolicyDocument")?;
         let label = format!("{} policy `{}`", reference.policy_type, reference.name);
         let policy = parse_document(&document, &label, PolicyKind::Identity, &reference.name)?;
         if let Some(is_default) = version.get("IsDefaultVersion")?
@@ -838,7 +837,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
             o.groups_for_user.get(name).ok_or_else(|| missing_output("ListGroupsForUser", "user", name, item))?;
         let mut member_of = Vec::new();
         for group in memberships.list("Groups", "Group")? {
-            let group_name_node = group.req("GroupName", "")?;
+            let group_name_node = group.req("GroupName")?;
             let group_name = group_name_node.string()?.to_owned();
             if !group_nodes.iter().any(|(g, _)| *g == group_name) {
                 return Err(group_name_node.error(SnapshotErrorKind::NotListed {
@@ -876,7 +875,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
     }
     for (name, item) in &role_nodes {
         let detail = match o.get_role.get(name) {
-            Some(node) => Some(node.req("Role", "")?),
+            Some(node) => Some(node.req("Role")?),
             None => None,
         };
         let trust_node = match &detail {
@@ -912,7 +911,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
     let mut control_policies: Vec<ControlPolicy> = Vec::new();
     for node in o.control_attachments.values() {
         for item in node.list("ControlPolicyAttachments", "ControlPolicyAttachment")? {
-            let id_node = item.req("PolicyId", "")?;
+            let id_node = item.req("PolicyId")?;
             let id = id_node.string()?.to_owned();
             if control_policies.iter().any(|c| c.id == id) {
                 continue;
@@ -930,7 +929,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
                     hint,
                 })
             })?;
-            let policy = detail.req("ControlPolicy", "")?;
+            let policy = detail.req("ControlPolicy")?;
             let name = match policy.opt_string("PolicyName")? {
                 Some(name) => name,
                 None => item.opt_string("PolicyName")?.unwrap_or_else(|| id.clone()),
@@ -948,7 +947,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
                 },
                 None => EffectScope::Ram,
             };
-            let document_node = policy.req("PolicyDocument", "")?;
+            let document_node = policy.req("PolicyDocument")?;
             let document =
                 parse_document(&document_node, &format!("control policy `{name}` ({id})"), PolicyKind::Control, &name)?;
             control_policies.push(ControlPolicy { id, name, scope, document });

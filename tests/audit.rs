@@ -449,6 +449,13 @@ fn directory_form_errors_name_the_file() {
     assert_eq!(e.location().unwrap().line, 1);
     std::fs::copy(src.join("ListPoliciesForUser/carol.json"), dir.join("ListPoliciesForUser/carol.json")).unwrap();
     assert!(Snapshot::load(&dir).is_ok());
+    // Other files are ignored; a directory where outputs belong is not.
+    std::fs::write(dir.join("ListPoliciesForUser/notes.txt"), "checked 2026-03-02").unwrap();
+    assert!(Snapshot::load(&dir).is_ok());
+    std::fs::create_dir(dir.join("GetRole/old")).unwrap();
+    let e = Snapshot::load(&dir).unwrap_err();
+    assert!(e.to_string().contains("unknown snapshot entry `old`: expected one of `<name>.json`"), "{e}");
+    std::fs::remove_dir(dir.join("GetRole/old")).unwrap();
     std::fs::write(dir.join("ListUser.json"), "{}").unwrap();
     let e = Snapshot::load(&dir).unwrap_err();
     assert!(e.to_string().contains("unknown snapshot entry `ListUser.json`"), "{e}");
