@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod access;
 mod arn;
 mod catalog;
 mod compile;
@@ -18,8 +19,13 @@ mod policy;
 pub mod report;
 mod request;
 mod simulator;
+mod snapshot;
 pub mod suite;
 
+pub use access::{
+    AUDIT_SESSION, AccessError, AccessModel, ActionGrant, AuditPrincipal, ConditionalGrant, Grant, PrincipalKind,
+    ResourceGrant, RootAnswer, StatementRef, WhatCanReport, WhoCanQuery, WhoCanReport,
+};
 pub use arn::{Arn, ArnError};
 pub use catalog::{
     Caller, Catalog, CatalogError, ConditionKeySpec, Denial, ErrorSpec, MappingError, Operation, ParamType, Parameter,
@@ -43,4 +49,8 @@ pub use request::{Principal, PrincipalError, Request};
 pub use simulator::{
     CONFLICT_SECONDS, EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession,
     UPDATE_SECONDS, VpnGateway, World, ZstackIpsecConnection, ZstackJob, ZstackSession, format_clock, parse_clock,
+};
+pub use snapshot::{
+    ControlPolicy, EffectScope, PolicyRef, PolicyType, Snapshot, SnapshotError, SnapshotErrorKind, SnapshotGroup,
+    SnapshotPolicy, SnapshotRole, SnapshotUser,
 };

@@ -1,6 +1,11 @@
 //! `ramguard who-can` and `ramguard what-can`.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
+
+use crate::{EXIT_NO, EXIT_OK, Format};
 
 /// Arguments of `ramguard who-can`.
 #[derive(clap::Args)]
@@ -8,6 +13,23 @@ pub(crate) struct WhoCanArgs {
     /// The account snapshot (a file or a directory).
     #[arg(long)]
     pub(crate) snapshot: PathBuf,
+    /// The action, such as `vpc:DeleteIpsecServer`.
+    #[arg(long)]
+    pub(crate) action: String,
+    /// A resource ARN; with several, a principal must be allowed on every one.
+    /// Without any, the question is "on some resource".
+    #[arg(long)]
+    pub(crate) resource: Vec<String>,
+    /// A context value, `KEY=VALUE`; a key given twice has several values.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) context: Vec<String>,
+    /// A catalog file merged over the built-in one (its ARN templates shape
+    /// the witness resources).
+    #[arg(long)]
+    pub(crate) catalog: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) format: Format,
 }
 
 /// Arguments of `ramguard what-can`.
@@ -16,12 +38,123 @@ pub(crate) struct WhatCanArgs {
     /// The account snapshot (a file or a directory).
     #[arg(long)]
     pub(crate) snapshot: PathBuf,
+    /// The principal: a user or role name, its ARN, a role session's ARN, or `root`.
+    #[arg(long)]
+    pub(crate) principal: String,
+    /// A context value, `KEY=VALUE`; a key given twice has several values.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) context: Vec<String>,
+    /// A catalog file merged over the built-in one: its actions are the ones asked about.
+    #[arg(long)]
+    pub(crate) catalog: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) format: Format,
+}
+
+fn load(path: &std::path::Path) -> Result<AccessModel, String> {
+    let snapshot = Snapshot::load(path).map_err(|e| e.to_string())?;
+    AccessModel::new(&snapshot).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn catalog(files: &[PathBuf]) -> Result<Catalog, String> {
+    let mut catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.clone();
+    for file in files {
+        let text = crate::read(file)?;
+        let extra = Catalog::from_json(&text).map_err(|e| format!("{}:{e}", file.display()))?;
+        catalog.merge(extra).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(catalog)
+}
+
+fn context(pairs: &[String]) -> Result<Context, String> {
+    let mut context = Context::new();
+    for text in pairs {
+        let (key, value) = crate::pair("--context", text)?;
+        context.insert(key, value);
+    }
+    Ok(context)
 }
 
 pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
-    Err(format!("who-can is not available yet ({})", args.snapshot.display()))
+    let catalog = catalog(&args.catalog)?;
+    let query =
+        WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context: context(&args.context)? };
+    let model = load(&args.snapshot)?;
+    let report = model.who_can(&query, &catalog).map_err(|e| e.to_string())?;
+    match args.format {
+        Format::Json => crate::print_json(&report)?,
+        Format::Human => print!("{}", render_who_can(&report)),
+    }
+    Ok(if report.allowed.is_empty() { EXIT_NO } else { EXIT_OK })
 }
 
 pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
-    Err(format!("what-can is not available yet ({})", args.snapshot.display()))
+    let catalog = catalog(&args.catalog)?;
+    let context = context(&args.context)?;
+    let model = load(&args.snapshot)?;
+    let principal = model.find(&args.principal).map_err(|e| e.to_string())?;
+    let report = model.what_can(principal, &catalog, &context).map_err(|e| e.to_string())?;
+    match args.format {
+        Format::Json => crate::print_json(&report)?,
+        Format::Human => print!("{}", render_what_can(&report, catalog.operations().len())),
+    }
+    Ok(EXIT_OK)
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+fn render_who_can(r: &WhoCanReport) -> String {
+    let mut out = String::new();
+    let on = if r.resources.is_empty() { "some resource".to_owned() } else { join(&r.resources) };
+    let _ = writeln!(out, "who can {} on {on}", r.action);
+    let _ = writeln!(out, "allowed ({}):", r.allowed.len());
+    for g in &r.allowed {
+        let _ = writeln!(out, "  {} {} ({})", g.kind.name(), g.name, g.principal);
+        if r.resources.is_empty() {
+            let _ = writeln!(out, "    on {}", join(&g.resources));
+        }
+        let _ = writeln!(out, "    granted by {}", join(&g.granted_by));
+    }
+    if !r.conditional.is_empty() {
+        let _ = writeln!(out, "allowed if missing condition keys were supplied ({}):", r.conditional.len());
+        for c in &r.conditional {
+            let _ = writeln!(out, "  {} {} ({})", c.kind.name(), c.name, c.principal);
+            if r.resources.is_empty() {
+                let _ = writeln!(out, "    on {}", join(&c.resources));
+            }
+            let _ = writeln!(out, "    missing {}", join(&c.missing_context_keys));
+            let _ = writeln!(out, "    by {}", join(&c.statements));
+        }
+    }
+    if r.root.allowed {
+        let _ = writeln!(out, "root {}: allowed by {}", r.root.principal, join(&r.root.granted_by));
+    } else {
+        let _ = writeln!(out, "root {}: not allowed", r.root.principal);
+    }
+    out
+}
+
+fn render_what_can(r: &WhatCanReport, catalog_size: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} may perform {} of the {catalog_size} catalog actions",
+        r.kind.name(),
+        r.principal,
+        r.actions.len()
+    );
+    for a in &r.actions {
+        let _ = writeln!(out, "  {}", a.action);
+        for g in &a.resources {
+            let _ = writeln!(out, "    on {} (for instance {})", g.pattern, g.witness);
+            let _ = writeln!(out, "      granted by {}", join(&g.granted_by));
+            if !g.partially_denied_by.is_empty() {
+                let _ = writeln!(out, "      partly denied by {}", join(&g.partially_denied_by));
+            }
+        }
+    }
+    out
 }
