@@ -129,7 +129,10 @@ fn render_who_can(r: &WhoCanReport) -> String {
             let _ = writeln!(out, "    by {}", join(&c.statements));
         }
     }
-    if r.root.allowed {
+    let by_itself = !r.root.granted_by.is_empty() && r.root.granted_by.iter().all(|g| g.policy == "root identity");
+    if r.root.allowed && by_itself {
+        let _ = writeln!(out, "root {}: allowed (RAM policies do not restrict the root identity)", r.root.principal);
+    } else if r.root.allowed {
         let _ = writeln!(out, "root {}: allowed by {}", r.root.principal, join(&r.root.granted_by));
     } else {
         let _ = writeln!(out, "root {}: not allowed", r.root.principal);
