@@ -385,10 +385,8 @@ impl Universe {
                 keep.push(arn);
             }
         }
-        let mut prefer: Vec<String> = patterns
-            .iter()
-            .flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)])
-            .collect();
+        let mut prefer: Vec<String> =
+            patterns.iter().flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)]).collect();
         prefer.push("*".to_owned());
         representative_strings(&patterns, &keep, &prefer, MAX_STATES)
     }
@@ -735,11 +733,8 @@ impl<'a> Search<'a> {
             }
             None => None,
         };
-        let granted_by = applying
-            .iter()
-            .filter_map(|&g| self.grants.get(g))
-            .map(|(p, s)| StatementRef::of(p, s))
-            .collect();
+        let granted_by =
+            applying.iter().filter_map(|&g| self.grants.get(g)).map(|(p, s)| StatementRef::of(p, s)).collect();
         Ok(Counterexample {
             action: rep.action.clone(),
             in_catalog: rep.in_catalog,

@@ -321,7 +321,8 @@ mod tests {
         let ps = [glob("iss-prod*"), glob("*")];
         let r = representative_strings(&ps, &[], &[], 10_000);
         assert!(r.exact);
-        let vectors: FxHashSet<Vec<bool>> = r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
         assert_eq!(vectors.len(), 2);
         assert!(r.strings.contains(&String::new()));
         assert!(r.strings.contains(&"iss-prod".to_owned()));
@@ -332,7 +333,8 @@ mod tests {
         // Strings matching both `a*` and `*b`, only one, or neither.
         let ps = [glob("a*"), glob("*b")];
         let r = representative_strings(&ps, &[], &[], 10_000);
-        let vectors: FxHashSet<Vec<bool>> = r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
         assert_eq!(vectors.len(), 4);
         assert!(r.strings.contains(&"ab".to_owned()));
     }

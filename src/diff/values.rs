@@ -150,7 +150,8 @@ fn unscaled(value: i128, scale: u32) -> String {
     let negative = value < 0;
     let digits = value.unsigned_abs().to_string();
     let scale = scale as usize;
-    let padded = if digits.len() <= scale { format!("{}{digits}", "0".repeat(scale + 1 - digits.len())) } else { digits };
+    let padded =
+        if digits.len() <= scale { format!("{}{digits}", "0".repeat(scale + 1 - digits.len())) } else { digits };
     let split = padded.len() - scale;
     let (int, frac) = (padded.get(..split).unwrap_or("0"), padded.get(split..).unwrap_or(""));
     let frac = frac.trim_end_matches('0');
@@ -162,11 +163,8 @@ fn unscaled(value: i128, scale: u32) -> String {
 /// the smallest decimal place the values use), or a tenth of a unit away
 /// when a whole unit would reach the next boundary.
 fn number_values(values: &[&str]) -> (Vec<String>, bool) {
-    let places = values
-        .iter()
-        .map(|v| v.split_once('.').map_or(0, |(_, f)| f.trim_end_matches('0').len()))
-        .max()
-        .unwrap_or(0);
+    let places =
+        values.iter().map(|v| v.split_once('.').map_or(0, |(_, f)| f.trim_end_matches('0').len())).max().unwrap_or(0);
     let Ok(places) = u32::try_from(places) else { return (Vec::new(), false) };
     let scale = places + 1;
     let mut exact = true;
@@ -332,7 +330,8 @@ mod tests {
 
     #[test]
     fn set_qualified_keys_get_pairs() {
-        let c = Condition::new(Operator::StringEquals, Some(SetQualifier::ForAllValues), "k", vec!["a".into()]).unwrap();
+        let c =
+            Condition::new(Operator::StringEquals, Some(SetQualifier::ForAllValues), "k", vec!["a".into()]).unwrap();
         let kv = key_values("k", &[&c], &[]);
         assert!(kv.choices.iter().any(|c| c.as_ref().is_some_and(|v| v.len() == 2)));
     }
