@@ -40,6 +40,9 @@ pub(crate) struct Args {
     /// The most contexts tried for one action and resource.
     #[arg(long, default_value_t = 4096)]
     pub(crate) max_contexts: usize,
+    /// The most requests evaluated in all.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub(crate) max_requests: u64,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub(crate) format: Format,
@@ -167,7 +170,8 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     if args.old == Path::new("-") && args.new.as_deref() == Some(Path::new("-")) {
         return Err("only one side can be read from standard input".to_owned());
     }
-    let mut options = DiffOptions { max_contexts: args.max_contexts, ..DiffOptions::default() };
+    let mut options =
+        DiffOptions { max_contexts: args.max_contexts, max_requests: args.max_requests, ..DiffOptions::default() };
     if let Some(p) = &args.principal {
         let principal: Principal = p.parse().map_err(|e| format!("--principal: {e}"))?;
         options.principal = Some(principal);
@@ -304,6 +308,13 @@ fn render_coverage(out: &mut String, r: &DiffReport) {
     let _ = writeln!(out, "checked {} actions, {} requests", r.actions_checked, r.requests_checked);
     if !r.exact {
         let _ = writeln!(out, "note: some patterns or values were too many to cover every case exactly");
+    }
+    if !r.complete {
+        let _ = writeln!(
+            out,
+            "note: stopped after {} requests (see --max-requests): not every action was searched",
+            r.requests_checked
+        );
     }
     if !r.exhaustive {
         let _ = writeln!(out, "note: not every combination of condition values was tried (see --max-contexts)");

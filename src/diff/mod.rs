@@ -44,7 +44,9 @@ use crate::eval::{PolicySet, principal_matches};
 use crate::policy::{Effect, Policy, PolicyKind, Statement};
 use crate::request::{Principal, Request};
 
-pub use strings::{MatchKind, Representatives, StringPattern, fill, fresh_char, representative_strings};
+pub use strings::{
+    MatchKind, Representatives, StringPattern, action_representatives, fill, fresh_char, representative_strings,
+};
 pub use values::KeyValues;
 
 /// The account used for the default principal when the policies name none.
@@ -67,11 +69,14 @@ pub struct DiffOptions {
     /// closest to no context at all and to each granting statement's
     /// conditions, and the report says it was not exhaustive.
     pub max_contexts: usize,
+    /// The most requests evaluated in all; the search stops there and the
+    /// report says it is not complete.
+    pub max_requests: u64,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        Self { principal: None, catalog: None, max_contexts: 4096 }
+        Self { principal: None, catalog: None, max_contexts: 4096, max_requests: 2_000_000 }
     }
 }
 
@@ -177,6 +182,9 @@ pub struct DiffReport {
     pub exact: bool,
     /// Whether every combination of condition values was tried.
     pub exhaustive: bool,
+    /// Whether every representative action was searched (false when
+    /// [`DiffOptions::max_requests`] stopped the search).
+    pub complete: bool,
 }
 
 impl DiffReport {
@@ -281,7 +289,7 @@ impl Universe {
             .filter(|p| p.text.contains(['*', '?']))
             .flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)])
             .collect();
-        let reps = representative_strings(&patterns, &keep, &prefer, MAX_STATES);
+        let reps = action_representatives(&patterns, &keep, &prefer, MAX_STATES);
         let mut exact = reps.exact;
         let actions = reps
             .strings
@@ -505,6 +513,7 @@ struct Search<'a> {
     /// The new set's `Allow` statements that can grant (identity and resource policies).
     grants: Vec<(&'a Policy, &'a Statement)>,
     max_contexts: usize,
+    max_requests: u64,
 }
 
 impl<'a> Search<'a> {
@@ -534,6 +543,7 @@ impl<'a> Search<'a> {
             old,
             grants,
             max_contexts: options.max_contexts.max(1),
+            max_requests: options.max_requests,
         })
     }
 
@@ -545,8 +555,13 @@ impl<'a> Search<'a> {
             requests_checked: 0,
             exact: self.universe.exact,
             exhaustive: true,
+            complete: true,
         };
         for rep in self.universe.actions.iter().filter(|a| wanted(&a.action)) {
+            if report.requests_checked >= self.max_requests {
+                report.complete = false;
+                break;
+            }
             report.actions_checked += 1;
             let grants: Vec<usize> = (0..self.grants.len())
                 .filter(|&i| self.grants.get(i).is_some_and(|(_, s)| s.actions().matches(&rep.action)))
@@ -567,6 +582,9 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 self.resource(rep, resource, &here, &mut covered, &mut report)?;
+                if !report.complete {
+                    break;
+                }
             }
         }
         Ok(report)
@@ -645,6 +663,10 @@ impl<'a> Search<'a> {
                         shown.insert(kv.key.clone(), values.clone());
                     }
                 }
+                if report.requests_checked >= self.max_requests {
+                    report.complete = false;
+                    return Flow::Stop;
+                }
                 let request =
                     Request::new(self.universe.principal.clone(), &rep.action, resource).with_context(context);
                 report.requests_checked += 1;
@@ -687,7 +709,7 @@ impl<'a> Search<'a> {
             if let Some(e) = failure.take() {
                 return Err(e);
             }
-            if grants.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
+            if !report.complete || grants.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
                 break;
             }
             if !complete && budget == 0 {

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 /// How a pattern compares text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -221,6 +221,89 @@ fn vector(nfas: &[Nfa], text: &str) -> Vec<bool> {
         .collect()
 }
 
+/// The characters worth trying: those the patterns compare literally (both
+/// cases for case-insensitive ones) and one character none of them mentions.
+fn alphabet(patterns: &[&StringPattern]) -> Vec<char> {
+    let mut alphabet: Vec<char> = Vec::new();
+    for p in patterns {
+        for c in p.literals() {
+            alphabet.push(c);
+            if p.kind.folds() {
+                alphabet.push(c.to_ascii_lowercase());
+                alphabet.push(c.to_ascii_uppercase());
+            }
+        }
+    }
+    let owned: Vec<StringPattern> = patterns.iter().map(|p| (*p).clone()).collect();
+    alphabet.push(fresh_char(&owned));
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    alphabet
+}
+
+/// Breadth-first over strings that start with `prefix`: a shortest string for
+/// each combination of matches of `patterns` found, and whether the search
+/// finished within `max_states`.
+fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec<String>, bool) {
+    let nfas: Vec<Nfa> = patterns.iter().map(|p| Nfa::new(p)).collect();
+    let alphabet = alphabet(patterns);
+    let mut start: Vec<Bits> = nfas.iter().map(Nfa::start).collect();
+    for c in prefix.chars() {
+        start = nfas.iter().zip(&start).map(|(n, b)| n.step(b, c)).collect();
+    }
+    let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
+    let mut found = Vec::new();
+    let mut visited: FxHashSet<Vec<Bits>> = FxHashSet::default();
+    visited.insert(start.clone());
+    let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, prefix.to_owned())]);
+    let mut exact = true;
+    while let Some((state, text)) = queue.pop_front() {
+        let accepts: Vec<bool> = nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)).collect();
+        if covered.insert(accepts) {
+            found.push(text.clone());
+        }
+        if state.iter().all(|b| b.iter().all(|w| *w == 0)) {
+            continue;
+        }
+        for &c in &alphabet {
+            let next: Vec<Bits> = nfas.iter().zip(&state).map(|(n, b)| n.step(b, c)).collect();
+            if visited.contains(&next) {
+                continue;
+            }
+            if visited.len() >= max_states {
+                exact = false;
+                break;
+            }
+            visited.insert(next.clone());
+            let mut t = text.clone();
+            t.push(c);
+            queue.push_back((next, t));
+        }
+    }
+    (found, exact)
+}
+
+/// `keep`, then the strings of each list that add a combination of matches.
+fn assemble(patterns: &[StringPattern], keep: &[String], lists: &[&[String]]) -> Vec<String> {
+    let nfas: Vec<Nfa> = patterns.iter().map(Nfa::new).collect();
+    let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut strings: Vec<String> = Vec::new();
+    for s in keep {
+        if seen.insert(s) {
+            covered.insert(vector(&nfas, s));
+            strings.push(s.clone());
+        }
+    }
+    for s in lists.iter().flat_map(|l| l.iter()) {
+        if !seen.contains(s.as_str()) && covered.insert(vector(&nfas, s)) {
+            seen.insert(s);
+            strings.push(s.clone());
+        }
+    }
+    strings
+}
+
 /// One string for every combination of matches of `patterns` that some
 /// string realises.
 ///
@@ -236,65 +319,56 @@ pub fn representative_strings(
     prefer: &[String],
     max_states: usize,
 ) -> Representatives {
-    let nfas: Vec<Nfa> = patterns.iter().map(Nfa::new).collect();
-    let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
-    let mut strings: Vec<String> = Vec::new();
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    for s in keep {
-        if seen.insert(s.clone()) {
-            covered.insert(vector(&nfas, s));
-            strings.push(s.clone());
-        }
-    }
-    for s in prefer {
-        if !seen.contains(s) && covered.insert(vector(&nfas, s)) {
-            seen.insert(s.clone());
-            strings.push(s.clone());
-        }
-    }
-    let mut alphabet: Vec<char> = Vec::new();
-    for p in patterns {
-        for c in p.literals() {
-            alphabet.push(c);
-            if p.kind.folds() {
-                alphabet.push(c.to_ascii_lowercase());
-                alphabet.push(c.to_ascii_uppercase());
-            }
-        }
-    }
-    alphabet.push(fresh_char(patterns));
-    alphabet.sort_unstable();
-    alphabet.dedup();
+    let refs: Vec<&StringPattern> = patterns.iter().collect();
+    let (found, exact) = explore(&refs, "", max_states);
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
+}
 
-    let start: Vec<Bits> = nfas.iter().map(Nfa::start).collect();
-    let mut visited: FxHashMap<Vec<Bits>, ()> = FxHashMap::default();
-    visited.insert(start.clone(), ());
-    let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, String::new())]);
+/// [`representative_strings`] for action patterns, explored service by
+/// service.
+///
+/// A pattern whose service code has no wildcard (`vpc:Delete*`) can only
+/// match actions of that service, so the actions of each such service are
+/// explored with that service's patterns and those whose service code has a
+/// wildcard (`*`, `*:Describe*`); the actions of every other service only
+/// with the latter. This keeps large sets of patterns tractable.
+pub fn action_representatives(
+    patterns: &[StringPattern],
+    keep: &[String],
+    prefer: &[String],
+    max_states: usize,
+) -> Representatives {
+    let service = |p: &StringPattern| -> Option<String> {
+        let (s, _) = p.text.split_once(':')?;
+        (!s.contains(['*', '?'])).then(|| s.to_ascii_lowercase())
+    };
+    let general: Vec<&StringPattern> = patterns.iter().filter(|p| service(p).is_none()).collect();
+    let mut services: Vec<String> = patterns.iter().filter_map(service).collect();
+    services.sort_unstable();
+    services.dedup();
     let mut exact = true;
-    while let Some((state, text)) = queue.pop_front() {
-        let accepts: Vec<bool> = nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)).collect();
-        if covered.insert(accepts) && seen.insert(text.clone()) {
-            strings.push(text.clone());
-        }
-        if state.iter().all(|b| b.iter().all(|w| *w == 0)) {
-            continue;
-        }
-        for &c in &alphabet {
-            let next: Vec<Bits> = nfas.iter().zip(&state).map(|(n, b)| n.step(b, c)).collect();
-            if visited.contains_key(&next) {
-                continue;
-            }
-            if visited.len() >= max_states {
-                exact = false;
-                break;
-            }
-            visited.insert(next.clone(), ());
-            let mut t = text.clone();
-            t.push(c);
-            queue.push_back((next, t));
-        }
+    let mut found: Vec<String> = Vec::new();
+    for s in &services {
+        let group: Vec<&StringPattern> =
+            patterns.iter().filter(|p| service(p).as_deref() == Some(s.as_str()) || service(p).is_none()).collect();
+        let (strings, done) = explore(&group, &format!("{s}:"), max_states);
+        exact &= done;
+        found.extend(strings);
     }
-    Representatives { strings, exact }
+    // Actions of no listed service: only the general patterns can match them.
+    let (others, done) = explore(&general, "", max_states);
+    exact &= done;
+    for s in others {
+        let first = s.split_once(':').map(|(head, _)| head.to_ascii_lowercase());
+        // A string that fell into a listed service's region stands for that
+        // region, not for the others: it is still a valid candidate, but the
+        // exploration of the others is no longer known to be complete.
+        if first.is_some_and(|f| services.contains(&f)) {
+            exact = false;
+        }
+        found.push(s);
+    }
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
 }
 
 #[cfg(test)]
