@@ -281,7 +281,7 @@ mod property {
         "acs:vpc:*:*:vpnipsecserver/iss-1*",
         "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1",
     ];
-    const CONDITIONS: [&str; 8] = [
+    const CONDITIONS: [&str; 9] = [
         "",
         r#","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}"#,
         r#","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/16"}}"#,
@@ -290,6 +290,7 @@ mod property {
         r#","Condition":{"StringLike":{"InstanceType":"V*"}}"#,
         r#","Condition":{"StringEquals":{"InstanceType":"VBR"}}"#,
         r#","Condition":{"NumericLessThanEquals":{"vpc:MaxConnections":"10"},"StringEquals":{"InstanceType":"VPC"}}"#,
+        r#","Condition":{"ForAllValues:StringEquals":{"InstanceType":["VBR","VPC"]}}"#,
     ];
 
     /// (deny, action indexes, resource indexes, condition index)
@@ -333,7 +334,7 @@ mod property {
     ];
     const IPS: [Option<&str>; 4] = [None, Some("10.0.0.1"), Some("10.1.2.3"), Some("192.168.0.1")];
     const NUMBERS: [Option<&str>; 4] = [None, Some("5"), Some("10"), Some("10.5")];
-    const TYPES: [Option<&str>; 4] = [None, Some("VBR"), Some("VPC"), Some("CEN")];
+    const TYPES: [&[&str]; 5] = [&[], &["VBR"], &["VPC"], &["CEN"], &["VBR", "CEN"]];
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
@@ -342,7 +343,7 @@ mod property {
         fn counterexamples_are_real_and_new_access_is_found(
             old in proptest::collection::vec(statement(), 1..4),
             new in proptest::collection::vec(statement(), 1..4),
-            probes in proptest::collection::vec((0..3usize, 0..5usize, 0..4usize, 0..4usize, 0..4usize), 12),
+            probes in proptest::collection::vec((0..3usize, 0..5usize, 0..4usize, 0..4usize, 0..5usize), 12),
         ) {
             let (old, new) = (build(&old), build(&new));
             let report = diff(&old, &new, &DiffOptions::default()).unwrap();
@@ -357,10 +358,13 @@ mod property {
             // Completeness on the pool: new access on a probe is reported for its action.
             for (a, r, ip, n, t) in probes {
                 let mut request = Request::new(principal.clone(), REQUEST_ACTIONS[a], REQUEST_RESOURCES[r]);
-                for (key, value) in [("acs:SourceIp", IPS[ip]), ("vpc:MaxConnections", NUMBERS[n]), ("InstanceType", TYPES[t])] {
+                for (key, value) in [("acs:SourceIp", IPS[ip]), ("vpc:MaxConnections", NUMBERS[n])] {
                     if let Some(v) = value {
                         request = request.with_context_value(key, v);
                     }
+                }
+                for v in TYPES[t] {
+                    request = request.with_context_value("InstanceType", v);
                 }
                 if new.authorize(&request).outcome == Outcome::Allow && old.authorize(&request).outcome != Outcome::Allow {
                     prop_assert!(

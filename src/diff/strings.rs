@@ -430,6 +430,32 @@ mod tests {
     }
 
     #[test]
+    fn actions_are_explored_service_by_service() {
+        let ps = [
+            StringPattern::new("vpc:Delete*", MatchKind::GlobIgnoreCase),
+            StringPattern::new("*:Describe*", MatchKind::GlobIgnoreCase),
+            StringPattern::new("ecs:*", MatchKind::GlobIgnoreCase),
+        ];
+        let r = action_representatives(&ps, &[], &[], 10_000);
+        assert!(r.exact);
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        // vpc:Delete* and *:Describe* together (`vpc:delete:describe`), each alone,
+        // ecs with and without Describe, and nothing at all: six combinations.
+        for v in [
+            [true, true, false],
+            [true, false, false],
+            [false, true, false],
+            [false, true, true],
+            [false, false, true],
+            [false, false, false],
+        ] {
+            assert!(vectors.contains(&v.to_vec()), "{v:?} in {:?}", r.strings);
+        }
+        assert_eq!(vectors.len(), 6);
+    }
+
+    #[test]
     fn the_budget_is_reported() {
         let ps = [glob("*a*b*c*d*"), glob("*d*c*b*a*")];
         assert!(!representative_strings(&ps, &[], &[], 3).exact);

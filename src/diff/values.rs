@@ -21,7 +21,9 @@ pub struct KeyValues {
     pub exact: bool,
 }
 
-/// The most values paired for a multi-valued key.
+/// Up to this many values, a multi-valued key is sent every set of them.
+const MAX_SUBSET: usize = 6;
+/// Beyond that, pairs of the first this many values.
 const MAX_PAIRED: usize = 12;
 
 /// The values for one key, from every condition that tests it and the
@@ -109,14 +111,38 @@ pub(crate) fn key_values(key: &str, conditions: &[&Condition], catalog_values: &
         push("not-a-value".to_owned(), &mut singles);
     }
 
+    // Values of one type cover that type's conditions; a key tested with
+    // operators of several types is covered type by type only.
+    let mut types: Vec<ValueType> = conditions.iter().map(|c| c.operator().value_type()).collect();
+    types.dedup();
+    types.sort_by_key(|t| t.describe());
+    types.dedup();
+    exact &= types.len() <= 1;
+
     let mut choices: Vec<Option<Vec<String>>> = vec![None];
     choices.extend(singles.iter().map(|s| Some(vec![s.clone()])));
     if conditions.iter().any(|c| c.qualifier().is_some()) {
-        let head: Vec<&String> = singles.iter().take(MAX_PAIRED).collect();
-        exact &= singles.len() <= MAX_PAIRED;
-        for (i, a) in head.iter().enumerate() {
-            for b in head.iter().skip(i + 1) {
-                choices.push(Some(vec![(*a).clone(), (*b).clone()]));
+        // `ForAnyValue:` / `ForAllValues:` see the set of values sent: every
+        // set of two or more when there are few values, pairs otherwise.
+        if singles.len() <= MAX_SUBSET {
+            for mask in 1u32..(1 << singles.len()) {
+                if mask.count_ones() >= 2 {
+                    let set: Vec<String> = singles
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| mask & (1 << i) != 0)
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    choices.push(Some(set));
+                }
+            }
+        } else {
+            exact = false;
+            let head: Vec<&String> = singles.iter().take(MAX_PAIRED).collect();
+            for (i, a) in head.iter().enumerate() {
+                for b in head.iter().skip(i + 1) {
+                    choices.push(Some(vec![(*a).clone(), (*b).clone()]));
+                }
             }
         }
     }
@@ -333,6 +359,9 @@ mod tests {
         let c =
             Condition::new(Operator::StringEquals, Some(SetQualifier::ForAllValues), "k", vec!["a".into()]).unwrap();
         let kv = key_values("k", &[&c], &[]);
-        assert!(kv.choices.iter().any(|c| c.as_ref().is_some_and(|v| v.len() == 2)));
+        // Absent, `a`, a filler that is not `a`, and both at once.
+        assert_eq!(kv.choices.len(), 4, "{kv:?}");
+        assert_eq!(kv.choices[3].as_ref().map(Vec::len), Some(2));
+        assert!(kv.exact);
     }
 }
