@@ -450,7 +450,7 @@ mod tests {
             [false, false, true],
             [false, false, false],
         ] {
-            assert!(vectors.contains(&v.to_vec()), "{v:?} in {:?}", r.strings);
+            assert!(vectors.contains(v.as_slice()), "{v:?} in {:?}", r.strings);
         }
         assert_eq!(vectors.len(), 6);
     }
