@@ -210,8 +210,8 @@ pub struct Universe {
     principal: Principal,
     catalog: Catalog,
     actions: Vec<RepresentativeAction>,
-    /// Every statement of every set, with its policy.
-    statements: Vec<(Policy, Statement)>,
+    /// Every statement of every set.
+    statements: Vec<Statement>,
     keys: Vec<KeyValues>,
     key_index: FxHashMap<String, usize>,
     region: String,
@@ -241,14 +241,11 @@ impl Universe {
             Some(c) => c.clone(),
             None => Catalog::builtin()?.clone(),
         };
-        let statements: Vec<(Policy, Statement)> = sets
-            .iter()
-            .flat_map(|s| s.iter())
-            .flat_map(|p| p.statements().iter().map(move |s| (p.clone(), s.clone())))
-            .collect();
+        let statements: Vec<Statement> =
+            sets.iter().flat_map(|s| s.iter()).flat_map(|p| p.statements().iter().cloned()).collect();
         let arns: Vec<Arn> = statements
             .iter()
-            .flat_map(|(_, s)| s.resources().unwrap_or_default())
+            .flat_map(|s| s.resources().unwrap_or_default())
             .filter_map(|p| p.as_str().parse::<Arn>().ok())
             .collect();
         let literal = |s: &str| !s.is_empty() && !s.contains(['*', '?']);
@@ -270,7 +267,7 @@ impl Universe {
         // further way the action patterns can match.
         let mut patterns: Vec<StringPattern> = statements
             .iter()
-            .flat_map(|(_, s)| s.actions().patterns())
+            .flat_map(|s| s.actions().patterns())
             .map(|p| StringPattern::new(p.as_str(), MatchKind::GlobIgnoreCase))
             .collect();
         patterns.extend(extra_actions.iter().map(|a| StringPattern::new(a, MatchKind::GlobIgnoreCase)));
@@ -299,7 +296,7 @@ impl Universe {
 
         // Condition keys: every key any statement tests.
         let mut by_key: Vec<(String, String, Vec<&Condition>)> = Vec::new();
-        for (_, s) in &statements {
+        for s in &statements {
             for c in s.conditions() {
                 match by_key.iter_mut().find(|(k, _, _)| k == c.canonical_key()) {
                     Some((_, _, list)) => list.push(c),
@@ -364,8 +361,8 @@ impl Universe {
             let mut ps: Vec<StringPattern> = self
                 .statements
                 .iter()
-                .filter(|(_, s)| s.actions().matches(action))
-                .flat_map(|(_, s)| s.resources().unwrap_or_default())
+                .filter(|s| s.actions().matches(action))
+                .flat_map(|s| s.resources().unwrap_or_default())
                 .map(|p| StringPattern::new(p.as_str(), MatchKind::Glob))
                 .collect();
             ps.sort_by(|a, b| a.text.cmp(&b.text));
@@ -601,7 +598,7 @@ impl<'a> Search<'a> {
     ) -> Result<(), DiffError> {
         // The keys that the statements about this action and resource test.
         let mut keys: Vec<&KeyValues> = Vec::new();
-        for (_, s) in &self.universe.statements {
+        for s in &self.universe.statements {
             if !s.actions().matches(&rep.action) || !s.matches_resource(resource) {
                 continue;
             }
