@@ -248,6 +248,32 @@ fn actions_outside_the_catalog_are_checked_too() {
 }
 
 #[test]
+fn the_principal_arn_follows_the_principal() {
+    let by_arn = |pattern: &str| {
+        let text = format!(
+            r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"vpc:DeleteVpnConnection","Resource":"*",
+                "Condition":{{"StringLike":{{"acs:PrincipalARN":"{pattern}"}}}}}}]}}"#
+        );
+        PolicySet::new().with(Policy::parse("p", &text, PolicyKind::Identity).unwrap())
+    };
+    let roles = by_arn("acs:ram::1234567890123456:role/*");
+    let users = by_arn("acs:ram::1234567890123456:user/*");
+    // The default principal is a user: moving the grant from roles to users is new access for it...
+    let report = diff(&roles, &users, &DiffOptions::default()).unwrap();
+    check_all(&report, &roles, Some(&users));
+    let c = only(&report);
+    assert!(c.context.is_empty(), "{c:?}");
+    // ...and none for a role, whose ARN no longer matches. The key is never
+    // set apart from the principal, so no request claims a role's ARN for a user.
+    let role = DiffOptions {
+        principal: Some("acs:ram::1234567890123456:role/ops".parse().unwrap()),
+        ..DiffOptions::default()
+    };
+    assert!(!diff(&roles, &users, &role).unwrap().found());
+    assert!(Universe::new(&[&roles], &[], &role).unwrap().key("acs:PrincipalArn").is_none());
+}
+
+#[test]
 fn the_representatives_are_public() {
     let old = set("deny-ip/old.json");
     let new = set("deny-ip/new.json");
@@ -431,7 +457,7 @@ mod cli {
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
         let v = json(&o);
         assert_eq!(v["result"], "fail");
-        assert_eq!(v["new"]["files"], serde_json::json!(["ops.json (identity)"]));
+        assert_eq!(v["new"]["files"], serde_json::json!([{"name": "ops.json", "kind": "identity"}]));
         assert_eq!(v["new"]["skipped"], serde_json::json!(["notes.json"]));
         let found = &v["new_access"]["counterexamples"];
         assert_eq!(found.as_array().unwrap().len(), 1);
@@ -462,7 +488,14 @@ mod cli {
         let o = ramguard(&["diff", "deny-ip", "deny-ip", "--control", "removed.json", "--format", "json"]);
         assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
         let kinds = &json(&o)["new"]["files"];
-        assert_eq!(kinds, &serde_json::json!(["new.json (identity)", "old.json (identity)", "removed.json (control)"]));
+        assert_eq!(
+            kinds,
+            &serde_json::json!([
+                {"name": "new.json", "kind": "identity"},
+                {"name": "old.json", "kind": "identity"},
+                {"name": "removed.json", "kind": "control"}
+            ])
+        );
     }
 
     #[test]

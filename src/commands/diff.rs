@@ -54,7 +54,7 @@ pub(crate) struct Args {
 /// The policies of one side, and the JSON files that are not policies.
 struct Side {
     set: PolicySet,
-    files: Vec<String>,
+    files: Vec<serde_json::Value>,
     skipped: Vec<String>,
 }
 
@@ -149,7 +149,7 @@ fn load_side(path: &Path, kinds: &Kinds) -> Result<Side, String> {
                 if path.is_dir() { path.join(&relative).display().to_string() } else { path.display().to_string() };
             errors.errors().iter().map(|e| format!("{shown}:{e}")).collect::<Vec<_>>().join("\n")
         })?;
-        side.files.push(format!("{relative} ({kind})"));
+        side.files.push(serde_json::json!({"name": relative, "kind": kind}));
         side.set.add(policy);
     }
     if side.files.is_empty() {
@@ -237,7 +237,8 @@ fn render(
         } else {
             format!(", {} other JSON files skipped", side.skipped.len())
         };
-        format!("{} policies{skipped}", side.files.len())
+        let n = side.files.len();
+        format!("{n} {}{skipped}", if n == 1 { "policy" } else { "policies" })
     };
     if let Some(old) = old {
         let _ = writeln!(out, "old: {} ({})", args.old.display(), count(old));

@@ -53,6 +53,8 @@ pub use values::KeyValues;
 const FALLBACK_ACCOUNT: &str = "1234567890123456";
 /// The region used to fill catalog ARN templates when the policies name none.
 const FALLBACK_REGION: &str = "cn-hangzhou";
+/// The canonical name of the key that the principal determines.
+const PRINCIPAL_ARN: &str = "acs:principalarn";
 /// The most automaton states explored for one family of patterns.
 const MAX_STATES: usize = 20_000;
 
@@ -297,7 +299,8 @@ impl Universe {
         // Condition keys: every key any statement tests.
         let mut by_key: Vec<(String, String, Vec<&Condition>)> = Vec::new();
         for s in &statements {
-            for c in s.conditions() {
+            // `acs:PrincipalARN` follows from the principal: it is not varied.
+            for c in s.conditions().iter().filter(|c| c.canonical_key() != PRINCIPAL_ARN) {
                 match by_key.iter_mut().find(|(k, _, _)| k == c.canonical_key()) {
                     Some((_, _, list)) => list.push(c),
                     None => by_key.push((c.canonical_key().to_owned(), c.key().to_owned(), vec![c])),
