@@ -499,6 +499,21 @@ mod cli {
     }
 
     #[test]
+    fn an_empty_directory_is_an_empty_set() {
+        let empty = std::env::temp_dir().join(format!("ramguard-diff-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let e = empty.to_str().unwrap();
+        let o = ramguard(&["diff", "new-action/new", e]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        assert!(stdout(&o).contains("(0 policies)"));
+        let o = ramguard(&["diff", e, "new-action/new", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        // Everything the new set grants is new: its three statements, one action each.
+        let found = json(&o)["new_access"]["counterexamples"].as_array().unwrap().len();
+        assert_eq!(found, 3);
+    }
+
+    #[test]
     fn not_granted_on_the_command_line() {
         let o = ramguard(&["diff", "new-action/new", "--not-granted", "vpc:DeleteIpsecServer", "--format", "json"]);
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));

@@ -152,9 +152,6 @@ fn load_side(path: &Path, kinds: &Kinds) -> Result<Side, String> {
         side.files.push(serde_json::json!({"name": relative, "kind": kind}));
         side.set.add(policy);
     }
-    if side.files.is_empty() {
-        return Err(format!("{}: no policy documents", path.display()));
-    }
     Ok(side)
 }
 
