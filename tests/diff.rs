@@ -87,7 +87,10 @@ fn the_example_policies_against_themselves_grant_nothing_new() {
     }
     let report = diff(&all, &all, &DiffOptions::default()).unwrap();
     assert!(!report.found(), "{:#?}", report.counterexamples);
-    assert!(report.requests_checked > 0);
+    // Every action, resource and context was covered: pruning proves that
+    // wherever the new set may allow, the old one allows too.
+    assert!(report.exact && report.exhaustive && report.complete);
+    assert!(report.actions_checked >= 16);
 }
 
 #[test]
@@ -245,6 +248,42 @@ fn actions_outside_the_catalog_are_checked_too() {
     let c = only(&report);
     assert!(c.action.starts_with("ecs:"), "{c:?}");
     assert!(!c.in_catalog);
+}
+
+#[test]
+fn pruning_searches_context_spaces_beyond_the_budget() {
+    // Five numeric keys with three or four boundaries each: at least 10 values
+    // per key (absent, the boundaries, their neighbours), over 100,000
+    // contexts, far over the 4,096 budget.
+    let policy = |last: &str| {
+        let keys: Vec<String> = (1..=5)
+            .map(|i| {
+                let top = if i == 5 { last } else { "30" };
+                format!(r#""NumericLessThan":{{"vpc:K{i}":["10","20","{top}"]}}"#)
+            })
+            .collect();
+        let conditions: Vec<String> = keys.iter().map(|k| format!("{{{k}}}")).collect();
+        let statements: Vec<String> = conditions
+            .iter()
+            .map(|c| {
+                format!(r#"{{"Effect":"Allow","Action":"vpc:DeleteVpnConnection","Resource":"*","Condition":{c}}}"#)
+            })
+            .collect();
+        let text = format!(r#"{{"Version":"1","Statement":[{}]}}"#, statements.join(","));
+        PolicySet::new().with(Policy::parse("p", &text, PolicyKind::Identity).unwrap())
+    };
+    let (old, new) = (policy("30"), policy("40"));
+    let same = diff(&old, &old, &DiffOptions::default()).unwrap();
+    assert!(!same.found());
+    assert!(same.exhaustive, "pruning proves it without trying 100,000 contexts");
+    let report = diff(&old, &new, &DiffOptions::default()).unwrap();
+    check_all(&report, &old, Some(&new));
+    assert!(report.exhaustive);
+    // The fifth statement now allows K5 in [30, 40): 30 is the first such
+    // value, with every other key absent (their statements do not apply).
+    let c = only(&report);
+    assert_eq!(c.context.len(), 1, "{c:?}");
+    assert_eq!(c.context["vpc:K5"], ["30"]);
 }
 
 #[test]

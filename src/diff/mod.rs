@@ -27,12 +27,15 @@
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod prune;
 mod strings;
 mod values;
 
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
+
+use prune::{About, Flow, SetModel, Walk};
 use serde::Serialize;
 
 use crate::arn::Arn;
@@ -432,79 +435,6 @@ fn allow_applies(statement: &Statement, request: &Request, resource: &str) -> bo
         && statement.conditions().iter().all(|c| c.holds(request.context(), false))
 }
 
-enum Flow {
-    Continue,
-    Stop,
-}
-
-/// Calls `f` with assignments of `sizes` (an index per key), those closest to
-/// `base` first: `base` itself, then every assignment that differs in one
-/// key, then in two, and so on. Stops after `budget` calls or when `f` says
-/// so; returns whether every assignment was visited.
-fn weight_ordered(sizes: &[usize], base: &[usize], budget: &mut usize, f: &mut dyn FnMut(&[usize]) -> Flow) -> bool {
-    fn values(
-        positions: &[usize],
-        at: usize,
-        sizes: &[usize],
-        base: &[usize],
-        current: &mut Vec<usize>,
-        budget: &mut usize,
-        f: &mut dyn FnMut(&[usize]) -> Flow,
-    ) -> bool {
-        let Some(&p) = positions.get(at) else {
-            if *budget == 0 {
-                return false;
-            }
-            *budget -= 1;
-            return matches!(f(current), Flow::Continue);
-        };
-        let (size, home) = (sizes.get(p).copied().unwrap_or(0), base.get(p).copied().unwrap_or(0));
-        for v in (0..size).filter(|v| *v != home) {
-            if let Some(slot) = current.get_mut(p) {
-                *slot = v;
-            }
-            if !values(positions, at + 1, sizes, base, current, budget, f) {
-                return false;
-            }
-        }
-        if let Some(slot) = current.get_mut(p) {
-            *slot = home;
-        }
-        true
-    }
-    #[expect(clippy::too_many_arguments, reason = "a private recursive helper")]
-    fn subsets(
-        start: usize,
-        left: usize,
-        positions: &mut Vec<usize>,
-        sizes: &[usize],
-        base: &[usize],
-        current: &mut Vec<usize>,
-        budget: &mut usize,
-        f: &mut dyn FnMut(&[usize]) -> Flow,
-    ) -> bool {
-        if left == 0 {
-            return values(positions, 0, sizes, base, current, budget, f);
-        }
-        for p in start..sizes.len() {
-            positions.push(p);
-            let go_on = subsets(p + 1, left - 1, positions, sizes, base, current, budget, f);
-            positions.pop();
-            if !go_on {
-                return false;
-            }
-        }
-        true
-    }
-    let mut current = base.to_vec();
-    for weight in 0..=sizes.len() {
-        if !subsets(0, weight, &mut Vec::new(), sizes, base, &mut current, budget, f) {
-            return false;
-        }
-    }
-    true
-}
-
 struct Search<'a> {
     universe: &'a Universe,
     new: CompiledPolicySet,
@@ -571,6 +501,9 @@ impl<'a> Search<'a> {
             }
             let resources = self.universe.resources(&rep.action);
             report.exact &= resources.exact;
+            let about_new = About::new(self.new_source, &rep.action);
+            let about_old = self.old.as_ref().map(|(_, o)| About::new(o, &rep.action));
+            let about = (&about_new, about_old.as_ref());
             let mut covered = vec![false; self.grants.len()];
             for resource in &resources.strings {
                 let here: Vec<usize> = grants
@@ -581,7 +514,7 @@ impl<'a> Search<'a> {
                 if here.iter().all(|&i| covered.get(i).copied().unwrap_or(true)) {
                     continue;
                 }
-                self.resource(rep, resource, &here, &mut covered, &mut report)?;
+                self.resource(rep, about, resource, &here, &mut covered, &mut report)?;
                 if !report.complete {
                     break;
                 }
@@ -594,6 +527,7 @@ impl<'a> Search<'a> {
     fn resource(
         &self,
         rep: &RepresentativeAction,
+        (about_new, about_old): (&About<'_>, Option<&About<'_>>),
         resource: &str,
         grants: &[usize],
         covered: &mut [bool],
@@ -601,8 +535,9 @@ impl<'a> Search<'a> {
     ) -> Result<(), DiffError> {
         // The keys that the statements about this action and resource test.
         let mut keys: Vec<&KeyValues> = Vec::new();
-        for s in &self.universe.statements {
-            if !s.actions().matches(&rep.action) || !s.matches_resource(resource) {
+        let about_both = about_new.statements.iter().chain(about_old.iter().flat_map(|a| a.statements.iter()));
+        for (_, s) in about_both {
+            if !s.matches_resource(resource) {
                 continue;
             }
             for c in s.conditions() {
@@ -614,107 +549,76 @@ impl<'a> Search<'a> {
             }
         }
         let sizes: Vec<usize> = keys.iter().map(|k| k.choices.len()).collect();
-        let product = sizes.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n));
-        let mut bases: Vec<Vec<usize>> = vec![vec![0; keys.len()]];
-        let exhaustive = product.is_some_and(|p| p <= self.max_contexts);
-        if !exhaustive {
-            report.exhaustive = false;
-            // Also start from values that satisfy each granting statement.
-            for &g in grants {
-                let Some((_, statement)) = self.grants.get(g) else { continue };
-                let base: Vec<usize> = keys
-                    .iter()
-                    .map(|kv| {
-                        let on_key: Vec<&Condition> = statement
-                            .conditions()
-                            .iter()
-                            .filter(|c| self.universe.key(c.canonical_key()).is_some_and(|k| std::ptr::eq(k, *kv)))
-                            .collect();
-                        if on_key.is_empty() {
-                            return 0;
-                        }
-                        kv.choices
-                            .iter()
-                            .position(|choice| {
-                                let mut ctx = Context::new();
-                                if let Some(values) = choice {
-                                    ctx.set(&kv.key, values.clone());
-                                }
-                                on_key.iter().all(|c| c.holds(&ctx, false))
-                            })
-                            .unwrap_or(0)
-                    })
-                    .collect();
-                if !bases.contains(&base) {
-                    bases.push(base);
+        let key_of = |canonical: &str| {
+            self.universe.key(canonical).and_then(|kv| keys.iter().position(|k| std::ptr::eq(*k, kv)))
+        };
+        let principal = &self.universe.principal;
+        let new_model = SetModel::new(about_new, principal, &rep.action, resource, &keys, key_of);
+        let old_model = about_old.map(|o| SetModel::new(o, principal, &rep.action, resource, &keys, key_of));
+        let mut walk = Walk {
+            sizes,
+            new: &new_model,
+            old: old_model.as_ref(),
+            leaves: self.max_contexts,
+            nodes: self.max_contexts.saturating_mul(8),
+        };
+        let mut failure: Option<DiffError> = None;
+        let mut visit = |choice: &[usize]| -> Flow {
+            let mut context = Context::new();
+            let mut shown = BTreeMap::new();
+            for (kv, &i) in keys.iter().zip(choice) {
+                if let Some(Some(values)) = kv.choices.get(i) {
+                    context.set(&kv.key, values.clone());
+                    shown.insert(kv.key.clone(), values.clone());
                 }
             }
-        }
-        let share = if exhaustive { self.max_contexts } else { (self.max_contexts / bases.len()).max(1) };
-        let mut failure: Option<DiffError> = None;
-        for base in &bases {
-            let mut budget = share;
-            let mut visit = |choice: &[usize]| -> Flow {
-                let mut context = Context::new();
-                let mut shown = BTreeMap::new();
-                for (kv, &i) in keys.iter().zip(choice) {
-                    if let Some(Some(values)) = kv.choices.get(i) {
-                        context.set(&kv.key, values.clone());
-                        shown.insert(kv.key.clone(), values.clone());
-                    }
-                }
-                if report.requests_checked >= self.max_requests {
-                    report.complete = false;
+            if report.requests_checked >= self.max_requests {
+                report.complete = false;
+                return Flow::Stop;
+            }
+            let request = Request::new(self.universe.principal.clone(), &rep.action, resource).with_context(context);
+            report.requests_checked += 1;
+            let decision = self.new.authorize(&request);
+            if !decision.outcome.is_allow() {
+                return Flow::Continue;
+            }
+            if let Some((old, _)) = &self.old
+                && old.authorize(&request).outcome.is_allow()
+            {
+                return Flow::Continue;
+            }
+            let applying: Vec<usize> = grants
+                .iter()
+                .copied()
+                .filter(|&g| self.grants.get(g).is_some_and(|(_, s)| allow_applies(s, &request, resource)))
+                .collect();
+            if !applying.is_empty() && applying.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
+                return Flow::Continue;
+            }
+            match self.record(rep, resource, shown, &request, &applying, decision.decided_by) {
+                Ok(c) => report.counterexamples.push(c),
+                Err(e) => {
+                    failure = Some(e);
                     return Flow::Stop;
                 }
-                let request =
-                    Request::new(self.universe.principal.clone(), &rep.action, resource).with_context(context);
-                report.requests_checked += 1;
-                let decision = self.new.authorize(&request);
-                if !decision.outcome.is_allow() {
-                    return Flow::Continue;
-                }
-                if let Some((old, _)) = &self.old
-                    && old.authorize(&request).outcome.is_allow()
-                {
-                    return Flow::Continue;
-                }
-                let applying: Vec<usize> = grants
-                    .iter()
-                    .copied()
-                    .filter(|&g| self.grants.get(g).is_some_and(|(_, s)| allow_applies(s, &request, resource)))
-                    .collect();
-                if !applying.is_empty() && applying.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
-                    return Flow::Continue;
-                }
-                match self.record(rep, resource, shown, &request, &applying, decision.decided_by) {
-                    Ok(c) => report.counterexamples.push(c),
-                    Err(e) => {
-                        failure = Some(e);
-                        return Flow::Stop;
-                    }
-                }
-                for &g in &applying {
-                    if let Some(slot) = covered.get_mut(g) {
-                        *slot = true;
-                    }
-                }
-                if applying.is_empty() || grants.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
-                    Flow::Stop
-                } else {
-                    Flow::Continue
-                }
-            };
-            let complete = weight_ordered(&sizes, base, &mut budget, &mut visit);
-            if let Some(e) = failure.take() {
-                return Err(e);
             }
-            if !report.complete || grants.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
-                break;
+            for &g in &applying {
+                if let Some(slot) = covered.get_mut(g) {
+                    *slot = true;
+                }
             }
-            if !complete && budget == 0 {
-                report.exhaustive = false;
+            if applying.is_empty() || grants.iter().all(|&g| covered.get(g).copied().unwrap_or(true)) {
+                Flow::Stop
+            } else {
+                Flow::Continue
             }
+        };
+        let finished = walk.run(&mut visit);
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if !finished && (walk.leaves == 0 || walk.nodes == 0) {
+            report.exhaustive = false;
         }
         Ok(())
     }
@@ -772,25 +676,6 @@ impl<'a> Search<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn assignments_come_closest_first() {
-        let mut seen = Vec::new();
-        let mut budget = 100;
-        let complete = weight_ordered(&[2, 3], &[0, 0], &mut budget, &mut |a| {
-            seen.push(a.to_vec());
-            Flow::Continue
-        });
-        assert!(complete);
-        assert_eq!(seen, [vec![0, 0], vec![1, 0], vec![0, 1], vec![0, 2], vec![1, 1], vec![1, 2]]);
-        let mut budget = 2;
-        let mut n = 0;
-        assert!(!weight_ordered(&[2, 3], &[1, 1], &mut budget, &mut |_| {
-            n += 1;
-            Flow::Continue
-        }));
-        assert_eq!(n, 2);
-    }
 
     #[test]
     fn placeholders_are_found() {
