@@ -69,10 +69,11 @@ pub struct DiffOptions {
     pub principal: Option<Principal>,
     /// The catalog whose actions are checked (the built-in one when `None`).
     pub catalog: Option<Catalog>,
-    /// The most contexts tried for one action and resource. Below it every
-    /// combination of the keys' values is tried; above it, the combinations
-    /// closest to no context at all and to each granting statement's
-    /// conditions, and the report says it was not exhaustive.
+    /// The most requests evaluated for one action and resource (and eight
+    /// times as many partial contexts visited). The search skips every
+    /// partial context under which the new set cannot allow or the old set
+    /// must allow; when it still needs more, it stops and the report says it
+    /// was not exhaustive.
     pub max_contexts: usize,
     /// The most requests evaluated in all; the search stops there and the
     /// report says it is not complete.
@@ -363,6 +364,13 @@ impl Universe {
     /// about it, with their wildcards filled; `*`; and one resource for each
     /// further way those patterns can match.
     pub fn resources(&self, action: &str) -> Representatives {
+        let (patterns, keep, prefer) = self.resource_candidates(action);
+        representative_strings(&patterns, &keep, &prefer, MAX_STATES)
+    }
+
+    /// The resource patterns about `action`, the catalog's ARNs for it, and
+    /// the patterns filled: what [`Universe::resources`] is made from.
+    fn resource_candidates(&self, action: &str) -> (Vec<StringPattern>, Vec<String>, Vec<String>) {
         let patterns: Vec<StringPattern> = {
             let mut ps: Vec<StringPattern> = self
                 .statements
@@ -399,7 +407,7 @@ impl Universe {
         let mut prefer: Vec<String> =
             patterns.iter().flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)]).collect();
         prefer.push("*".to_owned());
-        representative_strings(&patterns, &keep, &prefer, MAX_STATES)
+        (patterns, keep, prefer)
     }
 }
 
@@ -487,6 +495,9 @@ impl<'a> Search<'a> {
             exhaustive: true,
             complete: true,
         };
+        // Actions with the same resource patterns (and no catalog ARNs of their
+        // own) share their representative resources.
+        let mut cache: FxHashMap<(Vec<String>, Vec<String>), Representatives> = FxHashMap::default();
         for rep in self.universe.actions.iter().filter(|a| wanted(&a.action)) {
             if report.requests_checked >= self.max_requests {
                 report.complete = false;
@@ -499,7 +510,15 @@ impl<'a> Search<'a> {
             if grants.is_empty() {
                 continue;
             }
-            let resources = self.universe.resources(&rep.action);
+            let (patterns, keep, prefer) = self.universe.resource_candidates(&rep.action);
+            let cache_key: (Vec<String>, Vec<String>) = (patterns.iter().map(|p| p.text.clone()).collect(), keep.clone());
+            let resources = match cache.get(&cache_key) {
+                Some(r) => r,
+                None => {
+                    let r = representative_strings(&patterns, &keep, &prefer, MAX_STATES);
+                    cache.entry(cache_key).or_insert(r)
+                }
+            };
             report.exact &= resources.exact;
             let about_new = About::new(self.new_source, &rep.action);
             let about_old = self.old.as_ref().map(|(_, o)| About::new(o, &rep.action));
