@@ -303,7 +303,14 @@ fn statement(s: &ramguard::diff::StatementRef) -> String {
 }
 
 fn render_coverage(out: &mut String, r: &DiffReport) {
-    let _ = writeln!(out, "checked {} actions, {} requests", r.actions_checked, r.requests_checked);
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let actions = u64::try_from(r.actions_checked).unwrap_or(u64::MAX);
+    let _ = writeln!(
+        out,
+        "checked {}, {}",
+        plural(actions, "action", "actions"),
+        plural(r.requests_checked, "request", "requests")
+    );
     if !r.exact {
         let _ = writeln!(out, "note: some patterns or values were too many to cover every case exactly");
     }

@@ -511,7 +511,8 @@ impl<'a> Search<'a> {
                 continue;
             }
             let (patterns, keep, prefer) = self.universe.resource_candidates(&rep.action);
-            let cache_key: (Vec<String>, Vec<String>) = (patterns.iter().map(|p| p.text.clone()).collect(), keep.clone());
+            let cache_key: (Vec<String>, Vec<String>) =
+                (patterns.iter().map(|p| p.text.clone()).collect(), keep.clone());
             let resources = match cache.get(&cache_key) {
                 Some(r) => r,
                 None => {
