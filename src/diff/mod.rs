@@ -186,7 +186,8 @@ pub struct DiffReport {
     /// Whether the representative values cover every way the patterns and
     /// conditions can turn out.
     pub exact: bool,
-    /// Whether every combination of condition values was tried.
+    /// Whether the context search of every action and resource finished:
+    /// every combination of condition values was tried or ruled out.
     pub exhaustive: bool,
     /// Whether every representative action was searched (false when
     /// [`DiffOptions::max_requests`] stopped the search).
