@@ -552,6 +552,93 @@ mod cli {
         assert_eq!(found, 3);
     }
 
+    /// A copy of the example policies without the office-network Deny.
+    fn examples_without_the_office_deny() -> PathBuf {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let dir = std::env::temp_dir().join(format!("ramguard-diff-examples-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_file() && name.ends_with(".json") && name != "deny-deletes-outside-office.json" {
+                std::fs::copy(&path, dir.join(&name)).unwrap();
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn the_example_policies_without_their_office_deny() {
+        let new = examples_without_the_office_deny();
+        let new = new.to_str().unwrap();
+        let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let old = old.to_str().unwrap();
+        let o = ramguard(&["diff", old, new, "--control", "change-window-control.json", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let v = json(&o);
+        // The three VPC deletes of network-ops-vpn.json and the router revoke of
+        // ecr-revoke-vbr-only.json, each denied before by the office Deny.
+        let mut actions: Vec<String> = v["new_access"]["counterexamples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["old"]["outcome"], "ExplicitDeny");
+                assert_eq!(c["old"]["denied_by"][0]["policy"], "deny-deletes-outside-office.json");
+                c["action"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        actions.sort();
+        assert_eq!(
+            actions,
+            [
+                "expressconnectrouter:RevokeInstanceFromExpressConnectRouter",
+                "vpc:DeleteIpsecServer",
+                "vpc:DeleteTrafficMirrorSession",
+                "vpc:DeleteVpnConnection"
+            ]
+        );
+        // Read with its session policy, the set only describes and lists:
+        // removing a Deny on deletes grants nothing.
+        let o = ramguard(&["diff", old, new, "--control", "change-window-control.json", "--session", "session-*.json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+
+    #[test]
+    fn a_user_catalog_adds_actions() {
+        let dir = std::env::temp_dir().join(format!("ramguard-diff-catalog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let catalog = dir.join("catalog.json");
+        std::fs::write(
+            &catalog,
+            r#"{"operations": [{"action": "x:DeleteThing", "api": "DeleteThing", "product": "X", "version": "1",
+                "style": "rpc", "access_level": "delete", "method": "POST", "path": "/",
+                "parameters": [{"name": "ThingId", "type": "string", "required": true, "prefix": "th-"}],
+                "resources": [{"type": "thing", "arn": "acs:x::{#accountId}:thing/{#ThingId}"}],
+                "denial": {"status": 403, "code": "Forbidden", "message": "no"}}]}"#,
+        )
+        .unwrap();
+        let grant = dir.join("grant.json");
+        std::fs::write(
+            &grant,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"x:Delete*","Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let args = ["diff", "widen/old.json", grant.to_str().unwrap(), "--format", "json"];
+        let mut with_catalog = args.to_vec();
+        with_catalog.extend(["--catalog", catalog.to_str().unwrap()]);
+        let v = json(&ramguard(&with_catalog));
+        let c = &v["new_access"]["counterexamples"][0];
+        assert_eq!(c["action"], "x:DeleteThing");
+        assert_eq!(c["in_catalog"], true);
+        assert_eq!(c["resource"], "acs:x::1234567890123456:thing/th-xxx");
+        // Without it, an action built from the pattern stands for x:Delete*.
+        let v = json(&ramguard(&args));
+        let c = &v["new_access"]["counterexamples"][0];
+        assert!(c["action"].as_str().unwrap().to_ascii_lowercase().starts_with("x:delete"), "{c}");
+        assert_eq!(c["in_catalog"], false);
+    }
+
     #[test]
     fn not_granted_on_the_command_line() {
         let o = ramguard(&["diff", "new-action/new", "--not-granted", "vpc:DeleteIpsecServer", "--format", "json"]);
