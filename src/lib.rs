@@ -7,6 +7,7 @@ mod catalog;
 mod compile;
 mod condition;
 mod decision;
+pub mod diff;
 mod error;
 mod eval;
 mod fuzzy;

@@ -1,0 +1,463 @@
+//! Representative strings for a family of patterns.
+//!
+//! Whether a policy set allows a request depends on a string (an action, a
+//! resource, a condition value) only through which of the set's patterns
+//! match it. Two strings that match exactly the same patterns are
+//! interchangeable. [`representative_strings`] returns one string for every
+//! combination of matches that some string realises, so that evaluating the
+//! set on those strings is the same as evaluating it on every string.
+//!
+//! It simulates every pattern's automaton at once over an alphabet made of
+//! the characters the patterns mention plus one character that none of them
+//! mentions (every other character behaves like that one), breadth first, so
+//! each combination is found with a shortest string.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashSet;
+
+/// How a pattern compares text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchKind {
+    /// RAM wildcards `*` and `?`, case-sensitive (resources, `StringLike`).
+    Glob,
+    /// RAM wildcards, ASCII case-insensitive (actions).
+    GlobIgnoreCase,
+    /// The text itself, case-sensitive (`StringEquals`).
+    Exact,
+    /// The text itself, ASCII case-insensitive (`StringEqualsIgnoreCase`).
+    ExactIgnoreCase,
+}
+
+impl MatchKind {
+    fn folds(self) -> bool {
+        matches!(self, MatchKind::GlobIgnoreCase | MatchKind::ExactIgnoreCase)
+    }
+    fn wild(self) -> bool {
+        matches!(self, MatchKind::Glob | MatchKind::GlobIgnoreCase)
+    }
+}
+
+/// A pattern and how it compares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StringPattern {
+    /// The pattern as written.
+    pub text: String,
+    /// How it compares.
+    pub kind: MatchKind,
+}
+
+impl StringPattern {
+    /// A pattern of the given kind.
+    pub fn new(text: &str, kind: MatchKind) -> Self {
+        Self { text: text.to_owned(), kind }
+    }
+
+    /// Whether `text` matches.
+    pub fn matches(&self, text: &str) -> bool {
+        let nfa = Nfa::new(self);
+        let mut state = nfa.start();
+        for c in text.chars() {
+            state = nfa.step(&state, c);
+            if state.iter().all(|w| *w == 0) {
+                return false;
+            }
+        }
+        nfa.accepts(&state)
+    }
+
+    /// The characters compared literally.
+    fn literals(&self) -> impl Iterator<Item = char> + '_ {
+        let wild = self.kind.wild();
+        self.text.chars().filter(move |c| !(wild && matches!(c, '*' | '?')))
+    }
+}
+
+/// The result of [`representative_strings`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representatives {
+    /// The strings: every one of `keep`, then one string for each further
+    /// combination of matches.
+    pub strings: Vec<String>,
+    /// Whether every realisable combination is represented (false when the
+    /// exploration hit its state budget).
+    pub exact: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Tok {
+    Lit(char),
+    Star,
+    One,
+}
+
+struct Nfa {
+    toks: Vec<Tok>,
+    fold: bool,
+}
+
+/// A set of pattern positions, as bits.
+type Bits = Vec<u64>;
+
+fn set_bit(bits: &mut Bits, i: usize) -> bool {
+    let (word, bit) = (i / 64, i % 64);
+    match bits.get_mut(word) {
+        Some(w) => {
+            let had = *w & (1 << bit) != 0;
+            *w |= 1 << bit;
+            !had
+        }
+        None => false,
+    }
+}
+
+fn has_bit(bits: &Bits, i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+impl Nfa {
+    fn new(p: &StringPattern) -> Self {
+        let fold = p.kind.folds();
+        let norm = |c: char| if fold { c.to_ascii_lowercase() } else { c };
+        let toks = p
+            .text
+            .chars()
+            .map(|c| match c {
+                '*' if p.kind.wild() => Tok::Star,
+                '?' if p.kind.wild() => Tok::One,
+                c => Tok::Lit(norm(c)),
+            })
+            .collect();
+        Self { toks, fold }
+    }
+
+    fn words(&self) -> usize {
+        (self.toks.len() + 1).div_ceil(64)
+    }
+
+    /// Adds `i` and every position reachable from it by skipping stars.
+    fn close(&self, bits: &mut Bits, mut i: usize) {
+        loop {
+            set_bit(bits, i);
+            match self.toks.get(i) {
+                Some(Tok::Star) => i += 1,
+                _ => return,
+            }
+        }
+    }
+
+    fn start(&self) -> Bits {
+        let mut bits = vec![0; self.words()];
+        self.close(&mut bits, 0);
+        bits
+    }
+
+    fn step(&self, from: &Bits, c: char) -> Bits {
+        let c = if self.fold { c.to_ascii_lowercase() } else { c };
+        let mut bits = vec![0; self.words()];
+        for (i, tok) in self.toks.iter().enumerate() {
+            if !has_bit(from, i) {
+                continue;
+            }
+            match tok {
+                Tok::Star => self.close(&mut bits, i),
+                Tok::One => self.close(&mut bits, i + 1),
+                Tok::Lit(l) if *l == c => self.close(&mut bits, i + 1),
+                Tok::Lit(_) => {}
+            }
+        }
+        bits
+    }
+
+    fn accepts(&self, bits: &Bits) -> bool {
+        has_bit(bits, self.toks.len())
+    }
+}
+
+/// A character that no pattern compares literally (in either case for
+/// case-insensitive ones): it stands for every character the patterns do not
+/// mention. Readable letters are preferred.
+pub fn fresh_char(patterns: &[StringPattern]) -> char {
+    let mut used = FxHashSet::default();
+    for p in patterns {
+        for c in p.literals() {
+            used.insert(c);
+            if p.kind.folds() {
+                used.insert(c.to_ascii_lowercase());
+                used.insert(c.to_ascii_uppercase());
+            }
+        }
+    }
+    "xzqjkvwyXZQJKVWY0123456789gbmhfupldnocrtseaiGBMHFUPLDNOCRTSEAI_~^"
+        .chars()
+        .chain('\u{a1}'..='\u{24f}')
+        .find(|c| !used.contains(c))
+        .unwrap_or('\u{2603}')
+}
+
+/// Fills a wildcard pattern: every `*` with `star`, every `?` with `one`.
+pub fn fill(pattern: &str, star: &str, one: char) -> String {
+    let mut out = String::with_capacity(pattern.len() + star.len());
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push_str(star),
+            '?' => out.push(one),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Which patterns match `text`.
+fn vector(nfas: &[Nfa], text: &str) -> Vec<bool> {
+    nfas.iter()
+        .map(|n| {
+            let mut s = n.start();
+            for c in text.chars() {
+                s = n.step(&s, c);
+            }
+            n.accepts(&s)
+        })
+        .collect()
+}
+
+/// The characters worth trying: those the patterns compare literally (both
+/// cases for case-insensitive ones) and one character none of them mentions.
+fn alphabet(patterns: &[&StringPattern]) -> Vec<char> {
+    let mut alphabet: Vec<char> = Vec::new();
+    for p in patterns {
+        for c in p.literals() {
+            alphabet.push(c);
+            if p.kind.folds() {
+                alphabet.push(c.to_ascii_lowercase());
+                alphabet.push(c.to_ascii_uppercase());
+            }
+        }
+    }
+    let owned: Vec<StringPattern> = patterns.iter().map(|p| (*p).clone()).collect();
+    alphabet.push(fresh_char(&owned));
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    alphabet
+}
+
+/// Breadth-first over strings that start with `prefix`: a shortest string for
+/// each combination of matches of `patterns` found, and whether the search
+/// finished within `max_states`.
+fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec<String>, bool) {
+    let nfas: Vec<Nfa> = patterns.iter().map(|p| Nfa::new(p)).collect();
+    let alphabet = alphabet(patterns);
+    let mut start: Vec<Bits> = nfas.iter().map(Nfa::start).collect();
+    for c in prefix.chars() {
+        start = nfas.iter().zip(&start).map(|(n, b)| n.step(b, c)).collect();
+    }
+    let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
+    let mut found = Vec::new();
+    let mut visited: FxHashSet<Vec<Bits>> = FxHashSet::default();
+    visited.insert(start.clone());
+    let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, prefix.to_owned())]);
+    let mut exact = true;
+    while let Some((state, text)) = queue.pop_front() {
+        let accepts: Vec<bool> = nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)).collect();
+        if covered.insert(accepts) {
+            found.push(text.clone());
+        }
+        if state.iter().all(|b| b.iter().all(|w| *w == 0)) {
+            continue;
+        }
+        for &c in &alphabet {
+            let next: Vec<Bits> = nfas.iter().zip(&state).map(|(n, b)| n.step(b, c)).collect();
+            if visited.contains(&next) {
+                continue;
+            }
+            if visited.len() >= max_states {
+                exact = false;
+                break;
+            }
+            visited.insert(next.clone());
+            let mut t = text.clone();
+            t.push(c);
+            queue.push_back((next, t));
+        }
+    }
+    (found, exact)
+}
+
+/// `keep`, then the strings of each list that add a combination of matches.
+fn assemble(patterns: &[StringPattern], keep: &[String], lists: &[&[String]]) -> Vec<String> {
+    let nfas: Vec<Nfa> = patterns.iter().map(Nfa::new).collect();
+    let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut strings: Vec<String> = Vec::new();
+    for s in keep {
+        if seen.insert(s) {
+            covered.insert(vector(&nfas, s));
+            strings.push(s.clone());
+        }
+    }
+    for s in lists.iter().flat_map(|l| l.iter()) {
+        if !seen.contains(s.as_str()) && covered.insert(vector(&nfas, s)) {
+            seen.insert(s);
+            strings.push(s.clone());
+        }
+    }
+    strings
+}
+
+/// One string for every combination of matches of `patterns` that some
+/// string realises.
+///
+/// Every string of `keep` is returned first (they are wanted in their own
+/// right, such as the catalog's actions); then each string of `prefer` whose
+/// combination of matches is not yet represented (readable candidates, such
+/// as patterns with their wildcards filled); then, for each combination still
+/// missing, a shortest string that realises it. `max_states` bounds the
+/// exploration; `exact` in the result says whether it finished.
+pub fn representative_strings(
+    patterns: &[StringPattern],
+    keep: &[String],
+    prefer: &[String],
+    max_states: usize,
+) -> Representatives {
+    let refs: Vec<&StringPattern> = patterns.iter().collect();
+    let (found, exact) = explore(&refs, "", max_states);
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
+}
+
+/// [`representative_strings`] for action patterns, explored service by
+/// service.
+///
+/// A pattern whose service code has no wildcard (`vpc:Delete*`) can only
+/// match actions of that service, so the actions of each such service are
+/// explored with that service's patterns and those whose service code has a
+/// wildcard (`*`, `*:Describe*`); the actions of every other service only
+/// with the latter. This keeps large sets of patterns tractable.
+pub fn action_representatives(
+    patterns: &[StringPattern],
+    keep: &[String],
+    prefer: &[String],
+    max_states: usize,
+) -> Representatives {
+    let service = |p: &StringPattern| -> Option<String> {
+        let (s, _) = p.text.split_once(':')?;
+        (!s.contains(['*', '?'])).then(|| s.to_ascii_lowercase())
+    };
+    let general: Vec<&StringPattern> = patterns.iter().filter(|p| service(p).is_none()).collect();
+    let mut services: Vec<String> = patterns.iter().filter_map(service).collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut exact = true;
+    let mut found: Vec<String> = Vec::new();
+    for s in &services {
+        let group: Vec<&StringPattern> =
+            patterns.iter().filter(|p| service(p).as_deref() == Some(s.as_str()) || service(p).is_none()).collect();
+        let (strings, done) = explore(&group, &format!("{s}:"), max_states);
+        exact &= done;
+        found.extend(strings);
+    }
+    // Actions of no listed service: only the general patterns can match them.
+    let (others, done) = explore(&general, "", max_states);
+    exact &= done;
+    for s in others {
+        let first = s.split_once(':').map(|(head, _)| head.to_ascii_lowercase());
+        // A string that fell into a listed service's region stands for that
+        // region, not for the others: it is still a valid candidate, but the
+        // exploration of the others is no longer known to be complete.
+        if first.is_some_and(|f| services.contains(&f)) {
+            exact = false;
+        }
+        found.push(s);
+    }
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(s: &str) -> StringPattern {
+        StringPattern::new(s, MatchKind::Glob)
+    }
+
+    #[test]
+    fn matching_follows_ram_wildcards() {
+        assert!(glob("a*b?").matches("aXXbc"));
+        assert!(!glob("a*b?").matches("ab"));
+        assert!(StringPattern::new("A*", MatchKind::GlobIgnoreCase).matches("abc"));
+        assert!(StringPattern::new("a*", MatchKind::Exact).matches("a*"));
+        assert!(!StringPattern::new("a*", MatchKind::Exact).matches("ab"));
+        assert!(StringPattern::new("VBR", MatchKind::ExactIgnoreCase).matches("vbr"));
+    }
+
+    #[test]
+    fn every_realisable_combination_is_found() {
+        // iss-prod* and * : {both}, {only *}; the empty string matches only `*`.
+        let ps = [glob("iss-prod*"), glob("*")];
+        let r = representative_strings(&ps, &[], &[], 10_000);
+        assert!(r.exact);
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        assert_eq!(vectors.len(), 2);
+        assert!(r.strings.contains(&String::new()));
+        assert!(r.strings.contains(&"iss-prod".to_owned()));
+    }
+
+    #[test]
+    fn intersections_are_found_even_when_no_pattern_contains_another() {
+        // Strings matching both `a*` and `*b`, only one, or neither.
+        let ps = [glob("a*"), glob("*b")];
+        let r = representative_strings(&ps, &[], &[], 10_000);
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        assert_eq!(vectors.len(), 4);
+        assert!(r.strings.contains(&"ab".to_owned()));
+    }
+
+    #[test]
+    fn preferred_strings_are_used_when_they_add_a_combination() {
+        let ps = [glob("acs:vpc:*:*:vpnipsecserver/iss-prod*"), glob("acs:vpc:*:*:vpnipsecserver/*")];
+        let nice = "acs:vpc:cn-hangzhou:1:vpnipsecserver/iss-x".to_owned();
+        let r = representative_strings(&ps, &[], &[nice.clone(), "acs:vpc:a:b:vpnipsecserver/c".to_owned()], 10_000);
+        assert_eq!(r.strings[0], nice);
+        assert!(!r.strings.contains(&"acs:vpc:a:b:vpnipsecserver/c".to_owned()));
+    }
+
+    #[test]
+    fn the_fresh_character_is_in_no_literal() {
+        assert_eq!(fresh_char(&[glob("abc")]), 'x');
+        assert_eq!(fresh_char(&[StringPattern::new("X", MatchKind::GlobIgnoreCase)]), 'z');
+        assert_eq!(fill("a*b?", "zz", 'q'), "azzbq");
+    }
+
+    #[test]
+    fn actions_are_explored_service_by_service() {
+        let ps = [
+            StringPattern::new("vpc:Delete*", MatchKind::GlobIgnoreCase),
+            StringPattern::new("*:Describe*", MatchKind::GlobIgnoreCase),
+            StringPattern::new("ecs:*", MatchKind::GlobIgnoreCase),
+        ];
+        let r = action_representatives(&ps, &[], &[], 10_000);
+        assert!(r.exact);
+        let vectors: FxHashSet<Vec<bool>> =
+            r.strings.iter().map(|s| ps.iter().map(|p| p.matches(s)).collect()).collect();
+        // vpc:Delete* and *:Describe* together (`vpc:delete:describe`), each alone,
+        // ecs with and without Describe, and nothing at all: six combinations.
+        for v in [
+            [true, true, false],
+            [true, false, false],
+            [false, true, false],
+            [false, true, true],
+            [false, false, true],
+            [false, false, false],
+        ] {
+            assert!(vectors.contains(v.as_slice()), "{v:?} in {:?}", r.strings);
+        }
+        assert_eq!(vectors.len(), 6);
+    }
+
+    #[test]
+    fn the_budget_is_reported() {
+        let ps = [glob("*a*b*c*d*"), glob("*d*c*b*a*")];
+        assert!(!representative_strings(&ps, &[], &[], 3).exact);
+    }
+}
