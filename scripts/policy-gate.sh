@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The policy gate for a pull request: it fails when the policies have lint
+# errors or security warnings, when their test suites fail, or when they
+# allow anything the base branch's policies did not.
+#
+#   scripts/policy-gate.sh [BASE_REF] [POLICY_DIR] [-- DIFF_OPTION...]
+#
+# BASE_REF defaults to origin/main and POLICY_DIR to policies. Options after
+# `--` go to `ramguard diff` (for example `--control 'control/*'`).
+# RAMGUARD names the ramguard binary (default: `ramguard` on the PATH).
+#
+# Exit codes: 0 when every check passes, 2 when a check finds a problem
+# (a finding, a failing case, new access), 1 when a check cannot run.
+set -uo pipefail
+
+base_ref="origin/main"
+dir="policies"
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then base_ref="$1"; shift; fi
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then dir="$1"; shift; fi
+if [ $# -gt 0 ] && [ "$1" = "--" ]; then shift; fi
+ramguard="${RAMGUARD:-ramguard}"
+
+merge_base="$(git merge-base "$base_ref" HEAD)" || {
+  echo "policy-gate: no common history with $base_ref (fetch it, with enough depth)" >&2
+  exit 1
+}
+base="$(mktemp -d)"
+trap 'rm -rf "$base"' EXIT
+mkdir -p "$base/$dir"
+# A policy directory the base branch does not have is an empty set: then
+# everything the pull request allows is new.
+if git cat-file -e "$merge_base:$dir" 2>/dev/null; then
+  git archive "$merge_base" "$dir" | tar -x -C "$base" || exit 1
+fi
+
+errors=0
+problems=0
+check() {
+  echo "== $*"
+  "$@"
+  case $? in
+    0) ;;
+    2) problems=1 ;;
+    *) errors=1 ;;
+  esac
+}
+
+check "$ramguard" lint "$dir"
+if find "$dir" -name '*.suite.json' | grep -q .; then
+  check "$ramguard" test "$dir"
+fi
+check "$ramguard" diff "$base/$dir" "$dir" "$@"
+
+if [ "$errors" -ne 0 ]; then exit 1; fi
+if [ "$problems" -ne 0 ]; then exit 2; fi
+echo "policy-gate: the policies pass, and allow nothing new"
