@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ramguard::{AccessModel, Catalog, Context, Snapshot, WhoCanQuery};
+use ramguard::{AccessModel, Catalog, Context, Request, Snapshot, WhoCanQuery};
 use serde_json::{Value, json};
 
 const ACCT: &str = "1234567890123456";
@@ -179,7 +179,7 @@ fn bench(c: &mut Criterion) {
     let statements: usize = snapshot.policies.values().map(|p| p.document.statements().len()).sum();
     let with_resource = WhoCanQuery {
         action: "vpc:DeleteIpsecServer".to_owned(),
-        resources: vec![format!("acs:vpc:cn-hangzhou:{ACCT}:ipsecserver/r-1")],
+        resources: vec![format!("acs:vpc:cn-hangzhou:{ACCT}:vpnipsecserver/iss-1")],
         context: Context::new(),
     };
     let some_resource = WhoCanQuery { resources: Vec::new(), ..with_resource.clone() };
@@ -214,6 +214,30 @@ fn bench(c: &mut Criterion) {
     group.bench_function("some_resource", |b| {
         b.iter(|| model.who_can(black_box(&some_resource), catalog).expect("answers"))
     });
+    // The decisions alone, one per principal: compiled sets against the
+    // reference evaluator (a scan of every statement) as the baseline.
+    let resource = format!("acs:vpc:cn-hangzhou:{ACCT}:vpnipsecserver/iss-1");
+    let cases: Vec<_> = model
+        .principals()
+        .iter()
+        .map(|p| {
+            let set = model.policy_set(p).expect("every principal has a compiled set");
+            (set, Request::new(p.principal().clone(), "vpc:DeleteIpsecServer", &resource))
+        })
+        .collect();
+    let allowed = |reference: bool| {
+        cases
+            .iter()
+            .filter(|(set, request)| {
+                let request = black_box(request);
+                let decision = if reference { set.policies().authorize(request) } else { set.authorize(request) };
+                decision.outcome.is_allow()
+            })
+            .count()
+    };
+    assert_eq!(allowed(true), allowed(false), "the two evaluators agree");
+    group.bench_function("decisions/compiled", |b| b.iter(|| allowed(false)));
+    group.bench_function("decisions/reference", |b| b.iter(|| allowed(true)));
     group.finish();
 
     let mut group = c.benchmark_group("what_can");
