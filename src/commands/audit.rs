@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
+use ramguard::{AccessModel, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
 
 use crate::{EXIT_NO, EXIT_OK, Format};
 
@@ -57,16 +57,6 @@ fn load(path: &std::path::Path) -> Result<AccessModel, String> {
     AccessModel::new(&snapshot).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn catalog(files: &[PathBuf]) -> Result<Catalog, String> {
-    let mut catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.clone();
-    for file in files {
-        let text = crate::read(file)?;
-        let extra = Catalog::from_json(&text).map_err(|e| format!("{}:{e}", file.display()))?;
-        catalog.merge(extra).map_err(|e| format!("{}: {e}", file.display()))?;
-    }
-    Ok(catalog)
-}
-
 fn context(pairs: &[String]) -> Result<Context, String> {
     let mut context = Context::new();
     for text in pairs {
@@ -77,7 +67,7 @@ fn context(pairs: &[String]) -> Result<Context, String> {
 }
 
 pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
-    let catalog = catalog(&args.catalog)?;
+    let catalog = super::catalog_with(args.catalog.iter().map(PathBuf::as_path))?;
     let query =
         WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context: context(&args.context)? };
     let model = load(&args.snapshot)?;
@@ -90,7 +80,7 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
 }
 
 pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
-    let catalog = catalog(&args.catalog)?;
+    let catalog = super::catalog_with(args.catalog.iter().map(PathBuf::as_path))?;
     let context = context(&args.context)?;
     let model = load(&args.snapshot)?;
     let principal = model.find(&args.principal).map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted};
-use ramguard::{Catalog, Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
+use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
 use crate::{EXIT_NO, EXIT_OK, Format, print_json, read};
 
@@ -174,10 +174,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         options.principal = Some(principal);
     }
     if let Some(path) = &args.catalog {
-        let mut catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.clone();
-        let extra = Catalog::from_json(&read(path)?).map_err(|e| format!("{}:{e}", path.display()))?;
-        catalog.merge(extra).map_err(|e| format!("{}: {e}", path.display()))?;
-        options.catalog = Some(catalog);
+        options.catalog = Some(super::catalog_with([path.as_path()])?);
     }
     let first = load_side(&args.old, &kinds)?;
     let (old, new) = match &args.new {

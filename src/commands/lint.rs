@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use ramguard::lint::{LintOptions, Severity, lint};
 use ramguard::report::{FileReport, IgnoreList, Report};
-use ramguard::{Catalog, PolicyKind, detect_kind};
+use ramguard::{PolicyKind, detect_kind};
 
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_OK, KindArg};
 
@@ -133,19 +133,9 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
     IgnoreList::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
-fn load_catalog(extra: Option<&Path>) -> Result<Catalog, String> {
-    let mut catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?.clone();
-    if let Some(path) = extra {
-        let text = crate::read(path)?;
-        let more = Catalog::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        catalog.merge(more).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(catalog)
-}
-
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let ignores = load_ignores(args.ignore_file.as_deref())?;
-    let catalog = load_catalog(args.catalog.as_deref())?;
+    let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = crate::limits(args.no_size_limit);
     let cwd = std::env::current_dir().ok();
     let mut files = Vec::new();
