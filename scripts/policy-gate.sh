@@ -3,10 +3,12 @@
 # errors or security warnings, when their test suites fail, or when they
 # allow anything the base branch's policies did not.
 #
-#   scripts/policy-gate.sh [BASE_REF] [POLICY_DIR] [-- DIFF_OPTION...]
+#   scripts/policy-gate.sh [BASE_REF] [POLICY_DIR] [--control GLOB]... [--session GLOB]... [-- DIFF_OPTION...]
 #
-# BASE_REF defaults to origin/main and POLICY_DIR to policies. Options after
-# `--` go to `ramguard diff` (for example `--control 'control/*'`).
+# BASE_REF defaults to origin/main and POLICY_DIR to policies (a path
+# relative to the repository's root). `--control` and `--session` name the
+# documents read as control and session policies, for both `lint` and
+# `diff`; options after `--` go to `ramguard diff` alone.
 # RAMGUARD names the ramguard binary (default: `ramguard` on the PATH).
 #
 # Exit codes: 0 when every check passes, 2 when a check finds a problem
@@ -15,9 +17,24 @@ set -uo pipefail
 
 base_ref="origin/main"
 dir="policies"
-if [ $# -gt 0 ] && [ "$1" != "--" ]; then base_ref="$1"; shift; fi
-if [ $# -gt 0 ] && [ "$1" != "--" ]; then dir="$1"; shift; fi
-if [ $# -gt 0 ] && [ "$1" = "--" ]; then shift; fi
+kinds=()
+positional=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; break ;;
+    --control | --session)
+      if [ $# -lt 2 ]; then echo "policy-gate: $1 needs a glob" >&2; exit 1; fi
+      kinds+=("$1" "$2"); shift 2 ;;
+    -*) echo "policy-gate: unknown option $1" >&2; exit 1 ;;
+    *)
+      case $positional in
+        0) base_ref="$1" ;;
+        1) dir="$1" ;;
+        *) echo "policy-gate: unexpected argument $1" >&2; exit 1 ;;
+      esac
+      positional=$((positional + 1)); shift ;;
+  esac
+done
 ramguard="${RAMGUARD:-ramguard}"
 
 merge_base="$(git merge-base "$base_ref" HEAD)" || {
@@ -45,11 +62,11 @@ check() {
   esac
 }
 
-check "$ramguard" lint "$dir"
+check "$ramguard" lint ${kinds[@]+"${kinds[@]}"} "$dir"
 if find "$dir" -name '*.suite.json' | grep -q .; then
   check "$ramguard" test "$dir"
 fi
-check "$ramguard" diff "$base/$dir" "$dir" "$@"
+check "$ramguard" diff ${kinds[@]+"${kinds[@]}"} "$base/$dir" "$dir" "$@"
 
 if [ "$errors" -ne 0 ]; then exit 1; fi
 if [ "$problems" -ne 0 ]; then exit 2; fi

@@ -314,3 +314,52 @@ fn size_limit_is_lifted_on_request() {
     assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert_eq!(code(&lint_in(&dir, &["--no-size-limit", "big.json"])), 0);
 }
+
+#[test]
+fn control_and_session_documents_are_chosen_by_path() {
+    let dir = workdir("kinds-by-path");
+    // A control policy starts from Allow * on *: an allow-all grant only in
+    // an identity policy.
+    let control = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "vpc:Delete*", "Resource": "*"}]}"#;
+    write(&dir, "org/guardrails-control.json", control);
+    write(&dir, "org/readonly-session.json", control);
+    write(&dir, "team/ops.json", control);
+
+    let codes = |o: &Output| -> Vec<(String, String)> {
+        json(o)["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| {
+                let file = f["file"].as_str().unwrap().to_owned();
+                f["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |x| (file.clone(), x["code"].as_str().unwrap().to_owned()))
+            })
+            .collect()
+    };
+    let all = ["--format", "json", "org", "team"];
+
+    let o = lint_in(&dir, &all);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert_eq!(codes(&o).iter().filter(|(_, c)| c == "RG101").count(), 3, "{:?}", codes(&o));
+
+    // By file name alone, and by the path as reported.
+    let mut args = vec!["--control", "*-control.json", "--session", "org/*-session.json"];
+    args.extend_from_slice(&all);
+    let o = lint_in(&dir, &args);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert_eq!(codes(&o), [("team/ops.json".to_owned(), "RG101".to_owned())]);
+
+    // The globs outrank --kind.
+    let o = lint_in(&dir, &["--kind", "identity", "--control", "*", "--format", "json", "org", "team"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(codes(&o).is_empty(), "{:?}", codes(&o));
+
+    let o = lint_in(&dir, &["--control", "[", "org"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--control `[`"), "{}", stderr(&o));
+}

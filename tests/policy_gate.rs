@@ -14,8 +14,8 @@ use std::process::{Command, Output};
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The diff options the README's job passes for the bundled policies.
-const DIFF_OPTIONS: [&str; 3] = ["--", "--control", "change-window-control.json"];
+/// The options the README's job passes for the bundled policies.
+const GATE_OPTIONS: [&str; 2] = ["--control", "change-window-control.json"];
 
 fn git(repo: &Path, args: &[&str]) {
     let o = Command::new("git")
@@ -40,13 +40,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A repository whose `main` holds the bundled policies and the repository's
-/// ignore file, checked out on a new branch `pr`.
+/// A repository whose `main` holds the bundled policies, checked out on a
+/// new branch `pr`.
 fn repository(test: &str) -> PathBuf {
     let repo = std::env::temp_dir().join(format!("ramguard-gate-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&repo);
     copy_dir(&Path::new(MANIFEST).join("policies"), &repo.join("policies"));
-    std::fs::copy(Path::new(MANIFEST).join(".ramguardignore"), repo.join(".ramguardignore")).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "base policies"]);
@@ -62,7 +61,7 @@ fn commit(repo: &Path, file: &str, text: &str) {
 
 fn gate(repo: &Path) -> Output {
     let mut args = vec![format!("{MANIFEST}/scripts/policy-gate.sh"), "main".to_owned(), "policies".to_owned()];
-    args.extend(DIFF_OPTIONS.iter().map(|s| (*s).to_owned()));
+    args.extend(GATE_OPTIONS.iter().map(|s| (*s).to_owned()));
     Command::new("bash").args(&args).env("RAMGUARD", env!("CARGO_BIN_EXE_ramguard")).current_dir(repo).output().unwrap()
 }
 
@@ -130,4 +129,28 @@ fn a_broken_policy_makes_the_gate_an_error() {
     let o = gate(&repo);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(out(&o).contains("broken.json"), "{}", out(&o));
+}
+
+#[test]
+fn the_gate_refuses_arguments_it_does_not_know() {
+    let repo = repository("arguments");
+    let script = format!("{MANIFEST}/scripts/policy-gate.sh");
+    let run = |args: &[&str]| {
+        Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .env("RAMGUARD", env!("CARGO_BIN_EXE_ramguard"))
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["main", "policies", "--frobnicate"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("unknown option --frobnicate"), "{}", out(&o));
+    let o = run(&["main", "policies", "--control"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("--control needs a glob"), "{}", out(&o));
+    let o = run(&["no-such-branch"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("no common history with no-such-branch"), "{}", out(&o));
 }

@@ -74,6 +74,14 @@ pub(crate) struct Args {
     /// resource policy and any other as an identity policy.
     #[arg(long, value_enum, default_value = "auto")]
     pub(crate) kind: KindArg,
+    /// Documents read as control policies, whatever `--kind` says: a glob
+    /// matched against the path as reported or the file name alone, such
+    /// as `control/*` or `*-control.json`. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) control: Vec<String>,
+    /// Documents read as session policies (a glob, as for `--control`).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) session: Vec<String>,
     /// Lift RAM's document size limits (for offline audits).
     #[arg(long)]
     pub(crate) no_size_limit: bool,
@@ -133,7 +141,40 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
     IgnoreList::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
+/// The documents chosen by path to be read as one kind.
+struct KindGlobs {
+    control: globset::GlobSet,
+    session: globset::GlobSet,
+}
+
+impl KindGlobs {
+    fn new(args: &Args) -> Result<Self, String> {
+        let set = |flag: &str, globs: &[String]| {
+            let mut builder = globset::GlobSetBuilder::new();
+            for glob in globs {
+                builder.add(globset::Glob::new(glob).map_err(|e| format!("{flag} `{glob}`: {e}"))?);
+            }
+            builder.build().map_err(|e| format!("{flag}: {e}"))
+        };
+        Ok(Self { control: set("--control", &args.control)?, session: set("--session", &args.session)? })
+    }
+
+    /// The kind `name` (the path as reported) is chosen for, if any.
+    fn kind_of(&self, name: &str) -> Option<PolicyKind> {
+        let file_name = Path::new(name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let hit = |set: &globset::GlobSet| set.is_match(name) || set.is_match(&file_name);
+        if hit(&self.control) {
+            Some(PolicyKind::Control)
+        } else if hit(&self.session) {
+            Some(PolicyKind::Session)
+        } else {
+            None
+        }
+    }
+}
+
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
+    let kind_globs = KindGlobs::new(args)?;
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = crate::limits(args.no_size_limit);
@@ -147,13 +188,13 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                 match std::fs::read_to_string(&path) {
                     Err(e) => files.push(FileReport::unreadable(name, format!("cannot read: {e}"))),
                     Ok(text) => {
-                        let kind = match args.kind {
+                        let kind = kind_globs.kind_of(&name).unwrap_or_else(|| match args.kind {
                             KindArg::Auto => detect_kind(&text),
                             KindArg::Identity => PolicyKind::Identity,
                             KindArg::Session => PolicyKind::Session,
                             KindArg::Control => PolicyKind::Control,
                             KindArg::Resource => PolicyKind::Resource,
-                        };
+                        });
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
                         let findings = lint(&name, &text, &options);
                         files.push(FileReport::new(name, Some(text), findings));
