@@ -156,6 +156,9 @@ enum Command {
         at: Option<String>,
         /// The job's location, or its id.
         job: String,
+        /// Output format: `json` prints `{"status": ..., "body": ...}`.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
     },
     /// List the operations ramguard knows, or show one: parameters,
     /// resources, condition keys, errors.
@@ -239,7 +242,7 @@ fn main() -> ExitCode {
             eval(&inputs, format, limits(no_size_limit))
         }
         Command::Catalog { action, format } => catalog(action.as_deref(), format),
-        Command::Poll { world, at, job } => poll(&world, at.as_deref(), &job),
+        Command::Poll { world, at, job, format } => poll(&world, at.as_deref(), &job, format),
         Command::Call { world, operation, param, principal, identity, source_ip, at, mfa, format } => {
             let inputs = CallInputs { world, operation, param, principal, identity, source_ip, at, mfa };
             call(&inputs, format)
@@ -601,13 +604,18 @@ fn save_world(path: &Path, simulator: &Simulator) -> Result<(), String> {
     std::fs::write(path, world + "\n").map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
-fn poll(world: &Path, at: Option<&str>, job: &str) -> Result<u8, String> {
+fn poll(world: &Path, at: Option<&str>, job: &str, format: Format) -> Result<u8, String> {
     let mut simulator = open_world(world, at)?;
     let id = job.rsplit('/').next().unwrap_or(job);
     let response = simulator.poll(id);
     save_world(world, &simulator)?;
-    let body = serde_json::to_string_pretty(&response.body).map_err(|e| e.to_string())?;
-    println!("HTTP {}\n{body}", response.status);
+    match format {
+        Format::Json => print_json(&serde_json::json!({ "status": response.status, "body": response.body }))?,
+        Format::Human => {
+            let body = serde_json::to_string_pretty(&response.body).map_err(|e| e.to_string())?;
+            println!("HTTP {}\n{body}", response.status);
+        }
+    }
     Ok(if response.is_success() { EXIT_OK } else { EXIT_SERVICE_ERROR })
 }
 

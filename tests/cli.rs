@@ -970,6 +970,11 @@ fn call_and_poll_a_zstack_state_change() {
     let bad_session = change("enable", "nope", "2026-12-02T13:52:00Z");
     assert_eq!(bad_session.status.code(), Some(3));
     assert_eq!(json(&bad_session)["body"]["error"]["code"], "ID.1001");
+    let still_done = ramguard(&["poll", "--world", w, "--format", "json", &location]);
+    assert_eq!(still_done.status.code(), Some(0));
+    let answer = json(&still_done);
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"]["inventory"]["state"], "Enabled", "{answer}");
     let gone = ramguard(&["poll", "--world", w, "--at", "2026-12-02T15:00:00Z", &location]);
     assert_eq!(gone.status.code(), Some(3));
     assert!(stdout(&gone).starts_with("HTTP 404"));
