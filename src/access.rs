@@ -21,7 +21,7 @@
 //! search can miss a grant only where a `Deny` cuts the very resources the
 //! witnesses stand for.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -29,6 +29,7 @@ use crate::catalog::{Catalog, Operation};
 use crate::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 use crate::condition::Context;
 use crate::decision::{Explanation, Outcome, StatementTrace};
+use crate::glob::{self, Placeholder};
 use crate::pattern::Pattern;
 use crate::policy::{Effect, Policy, PolicyKind};
 use crate::request::{Principal, Request};
@@ -647,7 +648,7 @@ impl AccessModel {
                 // Any ARN of the account in the action's service, then "All Resources".
                 let service = action.split_once(':').map(|(s, _)| s).filter(|s| !s.contains(['*', '?']));
                 let service = service.map_or_else(|| "{#service}".to_owned(), str::to_ascii_lowercase);
-                vec![format!("acs:{service}:{{#regionId}}:{{#accountId}}:{{#resource}}"), "*".to_owned()]
+                vec![format!("acs:{service}:{{#region}}:{{#accountId}}:{{#resource}}"), "*".to_owned()]
             }
         };
         let mut out: Vec<String> = Vec::new();
@@ -784,11 +785,7 @@ fn overlapping_denies(set: &CompiledPolicySet, action: &str, pattern: &Pattern) 
                 if statement.effect() != Effect::Deny || !statement.actions().matches(action) {
                     continue;
                 }
-                let overlaps = statement
-                    .resources()
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|q| intersect(pattern.as_str(), q.as_str()).is_some());
+                let overlaps = statement.resources().unwrap_or_default().iter().any(|q| overlap(pattern, q));
                 if overlaps {
                     out.push(StatementRef {
                         policy: policy.name().to_owned(),
@@ -833,215 +830,31 @@ fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, BTreeSet<Stat
     (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements))
 }
 
-/// A catalog ARN template as a pattern: the account filled in; `{#resource}`
-/// any text; every other placeholder, and a `*` in the template, one ARN
-/// field or id (text without `:` or `/`).
-fn template_tokens(template: &str, account: &str, nonempty: bool) -> Vec<Token> {
-    let mut out = Vec::with_capacity(template.len());
-    let literal = |text: &str, out: &mut Vec<Token>| {
-        for c in text.chars() {
-            if c == '*' {
-                push_star(out, true, nonempty);
-            } else {
-                out.push(Token::Literal(c));
-            }
-        }
-    };
-    let mut parts = template.split("{#");
-    literal(parts.next().unwrap_or_default(), &mut out);
-    for part in parts {
-        match part.split_once('}') {
-            Some(("accountId", rest)) => {
-                out.extend(account.chars().map(Token::Literal));
-                literal(rest, &mut out);
-            }
-            Some((name, rest)) => {
-                push_star(&mut out, name != "resource", nonempty);
-                literal(rest, &mut out);
-            }
-            None => {
-                literal("{#", &mut out);
-                literal(part, &mut out);
-            }
-        }
-    }
-    out
-}
-
-/// One element of a pattern. A `segment` wildcard matches no `:` or `/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Literal(char),
-    One { segment: bool },
-    Star { segment: bool },
-}
-
-impl Token {
-    fn accepts(self, c: char) -> bool {
-        match self {
-            Token::Literal(x) => x == c,
-            Token::One { segment } | Token::Star { segment } => !segment || !matches!(c, ':' | '/'),
-        }
-    }
-
-    fn is_star(self) -> bool {
-        matches!(self, Token::Star { .. })
-    }
-}
-
-fn push_star(out: &mut Vec<Token>, segment: bool, nonempty: bool) {
-    if nonempty {
-        out.push(Token::One { segment });
-    }
-    out.push(Token::Star { segment });
-}
-
-fn tokens(pattern: &str, nonempty: bool) -> Vec<Token> {
-    let mut out = Vec::with_capacity(pattern.len());
-    for c in pattern.chars() {
-        match c {
-            '*' => push_star(&mut out, false, nonempty),
-            '?' => out.push(Token::One { segment: false }),
-            c => out.push(Token::Literal(c)),
-        }
-    }
-    out
-}
-
-/// The most states the intersection search visits.
-const MAX_STATES: usize = 1 << 18;
-
-/// A shortest text matched by both RAM patterns (case-sensitive), preferring
-/// one where every `*` stands for at least one character; `None` when no
-/// text matches both.
-pub(crate) fn intersect(a: &str, b: &str) -> Option<String> {
-    search(&tokens(a, true), &tokens(b, true)).or_else(|| search(&tokens(a, false), &tokens(b, false)))
-}
-
 /// A resource that `pattern` matches and that has the shape of `template`
-/// (a catalog ARN template) in `account`, with no empty field if possible.
+/// (a catalog ARN template, or the any-resource template of an action the
+/// catalog does not know) in `account`, with no empty field if possible.
+/// `{#accountId}` is the account, `{#resource}` any relative id, `{#region}`
+/// (of the any-resource template) one field or none, as global services have
+/// no region, and every other placeholder one field.
 fn witness(pattern: &str, template: &str, account: &str) -> Option<String> {
-    search(&tokens(pattern, true), &template_tokens(template, account, true))
-        .or_else(|| search(&tokens(pattern, false), &template_tokens(template, account, false)))
+    let template = glob::template_tokens_with(template, |name| match name {
+        "accountId" => Placeholder::Text(account.to_owned()),
+        "resource" => Placeholder::Any,
+        "region" => Placeholder::OptionalField,
+        _ => Placeholder::Field,
+    });
+    glob::witness(&glob::pattern_tokens(pattern), &template)
 }
 
-/// Breadth-first search over pairs of positions in the two patterns.
-fn search(a: &[Token], b: &[Token]) -> Option<String> {
-    let width = b.len() + 1;
-    let states = (a.len() + 1).checked_mul(width)?;
-    if states > MAX_STATES {
-        return None;
-    }
-    // For each visited state: the state it was reached from, and the character emitted.
-    let mut parent: Vec<Option<(usize, Option<char>)>> = vec![None; states];
-    let mut queue = VecDeque::new();
-    let start = 0usize;
-    let goal = states - 1;
-    if let Some(slot) = parent.get_mut(start) {
-        *slot = Some((start, None));
-    }
-    queue.push_back(start);
-    while let Some(state) = queue.pop_front() {
-        if state == goal {
-            break;
-        }
-        let (i, j) = (state / width, state % width);
-        let (ta, tb) = (a.get(i).copied(), b.get(j).copied());
-        let mut next: Vec<(usize, usize, Option<char>)> = Vec::with_capacity(3);
-        if ta.is_some_and(Token::is_star) {
-            next.push((i + 1, j, None));
-        }
-        if tb.is_some_and(Token::is_star) {
-            next.push((i, j + 1, None));
-        }
-        if let (Some(ta), Some(tb)) = (ta, tb) {
-            let c = match (ta, tb) {
-                (Token::Literal(x), _) => Some(x),
-                (_, Token::Literal(y)) => Some(y),
-                _ => Some('x'),
-            }
-            .filter(|&c| ta.accepts(c) && tb.accepts(c));
-            if let Some(c) = c {
-                let ni = if ta.is_star() { i } else { i + 1 };
-                let nj = if tb.is_star() { j } else { j + 1 };
-                next.push((ni, nj, Some(c)));
-            }
-        }
-        for (ni, nj, c) in next {
-            let id = ni * width + nj;
-            if let Some(slot) = parent.get_mut(id)
-                && slot.is_none()
-            {
-                *slot = Some((state, c));
-                queue.push_back(id);
-            }
-        }
-    }
-    parent.get(goal).copied().flatten()?;
-    let mut text = Vec::new();
-    let mut state = goal;
-    while state != start {
-        let (previous, c) = parent.get(state).copied().flatten()?;
-        if let Some(c) = c {
-            text.push(c);
-        }
-        state = previous;
-    }
-    Some(text.into_iter().rev().collect())
+/// Whether some resource matches both patterns.
+fn overlap(a: &Pattern, b: &Pattern) -> bool {
+    glob::intersects(&glob::pattern_tokens(a.as_str()), &glob::pattern_tokens(b.as_str()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pattern::Case;
-
-    fn both(a: &str, b: &str) -> Option<String> {
-        let w = intersect(a, b)?;
-        assert!(Pattern::new(a, Case::Sensitive).matches(&w), "{w} !~ {a}");
-        assert!(Pattern::new(b, Case::Sensitive).matches(&w), "{w} !~ {b}");
-        Some(w)
-    }
-
-    #[test]
-    fn intersections_match_both_patterns() {
-        assert_eq!(both("a?c", "*b*").as_deref(), Some("abc"));
-        assert_eq!(both("acs:vpc:*:*:x/*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:123:x/x"));
-        // `*` crosses `:`, so these two overlap.
-        assert_eq!(both("acs:vpc:*:999:*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:999:123:x"));
-        assert_eq!(intersect("abc", "abd"), None);
-        assert_eq!(both("a*", "a").as_deref(), Some("a"));
-    }
-
-    proptest::proptest! {
-        /// Whatever the patterns, a text found matches both, and when the
-        /// naive matcher finds a common text among short candidates, so
-        /// does the search.
-        #[test]
-        fn intersection_is_sound_and_finds_short_texts(a in "[ab:*?]{0,6}", b in "[ab:*?]{0,6}") {
-            let pa = Pattern::new(&a, Case::Sensitive);
-            let pb = Pattern::new(&b, Case::Sensitive);
-            match intersect(&a, &b) {
-                Some(w) => {
-                    proptest::prop_assert!(pa.matches(&w) && pb.matches(&w), "{w:?} for {a:?} and {b:?}");
-                }
-                None => {
-                    // No text over the alphabet (plus the filler `x`) of up to 6 characters matches both.
-                    let alphabet = ['a', 'b', ':', 'x'];
-                    let mut texts = vec![String::new()];
-                    for _ in 0..6 {
-                        let longer: Vec<String> =
-                            texts.iter().flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}"))).collect();
-                        texts.extend(longer);
-                        texts.sort();
-                        texts.dedup();
-                    }
-                    for t in &texts {
-                        proptest::prop_assert!(!(pa.matches(t) && pb.matches(t)), "{t:?} matches {a:?} and {b:?}");
-                    }
-                }
-            }
-        }
-    }
 
     fn witness_of(pattern: &str, template: &str) -> Option<String> {
         let w = witness(pattern, template, "123")?;
@@ -1061,13 +874,14 @@ mod tests {
         // Another account's resources are not this account's, though `*` crosses `:`.
         assert_eq!(witness_of("acs:vpc:*:999:*", iss), None);
         assert_eq!(witness_of("acs:vpc:*:*:vpnconnection/*", iss), None);
-        // A template's `*` is one id; `{#resource}` is any relative id.
+        // A template's `*` is itself (the ARN a create call is authorized
+        // on); `{#resource}` is any relative id.
         assert_eq!(
             witness_of("acs:vpc:*:*:vpnconnection/a/b", "acs:vpc:{#regionId}:{#accountId}:vpnconnection/*"),
             None
         );
         assert_eq!(
-            witness_of("acs:ram::123:role/ops", "acs:{#service}:{#regionId}:{#accountId}:{#resource}").as_deref(),
+            witness_of("acs:ram::123:role/ops", "acs:{#service}:{#region}:{#accountId}:{#resource}").as_deref(),
             Some("acs:ram::123:role/ops")
         );
         assert_eq!(witness_of("a{#b", "a{#b").as_deref(), Some("a{#b"));

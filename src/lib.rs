@@ -11,6 +11,7 @@ pub mod diff;
 mod error;
 mod eval;
 mod fuzzy;
+mod glob;
 mod guard;
 mod ignore;
 mod json;

@@ -9,7 +9,6 @@
 //! Every finding carries a stable rule code (see [`RULES`]), the file, the
 //! JSON path, the line and column, a one-line message and a longer help.
 
-mod glob;
 mod rules;
 
 use std::fmt;

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use super::glob::{self, Tok};
 use super::{Finding, LintOptions, rule};
 use crate::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
 use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
 use crate::fuzzy::{levenshtein, suggest};
+use crate::glob::{self, Tok};
 use crate::json::{self, JsonPath, Step, Value};
 use crate::pattern::Pattern;
 use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};

@@ -1,13 +1,16 @@
-//! Exact set questions about RAM wildcard patterns, for the lint rules.
+//! Exact set questions about RAM wildcard patterns, for the lint rules and
+//! the access audit.
 //!
 //! A pattern is read as a sequence of tokens: a literal character, `?` (any
 //! one character) or `*` (any run of characters, none included). An ARN
 //! template of the catalog reads the same way, its `{#name}` placeholders
 //! standing for one ARN field value (any non-empty text without `:` or `/`:
 //! a region, an account id, a resource id) and every other character (a `*`
-//! too) for itself. On these token lists this module answers, exactly:
+//! too, as in `vpnconnection/*`, the ARN a create call is authorized on) for
+//! itself. On these token lists this module answers, exactly:
 //!
 //! - [`intersects`]: does some string match both?
+//! - [`witness`]: a short string that matches both;
 //! - [`contains`]: does every string that matches one also match the other?
 //! - [`distance`]: how many edits separate a string from the nearest string
 //!   a pattern matches?
@@ -66,14 +69,35 @@ pub(crate) fn pattern_tokens(pattern: &str) -> Vec<Tok> {
 /// field value (no `:` or `/`); every other character, `*` and `?`
 /// included, is literal.
 pub(crate) fn template_tokens(template: &str) -> Vec<Tok> {
+    template_tokens_with(template, |_| Placeholder::Field)
+}
+
+/// What a template placeholder stands for.
+pub(crate) enum Placeholder {
+    /// This text (an account id already known).
+    Text(String),
+    /// One non-empty ARN field value.
+    Field,
+    /// One ARN field value, possibly empty (the region of a global service).
+    OptionalField,
+    /// Any text at all (a whole resource path).
+    Any,
+}
+
+/// The tokens of a template whose placeholders `fill` reads by name.
+pub(crate) fn template_tokens_with(template: &str, fill: impl Fn(&str) -> Placeholder) -> Vec<Tok> {
     let mut out = Vec::with_capacity(template.len());
     let mut rest = template;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix("{#")
-            && let Some((_, tail)) = after.split_once('}')
+            && let Some((name, tail)) = after.split_once('}')
         {
-            out.push(Tok::Part);
-            out.push(Tok::Parts);
+            match fill(name) {
+                Placeholder::Text(text) => out.extend(text.chars().map(Tok::Lit)),
+                Placeholder::Field => out.extend([Tok::Part, Tok::Parts]),
+                Placeholder::OptionalField => out.push(Tok::Parts),
+                Placeholder::Any => out.push(Tok::Star),
+            }
             rest = tail;
             continue;
         }
@@ -149,6 +173,82 @@ pub(crate) fn intersects(a: &[Tok], b: &[Tok]) -> bool {
         }
     }
     false
+}
+
+/// A shortest string that matches both token lists, preferring one in which
+/// every `*` and every field stands for at least one character
+/// (`acs:vpc:x:123:vpnconnection/x` reads better as an example than
+/// `acs:vpc::123:vpnconnection/`); `None` when no string matches both.
+pub(crate) fn witness(a: &[Tok], b: &[Tok]) -> Option<String> {
+    let nonempty = |tokens: &[Tok]| -> Vec<Tok> {
+        let mut out = Vec::with_capacity(tokens.len() * 2);
+        for &t in tokens {
+            match t {
+                Tok::Star => out.extend([Tok::One, Tok::Star]),
+                Tok::Parts if out.last() != Some(&Tok::Part) => out.extend([Tok::Part, Tok::Parts]),
+                t => out.push(t),
+            }
+        }
+        out
+    };
+    shortest(&nonempty(a), &nonempty(b)).or_else(|| shortest(a, b))
+}
+
+/// The most position pairs [`witness`] explores.
+const WITNESS_STATES: usize = 1 << 18;
+
+/// A shortest common string: a breadth-first search over pairs of
+/// positions, where skipping a loop token reads nothing (so those moves go
+/// to the front of the queue) and reading a character is one step. Where
+/// either token is a literal the character must be it; elsewhere `x`, which
+/// every other token accepts, stands for any character.
+fn shortest(a: &[Tok], b: &[Tok]) -> Option<String> {
+    let width = b.len() + 1;
+    let states = (a.len() + 1).checked_mul(width).filter(|&n| n <= WITNESS_STATES)?;
+    let goal = states - 1;
+    // For each state reached: the state it was reached from and the character read.
+    let mut parent: Vec<Option<(usize, Option<char>)>> = vec![None; states];
+    let mut done = vec![false; states];
+    let mut queue: VecDeque<(usize, usize, Option<char>)> = VecDeque::from([(0, 0, None)]);
+    while let Some((state, from, c)) = queue.pop_front() {
+        if done.get(state).copied().unwrap_or(true) {
+            continue;
+        }
+        if let (Some(d), Some(p)) = (done.get_mut(state), parent.get_mut(state)) {
+            *d = true;
+            *p = Some((from, c));
+        }
+        if state == goal {
+            break;
+        }
+        let (i, j) = (state / width, state % width);
+        if is_loop(a.get(i)) {
+            queue.push_front(((i + 1) * width + j, state, None));
+        }
+        if is_loop(b.get(j)) {
+            queue.push_front((i * width + j + 1, state, None));
+        }
+        let c = match (a.get(i), b.get(j)) {
+            (Some(Tok::Lit(c)), _) | (_, Some(Tok::Lit(c))) => *c,
+            _ => 'x',
+        };
+        if let (Some(ni), Some(nj)) = (step(a, i, c), step(b, j, c))
+            && (ni, nj) != (i, j)
+        {
+            queue.push_back((ni * width + nj, state, Some(c)));
+        }
+    }
+    if !done.get(goal).copied().unwrap_or(false) {
+        return None;
+    }
+    let mut text = Vec::new();
+    let mut state = goal;
+    while state != 0 {
+        let (previous, c) = parent.get(state).copied().flatten()?;
+        text.extend(c);
+        state = previous;
+    }
+    Some(text.into_iter().rev().collect())
 }
 
 /// A set of pattern positions (at most [`MAX_TOKENS`] + 1 of them).
@@ -377,6 +477,29 @@ mod tests {
     }
 
     #[test]
+    fn witness_examples() {
+        let w = |a: &str, b: &str| {
+            let found = witness(&pattern_tokens(a), &pattern_tokens(b))?;
+            assert!(Pattern::new(a, Case::Sensitive).matches(&found), "{found} !~ {a}");
+            assert!(Pattern::new(b, Case::Sensitive).matches(&found), "{found} !~ {b}");
+            Some(found)
+        };
+        assert_eq!(w("a?c", "*b*").as_deref(), Some("abc"));
+        assert_eq!(w("acs:vpc:*:*:x/*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:123:x/x"));
+        // `*` crosses `:`, so these two overlap.
+        assert_eq!(w("acs:vpc:*:999:*", "acs:vpc:*:123:*").as_deref(), Some("acs:vpc:x:123:999:x"));
+        assert_eq!(w("abc", "abd"), None);
+        // Where only the empty run fits, the `*` stands for nothing.
+        assert_eq!(w("a*", "a").as_deref(), Some("a"));
+        let iss = template_tokens("acs:vpc:{#regionId}:{#accountId}:vpnipsecserver/{#IpsecServerId}");
+        assert_eq!(
+            witness(&pattern_tokens("acs:vpc:cn-hangzhou:*:*"), &iss).as_deref(),
+            Some("acs:vpc:cn-hangzhou:x:vpnipsecserver/x")
+        );
+        assert_eq!(witness(&pattern_tokens("acs:vpc:*:*:vpnconnection/*"), &iss), None);
+    }
+
+    #[test]
     fn containment_examples() {
         let c = |o: &str, i: &str| contains(&pattern_tokens(o), &pattern_tokens(i));
         assert_eq!(c("vpc:*", "vpc:delete*"), Some(true));
@@ -424,6 +547,17 @@ mod tests {
                 .iter()
                 .any(|s| { let t: Vec<char> = s.chars().collect(); matches(&a, &t) && matches(&b, &t) });
             prop_assert_eq!(intersects(&a, &b), brute, "{:?} {:?}", a, b);
+        }
+
+        #[test]
+        fn witnesses_match_both_exactly_when_the_patterns_intersect(a in arb_tokens(), b in arb_tokens()) {
+            match witness(&a, &b) {
+                Some(w) => {
+                    let t: Vec<char> = w.chars().collect();
+                    prop_assert!(matches(&a, &t) && matches(&b, &t), "{:?} for {:?} and {:?}", w, a, b);
+                }
+                None => prop_assert!(!intersects(&a, &b), "no witness for {:?} and {:?}", a, b),
+            }
         }
 
         #[test]
