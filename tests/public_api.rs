@@ -61,3 +61,47 @@ fn errors_are_reachable_and_located() {
     assert!("acs:vpc".parse::<Arn>().is_err());
     assert_eq!(canonical_key("InstanceType"), "expressconnectrouter:instancetype");
 }
+
+#[test]
+fn the_audit_modules_are_reachable_for_a_whole_review() {
+    use ramguard::diff::{DiffOptions, diff};
+    use ramguard::lint::{LintOptions, Severity, lint};
+    use ramguard::report::{FileReport, Report};
+
+    let catalog = Catalog::builtin().unwrap();
+    let old_text = r#"{"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "vpc:DeleteIpsecServer", "Resource": "acs:vpc:*:*:vpnipsecserver/iss-prod*"}]}"#;
+    let new_text = r#"{"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "vpc:DeleteIpsecSever", "Resource": "*"},
+        {"Effect": "Allow", "Action": "vpc:DeleteIpsecServer", "Resource": "acs:vpc:*:*:vpnipsecserver/*"}]}"#;
+
+    // Lint: the misspelt action is a warning with a suggestion, located.
+    let limits = Limits::default();
+    let findings = lint("new.json", new_text, &LintOptions { catalog, limits: &limits, kind: None });
+    let typo = findings.iter().find(|f| f.code == "RG201").unwrap();
+    assert_eq!((typo.severity, typo.location.line), (Severity::Warning, 2));
+    assert!(typo.help.contains("vpc:DeleteIpsecServer"), "{}", typo.help);
+    let report = Report::new(vec![FileReport::new("new.json", Some(new_text.to_owned()), findings)]);
+    assert!(report.fails(Severity::Warning) && !report.fails(Severity::Error));
+    assert_eq!(report.sarif()["version"], "2.1.0");
+
+    // Diff: the widened resource is new access outside `iss-prod*`.
+    let set = |name: &str, text: &str| PolicySet::new().with(Policy::parse(name, text, PolicyKind::Identity).unwrap());
+    let found = diff(&set("old.json", old_text), &set("new.json", new_text), &DiffOptions::default()).unwrap();
+    let example = found.counterexamples.iter().find(|c| c.action == "vpc:DeleteIpsecServer").unwrap();
+    assert!(example.resource.contains(":vpnipsecserver/"), "{}", example.resource);
+    assert!(!example.resource.contains("iss-prod"), "{}", example.resource);
+}
+
+#[test]
+fn snapshots_answer_who_can_from_the_crate_root() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/account.json");
+    let snapshot = Snapshot::from_json(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let model = AccessModel::new(&snapshot).unwrap();
+    let query =
+        WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), resources: Vec::new(), context: Context::new() };
+    let report: WhoCanReport = model.who_can(&query, Catalog::builtin().unwrap()).unwrap();
+    let names: Vec<&str> = report.allowed.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "ops"]);
+    assert_eq!(report.conditional.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["carol"]);
+}
