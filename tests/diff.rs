@@ -535,6 +535,19 @@ mod cli {
                 {"name": "removed.json", "kind": "control"}
             ])
         );
+
+        // A glob also matches the file name alone, in a subdirectory too.
+        let dir = std::env::temp_dir().join(format!("ramguard-diff-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("org")).unwrap();
+        std::fs::write(
+            dir.join("org/guardrails.json"),
+            r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        )
+        .unwrap();
+        let d = dir.to_str().unwrap();
+        let o = ramguard(&["diff", d, d, "--control", "guardrails.json", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        assert_eq!(json(&o)["new"]["files"], serde_json::json!([{"name": "org/guardrails.json", "kind": "control"}]));
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
 use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted};
 use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
@@ -24,8 +23,9 @@ pub(crate) struct Args {
     /// `vpc:Delete*` allowed) on any representative resource and context.
     #[arg(long, num_args = 1.., value_name = "ACTION")]
     pub(crate) not_granted: Vec<String>,
-    /// Documents read as control policies: a glob over their path relative to
-    /// OLD and NEW (`*` crosses `/`), such as `control/*`. Repeatable.
+    /// Documents read as control policies: a glob matched against their path
+    /// relative to OLD and NEW (`*` crosses `/`), or against the file name
+    /// alone, such as `control/*` or `*-control.json`. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub(crate) control: Vec<String>,
     /// Documents read as session policies (a glob, as for `--control`).
@@ -58,34 +58,14 @@ struct Side {
     skipped: Vec<String>,
 }
 
-fn globs(flag: &str, patterns: &[String]) -> Result<Vec<GlobMatcher>, String> {
-    patterns
-        .iter()
-        .map(|p| {
-            GlobBuilder::new(p)
-                .literal_separator(false)
-                .build()
-                .map(|g| g.compile_matcher())
-                .map_err(|e| format!("{flag} `{p}`: {e}"))
-        })
-        .collect()
-}
-
 struct Kinds {
-    control: Vec<GlobMatcher>,
-    session: Vec<GlobMatcher>,
+    globs: super::KindGlobs,
     limits: Limits,
 }
 
 impl Kinds {
     fn kind(&self, relative: &str, text: &str) -> PolicyKind {
-        if self.control.iter().any(|g| g.is_match(relative)) {
-            PolicyKind::Control
-        } else if self.session.iter().any(|g| g.is_match(relative)) {
-            PolicyKind::Session
-        } else {
-            detect_kind(text)
-        }
+        self.globs.kind_of(relative).unwrap_or_else(|| detect_kind(text))
     }
 }
 
@@ -157,8 +137,7 @@ fn load_side(path: &Path, kinds: &Kinds) -> Result<Side, String> {
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let kinds = Kinds {
-        control: globs("--control", &args.control)?,
-        session: globs("--session", &args.session)?,
+        globs: super::KindGlobs::new(&args.control, &args.session)?,
         limits: if args.no_size_limit { Limits::unlimited() } else { Limits::default() },
     };
     if args.new.is_none() && args.not_granted.is_empty() {

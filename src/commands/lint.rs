@@ -141,40 +141,8 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
     IgnoreList::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
-/// The documents chosen by path to be read as one kind.
-struct KindGlobs {
-    control: globset::GlobSet,
-    session: globset::GlobSet,
-}
-
-impl KindGlobs {
-    fn new(args: &Args) -> Result<Self, String> {
-        let set = |flag: &str, globs: &[String]| {
-            let mut builder = globset::GlobSetBuilder::new();
-            for glob in globs {
-                builder.add(globset::Glob::new(glob).map_err(|e| format!("{flag} `{glob}`: {e}"))?);
-            }
-            builder.build().map_err(|e| format!("{flag}: {e}"))
-        };
-        Ok(Self { control: set("--control", &args.control)?, session: set("--session", &args.session)? })
-    }
-
-    /// The kind `name` (the path as reported) is chosen for, if any.
-    fn kind_of(&self, name: &str) -> Option<PolicyKind> {
-        let file_name = Path::new(name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let hit = |set: &globset::GlobSet| set.is_match(name) || set.is_match(&file_name);
-        if hit(&self.control) {
-            Some(PolicyKind::Control)
-        } else if hit(&self.session) {
-            Some(PolicyKind::Session)
-        } else {
-            None
-        }
-    }
-}
-
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
-    let kind_globs = KindGlobs::new(args)?;
+    let kind_globs = super::KindGlobs::new(&args.control, &args.session)?;
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = crate::limits(args.no_size_limit);
