@@ -3,16 +3,48 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use ramguard::{AccessModel, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
+use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
 
 use crate::{EXIT_NO, EXIT_OK, Format};
+
+/// What both audit commands read: the snapshot, the context, the catalog
+/// and how to answer.
+#[derive(clap::Args)]
+pub(crate) struct AuditArgs {
+    /// The account snapshot (a file or a directory).
+    #[arg(long)]
+    pub(crate) snapshot: PathBuf,
+    /// A context value, `KEY=VALUE`; a key given twice has several values.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) context: Vec<String>,
+    /// A catalog file merged over the built-in one: its actions are the ones
+    /// `what-can` asks about, and its ARN templates shape `who-can`'s witness
+    /// resources. Repeatable.
+    #[arg(long)]
+    pub(crate) catalog: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) format: Format,
+}
+
+impl AuditArgs {
+    /// The access model of the snapshot, the catalog and the context.
+    fn open(&self) -> Result<(AccessModel, Catalog, Context), String> {
+        let catalog = super::catalog_with(self.catalog.iter().map(PathBuf::as_path))?;
+        let mut context = Context::new();
+        for text in &self.context {
+            let (key, value) = crate::pair("--context", text)?;
+            context.insert(key, value);
+        }
+        let snapshot = Snapshot::load(&self.snapshot).map_err(|e| e.to_string())?;
+        let model = AccessModel::new(&snapshot).map_err(|e| format!("{}: {e}", self.snapshot.display()))?;
+        Ok((model, catalog, context))
+    }
+}
 
 /// Arguments of `ramguard who-can`.
 #[derive(clap::Args)]
 pub(crate) struct WhoCanArgs {
-    /// The account snapshot (a file or a directory).
-    #[arg(long)]
-    pub(crate) snapshot: PathBuf,
     /// The action, such as `vpc:DeleteIpsecServer`.
     #[arg(long)]
     pub(crate) action: String,
@@ -20,59 +52,25 @@ pub(crate) struct WhoCanArgs {
     /// Without any, the question is "on some resource".
     #[arg(long)]
     pub(crate) resource: Vec<String>,
-    /// A context value, `KEY=VALUE`; a key given twice has several values.
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub(crate) context: Vec<String>,
-    /// A catalog file merged over the built-in one (its ARN templates shape
-    /// the witness resources).
-    #[arg(long)]
-    pub(crate) catalog: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) audit: AuditArgs,
 }
 
 /// Arguments of `ramguard what-can`.
 #[derive(clap::Args)]
 pub(crate) struct WhatCanArgs {
-    /// The account snapshot (a file or a directory).
-    #[arg(long)]
-    pub(crate) snapshot: PathBuf,
     /// The principal: a user or role name, its ARN, a role session's ARN, or `root`.
     #[arg(long)]
     pub(crate) principal: String,
-    /// A context value, `KEY=VALUE`; a key given twice has several values.
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub(crate) context: Vec<String>,
-    /// A catalog file merged over the built-in one: its actions are the ones asked about.
-    #[arg(long)]
-    pub(crate) catalog: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub(crate) format: Format,
-}
-
-fn load(path: &std::path::Path) -> Result<AccessModel, String> {
-    let snapshot = Snapshot::load(path).map_err(|e| e.to_string())?;
-    AccessModel::new(&snapshot).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn context(pairs: &[String]) -> Result<Context, String> {
-    let mut context = Context::new();
-    for text in pairs {
-        let (key, value) = crate::pair("--context", text)?;
-        context.insert(key, value);
-    }
-    Ok(context)
+    #[command(flatten)]
+    pub(crate) audit: AuditArgs,
 }
 
 pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
-    let catalog = super::catalog_with(args.catalog.iter().map(PathBuf::as_path))?;
-    let query =
-        WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context: context(&args.context)? };
-    let model = load(&args.snapshot)?;
+    let (model, catalog, context) = args.audit.open()?;
+    let query = WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context };
     let report = model.who_can(&query, &catalog).map_err(|e| e.to_string())?;
-    match args.format {
+    match args.audit.format {
         Format::Json => crate::print_json(&report)?,
         Format::Human => print!("{}", render_who_can(&report)),
     }
@@ -80,12 +78,10 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
 }
 
 pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
-    let catalog = super::catalog_with(args.catalog.iter().map(PathBuf::as_path))?;
-    let context = context(&args.context)?;
-    let model = load(&args.snapshot)?;
+    let (model, catalog, context) = args.audit.open()?;
     let principal = model.find(&args.principal).map_err(|e| e.to_string())?;
     let report = model.what_can(principal, &catalog, &context).map_err(|e| e.to_string())?;
-    match args.format {
+    match args.audit.format {
         Format::Json => crate::print_json(&report)?,
         Format::Human => print!("{}", render_what_can(&report, catalog.operations().len())),
     }
