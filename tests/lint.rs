@@ -10,6 +10,9 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+#[path = "common/arbitrary.rs"]
+mod arbitrary;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -305,56 +308,6 @@ fn the_bundled_policies_raise_no_security_concern() {
     }
 }
 
-fn arb_json() -> impl Strategy<Value = serde_json::Value> {
-    let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::Bool),
-        any::<i64>().prop_map(|n| serde_json::json!(n)),
-        prop_oneof![
-            Just("1".to_owned()),
-            Just("Allow".to_owned()),
-            Just("Deny".to_owned()),
-            Just("*".to_owned()),
-            Just("vpc:Delete*".to_owned()),
-            Just("vpc:DeleteIpsecSever".to_owned()),
-            Just("ram:*".to_owned()),
-            Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter".to_owned()),
-            Just("acs:vpc:*:*:vpnipsecserver/*".to_owned()),
-            Just("acs:*:*:*:**?".to_owned()),
-            Just("VBR".to_owned()),
-            Just("10.0.0.0/8".to_owned()),
-            Just("2019-08-12T17:00:00+08:00".to_owned()),
-            ".{0,12}",
-        ]
-        .prop_map(serde_json::Value::String),
-    ];
-    let names = prop_oneof![
-        Just("Version".to_owned()),
-        Just("Statement".to_owned()),
-        Just("Effect".to_owned()),
-        Just("Action".to_owned()),
-        Just("NotAction".to_owned()),
-        Just("Resource".to_owned()),
-        Just("Condition".to_owned()),
-        Just("Sid".to_owned()),
-        Just("StringEquals".to_owned()),
-        Just("ForAnyValue:StringLike".to_owned()),
-        Just("Bool".to_owned()),
-        Just("NumericLessThan".to_owned()),
-        Just("acs:SourceIp".to_owned()),
-        Just("InstanceType".to_owned()),
-        Just("vpc:tag/env".to_owned()),
-        ".{0,8}",
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
-            prop::collection::btree_map(names.clone(), inner, 0..6)
-                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
 /// A policy-shaped document: statements with any actions, resources and conditions.
 fn arb_policy() -> impl Strategy<Value = String> {
     let actions = prop::collection::vec(
@@ -443,7 +396,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics(value in arb_json(), kind in kinds()) {
+    fn arbitrary_json_never_panics(value in arbitrary::arb_json(), kind in kinds()) {
         check_any(&serde_json::to_string_pretty(&value).unwrap(), kind)?;
     }
 

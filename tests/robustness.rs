@@ -3,51 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
 
+#[path = "common/arbitrary.rs"]
+mod arbitrary;
+
 use proptest::prelude::*;
 use ramguard::{CompiledPolicySet, Context, Limits, Policy, PolicyKind, PolicySet, Principal, Request};
-
-fn arb_json() -> impl Strategy<Value = serde_json::Value> {
-    let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::Bool),
-        any::<i64>().prop_map(|n| serde_json::json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|n| serde_json::json!(n)),
-        prop_oneof![
-            Just("1".to_owned()),
-            Just("Allow".to_owned()),
-            Just("Deny".to_owned()),
-            Just("*".to_owned()),
-            Just("vpc:Delete*".to_owned()),
-            Just("10.0.0.0/8".to_owned()),
-            Just("2019-08-12T17:00:00+08:00".to_owned()),
-            ".{0,12}",
-        ]
-        .prop_map(serde_json::Value::String),
-    ];
-    let names = prop_oneof![
-        Just("Version".to_owned()),
-        Just("Statement".to_owned()),
-        Just("Effect".to_owned()),
-        Just("Action".to_owned()),
-        Just("NotAction".to_owned()),
-        Just("Resource".to_owned()),
-        Just("Principal".to_owned()),
-        Just("Condition".to_owned()),
-        Just("RAM".to_owned()),
-        Just("StringLike".to_owned()),
-        Just("ForAllValues:IpAddress".to_owned()),
-        Just("DateLessThan".to_owned()),
-        Just("acs:SourceIp".to_owned()),
-        ".{0,8}",
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
-            prop::collection::btree_map(names.clone(), inner, 0..6)
-                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
 
 fn kinds() -> impl Strategy<Value = PolicyKind> {
     prop_oneof![
@@ -80,7 +40,7 @@ proptest! {
     }
 
     #[test]
-    fn random_json_never_panics(value in arb_json(), kind in kinds(), pretty in any::<bool>()) {
+    fn random_json_never_panics(value in arbitrary::arb_json(), kind in kinds(), pretty in any::<bool>()) {
         let text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
         check_located(&text, kind);
     }
