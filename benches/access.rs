@@ -20,9 +20,12 @@
     reason = "benchmark set-up indexes fixed tables and stops on invalid generated data"
 )]
 
+mod common;
+
 use std::hint::black_box;
 use std::path::Path;
 
+use common::Rng;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ramguard::{AccessModel, Catalog, Context, Request, Snapshot, WhoCanQuery};
 use serde_json::{Value, json};
@@ -33,23 +36,6 @@ const STATEMENTS_PER_POLICY: usize = 40;
 const GROUPS: usize = 40;
 const USERS: usize = 900;
 const ROLES: usize = 100;
-
-/// A small deterministic generator (`SplitMix64`).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const SERVICES: [&str; 8] = ["vpc", "ecs", "oss", "rds", "slb", "kms", "ram", "cms"];
 const VERBS: [&str; 8] = ["Describe", "List", "Create", "Delete", "Modify", "Get", "Update", "Tag"];

@@ -16,30 +16,16 @@
     reason = "benchmark set-up indexes fixed tables and stops on invalid generated data"
 )]
 
+mod common;
+
 use std::hint::black_box;
 
+use common::Rng;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ramguard::{CompiledPolicySet, Context, Outcome, Policy, PolicyKind, PolicySet, Principal, Request};
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 const STATEMENTS_PER_POLICY: usize = 20;
-
-/// A small deterministic generator (`SplitMix64`), so every run measures the same policies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const VERBS: [&str; 12] =
     ["Describe", "List", "Create", "Delete", "Modify", "Get", "Update", "Attach", "Detach", "Start", "Stop", "Tag"];
