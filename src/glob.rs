@@ -446,8 +446,9 @@ mod tests {
         }
     }
 
-    /// The patterns' letters, and one that none of them has.
-    const ALPHABET: [char; 4] = ['a', 'b', ':', 'c'];
+    /// The patterns' letters, `/` (outside ARN fields, like `:`, but not the
+    /// literal `:`), and one that none of them has.
+    const ALPHABET: [char; 5] = ['a', 'b', ':', '/', 'c'];
 
     #[test]
     fn tokens() {
