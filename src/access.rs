@@ -267,6 +267,14 @@ pub struct RootAnswer {
     pub granted_by: Vec<StatementRef>,
 }
 
+impl RootAnswer {
+    /// Whether the root may because RAM policies do not restrict it (rather
+    /// than because a trust policy names it).
+    pub fn by_root_identity(&self) -> bool {
+        self.allowed && !self.granted_by.is_empty() && self.granted_by.iter().all(|g| g.policy == ROOT_POLICY)
+    }
+}
+
 /// One resource pattern on which a principal may perform an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceGrant {

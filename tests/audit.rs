@@ -156,6 +156,7 @@ fn who_can_delete_one_ipsec_server() {
     assert_eq!(r.conditional[0].statements[0].via, ["user"]);
     assert!(r.root.allowed);
     assert_eq!(refs(&r.root.granted_by), ["root identity#0"]);
+    assert!(r.root.by_root_identity());
 }
 
 #[test]
@@ -224,6 +225,7 @@ fn who_can_assume_roles_uses_trust_policies() {
     assert!(r.allowed.is_empty());
     assert!(r.root.allowed);
     assert_eq!(refs(&r.root.granted_by), ["auditor (trust policy)#0"]);
+    assert!(!r.root.by_root_identity(), "a trust policy grants it");
     // Without a resource: every role each principal may assume.
     let r = who("sts:AssumeRole", &[], &[]);
     assert_eq!(names(&r), ["alice"]);

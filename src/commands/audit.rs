@@ -115,8 +115,7 @@ fn render_who_can(r: &WhoCanReport) -> String {
             let _ = writeln!(out, "    by {}", join(&c.statements));
         }
     }
-    let by_itself = !r.root.granted_by.is_empty() && r.root.granted_by.iter().all(|g| g.policy == "root identity");
-    if r.root.allowed && by_itself {
+    if r.root.by_root_identity() {
         let _ = writeln!(out, "root {}: allowed (RAM policies do not restrict the root identity)", r.root.principal);
     } else if r.root.allowed {
         let _ = writeln!(out, "root {}: allowed by {}", r.root.principal, join(&r.root.granted_by));
