@@ -265,6 +265,10 @@ pub struct RootAnswer {
     pub resources: Vec<String>,
     /// What grants it: the root identity itself, or a trust policy.
     pub granted_by: Vec<StatementRef>,
+    /// Why not, when a rule of RAM's rather than a policy refuses it (the
+    /// root identity cannot call `sts:AssumeRole`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl RootAnswer {
@@ -485,6 +489,8 @@ impl AccessModel {
             allowed: false,
             resources: Vec::new(),
             granted_by: Vec::new(),
+            reason: is_assume_role(action)
+                .then(|| "the root identity cannot call sts:AssumeRole, whatever a trust policy says".to_owned()),
         };
         // Sts:AssumeRole without a resource: every role each principal may assume.
         let every_role = query.resources.is_empty() && is_assume_role(action);

@@ -69,6 +69,16 @@ impl Arn {
     }
 }
 
+/// The account field of a resource name, without building an [`Arn`]: `None`
+/// when `resource` is not of the form `acs:<service>:<region>:<account>:<rest>`
+/// (`*`, for an action without resource-level authorization, is not).
+pub(crate) fn account_field(resource: &str) -> Option<&str> {
+    let rest = resource.strip_prefix("acs:")?;
+    let mut fields = rest.splitn(4, ':');
+    let (_service, _region, account) = (fields.next()?, fields.next()?, fields.next()?);
+    fields.next().map(|_| account)
+}
+
 impl FromStr for Arn {
     type Err = ArnError;
 
@@ -115,6 +125,17 @@ mod tests {
     fn round_trips() {
         for s in ["acs:ram::123:role/x", "acs:*:*cn-beijing*:*:*", "acs:ecs:*:*:instance/i-1/a:b"] {
             assert_eq!(s.parse::<Arn>().unwrap().to_string(), s);
+        }
+    }
+
+    #[test]
+    fn account_field_without_parsing() {
+        assert_eq!(account_field("acs:vpc:cn-hangzhou:123:vpnconnection/vco-1"), Some("123"));
+        assert_eq!(account_field("acs:ram::123:role/x"), Some("123"));
+        assert_eq!(account_field("acs:oss:cn:1:b/o:with:colons"), Some("1"));
+        assert_eq!(account_field("acs:ecs:cn::instance/i"), Some(""));
+        for s in ["*", "acs:vpc:r:a", "arn:aws:s3:::b", "", "vpc/v"] {
+            assert_eq!(account_field(s), None, "{s}");
         }
     }
 

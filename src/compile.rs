@@ -386,12 +386,9 @@ impl CompiledPolicySet {
         let inner = &*self.inner;
         let candidates = &scratch.candidates;
         let present = |kind: PolicyKind| inner.present.get(kind_slot(kind)).copied().unwrap_or(false);
-        combine(
-            request
-                .resources()
-                .iter()
-                .map(|resource| decide(request, present, |kind| self.verdict(kind, candidates, request, resource))),
-        )
+        combine(request.resources().iter().map(|resource| {
+            decide(request, resource, present, |kind| self.verdict(kind, candidates, request, resource))
+        }))
     }
 
     /// The statements whose `Action` can match, in statement order, without duplicates.

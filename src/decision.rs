@@ -56,6 +56,11 @@ pub enum DecidedBy {
     Identity,
     /// The resource's policy (for `sts:AssumeRole`, the role's trust policy).
     Resource,
+    /// The account boundary: the resource belongs to another account, where
+    /// the principal's identity policies (or the root's ownership) cannot
+    /// grant, and no resource policy let the principal in.
+    #[serde(rename = "account-boundary")]
+    AccountBoundary,
 }
 
 impl DecidedBy {
@@ -67,6 +72,7 @@ impl DecidedBy {
             DecidedBy::Session => "session",
             DecidedBy::Identity => "identity",
             DecidedBy::Resource => "resource",
+            DecidedBy::AccountBoundary => "account-boundary",
         }
     }
 
@@ -164,9 +170,64 @@ pub struct Explanation {
     pub missing_context_keys: Vec<String>,
     /// The decision per resource.
     pub resources: Vec<ResourceDecision>,
+    /// What the outcome alone does not say: the account boundary that
+    /// denied, the root's refusal to assume a role, a session policy that
+    /// was not applied.
+    pub notes: Vec<Note>,
     /// On a denial, the record Alibaba Cloud returns with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_denied_detail: Option<AccessDeniedDetail>,
+}
+
+/// A remark on a decision, with a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// What kind of remark.
+    pub code: NoteCode,
+    /// The remark as a sentence.
+    pub message: String,
+}
+
+/// The kinds of [`Note`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum NoteCode {
+    /// A resource of another account was denied because only its resource
+    /// policy could let the principal in, and none did.
+    AccountBoundary,
+    /// The root identity asked for `sts:AssumeRole`, which it cannot call.
+    RootCannotAssumeRole,
+    /// A session policy was supplied, but the principal is not a role
+    /// session, so it was not applied.
+    SessionPolicyIgnored,
+}
+
+impl NoteCode {
+    /// The code as written in JSON (`account-boundary`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteCode::AccountBoundary => "account-boundary",
+            NoteCode::RootCannotAssumeRole => "root-cannot-assume-role",
+            NoteCode::SessionPolicyIgnored => "session-policy-ignored",
+        }
+    }
+
+    /// The value of a diagnostic message's `DenyReason` for a denial this
+    /// note explains, if it explains one.
+    fn deny_reason(self) -> Option<&'static str> {
+        match self {
+            NoteCode::AccountBoundary => Some("AccountBoundary"),
+            NoteCode::RootCannotAssumeRole => Some("RootCannotAssumeRole"),
+            NoteCode::SessionPolicyIgnored => None,
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.name(), self.message)
+    }
 }
 
 impl Explanation {
@@ -215,6 +276,11 @@ pub struct DiagnosticMessage {
     pub policy_type: String,
     /// The statements that denied explicitly (`policy#index`).
     pub explicit_deny_statements: Vec<String>,
+    /// Why RAM denied when no statement did: `AccountBoundary` (the
+    /// resource is another account's and no resource policy let the
+    /// principal in) or `RootCannotAssumeRole`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny_reason: Option<String>,
 }
 
 /// One context key in a [`DiagnosticMessage`].
@@ -233,7 +299,8 @@ fn policy_type(by: DecidedBy, action: &str) -> &'static str {
         DecidedBy::Control => "ControlPolicy",
         DecidedBy::Session => "SessionPolicy",
         DecidedBy::Resource if action.eq_ignore_ascii_case("sts:AssumeRole") => "AssumeRolePolicy",
-        DecidedBy::Resource => "ResourceBasedPolicy",
+        // Across the account boundary it is the resource policy that had to allow.
+        DecidedBy::Resource | DecidedBy::AccountBoundary => "ResourceBasedPolicy",
         DecidedBy::Identity | DecidedBy::Root => "AccountLevelIdentityBasedPolicy",
     }
 }
@@ -250,7 +317,12 @@ fn principal_type_and_name(p: &Principal) -> (&'static str, String) {
 }
 
 impl AccessDeniedDetail {
-    pub(crate) fn build(request: &Request, denied: &ResourceDecision, matched: &[StatementTrace]) -> Self {
+    pub(crate) fn build(
+        request: &Request,
+        denied: &ResourceDecision,
+        matched: &[StatementTrace],
+        reason: Option<NoteCode>,
+    ) -> Self {
         let (principal_type, display) = principal_type_and_name(request.principal());
         let policy_type = policy_type(denied.decided_by, request.action()).to_owned();
         let diagnostic = DiagnosticMessage {
@@ -269,6 +341,7 @@ impl AccessDeniedDetail {
                 .filter(|t| t.effect == Effect::Deny && t.resource == denied.resource)
                 .map(|t| format!("{}#{}", t.policy, t.statement))
                 .collect(),
+            deny_reason: reason.and_then(NoteCode::deny_reason).map(str::to_owned),
         };
         let json = serde_json::to_vec(&diagnostic).unwrap_or_default();
         Self {

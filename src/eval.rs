@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use crate::decision::{
-    AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Outcome, ResourceDecision, StatementTrace,
+    AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Note, NoteCode, Outcome, ResourceDecision,
+    StatementTrace,
 };
 use crate::pattern::{Case, Pattern};
 use crate::policy::{Effect, Policy, PolicyKind, PrincipalSpec, Statement};
@@ -94,10 +95,11 @@ impl PolicySet {
         let decision = combine(resources.iter().map(|r| Decision { outcome: r.decision, decided_by: r.decided_by }));
         let trace = trace.unwrap_or_default();
         let matched: Vec<StatementTrace> = trace.considered.iter().filter(|t| t.applies).cloned().collect();
+        let notes = self.notes(request, &resources);
         let access_denied_detail = (!decision.outcome.is_allow())
             .then(|| resources.iter().find(|r| r.decision == decision.outcome))
             .flatten()
-            .map(|denied| AccessDeniedDetail::build(request, denied, &matched));
+            .map(|denied| AccessDeniedDetail::build(request, denied, &matched, denial_reason(request, denied)));
         Explanation {
             decision: decision.outcome,
             decided_by: decision.decided_by,
@@ -105,13 +107,64 @@ impl PolicySet {
             considered: trace.considered,
             missing_context_keys: trace.missing.into_iter().collect(),
             resources,
+            notes,
             access_denied_detail,
         }
     }
 
+    /// What an explanation says beyond its outcome.
+    fn notes(&self, request: &Request, resources: &[ResourceDecision]) -> Vec<Note> {
+        let principal = request.principal();
+        let mut notes = Vec::new();
+        if !self.session.is_empty() && !principal.is_role_session() {
+            notes.push(Note {
+                code: NoteCode::SessionPolicyIgnored,
+                message: format!(
+                    "the session policy was not applied: session policies apply only to role sessions \
+                     (`acs:ram::<uid>:assumed-role/<role>/<session>`), and `{principal}` is not one"
+                ),
+            });
+        }
+        for r in resources {
+            match denial_reason(request, r) {
+                Some(NoteCode::RootCannotAssumeRole) => notes.push(Note {
+                    code: NoteCode::RootCannotAssumeRole,
+                    message: format!(
+                        "the root identity `{principal}` cannot call sts:AssumeRole, whatever the role's trust \
+                         policy says: assume the role as a RAM user or role of the account"
+                    ),
+                }),
+                Some(NoteCode::AccountBoundary) => {
+                    let owner = crate::arn::account_field(&r.resource).unwrap_or_default();
+                    let own = principal.account().unwrap_or_default();
+                    let granted = if principal.is_root() {
+                        "the root identity is unrestricted only on its own account's resources"
+                    } else {
+                        "identity policies grant access only to resources of the principal's own account"
+                    };
+                    notes.push(Note {
+                        code: NoteCode::AccountBoundary,
+                        message: format!(
+                            "`{}` belongs to account `{owner}`, not to `{own}`: {granted}, and no resource policy \
+                             of that resource allowed `{principal}`",
+                            r.resource
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+        notes
+    }
+
     /// RAM's flow for one resource.
     fn decide_resource(&self, request: &Request, resource: &str, trace: &mut Option<Trace>) -> Decision {
-        decide(request, |kind| !self.policies(kind).is_empty(), |kind| self.verdict(kind, request, resource, trace))
+        decide(
+            request,
+            resource,
+            |kind| !self.policies(kind).is_empty(),
+            |kind| self.verdict(kind, request, resource, trace),
+        )
     }
 
     /// What the policies of one kind say: any applicable Deny, else any
@@ -141,18 +194,26 @@ impl PolicySet {
 /// engine, so that they differ only in how they find applicable statements.
 pub(crate) fn decide(
     request: &Request,
+    resource: &str,
     present: impl Fn(PolicyKind) -> bool,
     mut verdict: impl FnMut(PolicyKind) -> Verdict,
 ) -> Decision {
     let decided = |outcome, decided_by| Decision { outcome, decided_by };
     let principal = request.principal();
-    let assume_role = request.action().eq_ignore_ascii_case("sts:AssumeRole");
-    if principal.is_root() && !assume_role {
-        return decided(Outcome::Allow, DecidedBy::Root);
-    }
-    if !principal.is_root() {
+    let assume_role = is_assume_role(request.action());
+    let own_account = in_own_account(principal, resource);
+    if principal.is_root() {
+        // The root identity cannot assume a role at all, and is unrestricted
+        // only on its own account's resources.
+        if assume_role {
+            return decided(Outcome::ImplicitDeny, DecidedBy::Root);
+        }
+        if own_account {
+            return decided(Outcome::Allow, DecidedBy::Root);
+        }
+    } else {
         for kind in [PolicyKind::Control, PolicyKind::Session] {
-            if !present(kind) {
+            if !present(kind) || (kind == PolicyKind::Session && !principal.is_role_session()) {
                 continue;
             }
             match verdict(kind) {
@@ -162,12 +223,9 @@ pub(crate) fn decide(
             }
         }
     }
-    // The identity side: the root and services have no identity policies to consult.
-    let identity = if principal.is_root() || matches!(principal, Principal::Service { .. }) {
-        None
-    } else {
-        Some(verdict(PolicyKind::Identity))
-    };
+    // The identity side: the root, services and identity providers have no
+    // identity policies to consult.
+    let identity = principal.has_identity_policies().then(|| verdict(PolicyKind::Identity));
     let resource_side = verdict(PolicyKind::Resource);
     if identity == Some(Verdict::Deny) {
         return decided(Outcome::ExplicitDeny, DecidedBy::Identity);
@@ -176,7 +234,8 @@ pub(crate) fn decide(
         return decided(Outcome::ExplicitDeny, DecidedBy::Resource);
     }
     if assume_role {
-        // sts:AssumeRole needs both the caller's grant and the role's trust.
+        // sts:AssumeRole needs both the caller's grant and the role's trust,
+        // in the role's account or another.
         if identity.is_some_and(|v| v != Verdict::Allow) {
             return decided(Outcome::ImplicitDeny, DecidedBy::Identity);
         }
@@ -185,13 +244,48 @@ pub(crate) fn decide(
         }
         return decided(Outcome::Allow, if identity.is_some() { DecidedBy::Identity } else { DecidedBy::Resource });
     }
-    if identity == Some(Verdict::Allow) {
+    if identity == Some(Verdict::Allow) && own_account {
         return decided(Outcome::Allow, DecidedBy::Identity);
     }
     if resource_side == Verdict::Allow {
         return decided(Outcome::Allow, DecidedBy::Resource);
     }
+    // On another account's resource, only that resource's policy can let
+    // the principal in: an identity Allow, or the root's ownership, stops at
+    // the boundary.
+    if !own_account && (identity == Some(Verdict::Allow) || principal.is_root()) {
+        return decided(Outcome::ImplicitDeny, DecidedBy::AccountBoundary);
+    }
     decided(Outcome::ImplicitDeny, DecidedBy::Identity)
+}
+
+/// Why RAM denied a resource when no statement decided it, if one of the
+/// rules without statements did.
+fn denial_reason(request: &Request, r: &ResourceDecision) -> Option<NoteCode> {
+    match (r.decision, r.decided_by) {
+        (Outcome::Allow, _) => None,
+        (_, DecidedBy::AccountBoundary) => Some(NoteCode::AccountBoundary),
+        (_, DecidedBy::Root) if is_assume_role(request.action()) => Some(NoteCode::RootCannotAssumeRole),
+        _ => None,
+    }
+}
+
+/// Whether `action` is `sts:AssumeRole` (actions are case-insensitive).
+pub(crate) fn is_assume_role(action: &str) -> bool {
+    action.eq_ignore_ascii_case("sts:AssumeRole")
+}
+
+/// Whether `resource` belongs to the principal's account: its ARN's account
+/// field is the principal's account id. A resource of `*` (an action without
+/// resource-level authorization), an ARN with an empty account field, and
+/// text that is not an ARN at all name no other account, so they count as
+/// the principal's own. A principal without an account (a service) is never
+/// held at a boundary; it has no identity policies anyway.
+pub(crate) fn in_own_account(principal: &Principal, resource: &str) -> bool {
+    match (principal.account(), crate::arn::account_field(resource)) {
+        (Some(own), Some(field)) => field.is_empty() || field == own,
+        _ => true,
+    }
 }
 
 /// Several resources: ExplicitDeny if any is explicitly denied, Allow only if

@@ -37,7 +37,7 @@ pub use compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 pub use condition::{BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key};
 pub use decision::{
     AccessDeniedDetail, AuthCondition, ConditionTrace, DecidedBy, Decision, DecodeError, DiagnosticMessage,
-    Explanation, Outcome, ResourceDecision, StatementTrace, decode_diagnostic_message,
+    Explanation, Note, NoteCode, Outcome, ResourceDecision, StatementTrace, decode_diagnostic_message,
 };
 pub use error::{JsonPath, Location, ParseError, ParseErrorKind, ParseErrors, ParseWarning};
 pub use eval::PolicySet;

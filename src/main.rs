@@ -10,8 +10,8 @@ mod commands;
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
-    Caller, Catalog, CompiledPolicySet, Context, Explanation, Guard, Limits, Operation, Policy, PolicyKind, PolicySet,
-    PolicySetBuilder, Principal, Request, Simulator, World, detect_kind, format_clock, parse_clock,
+    Caller, Catalog, CompiledPolicySet, Context, DecidedBy, Explanation, Guard, Limits, Operation, Policy, PolicyKind,
+    PolicySet, PolicySetBuilder, Principal, Request, Simulator, World, detect_kind, format_clock, parse_clock,
 };
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
@@ -484,11 +484,14 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
 fn render_explanation(e: &Explanation) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(out, "{} (decided by {} policies)", e.decision, e.decided_by);
+    let _ = writeln!(out, "{} (decided by {})", e.decision, decider(e.decided_by));
     for r in &e.resources {
         if e.resources.len() > 1 {
             let _ = writeln!(out, "  {}: {} ({})", r.resource, r.decision, r.decided_by);
         }
+    }
+    for note in &e.notes {
+        let _ = writeln!(out, "  note: {note}");
     }
     for t in &e.considered {
         let sid = t.sid.as_deref().map(|s| format!(" `{s}`")).unwrap_or_default();
@@ -512,6 +515,15 @@ fn render_explanation(e: &Explanation) -> String {
         let _ = writeln!(out, "  AccessDeniedDetail: {}", json.replace('\n', "\n  "));
     }
     out
+}
+
+/// Who decided, as the human output says it.
+fn decider(by: DecidedBy) -> String {
+    match by {
+        DecidedBy::Root => "the root identity".to_owned(),
+        DecidedBy::AccountBoundary => "the account boundary".to_owned(),
+        other => format!("{other} policies"),
+    }
 }
 
 fn catalog(action: Option<&str>, format: Format) -> Result<u8, String> {
@@ -719,6 +731,7 @@ fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String>
                             "suite": path.display().to_string(), "name": c.name, "expected": c.expected,
                             "actual": c.actual, "decided_by": c.explanation.decided_by, "passed": c.passed,
                             "missing_context_keys": c.explanation.missing_context_keys,
+                            "notes": c.explanation.notes,
                         })
                     })
                 })
@@ -733,6 +746,9 @@ fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String>
                 for c in &report.cases {
                     if c.passed {
                         println!("  ok    {} ({})", c.name, c.actual);
+                        for note in &c.explanation.notes {
+                            println!("        note: {note}");
+                        }
                     } else {
                         println!("  FAIL  {}: expected {}, got {}", c.name, c.expected, c.actual);
                         for line in render_explanation(&c.explanation).lines() {

@@ -142,6 +142,20 @@ impl Principal {
     pub fn is_root(&self) -> bool {
         matches!(self, Principal::Root { .. })
     }
+
+    /// Whether this is a session of an assumed role, the only principal a
+    /// session policy applies to.
+    pub fn is_role_session(&self) -> bool {
+        matches!(self, Principal::AssumedRole { .. })
+    }
+
+    /// Whether RAM consults identity policies for this principal: RAM users
+    /// and roles do; the root identity, services and identity providers have
+    /// none (for `sts:AssumeRole`, a role's trust policy alone decides for
+    /// a service or a federated principal).
+    pub fn has_identity_policies(&self) -> bool {
+        matches!(self, Principal::User { .. } | Principal::Role { .. } | Principal::AssumedRole { .. })
+    }
 }
 
 /// One authorization question: may `principal` perform `action` on every

@@ -221,16 +221,19 @@ fn who_can_assume_roles_uses_trust_policies() {
     assert!(r.allowed[0].granted_by[1].via.is_empty());
     assert!(!r.root.allowed);
     let r = who("sts:AssumeRole", &[&auditor], &[]);
-    // The auditor role trusts the whole account, but no user's policies allow assuming it.
+    // The auditor role trusts the whole account, but no user's policies
+    // allow assuming it, and the root identity cannot assume roles at all.
     assert!(r.allowed.is_empty());
-    assert!(r.root.allowed);
-    assert_eq!(refs(&r.root.granted_by), ["auditor (trust policy)#0"]);
-    assert!(!r.root.by_root_identity(), "a trust policy grants it");
+    assert!(!r.root.allowed);
+    assert!(r.root.granted_by.is_empty());
+    assert!(r.root.reason.as_deref().is_some_and(|why| why.contains("cannot call sts:AssumeRole")));
     // Without a resource: every role each principal may assume.
     let r = who("sts:AssumeRole", &[], &[]);
     assert_eq!(names(&r), ["alice"]);
     assert_eq!(r.allowed[0].resources, [ops]);
-    assert_eq!(r.root.resources, [auditor]);
+    assert!(r.root.resources.is_empty());
+    // Any other action has no such rule.
+    assert_eq!(who("vpc:DeleteVpnConnection", &[], &[]).root.reason, None);
 }
 
 fn what(principal: &str, context: &[(&str, &str)]) -> WhatCanReport {

@@ -139,7 +139,8 @@ fn the_bundled_suite_passes_and_counts_every_case() {
         let got = case["actual"].as_str().unwrap();
         assert!(want == got || (want == "Deny" && got != "Allow"), "{}: {want} vs {got}", case["name"]);
         assert!(
-            ["root", "control", "session", "identity", "resource"].contains(&case["decided_by"].as_str().unwrap()),
+            ["root", "control", "session", "identity", "resource", "account-boundary"]
+                .contains(&case["decided_by"].as_str().unwrap()),
             "{case}"
         );
     }
@@ -151,6 +152,17 @@ fn the_bundled_suite_passes_and_counts_every_case() {
     assert_eq!(decided_by("a session policy only narrows: it grants nothing the role lacks"), "identity");
     assert_eq!(decided_by("the account's root is not restricted by control policies"), "root");
     assert_eq!(decided_by("a user of another account may not, whatever it is granted"), "resource");
+    assert_eq!(decided_by("a grant on every resource stops at another account's VPN gateways"), "account-boundary");
+    assert_eq!(decided_by("a grant on every resource covers the account's own VPN gateways"), "identity");
+    let root_assume = "the account's root cannot assume the role, though the trust names its account";
+    assert_eq!(decided_by(root_assume), "root");
+    let notes = |name: &str| -> Vec<String> {
+        let case = listed.iter().find(|c| c["name"] == name).unwrap();
+        case["notes"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(notes(root_assume), ["root-cannot-assume-role"]);
+    assert_eq!(notes("a grant on every resource stops at another account's VPN gateways"), ["account-boundary"]);
+    assert!(notes("ops may delete a Hangzhou VPN connection from the office").is_empty());
 }
 
 #[test]

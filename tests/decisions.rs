@@ -74,6 +74,11 @@ struct Expect {
     policy_type: Option<String>,
     principal_type: Option<String>,
     display_name: Option<String>,
+    /// The codes of the explanation's notes, in order; none when absent.
+    #[serde(default)]
+    notes: Vec<String>,
+    /// The diagnostic message's `DenyReason`, checked when given.
+    deny_reason: Option<String>,
 }
 
 fn kind(name: &str) -> PolicyKind {
@@ -132,6 +137,13 @@ fn check(file: &CaseFile, case: Case) -> Vec<String> {
     {
         problems.push(format!("missing keys: expected {missing:?}, got {:?}", explanation.missing_context_keys));
     }
+    let notes: Vec<&str> = explanation.notes.iter().map(|n| n.code.name()).collect();
+    if notes != e.notes {
+        problems.push(format!("notes: expected {:?}, got {notes:?}", e.notes));
+    }
+    if explanation.notes.iter().any(|n| n.message.is_empty()) {
+        problems.push("a note without a message".to_owned());
+    }
     match (&explanation.access_denied_detail, explanation.decision.is_allow()) {
         (Some(_), true) => problems.push("an Allow carries an AccessDeniedDetail".to_owned()),
         (None, false) => problems.push("a denial carries no AccessDeniedDetail".to_owned()),
@@ -149,6 +161,11 @@ fn check(file: &CaseFile, case: Case) -> Vec<String> {
             }
             if decoded.no_permission_type != detail.no_permission_type || decoded.policy_type != detail.policy_type {
                 problems.push("the diagnostic message disagrees with the detail".to_owned());
+            }
+            if let Some(want) = &e.deny_reason
+                && decoded.deny_reason.as_ref() != Some(want)
+            {
+                problems.push(format!("DenyReason: expected {want}, got {:?}", decoded.deny_reason));
             }
             for (field, want, got) in [
                 ("PolicyType", &e.policy_type, &detail.policy_type),

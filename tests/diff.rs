@@ -334,6 +334,103 @@ fn the_representatives_are_public() {
     assert_eq!(r.strings.len(), 2);
 }
 
+fn parse_set(docs: &[(&str, PolicyKind)]) -> PolicySet {
+    let mut set = PolicySet::new();
+    for (i, (text, kind)) in docs.iter().enumerate() {
+        set.add(Policy::parse(&format!("p{i}"), text, *kind).unwrap());
+    }
+    set
+}
+
+#[test]
+fn new_access_is_found_on_the_principal_s_own_account() {
+    // A grant on every account's VPC resources can only reach the
+    // principal's own: the counterexample is one of its account's resources.
+    let old = parse_set(&[]);
+    let new = parse_set(&[(
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteVpnConnection","Resource":"acs:vpc:*:*:*"}]}"#,
+        PolicyKind::Identity,
+    )]);
+    let options = DiffOptions {
+        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
+        ..DiffOptions::default()
+    };
+    let report = diff(&old, &new, &options).unwrap();
+    check_all(&report, &old, Some(&new));
+    let c = only(&report);
+    assert_eq!(c.action, "vpc:DeleteVpnConnection");
+    assert_eq!(c.resource.split(':').nth(3), Some("2222222222222222"), "{c:?}");
+    assert!(report.exact && report.exhaustive && report.complete);
+}
+
+#[test]
+fn a_grant_on_another_account_alone_is_no_new_access_for_identity_policies() {
+    // An identity policy that names only another account's resources (with
+    // no wildcard that could reach the principal's own) grants nothing.
+    let old = parse_set(&[]);
+    let new = parse_set(&[(
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteVpnConnection",
+            "Resource":"acs:vpc:cn-hangzhou:9999999999999999:vpnconnection/vco-1"}]}"#,
+        PolicyKind::Identity,
+    )]);
+    let options = DiffOptions {
+        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
+        ..DiffOptions::default()
+    };
+    let report = diff(&old, &new, &options).unwrap();
+    assert!(!report.found(), "{:#?}", report.counterexamples);
+    assert!(report.exact && report.exhaustive && report.complete);
+    // The same grant is new access for a user of that account.
+    let options = DiffOptions {
+        principal: Some("acs:ram::9999999999999999:user/dave".parse().unwrap()),
+        ..DiffOptions::default()
+    };
+    let report = diff(&old, &new, &options).unwrap();
+    check_all(&report, &old, Some(&new));
+    assert_eq!(only(&report).resource, "acs:vpc:cn-hangzhou:9999999999999999:vpnconnection/vco-1");
+}
+
+#[test]
+fn a_bucket_policy_for_another_account_is_new_access_across_the_boundary() {
+    let old = parse_set(&[]);
+    let new = parse_set(&[(
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject",
+            "Resource":"acs:oss:*:1234567890123456:shared/*","Principal":["2222222222222222"]}]}"#,
+        PolicyKind::Resource,
+    )]);
+    let options = DiffOptions {
+        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
+        ..DiffOptions::default()
+    };
+    let report = diff(&old, &new, &options).unwrap();
+    check_all(&report, &old, Some(&new));
+    let c = only(&report);
+    assert!(c.resource.starts_with("acs:oss:") && c.resource.contains(":1234567890123456:shared/"), "{c:?}");
+}
+
+#[test]
+fn a_set_with_a_session_policy_is_asked_about_as_a_role_session() {
+    let role = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:*","Resource":"*"}]}"#;
+    let read_only = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:Describe*","Resource":"*"}]}"#;
+    let old = parse_set(&[]);
+    let new = parse_set(&[(role, PolicyKind::Identity), (read_only, PolicyKind::Session)]);
+    let report = diff(&old, &new, &DiffOptions::default()).unwrap();
+    assert!(report.principal.contains(":assumed-role/"), "{}", report.principal);
+    assert!(report.notes.is_empty());
+    check_all(&report, &old, Some(&new));
+    assert!(report.found());
+    assert!(report.counterexamples.iter().all(|c| c.action.to_ascii_lowercase().starts_with("vpc:describe")));
+    // Asked about a RAM user, the session policy does not apply, and the
+    // report says so.
+    let options =
+        DiffOptions { principal: Some("acs:ram::1234567890123456:user/u".parse().unwrap()), ..DiffOptions::default() };
+    let report = diff(&old, &new, &options).unwrap();
+    check_all(&report, &old, Some(&new));
+    assert!(report.counterexamples.iter().any(|c| c.action.eq_ignore_ascii_case("vpc:DeleteVpnConnection")));
+    assert_eq!(report.notes.len(), 1);
+    assert!(report.notes[0].contains("apply only to role sessions"), "{:?}", report.notes);
+}
+
 mod property {
     use super::*;
     use proptest::prelude::*;

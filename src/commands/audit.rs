@@ -120,7 +120,14 @@ fn render_who_can(r: &WhoCanReport) -> String {
     } else if r.root.allowed {
         let _ = writeln!(out, "root {}: allowed by {}", r.root.principal, join(&r.root.granted_by));
     } else {
-        let _ = writeln!(out, "root {}: not allowed", r.root.principal);
+        match &r.root.reason {
+            Some(reason) => {
+                let _ = writeln!(out, "root {}: not allowed ({reason})", r.root.principal);
+            }
+            None => {
+                let _ = writeln!(out, "root {}: not allowed", r.root.principal);
+            }
+        }
     }
     out
 }

@@ -287,6 +287,9 @@ fn render_coverage(out: &mut String, r: &DiffReport) {
         plural(actions, "action", "actions"),
         plural(r.requests_checked, "request", "requests")
     );
+    for note in &r.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     if !r.exact {
         let _ = writeln!(out, "note: some patterns or values were too many to cover every case exactly");
     }

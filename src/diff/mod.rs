@@ -65,7 +65,9 @@ const MAX_STATES: usize = 20_000;
 #[derive(Debug, Clone)]
 pub struct DiffOptions {
     /// Who asks; by default a RAM user (`test-user`) of the account the
-    /// policies' resource patterns name most often.
+    /// policies' resource patterns name most often, or a session of a role
+    /// (`assumed-role/test-role/test-session`) when either set holds a
+    /// session policy, since session policies apply only to role sessions.
     pub principal: Option<Principal>,
     /// The catalog whose actions are checked (the built-in one when `None`).
     pub catalog: Option<Catalog>,
@@ -192,6 +194,9 @@ pub struct DiffReport {
     /// Whether every representative action was searched (false when
     /// [`DiffOptions::max_requests`] stopped the search).
     pub complete: bool,
+    /// What the answer rests on that the counts do not say (a session
+    /// policy that the principal is not subject to).
+    pub notes: Vec<String>,
 }
 
 impl DiffReport {
@@ -215,6 +220,8 @@ pub struct RepresentativeAction {
 #[derive(Debug, Clone)]
 pub struct Universe {
     principal: Principal,
+    /// Whether a set holds a session policy.
+    session: bool,
     catalog: Catalog,
     actions: Vec<RepresentativeAction>,
     /// Every statement of every set.
@@ -264,8 +271,16 @@ impl Universe {
         .unwrap_or_else(|| FALLBACK_ACCOUNT.to_owned());
         let region = most_frequent(arns.iter().map(Arn::region).filter(|r| literal(r)))
             .unwrap_or_else(|| FALLBACK_REGION.to_owned());
+        // Session policies apply only to role sessions, so a set that holds
+        // one is asked about as a session of a role.
+        let session = sets.iter().any(|s| !s.policies(PolicyKind::Session).is_empty());
         let principal = match &options.principal {
             Some(p) => p.clone(),
+            None if session => Principal::AssumedRole {
+                account: account.clone(),
+                role: "test-role".to_owned(),
+                session: "test-session".to_owned(),
+            },
             None => Principal::User { account: account.clone(), name: "test-user".to_owned() },
         };
         let account = principal.account().map_or(account, str::to_owned);
@@ -329,7 +344,7 @@ impl Universe {
             key_index.insert(canonical, keys.len());
             keys.push(kv);
         }
-        Ok(Self { principal, catalog, actions, statements, keys, key_index, region, account, exact })
+        Ok(Self { principal, session, catalog, actions, statements, keys, key_index, region, account, exact })
     }
 
     /// Who asks.
@@ -382,6 +397,13 @@ impl Universe {
                 .collect();
             ps.sort_by(|a, b| a.text.cmp(&b.text));
             ps.dedup();
+            // The account boundary tells resources apart by their account
+            // field: the principal's, empty, another, or not an ARN at all.
+            if self.principal.account().is_some() {
+                for account in [self.account.as_str(), "", "*"] {
+                    ps.push(StringPattern::new(account, MatchKind::ArnAccount));
+                }
+            }
             ps
         };
         let fresh = fresh_char(&patterns);
@@ -405,11 +427,27 @@ impl Universe {
                 keep.push(arn);
             }
         }
-        let mut prefer: Vec<String> =
-            patterns.iter().flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)]).collect();
+        // Patterns filled, first with the principal's account wherever the
+        // account field is a wildcard, so that counterexamples read as the
+        // account's own resources.
+        let wild = patterns.iter().filter(|p| p.kind == MatchKind::Glob);
+        let mut prefer: Vec<String> = wild
+            .clone()
+            .filter_map(|p| in_account(&p.text, &self.account))
+            .flat_map(|text| [fill(&text, &filler, fresh), fill(&text, "", fresh)])
+            .collect();
+        prefer.extend(wild.flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)]));
         prefer.push("*".to_owned());
         (patterns, keep, prefer)
     }
+}
+
+/// `pattern` (a resource pattern) with its account field, when that is a
+/// wildcard, set to `account`.
+fn in_account(pattern: &str, account: &str) -> Option<String> {
+    let arn: Arn = pattern.parse().ok()?;
+    let wild = !arn.account().is_empty() && arn.account().chars().all(|c| matches!(c, '*' | '?'));
+    wild.then(|| Arn::new(arn.service(), arn.region(), account, arn.relative_id()).to_string())
 }
 
 /// Does `new` allow any request that `old` denies? One counterexample per
@@ -495,7 +533,14 @@ impl<'a> Search<'a> {
             exact: self.universe.exact,
             exhaustive: true,
             complete: true,
+            notes: Vec::new(),
         };
+        if self.universe.session && !self.universe.principal.is_role_session() {
+            report.notes.push(format!(
+                "session policies apply only to role sessions: they were not applied to `{}`",
+                self.universe.principal
+            ));
+        }
         // Actions with the same resource patterns (and no catalog ARNs of their
         // own) share their representative resources.
         let mut cache: FxHashMap<(Vec<String>, Vec<String>), Representatives> = FxHashMap::default();

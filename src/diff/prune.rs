@@ -3,15 +3,16 @@
 //! context under which the new set cannot allow or the old set must allow.
 //!
 //! Pruning only skips requests; every request reached is still decided by
-//! the real evaluator. Kleene's three-valued logic is sound for any formula
-//! of AND, OR and NOT: when it says false (or true) with some keys still
-//! open, every way of filling them gives false (or true). RAM's decision for
-//! one resource is such a formula over which statements apply, and a
-//! statement applies when each of its conditions holds, so a pruned subtree
-//! never holds a counterexample.
+//! the real evaluator. Whether a statement applies is three-valued (Kleene's
+//! logic, sound for AND and OR: a false or true with keys still open stays
+//! so however they are filled); each kind's verdict is then narrowed to the
+//! verdicts still possible, and RAM's order of evaluation, the very function
+//! both engines use, is run over every combination of them. A subtree is
+//! pruned only when every combination agrees, so it never holds a
+//! counterexample.
 
 use crate::condition::Context;
-use crate::eval::{PolicySet, principal_matches};
+use crate::eval::{PolicySet, Verdict, decide, principal_matches};
 use crate::policy::{Effect, PolicyKind, Statement};
 use crate::request::{Principal, Request};
 
@@ -26,25 +27,11 @@ pub(crate) enum Tri {
 }
 
 impl Tri {
-    fn and(self, other: Tri) -> Tri {
-        match (self, other) {
-            (Tri::False, _) | (_, Tri::False) => Tri::False,
-            (Tri::True, Tri::True) => Tri::True,
-            _ => Tri::Unknown,
-        }
-    }
     fn or(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::True, _) | (_, Tri::True) => Tri::True,
             (Tri::False, Tri::False) => Tri::False,
             _ => Tri::Unknown,
-        }
-    }
-    fn not(self) -> Tri {
-        match self {
-            Tri::False => Tri::True,
-            Tri::Unknown => Tri::Unknown,
-            Tri::True => Tri::False,
         }
     }
 }
@@ -87,9 +74,9 @@ pub(crate) struct SetModel {
     statements: Vec<Relevant>,
     control: bool,
     session: bool,
-    identity: bool,
-    assume_role: bool,
-    root: bool,
+    /// The request without the searched keys, and its one resource.
+    base: Request,
+    resource: String,
 }
 
 impl SetModel {
@@ -109,23 +96,17 @@ impl SetModel {
             .iter()
             .filter_map(|(kind, s)| relevant(*kind, s, &base, resource, keys, &key_of))
             .collect();
-        Self {
-            statements,
-            control: about.control,
-            session: about.session,
-            identity: !matches!(principal, Principal::Service { .. } | Principal::Root { .. }),
-            assume_role: action.eq_ignore_ascii_case("sts:AssumeRole"),
-            root: principal.is_root(),
-        }
+        Self { statements, control: about.control, session: about.session, base, resource: resource.to_owned() }
     }
 
     /// Whether the set allows, as far as `assigned` (a value index per key,
-    /// `None` while open) decides it; RAM's order of evaluation for one
-    /// resource (see `eval::decide`).
+    /// `None` while open) decides it. Each kind's verdict is narrowed to
+    /// the ones its statements can still give, and RAM's order of
+    /// evaluation itself (`eval::decide`, shared with both engines) is run
+    /// on every combination of them: true when all allow, false when none
+    /// does. Treating the kinds as independent can only widen what is
+    /// unknown, which costs pruning, never a counterexample.
     pub(crate) fn allows(&self, assigned: &[Option<usize>]) -> Tri {
-        if self.root && !self.assume_role {
-            return Tri::True;
-        }
         let (mut deny, mut allow) = ([Tri::False; 4], [Tri::False; 4]);
         for s in &self.statements {
             let applies = s.applies(assigned);
@@ -134,27 +115,54 @@ impl SetModel {
                 *v = v.or(applies);
             }
         }
-        let at = |table: &[Tri; 4], kind| table.get(index(kind)).copied().unwrap_or(Tri::Unknown);
-        let mut result = Tri::True;
-        for (kind, present) in [(PolicyKind::Control, self.control), (PolicyKind::Session, self.session)] {
-            if present && !self.root {
-                result = result.and(at(&deny, kind).not()).and(at(&allow, kind));
+        let mut options: [Vec<Verdict>; 4] = Default::default();
+        for (slot, (d, a)) in options.iter_mut().zip(deny.into_iter().zip(allow)) {
+            if d != Tri::False {
+                slot.push(Verdict::Deny);
+            }
+            if d != Tri::True && a != Tri::False {
+                slot.push(Verdict::Allow);
+            }
+            if d != Tri::True && a != Tri::True {
+                slot.push(Verdict::Silent);
             }
         }
-        let (id_deny, id_allow) = if self.identity {
-            (at(&deny, PolicyKind::Identity), at(&allow, PolicyKind::Identity))
-        } else {
-            (Tri::False, Tri::False)
+        let present = |kind| match kind {
+            PolicyKind::Control => self.control,
+            PolicyKind::Session => self.session,
+            PolicyKind::Identity | PolicyKind::Resource => true,
         };
-        let (res_deny, res_allow) = (at(&deny, PolicyKind::Resource), at(&allow, PolicyKind::Resource));
-        result = result.and(id_deny.not()).and(res_deny.not());
-        let granted = if self.assume_role {
-            let identity_side = if self.identity { id_allow } else { Tri::True };
-            identity_side.and(res_allow)
-        } else {
-            id_allow.or(res_allow)
-        };
-        result.and(granted)
+        let (mut some_allow, mut some_deny) = (false, false);
+        let mut choice = [0usize; 4];
+        loop {
+            let verdict = |kind| {
+                let i = index(kind);
+                options.get(i).and_then(|o| o.get(choice.get(i).copied().unwrap_or(0))).copied()
+            };
+            let decision = decide(&self.base, &self.resource, present, |kind| verdict(kind).unwrap_or(Verdict::Silent));
+            if decision.outcome.is_allow() {
+                some_allow = true;
+            } else {
+                some_deny = true;
+            }
+            if some_allow && some_deny {
+                return Tri::Unknown;
+            }
+            // The next combination, odometer style.
+            let mut carried = true;
+            for (c, o) in choice.iter_mut().zip(&options) {
+                *c += 1;
+                if *c < o.len() {
+                    carried = false;
+                    break;
+                }
+                *c = 0;
+            }
+            if carried {
+                break;
+            }
+        }
+        if some_allow { Tri::True } else { Tri::False }
     }
 }
 
@@ -303,24 +311,22 @@ mod tests {
 
     #[test]
     fn kleene_logic() {
-        assert_eq!(Tri::Unknown.and(Tri::False), Tri::False);
-        assert_eq!(Tri::Unknown.and(Tri::True), Tri::Unknown);
         assert_eq!(Tri::Unknown.or(Tri::True), Tri::True);
         assert_eq!(Tri::Unknown.or(Tri::False), Tri::Unknown);
-        assert_eq!(Tri::Unknown.not(), Tri::Unknown);
-        assert_eq!(Tri::True.not(), Tri::False);
     }
 
     #[test]
     fn leaves_come_in_order_and_pruning_skips_nothing_when_open() {
+        let root: Principal = "acs:ram::1:root".parse().unwrap();
+        let resource = "acs:vpc:cn-hangzhou:1:vpc/v";
         let empty = SetModel {
             statements: Vec::new(),
             control: false,
             session: false,
-            identity: true,
-            assume_role: false,
-            root: true,
+            base: Request::new(root, "vpc:DeleteVpc", resource),
+            resource: resource.to_owned(),
         };
+        assert_eq!(empty.allows(&[None, None]), Tri::True);
         let mut seen = Vec::new();
         let mut walk = Walk { sizes: vec![2, 3], new: &empty, old: None, leaves: 100, nodes: 1000 };
         assert!(walk.run(&mut |a| {

@@ -27,6 +27,10 @@ pub enum MatchKind {
     Exact,
     /// The text itself, ASCII case-insensitive (`StringEqualsIgnoreCase`).
     ExactIgnoreCase,
+    /// A resource name (`acs:<service>:<region>:<account>:<rest>`) whose
+    /// account field is the pattern's text, or has any value when the text
+    /// is `*`: what the account boundary looks at.
+    ArnAccount,
 }
 
 impl MatchKind {
@@ -67,9 +71,12 @@ impl StringPattern {
     }
 
     /// The characters compared literally.
-    fn literals(&self) -> impl Iterator<Item = char> + '_ {
+    fn literals(&self) -> Box<dyn Iterator<Item = char> + '_> {
+        if self.kind == MatchKind::ArnAccount {
+            return Box::new("acs:".chars().chain(self.text.chars().filter(|c| *c != '*')));
+        }
         let wild = self.kind.wild();
-        self.text.chars().filter(move |c| !(wild && matches!(c, '*' | '?')))
+        Box::new(self.text.chars().filter(move |c| !(wild && matches!(c, '*' | '?'))))
     }
 }
 
@@ -89,11 +96,16 @@ enum Tok {
     Lit(char),
     Star,
     One,
+    /// Any run of characters other than `:`, empty included: one ARN field.
+    Field,
 }
 
 struct Nfa {
     toks: Vec<Tok>,
     fold: bool,
+    /// For a [`MatchKind::ArnAccount`] pattern, whether it is the one for
+    /// any account (`*`).
+    account: Option<bool>,
 }
 
 /// A set of pattern positions, as bits.
@@ -117,6 +129,18 @@ fn has_bit(bits: &Bits, i: usize) -> bool {
 
 impl Nfa {
     fn new(p: &StringPattern) -> Self {
+        if p.kind == MatchKind::ArnAccount {
+            let lits = |text: &str| text.chars().map(Tok::Lit).collect::<Vec<_>>();
+            let mut toks = lits("acs:");
+            toks.extend([Tok::Field, Tok::Lit(':'), Tok::Field, Tok::Lit(':')]);
+            if p.text == "*" {
+                toks.push(Tok::Field);
+            } else {
+                toks.extend(lits(&p.text));
+            }
+            toks.extend([Tok::Lit(':'), Tok::Star]);
+            return Self { toks, fold: false, account: Some(p.text == "*") };
+        }
         let fold = p.kind.folds();
         let norm = |c: char| if fold { c.to_ascii_lowercase() } else { c };
         let toks = p
@@ -128,7 +152,7 @@ impl Nfa {
                 c => Tok::Lit(norm(c)),
             })
             .collect();
-        Self { toks, fold }
+        Self { toks, fold, account: None }
     }
 
     fn words(&self) -> usize {
@@ -140,7 +164,7 @@ impl Nfa {
         loop {
             set_bit(bits, i);
             match self.toks.get(i) {
-                Some(Tok::Star) => i += 1,
+                Some(Tok::Star | Tok::Field) => i += 1,
                 _ => return,
             }
         }
@@ -161,6 +185,8 @@ impl Nfa {
             }
             match tok {
                 Tok::Star => self.close(&mut bits, i),
+                Tok::Field if c != ':' => self.close(&mut bits, i),
+                Tok::Field => {}
                 Tok::One => self.close(&mut bits, i + 1),
                 Tok::Lit(l) if *l == c => self.close(&mut bits, i + 1),
                 Tok::Lit(_) => {}
@@ -210,15 +236,40 @@ pub fn fill(pattern: &str, star: &str, one: char) -> String {
 
 /// Which patterns match `text`.
 fn vector(nfas: &[Nfa], text: &str) -> Vec<bool> {
-    nfas.iter()
-        .map(|n| {
-            let mut s = n.start();
-            for c in text.chars() {
-                s = n.step(&s, c);
+    let matched = nfas.iter().map(|n| {
+        let mut s = n.start();
+        for c in text.chars() {
+            s = n.step(&s, c);
+        }
+        n.accepts(&s)
+    });
+    project(nfas, matched)
+}
+
+/// The combination of matches that tells strings apart: each pattern's
+/// match, except that the [`MatchKind::ArnAccount`] patterns count as one,
+/// whether the text is in the boundary's own account (it is no ARN, or its
+/// account field is one of the patterns' other than `*`).
+fn project(nfas: &[Nfa], matched: impl Iterator<Item = bool>) -> Vec<bool> {
+    let mut out = Vec::with_capacity(nfas.len());
+    let (mut arn, mut listed, mut any_account) = (false, false, false);
+    for (n, m) in nfas.iter().zip(matched) {
+        match n.account {
+            None => out.push(m),
+            Some(wild) => {
+                any_account = true;
+                if wild {
+                    arn |= m;
+                } else {
+                    listed |= m;
+                }
             }
-            n.accepts(&s)
-        })
-        .collect()
+        }
+    }
+    if any_account {
+        out.push(!arn || listed);
+    }
+    out
 }
 
 /// The characters worth trying: those the patterns compare literally (both
@@ -258,7 +309,7 @@ fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec
     let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, prefix.to_owned())]);
     let mut exact = true;
     while let Some((state, text)) = queue.pop_front() {
-        let accepts: Vec<bool> = nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)).collect();
+        let accepts = project(&nfas, nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)));
         if covered.insert(accepts) {
             found.push(text.clone());
         }
@@ -459,5 +510,36 @@ mod tests {
     fn the_budget_is_reported() {
         let ps = [glob("*a*b*c*d*"), glob("*d*c*b*a*")];
         assert!(!representative_strings(&ps, &[], &[], 3).exact);
+    }
+
+    #[test]
+    fn account_patterns_read_the_fourth_field() {
+        let own = StringPattern::new("123", MatchKind::ArnAccount);
+        let any = StringPattern::new("*", MatchKind::ArnAccount);
+        assert!(own.matches("acs:vpc:cn-hangzhou:123:vpnconnection/vco-1"));
+        assert!(own.matches("acs:ram::123:role/a:b"));
+        assert!(!own.matches("acs:vpc:cn:999:x/123:y"));
+        assert!(!own.matches("acs:vpc:cn:1234:x"));
+        assert!(any.matches("acs::::"));
+        assert!(!any.matches("acs:::"));
+        assert!(!any.matches("*"));
+        // The account patterns count as one: in the account (no ARN, or the
+        // account field listed) or not. A shortest string of each is found.
+        let r = representative_strings(&[glob("acs:vpc:*"), own.clone(), any.clone()], &[], &[], 10_000);
+        assert!(r.exact);
+        let in_account = |s: &str| !any.matches(s) || own.matches(s);
+        let vpc: Vec<&String> = r.strings.iter().filter(|s| s.starts_with("acs:vpc:")).collect();
+        assert_eq!(vpc.len(), 2, "{:?}", r.strings);
+        assert!(vpc.iter().any(|s| in_account(s)) && vpc.iter().any(|s| !in_account(s)), "{vpc:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn account_patterns_agree_with_the_evaluator(text in "(acs:)?[a1:/*]{0,12}") {
+            let field = crate::arn::account_field(&text);
+            proptest::prop_assert_eq!(StringPattern::new("1", MatchKind::ArnAccount).matches(&text), field == Some("1"));
+            proptest::prop_assert_eq!(StringPattern::new("", MatchKind::ArnAccount).matches(&text), field == Some(""));
+            proptest::prop_assert_eq!(StringPattern::new("*", MatchKind::ArnAccount).matches(&text), field.is_some());
+        }
     }
 }
