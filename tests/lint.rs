@@ -133,7 +133,7 @@ fn rules_are_listed_in_code_order_with_their_class() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(codes, sorted);
-    assert_eq!(codes.len(), 17);
+    assert_eq!(codes.len(), 18);
     for r in RULES {
         let class = match r.code.get(..3) {
             Some("RG0") => Severity::Error,
@@ -290,6 +290,10 @@ fn the_corpus_is_linted_as_ram_reads_it() {
     // misspelt catalog action and no Deny that never matches.
     assert!(counts["RG101"] >= 1 && counts["RG104"] >= 1);
     assert_eq!(counts["RG103"], 0);
+    // No corpus document has whitespace at an end, an invisible character or
+    // a lookalike in an action, key or ARN field, and none of their Chinese
+    // names is read as one.
+    assert_eq!(counts["RG210"], 0);
 }
 
 #[test]
@@ -321,6 +325,9 @@ fn arb_policy() -> impl Strategy<Value = String> {
             Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
             Just("ram:Attach*"),
             Just("ecs:*"),
+            Just("vpc:DeleteVpnConn\u{435}ction"),
+            Just("\u{feff}vpc:*"),
+            Just("\u{ff56}pc:Delete*\u{3000}"),
         ],
         1..4,
     );
@@ -332,11 +339,15 @@ fn arb_policy() -> impl Strategy<Value = String> {
             Just("acs:vpc:*:1234567890123456:vpc/*"),
             Just("acs:expressconnect:*:*:virtualborderrouter/*"),
             Just("acs:*:*:*:*"),
+            Just("acs:v\u{440}c:*:*:vpnconnection/\u{202e}*"),
+            Just("acs:oss:*:*:b/\u{200d}\u{200c} "),
         ],
         1..4,
     );
     let condition = prop_oneof![
         Just(""),
+        Just(r#","Condition":{"NotIpAddress":{"acs:SourceIp\u00a0":"10.0.0.0/8"}}"#),
+        Just(r#","Condition":{"StringEquals":{"acs:ResourceTag/\u200b":"x"}}"#),
         Just(r#","Condition":{"StringEquals":{"InstanceType":"VBR"}}"#),
         Just(r#","Condition":{"StringEquals":{"InstanceType":"VBRR"}}"#),
         Just(r#","Condition":{"StringNotEquals":{"vpc:Foo":"x"}}"#),
@@ -504,6 +515,8 @@ fn arb_statement(effect: &'static str) -> impl Strategy<Value = String> {
         Just("vpc:ListIpsecServers"),
         Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
         Just("zstack:ChangeIPSecConnectionState"),
+        Just("vpc:Delete\u{200b}VpnConnection"),
+        Just("vpc:DeleteIpsecServer\u{a0}"),
     ];
     let resource = prop_oneof![
         Just("*"),
@@ -678,4 +691,69 @@ fn unknown_global_keys_get_a_suggestion() {
         "Condition":{"IpAddress":{"acs:SoureIp":"10.0.0.0/8"}}}]}"#;
     let found = run("t", text, None);
     assert_eq!(find(&found, "RG204").help, "did you mean `acs:SourceIp`?");
+}
+
+#[test]
+fn invisible_characters_are_reported_once_with_what_was_meant() {
+    let deny = |action: &str, key: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": action, "Resource": "*",
+            "Condition": {"NotIpAddress": {key: "10.0.0.0/8"}}}]})
+        .to_string()
+    };
+    // The trailing space is RG210's alone: RG204 does not say it again.
+    let found = run("t", &deny("vpc:DeleteVpnConnection", "acs:SourceIp "), None);
+    assert_eq!(triples(&found).into_iter().map(|t| t.0).collect::<Vec<_>>(), ["RG210"], "{}", describe(&found));
+    let f = find(&found, "RG210");
+    assert_eq!(f.message, "condition key `acs:SourceIp ` ends with a space (U+0020)");
+    assert!(f.help.starts_with("did you mean `acs:SourceIp`?"), "{}", f.help);
+    assert_eq!(f.severity, Severity::Warning);
+    // Outside the catalog too, where RG204 says nothing.
+    assert_eq!(codes_of(&deny("ecs:DeleteInstance", "acs:SourceIp\u{2060}")), ["RG210"]);
+    // A Cyrillic `е` in the only action of a Deny: RG210 instead of RG201, and
+    // the Deny still never applies.
+    let found = run("t", &deny("vpc:DeleteVpnConn\u{435}ction", "acs:SourceIp"), None);
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["RG103", "RG210"], "{}", describe(&found));
+    assert!(find(&found, "RG103").message.contains("did you mean `vpc:DeleteVpnConnection`?"), "{}", describe(&found));
+    assert!(find(&found, "RG210").help.starts_with("did you mean `vpc:DeleteVpnConnection`?"));
+    // Lookalikes of a key that is not known are reported with their ASCII form.
+    let found = run("t", &deny("ecs:DeleteInstance", "ecs:T\u{430}gKeys"), None);
+    assert!(find(&found, "RG210").help.starts_with("write `ecs:TagKeys`."), "{}", describe(&found));
+}
+
+#[test]
+fn rejected_actions_with_invisible_characters_say_what_was_meant() {
+    let one = |action: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+            .to_string()
+    };
+    // RAM rejects a service code with a space or a Cyrillic `р`: RG001, whose help names the character.
+    let found = run("t", &one(" vpc:DeleteVpnConnection"), None);
+    assert_eq!(found.len(), 1, "{}", describe(&found));
+    assert_eq!(found[0].code, "RG001");
+    assert_eq!(found[0].help, "the action starts with a space (U+0020): did you mean `vpc:DeleteVpnConnection`?");
+    let found = run("t", &one("v\u{440}c:DeleteVpnConnection"), None);
+    assert_eq!(
+        found[0].help,
+        "the action has `\u{440}` (U+0440, which looks like `p`): did you mean `vpc:DeleteVpnConnection`?"
+    );
+    // Other invalid actions keep the general help.
+    let found = run("t", &one("vpc"), None);
+    assert_eq!(found[0].code, "RG001");
+    assert!(!found[0].help.contains("did you mean"), "{}", found[0].help);
+}
+
+#[test]
+fn names_in_free_text_keep_their_own_characters() {
+    // Resource and tag names may be written in any script, with the joiners
+    // of Persian and Indic text; only their ends and bidi controls are read.
+    let text = serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+        "Resource": ["acs:oss:*:*:b/\u{645}\u{6cc}\u{200c}\u{62e}\u{648}\u{627}\u{647}\u{645}", "acs:oss:*:*:b/\u{43e}\u{442}\u{447}\u{451}\u{442}"],
+        "Condition": {"StringEquals": {"acs:ResourceTag/\u{43e}\u{442}\u{434}\u{435}\u{43b}": "x"}}}]})
+    .to_string();
+    assert!(codes_of(&text).is_empty(), "{}", describe(&run("t", &text, None)));
+    let spaced = serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+        "Resource": "acs:oss:*:*:b/\u{43e}\u{442}\u{447}\u{451}\u{442} "}]})
+    .to_string();
+    assert_eq!(codes_of(&spaced), ["RG210"]);
 }
