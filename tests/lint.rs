@@ -25,8 +25,19 @@ fn root() -> PathBuf {
 }
 
 fn run(file: &str, text: &str, kind: Option<PolicyKind>) -> Vec<Finding> {
+    run_with(Catalog::builtin().unwrap(), file, text, kind)
+}
+
+fn run_with(catalog: &Catalog, file: &str, text: &str, kind: Option<PolicyKind>) -> Vec<Finding> {
     let limits = Limits::default();
-    lint(file, text, &LintOptions { catalog: Catalog::builtin().unwrap(), limits: &limits, kind })
+    lint(file, text, &LintOptions { catalog, limits: &limits, kind })
+}
+
+/// The built-in catalog with a user catalog file merged into it.
+fn merged(user: &str) -> Catalog {
+    let mut catalog = Catalog::builtin().unwrap().clone();
+    catalog.merge(Catalog::from_json(user).unwrap()).unwrap();
+    catalog
 }
 
 /// `(code, "line:column", path)` of each finding.
@@ -38,11 +49,13 @@ fn describe(findings: &[Finding]) -> String {
     findings.iter().map(|f| format!("  {f}\n    help: {}", f.help)).collect::<Vec<_>>().join("\n")
 }
 
-/// One case: `<CODE>-<name>.trigger.json`, `.clean.json` and `.expect`.
+/// One case: `<CODE>-<name>.trigger.json`, `.clean.json` and `.expect`, and
+/// optionally `.catalog.json`, operations merged into the built-in catalog.
 struct Case {
     name: String,
     code: String,
     kind: Option<PolicyKind>,
+    catalog: Catalog,
     expected: BTreeSet<(String, String, String)>,
     trigger: String,
     clean: String,
@@ -63,7 +76,8 @@ fn cases() -> Vec<Case> {
     let mut names: BTreeSet<String> = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let file = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let stem = [".trigger.json", ".clean.json", ".expect"].iter().find_map(|s| file.strip_suffix(s));
+        let stem =
+            [".trigger.json", ".clean.json", ".catalog.json", ".expect"].iter().find_map(|s| file.strip_suffix(s));
         names.insert(stem.unwrap_or_else(|| panic!("unexpected file {file} in tests/cases/lint")).to_owned());
     }
     names
@@ -85,7 +99,11 @@ fn cases() -> Vec<Case> {
                 expected.insert((code.to_owned(), at.to_owned(), path.to_owned()));
             }
             let code = name.split('-').next().unwrap().to_owned();
-            Case { code, kind, expected, trigger: read(".trigger.json"), clean: read(".clean.json"), name }
+            let catalog = match std::fs::read_to_string(dir.join(format!("{name}.catalog.json"))) {
+                Ok(user) => merged(&user),
+                Err(_) => Catalog::builtin().unwrap().clone(),
+            };
+            Case { code, kind, catalog, expected, trigger: read(".trigger.json"), clean: read(".clean.json"), name }
         })
         .collect()
 }
@@ -94,7 +112,7 @@ fn cases() -> Vec<Case> {
 fn every_case_produces_exactly_its_expected_findings() {
     let mut failures = Vec::new();
     for case in cases() {
-        let found = run(&format!("{}.trigger.json", case.name), &case.trigger, case.kind);
+        let found = run_with(&case.catalog, &format!("{}.trigger.json", case.name), &case.trigger, case.kind);
         if triples(&found) != case.expected {
             failures.push(format!(
                 "{}.trigger.json: expected {:?}, found:\n{}",
@@ -103,7 +121,7 @@ fn every_case_produces_exactly_its_expected_findings() {
                 describe(&found)
             ));
         }
-        let clean = run(&format!("{}.clean.json", case.name), &case.clean, case.kind);
+        let clean = run_with(&case.catalog, &format!("{}.clean.json", case.name), &case.clean, case.kind);
         if !clean.is_empty() {
             failures.push(format!("{}.clean.json should have no finding, found:\n{}", case.name, describe(&clean)));
         }
@@ -133,7 +151,7 @@ fn rules_are_listed_in_code_order_with_their_class() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(codes, sorted);
-    assert_eq!(codes.len(), 18);
+    assert_eq!(codes.len(), 19);
     for r in RULES {
         let class = match r.code.get(..3) {
             Some("RG0") => Severity::Error,
@@ -203,7 +221,7 @@ fn messages_name_the_values_and_help_is_specific() {
 #[test]
 fn findings_come_in_document_order_then_by_code() {
     for case in cases() {
-        let found = run(&case.name, &case.trigger, case.kind);
+        let found = run_with(&case.catalog, &case.name, &case.trigger, case.kind);
         let keys: Vec<_> = found.iter().map(|f| (f.location, f.code)).collect();
         let mut sorted = keys.clone();
         sorted.sort();
@@ -756,4 +774,107 @@ fn names_in_free_text_keep_their_own_characters() {
         "Resource": "acs:oss:*:*:b/\u{43e}\u{442}\u{447}\u{451}\u{442} "}]})
     .to_string();
     assert_eq!(codes_of(&spaced), ["RG210"]);
+}
+
+/// A `demo:TagResources` call whose request carries these tag keys.
+fn tagging(keys: &[&str]) -> ramguard::Request {
+    let mut context = ramguard::Context::new();
+    context.set("demo:TagKeys", keys.iter().map(|k| (*k).to_owned()).collect());
+    ramguard::Request::new(
+        "acs:ram::1234567890123456:user/alice".parse().unwrap(),
+        "demo:TagResources",
+        "acs:demo:cn-hangzhou:1234567890123456:instance/i-1",
+    )
+    .with_context(context)
+}
+
+/// The operator with the qualifier RG211's help tells to write.
+fn suggested_operator(help: &str) -> String {
+    let (_, rest) = help.split_once("write `").unwrap();
+    rest.split('`').next().unwrap().to_owned()
+}
+
+#[test]
+fn the_suggested_set_qualifier_means_what_the_help_says() {
+    let read = |suffix: &str| {
+        std::fs::read_to_string(root().join(format!("tests/cases/lint/RG211-set-qualifier{suffix}"))).unwrap()
+    };
+    let catalog = merged(&read(".catalog.json"));
+    let listed_and_not = tagging(&["team", "owner"]);
+    let all_listed = tagging(&["team", "env"]);
+    let none = tagging(&[]);
+    let statement = |effect: &str, operator: &str| {
+        serde_json::json!({"Effect": effect, "Action": "demo:TagResources", "Resource": "*",
+            "Condition": {operator: {"demo:TagKeys": ["team", "env"]}}})
+        .to_string()
+    };
+    let help_for = |effect: &str, operator: &str| {
+        let text = format!(r#"{{"Version":"1","Statement":[{}]}}"#, statement(effect, operator));
+        let found = run_with(&catalog, "t", &text, None);
+        assert_eq!(found.len(), 1, "{}", describe(&found));
+        assert_eq!(found[0].code, "RG211");
+        found[0].help.clone()
+    };
+    use ramguard::Outcome::{Allow, ExplicitDeny, ImplicitDeny};
+
+    // A Deny of unlisted tag keys: as written, one listed key lets an unlisted one through.
+    let help = help_for("Deny", "StringNotEquals");
+    let meant = suggested_operator(&help);
+    assert_eq!(meant, "ForAnyValue:StringNotEquals", "{help}");
+    assert_eq!(outcome(&statement("Deny", "StringNotEquals"), &listed_and_not), ImplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &listed_and_not), ExplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &all_listed), ImplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &none), ImplicitDeny, "no tag key, no denial");
+    // ... and as written it reads as `ForAllValues:StringNotEquals`, as the help says.
+    assert!(help.contains("(`ForAllValues:StringNotEquals`)"), "{help}");
+    for r in [&listed_and_not, &all_listed, &none, &tagging(&["owner"])] {
+        assert_eq!(
+            outcome(&statement("Deny", "StringNotEquals"), r),
+            outcome(&statement("Deny", "ForAllValues:StringNotEquals"), r)
+        );
+    }
+
+    // An Allow of listed tag keys: as written, one listed key carries an unlisted one.
+    let help = help_for("Allow", "StringEquals");
+    let meant = suggested_operator(&help);
+    assert_eq!(meant, "ForAllValues:StringEquals", "{help}");
+    assert_eq!(outcome(&statement("Allow", "StringEquals"), &listed_and_not), Allow);
+    assert_eq!(outcome(&statement("Allow", &meant), &listed_and_not), ImplicitDeny);
+    assert_eq!(outcome(&statement("Allow", &meant), &all_listed), Allow);
+    assert_eq!(outcome(&statement("Allow", &meant), &none), Allow, "the help warns that no value is allowed too");
+    assert!(help.contains("(`ForAnyValue:StringEquals`)") && help.contains("carries none"), "{help}");
+
+    // A positive Deny and a negated Allow already mean what the help names: writing it changes nothing.
+    for (effect, operator, qualified) in [
+        ("Deny", "StringEquals", "ForAnyValue:StringEquals"),
+        ("Allow", "StringNotEquals", "ForAllValues:StringNotEquals"),
+    ] {
+        let help = help_for(effect, operator);
+        assert_eq!(suggested_operator(&help), qualified, "{help}");
+        for r in [&listed_and_not, &all_listed, &none, &tagging(&["owner"])] {
+            assert_eq!(
+                outcome(&statement(effect, operator), r),
+                outcome(&statement(effect, qualified), r),
+                "{effect} {operator}"
+            );
+        }
+    }
+}
+
+#[test]
+fn set_qualifiers_are_asked_for_only_on_multivalued_keys() {
+    let catalog =
+        merged(&std::fs::read_to_string(root().join("tests/cases/lint/RG211-set-qualifier.catalog.json")).unwrap());
+    let doc = |key: &str, operator: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": ["demo:TagResources"],
+            "Resource": "*", "Condition": {operator: {key: "team"}}}]})
+        .to_string()
+    };
+    let codes = |text: &str| run_with(&catalog, "t", text, None).iter().map(|f| f.code).collect::<Vec<_>>();
+    assert_eq!(codes(&doc("demo:TagKeys", "StringNotLike")), ["RG211"]);
+    assert_eq!(codes(&doc("DEMO:tagkeys", "StringNotEquals")), ["RG211"], "key names are case-insensitive");
+    assert!(codes(&doc("demo:TagKeys", "ForAllValues:StringNotLike")).is_empty());
+    assert!(codes(&doc("acs:SourceVpc", "StringNotEquals")).is_empty(), "a single-valued global key");
+    // Without the user catalog nothing says the key is multi-valued.
+    assert!(codes_of(&doc("demo:TagKeys", "StringNotEquals")).is_empty());
 }

@@ -210,6 +210,17 @@ pub const RULES: &[Rule] = &[
                Retype the name, or take the spelling the help suggests.",
     },
     Rule {
+        code: "RG211",
+        name: "missing-set-qualifier",
+        severity: Severity::Warning,
+        summary: "an operator without `ForAnyValue:` or `ForAllValues:` on a key that can carry several values",
+        help: "When a request carries several values of a key (one per item of a list parameter), an operator \
+               without a set qualifier leaves open which of them must match. ramguard reads a positive operator \
+               as `ForAnyValue:` (any value matches) and a negated one as `ForAllValues:` (no value matches), \
+               which in an `Allow` lets a listed value carry unlisted ones through and in a `Deny` lets an unlisted \
+               value escape beside a listed one. Write the qualifier the help names.",
+    },
+    Rule {
         code: "RG301",
         name: "redundant-action",
         severity: Severity::Suggestion,

@@ -678,6 +678,11 @@ impl<'a> Linter<'a> {
                     self.push("RG204", path.clone(), true, message, help);
                 }
             }
+            // RG211.
+            if c.qualifier().is_none() && self.key_specs(f.stmt, canonical).iter().any(|s| s.multivalued) {
+                let (message, help) = missing_qualifier(f.stmt.effect(), c);
+                self.push("RG211", path.clone(), true, message, help);
+            }
             // RG205: the operator's type against the key's.
             let key_type = if is_tag_key(canonical) {
                 None // Tag values are text, but numeric comparisons of them are common.
@@ -895,6 +900,37 @@ impl<'a> Linter<'a> {
             }
         }
     }
+}
+
+/// RG211's message and help for an unqualified operator on a multi-valued
+/// key. Unqualified, a positive operator holds when any request value matches
+/// (`ForAnyValue:`) and a negated one when none does (`ForAllValues:` of the
+/// negated operator); what the author probably meant depends on the effect.
+fn missing_qualifier(effect: Effect, c: &Condition) -> (String, String) {
+    let op = c.operator().name();
+    let key = c.key();
+    let message = format!("`{op}` on `{key}`, which a request can carry several values of, has no set qualifier");
+    let help = match (effect, c.operator().is_negated()) {
+        (Effect::Deny, true) => format!(
+            "as written the Deny applies only when none of the request's values is listed (`ForAllValues:{op}`), \
+             so an unlisted value beside a listed one escapes it; to deny when any value is unlisted, write \
+             `ForAnyValue:{op}` (which does not apply when the request carries none)"
+        ),
+        (Effect::Allow, false) => format!(
+            "as written the Allow holds when any one of the request's values is listed (`ForAnyValue:{op}`), even \
+             beside unlisted ones; to allow only requests whose every value is listed, write `ForAllValues:{op}` \
+             (which also holds when the request carries none)"
+        ),
+        (Effect::Deny, false) => format!(
+            "as written the Deny applies when any of the request's values is listed: write `ForAnyValue:{op}` to \
+             say so"
+        ),
+        (Effect::Allow, true) => format!(
+            "as written the Allow holds only when none of the request's values is listed: write \
+             `ForAllValues:{op}` to say so"
+        ),
+    };
+    (message, help)
 }
 
 /// The service part of an action pattern, for messages.
