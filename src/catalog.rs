@@ -102,6 +102,12 @@ pub struct ConditionKeySpec {
     /// The values it can take.
     #[serde(default)]
     pub values: Vec<String>,
+    /// Whether one request can carry several values of the key (one per item
+    /// of a list parameter), so that conditions on it need `ForAnyValue:` or
+    /// `ForAllValues:` to say which of them must match. A key that carries a
+    /// `list` parameter must say so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multivalued: bool,
 }
 
 /// A documented error.
@@ -368,8 +374,15 @@ fn check(operation: &Operation) -> Result<(), CatalogError> {
         }
     }
     for key in &operation.condition_keys {
-        if !has(&key.parameter) {
-            return fail(format!("condition key `{}` names no parameter `{}`", key.key, key.parameter));
+        match operation.parameter(&key.parameter) {
+            None => return fail(format!("condition key `{}` names no parameter `{}`", key.key, key.parameter)),
+            Some(p) if p.param_type == ParamType::List && !key.multivalued => {
+                return fail(format!(
+                    "condition key `{}` carries the list parameter `{}`: mark it `\"multivalued\": true`",
+                    key.key, key.parameter
+                ));
+            }
+            Some(_) => {}
         }
     }
     if operation.resources.is_empty() {
@@ -585,6 +598,28 @@ mod tests {
         catalog.merge(Catalog::from_json(&good).unwrap()).unwrap();
         assert_eq!(catalog.operations().len(), 17);
         assert!(catalog.get("X:y").is_some());
+    }
+
+    #[test]
+    fn keys_of_list_parameters_must_be_multivalued() {
+        let file = |multivalued: &str| {
+            format!(
+                r#"{{"operations": [{{"action": "x:TagThings", "api": "TagThings", "product": "X", "version": "1",
+                "style": "rpc", "access_level": "update", "method": "POST", "path": "/",
+                "parameters": [{{"name": "TagKey", "type": "list", "required": false}}],
+                "resources": [{{"type": "*", "arn": "*"}}],
+                "condition_keys": [{{"key": "x:TagKeys", "parameter": "TagKey", "type": "string"{multivalued}}}],
+                "denial": {{"status": 403, "code": "Forbidden", "message": "no"}}}}]}}"#
+            )
+        };
+        let err = Catalog::from_json(&file("")).unwrap_err();
+        assert!(err.to_string().contains("list parameter `TagKey`"), "{err}");
+        let catalog = Catalog::from_json(&file(r#", "multivalued": true"#)).unwrap();
+        let key = &catalog.get("x:TagThings").unwrap().condition_keys[0];
+        assert!(key.multivalued);
+        // The built-in catalog maps no list parameter to a key.
+        let builtin = Catalog::builtin().unwrap();
+        assert!(builtin.operations().iter().flat_map(|o| &o.condition_keys).all(|k| !k.multivalued));
     }
 
     #[test]

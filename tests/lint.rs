@@ -25,8 +25,19 @@ fn root() -> PathBuf {
 }
 
 fn run(file: &str, text: &str, kind: Option<PolicyKind>) -> Vec<Finding> {
+    run_with(Catalog::builtin().unwrap(), file, text, kind)
+}
+
+fn run_with(catalog: &Catalog, file: &str, text: &str, kind: Option<PolicyKind>) -> Vec<Finding> {
     let limits = Limits::default();
-    lint(file, text, &LintOptions { catalog: Catalog::builtin().unwrap(), limits: &limits, kind })
+    lint(file, text, &LintOptions { catalog, limits: &limits, kind })
+}
+
+/// The built-in catalog with a user catalog file merged into it.
+fn merged(user: &str) -> Catalog {
+    let mut catalog = Catalog::builtin().unwrap().clone();
+    catalog.merge(Catalog::from_json(user).unwrap()).unwrap();
+    catalog
 }
 
 /// `(code, "line:column", path)` of each finding.
@@ -38,11 +49,13 @@ fn describe(findings: &[Finding]) -> String {
     findings.iter().map(|f| format!("  {f}\n    help: {}", f.help)).collect::<Vec<_>>().join("\n")
 }
 
-/// One case: `<CODE>-<name>.trigger.json`, `.clean.json` and `.expect`.
+/// One case: `<CODE>-<name>.trigger.json`, `.clean.json` and `.expect`, and
+/// optionally `.catalog.json`, operations merged into the built-in catalog.
 struct Case {
     name: String,
     code: String,
     kind: Option<PolicyKind>,
+    catalog: Catalog,
     expected: BTreeSet<(String, String, String)>,
     trigger: String,
     clean: String,
@@ -63,7 +76,8 @@ fn cases() -> Vec<Case> {
     let mut names: BTreeSet<String> = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let file = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let stem = [".trigger.json", ".clean.json", ".expect"].iter().find_map(|s| file.strip_suffix(s));
+        let stem =
+            [".trigger.json", ".clean.json", ".catalog.json", ".expect"].iter().find_map(|s| file.strip_suffix(s));
         names.insert(stem.unwrap_or_else(|| panic!("unexpected file {file} in tests/cases/lint")).to_owned());
     }
     names
@@ -85,7 +99,11 @@ fn cases() -> Vec<Case> {
                 expected.insert((code.to_owned(), at.to_owned(), path.to_owned()));
             }
             let code = name.split('-').next().unwrap().to_owned();
-            Case { code, kind, expected, trigger: read(".trigger.json"), clean: read(".clean.json"), name }
+            let catalog = match std::fs::read_to_string(dir.join(format!("{name}.catalog.json"))) {
+                Ok(user) => merged(&user),
+                Err(_) => Catalog::builtin().unwrap().clone(),
+            };
+            Case { code, kind, catalog, expected, trigger: read(".trigger.json"), clean: read(".clean.json"), name }
         })
         .collect()
 }
@@ -94,7 +112,7 @@ fn cases() -> Vec<Case> {
 fn every_case_produces_exactly_its_expected_findings() {
     let mut failures = Vec::new();
     for case in cases() {
-        let found = run(&format!("{}.trigger.json", case.name), &case.trigger, case.kind);
+        let found = run_with(&case.catalog, &format!("{}.trigger.json", case.name), &case.trigger, case.kind);
         if triples(&found) != case.expected {
             failures.push(format!(
                 "{}.trigger.json: expected {:?}, found:\n{}",
@@ -103,7 +121,7 @@ fn every_case_produces_exactly_its_expected_findings() {
                 describe(&found)
             ));
         }
-        let clean = run(&format!("{}.clean.json", case.name), &case.clean, case.kind);
+        let clean = run_with(&case.catalog, &format!("{}.clean.json", case.name), &case.clean, case.kind);
         if !clean.is_empty() {
             failures.push(format!("{}.clean.json should have no finding, found:\n{}", case.name, describe(&clean)));
         }
@@ -133,7 +151,7 @@ fn rules_are_listed_in_code_order_with_their_class() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(codes, sorted);
-    assert_eq!(codes.len(), 17);
+    assert_eq!(codes.len(), 19);
     for r in RULES {
         let class = match r.code.get(..3) {
             Some("RG0") => Severity::Error,
@@ -203,7 +221,7 @@ fn messages_name_the_values_and_help_is_specific() {
 #[test]
 fn findings_come_in_document_order_then_by_code() {
     for case in cases() {
-        let found = run(&case.name, &case.trigger, case.kind);
+        let found = run_with(&case.catalog, &case.name, &case.trigger, case.kind);
         let keys: Vec<_> = found.iter().map(|f| (f.location, f.code)).collect();
         let mut sorted = keys.clone();
         sorted.sort();
@@ -290,6 +308,10 @@ fn the_corpus_is_linted_as_ram_reads_it() {
     // misspelt catalog action and no Deny that never matches.
     assert!(counts["RG101"] >= 1 && counts["RG104"] >= 1);
     assert_eq!(counts["RG103"], 0);
+    // No corpus document has whitespace at an end, an invisible character or
+    // a lookalike in an action, key or ARN field, and none of their Chinese
+    // names is read as one.
+    assert_eq!(counts["RG210"], 0);
 }
 
 #[test]
@@ -321,6 +343,9 @@ fn arb_policy() -> impl Strategy<Value = String> {
             Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
             Just("ram:Attach*"),
             Just("ecs:*"),
+            Just("vpc:DeleteVpnConn\u{435}ction"),
+            Just("\u{feff}vpc:*"),
+            Just("\u{ff56}pc:Delete*\u{3000}"),
         ],
         1..4,
     );
@@ -332,11 +357,15 @@ fn arb_policy() -> impl Strategy<Value = String> {
             Just("acs:vpc:*:1234567890123456:vpc/*"),
             Just("acs:expressconnect:*:*:virtualborderrouter/*"),
             Just("acs:*:*:*:*"),
+            Just("acs:v\u{440}c:*:*:vpnconnection/\u{202e}*"),
+            Just("acs:oss:*:*:b/\u{200d}\u{200c} "),
         ],
         1..4,
     );
     let condition = prop_oneof![
         Just(""),
+        Just(r#","Condition":{"NotIpAddress":{"acs:SourceIp\u00a0":"10.0.0.0/8"}}"#),
+        Just(r#","Condition":{"StringEquals":{"acs:ResourceTag/\u200b":"x"}}"#),
         Just(r#","Condition":{"StringEquals":{"InstanceType":"VBR"}}"#),
         Just(r#","Condition":{"StringEquals":{"InstanceType":"VBRR"}}"#),
         Just(r#","Condition":{"StringNotEquals":{"vpc:Foo":"x"}}"#),
@@ -504,6 +533,8 @@ fn arb_statement(effect: &'static str) -> impl Strategy<Value = String> {
         Just("vpc:ListIpsecServers"),
         Just("expressconnectrouter:RevokeInstanceFromExpressConnectRouter"),
         Just("zstack:ChangeIPSecConnectionState"),
+        Just("vpc:Delete\u{200b}VpnConnection"),
+        Just("vpc:DeleteIpsecServer\u{a0}"),
     ];
     let resource = prop_oneof![
         Just("*"),
@@ -678,4 +709,172 @@ fn unknown_global_keys_get_a_suggestion() {
         "Condition":{"IpAddress":{"acs:SoureIp":"10.0.0.0/8"}}}]}"#;
     let found = run("t", text, None);
     assert_eq!(find(&found, "RG204").help, "did you mean `acs:SourceIp`?");
+}
+
+#[test]
+fn invisible_characters_are_reported_once_with_what_was_meant() {
+    let deny = |action: &str, key: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": action, "Resource": "*",
+            "Condition": {"NotIpAddress": {key: "10.0.0.0/8"}}}]})
+        .to_string()
+    };
+    // The trailing space is RG210's alone: RG204 does not say it again.
+    let found = run("t", &deny("vpc:DeleteVpnConnection", "acs:SourceIp "), None);
+    assert_eq!(triples(&found).into_iter().map(|t| t.0).collect::<Vec<_>>(), ["RG210"], "{}", describe(&found));
+    let f = find(&found, "RG210");
+    assert_eq!(f.message, "condition key `acs:SourceIp ` ends with a space (U+0020)");
+    assert!(f.help.starts_with("did you mean `acs:SourceIp`?"), "{}", f.help);
+    assert_eq!(f.severity, Severity::Warning);
+    // Outside the catalog too, where RG204 says nothing.
+    assert_eq!(codes_of(&deny("ecs:DeleteInstance", "acs:SourceIp\u{2060}")), ["RG210"]);
+    // A Cyrillic `е` in the only action of a Deny: RG210 instead of RG201, and
+    // the Deny still never applies.
+    let found = run("t", &deny("vpc:DeleteVpnConn\u{435}ction", "acs:SourceIp"), None);
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert_eq!(codes, ["RG103", "RG210"], "{}", describe(&found));
+    assert!(find(&found, "RG103").message.contains("did you mean `vpc:DeleteVpnConnection`?"), "{}", describe(&found));
+    assert!(find(&found, "RG210").help.starts_with("did you mean `vpc:DeleteVpnConnection`?"));
+    // Lookalikes of a key that is not known are reported with their ASCII form.
+    let found = run("t", &deny("ecs:DeleteInstance", "ecs:T\u{430}gKeys"), None);
+    assert!(find(&found, "RG210").help.starts_with("write `ecs:TagKeys`."), "{}", describe(&found));
+}
+
+#[test]
+fn rejected_actions_with_invisible_characters_say_what_was_meant() {
+    let one = |action: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+            .to_string()
+    };
+    // RAM rejects a service code with a space or a Cyrillic `р`: RG001, whose help names the character.
+    let found = run("t", &one(" vpc:DeleteVpnConnection"), None);
+    assert_eq!(found.len(), 1, "{}", describe(&found));
+    assert_eq!(found[0].code, "RG001");
+    assert_eq!(found[0].help, "the action starts with a space (U+0020): did you mean `vpc:DeleteVpnConnection`?");
+    let found = run("t", &one("v\u{440}c:DeleteVpnConnection"), None);
+    assert_eq!(
+        found[0].help,
+        "the action has `\u{440}` (U+0440, which looks like `p`): did you mean `vpc:DeleteVpnConnection`?"
+    );
+    // Other invalid actions keep the general help.
+    let found = run("t", &one("vpc"), None);
+    assert_eq!(found[0].code, "RG001");
+    assert!(!found[0].help.contains("did you mean"), "{}", found[0].help);
+}
+
+#[test]
+fn names_in_free_text_keep_their_own_characters() {
+    // Resource and tag names may be written in any script, with the joiners
+    // of Persian and Indic text; only their ends and bidi controls are read.
+    let text = serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+        "Resource": ["acs:oss:*:*:b/\u{645}\u{6cc}\u{200c}\u{62e}\u{648}\u{627}\u{647}\u{645}", "acs:oss:*:*:b/\u{43e}\u{442}\u{447}\u{451}\u{442}"],
+        "Condition": {"StringEquals": {"acs:ResourceTag/\u{43e}\u{442}\u{434}\u{435}\u{43b}": "x"}}}]})
+    .to_string();
+    assert!(codes_of(&text).is_empty(), "{}", describe(&run("t", &text, None)));
+    let spaced = serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+        "Resource": "acs:oss:*:*:b/\u{43e}\u{442}\u{447}\u{451}\u{442} "}]})
+    .to_string();
+    assert_eq!(codes_of(&spaced), ["RG210"]);
+}
+
+/// A `demo:TagResources` call whose request carries these tag keys.
+fn tagging(keys: &[&str]) -> ramguard::Request {
+    let mut context = ramguard::Context::new();
+    context.set("demo:TagKeys", keys.iter().map(|k| (*k).to_owned()).collect());
+    ramguard::Request::new(
+        "acs:ram::1234567890123456:user/alice".parse().unwrap(),
+        "demo:TagResources",
+        "acs:demo:cn-hangzhou:1234567890123456:instance/i-1",
+    )
+    .with_context(context)
+}
+
+/// The operator with the qualifier RG211's help tells to write.
+fn suggested_operator(help: &str) -> String {
+    let (_, rest) = help.split_once("write `").unwrap();
+    rest.split('`').next().unwrap().to_owned()
+}
+
+#[test]
+fn the_suggested_set_qualifier_means_what_the_help_says() {
+    let read = |suffix: &str| {
+        std::fs::read_to_string(root().join(format!("tests/cases/lint/RG211-set-qualifier{suffix}"))).unwrap()
+    };
+    let catalog = merged(&read(".catalog.json"));
+    let listed_and_not = tagging(&["team", "owner"]);
+    let all_listed = tagging(&["team", "env"]);
+    let none = tagging(&[]);
+    let statement = |effect: &str, operator: &str| {
+        serde_json::json!({"Effect": effect, "Action": "demo:TagResources", "Resource": "*",
+            "Condition": {operator: {"demo:TagKeys": ["team", "env"]}}})
+        .to_string()
+    };
+    let help_for = |effect: &str, operator: &str| {
+        let text = format!(r#"{{"Version":"1","Statement":[{}]}}"#, statement(effect, operator));
+        let found = run_with(&catalog, "t", &text, None);
+        assert_eq!(found.len(), 1, "{}", describe(&found));
+        assert_eq!(found[0].code, "RG211");
+        found[0].help.clone()
+    };
+    use ramguard::Outcome::{Allow, ExplicitDeny, ImplicitDeny};
+
+    // A Deny of unlisted tag keys: as written, one listed key lets an unlisted one through.
+    let help = help_for("Deny", "StringNotEquals");
+    let meant = suggested_operator(&help);
+    assert_eq!(meant, "ForAnyValue:StringNotEquals", "{help}");
+    assert_eq!(outcome(&statement("Deny", "StringNotEquals"), &listed_and_not), ImplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &listed_and_not), ExplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &all_listed), ImplicitDeny);
+    assert_eq!(outcome(&statement("Deny", &meant), &none), ImplicitDeny, "no tag key, no denial");
+    // ... and as written it reads as `ForAllValues:StringNotEquals`, as the help says.
+    assert!(help.contains("(`ForAllValues:StringNotEquals`)"), "{help}");
+    for r in [&listed_and_not, &all_listed, &none, &tagging(&["owner"])] {
+        assert_eq!(
+            outcome(&statement("Deny", "StringNotEquals"), r),
+            outcome(&statement("Deny", "ForAllValues:StringNotEquals"), r)
+        );
+    }
+
+    // An Allow of listed tag keys: as written, one listed key carries an unlisted one.
+    let help = help_for("Allow", "StringEquals");
+    let meant = suggested_operator(&help);
+    assert_eq!(meant, "ForAllValues:StringEquals", "{help}");
+    assert_eq!(outcome(&statement("Allow", "StringEquals"), &listed_and_not), Allow);
+    assert_eq!(outcome(&statement("Allow", &meant), &listed_and_not), ImplicitDeny);
+    assert_eq!(outcome(&statement("Allow", &meant), &all_listed), Allow);
+    assert_eq!(outcome(&statement("Allow", &meant), &none), Allow, "the help warns that no value is allowed too");
+    assert!(help.contains("(`ForAnyValue:StringEquals`)") && help.contains("carries none"), "{help}");
+
+    // A positive Deny and a negated Allow already mean what the help names: writing it changes nothing.
+    for (effect, operator, qualified) in [
+        ("Deny", "StringEquals", "ForAnyValue:StringEquals"),
+        ("Allow", "StringNotEquals", "ForAllValues:StringNotEquals"),
+    ] {
+        let help = help_for(effect, operator);
+        assert_eq!(suggested_operator(&help), qualified, "{help}");
+        for r in [&listed_and_not, &all_listed, &none, &tagging(&["owner"])] {
+            assert_eq!(
+                outcome(&statement(effect, operator), r),
+                outcome(&statement(effect, qualified), r),
+                "{effect} {operator}"
+            );
+        }
+    }
+}
+
+#[test]
+fn set_qualifiers_are_asked_for_only_on_multivalued_keys() {
+    let catalog =
+        merged(&std::fs::read_to_string(root().join("tests/cases/lint/RG211-set-qualifier.catalog.json")).unwrap());
+    let doc = |key: &str, operator: &str| {
+        serde_json::json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": ["demo:TagResources"],
+            "Resource": "*", "Condition": {operator: {key: "team"}}}]})
+        .to_string()
+    };
+    let codes = |text: &str| run_with(&catalog, "t", text, None).iter().map(|f| f.code).collect::<Vec<_>>();
+    assert_eq!(codes(&doc("demo:TagKeys", "StringNotLike")), ["RG211"]);
+    assert_eq!(codes(&doc("DEMO:tagkeys", "StringNotEquals")), ["RG211"], "key names are case-insensitive");
+    assert!(codes(&doc("demo:TagKeys", "ForAllValues:StringNotLike")).is_empty());
+    assert!(codes(&doc("acs:SourceVpc", "StringNotEquals")).is_empty(), "a single-valued global key");
+    // Without the user catalog nothing says the key is multi-valued.
+    assert!(codes_of(&doc("demo:TagKeys", "StringNotEquals")).is_empty());
 }

@@ -9,6 +9,7 @@
 //! Every finding carries a stable rule code (see [`RULES`]), the file, the
 //! JSON path, the line and column, a one-line message and a longer help.
 
+mod invisible;
 mod rules;
 
 use std::fmt;
@@ -16,7 +17,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::error::{JsonPath, Location};
+use crate::error::{JsonPath, Location, ParseErrorKind};
 use crate::policy::{Limits, Policy, PolicyKind};
 
 /// The four classes of Alibaba Cloud's policy check, most serious first.
@@ -199,6 +200,27 @@ pub const RULES: &[Rule] = &[
                merge statements or split the policy before the next change pushes it over.",
     },
     Rule {
+        code: "RG210",
+        name: "invisible-character",
+        severity: Severity::Warning,
+        summary: "an action, resource or condition key with whitespace at an end, an invisible character or a lookalike letter",
+        help: "RAM compares names character by character: `\"acs:SourceIp \"` with a trailing space, a name with a \
+               zero-width space in it, or `vpc:DeleteVpnConnеction` with a Cyrillic `е` is another name than the one \
+               it shows, so a condition on it never sees a value and an action or resource matches nothing real. \
+               Retype the name, or take the spelling the help suggests.",
+    },
+    Rule {
+        code: "RG211",
+        name: "missing-set-qualifier",
+        severity: Severity::Warning,
+        summary: "an operator without `ForAnyValue:` or `ForAllValues:` on a key that can carry several values",
+        help: "When a request carries several values of a key (one per item of a list parameter), an operator \
+               without a set qualifier leaves open which of them must match. ramguard reads a positive operator \
+               as `ForAnyValue:` (any value matches) and a negated one as `ForAllValues:` (no value matches), \
+               which in an `Allow` lets a listed value carry unlisted ones through and in a `Deny` lets an unlisted \
+               value escape beside a listed one. Write the qualifier the help names.",
+    },
+    Rule {
         code: "RG301",
         name: "redundant-action",
         severity: Severity::Suggestion,
@@ -296,7 +318,14 @@ pub fn lint(file: &str, text: &str, options: &LintOptions<'_>) -> Vec<Finding> {
                     path: e.path().clone(),
                     location: e.location(),
                     message: e.kind().to_string(),
-                    help: e.help().map_or_else(|| rule.help.to_owned(), str::to_owned),
+                    help: match e.kind() {
+                        ParseErrorKind::InvalidAction { found } => {
+                            invisible::invalid_action_help(found, options.catalog)
+                        }
+                        _ => None,
+                    }
+                    .or_else(|| e.help().map(str::to_owned))
+                    .unwrap_or_else(|| rule.help.to_owned()),
                 });
             }
         }

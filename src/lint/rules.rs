@@ -1,8 +1,9 @@
 //! The checks behind every rule of [`RULES`](super::RULES) but RG001, run
 //! on a document that RAM accepts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::invisible::{self, Shape};
 use super::{Finding, LintOptions, rule};
 use crate::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
 use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
@@ -202,6 +203,10 @@ struct Linter<'a> {
     services: BTreeSet<String>,
     /// Pairs the pairwise rules may still compare.
     budget: usize,
+    /// The strings RG210 reported (by JSON path) and what they should be:
+    /// the rules that would report the same string for another reason stay
+    /// silent on it.
+    invisible: BTreeMap<String, String>,
     findings: Vec<super::Finding>,
 }
 
@@ -222,12 +227,14 @@ pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptio
         grants,
         services,
         budget: PAIR_BUDGET,
+        invisible: BTreeMap::new(),
         findings: Vec::new(),
     };
     l.non_string_values(policy);
     l.size(policy, options);
     let facts: Vec<Facts<'_>> = policy.statements().iter().map(|s| l.facts(s)).collect();
     for f in &facts {
+        l.invisible_characters(f);
         l.allow_all(f);
         l.allow_not_action(f);
         l.escalation(f);
@@ -430,6 +437,72 @@ impl<'a> Linter<'a> {
         }
     }
 
+    /// The key a folded condition key name stands for, if it is a known one.
+    fn known_key(&self, folded: &str) -> Option<String> {
+        for family in GLOBAL_NAMES.iter().filter(|n| n.ends_with('/')) {
+            let head = folded.get(..family.len()).filter(|h| h.eq_ignore_ascii_case(family));
+            if let (Some(_), Some(tag)) = (head, folded.get(family.len()..)) {
+                return Some(format!("{family}{tag}"));
+            }
+        }
+        let catalog = self.catalog.operations().iter().flat_map(|op| {
+            op.condition_keys
+                .iter()
+                .flat_map(|k| std::iter::once(k.key.as_str()).chain(k.aliases.iter().map(String::as_str)))
+        });
+        GLOBAL_NAMES
+            .iter()
+            .copied()
+            .filter(|n| !n.ends_with('/'))
+            .chain(catalog)
+            .find(|k| invisible::same_name(folded, k))
+            .map(str::to_owned)
+    }
+
+    /// RG210: one string of the statement.
+    fn invisible_in(&mut self, what: &str, text: &str, shape: Shape, path: JsonPath, at_name: bool) {
+        let Some(odd) = invisible::inspect(text, shape) else { return };
+        let known = match shape {
+            Shape::Key => self.known_key(&odd.folded),
+            Shape::Action => invisible::known_action(self.catalog, &odd.folded).map(str::to_owned),
+            Shape::Resource => None,
+        };
+        let message = format!("{what} `{}` {}", invisible::display(text), invisible::and_list(&odd.problems));
+        let consequence = match shape {
+            Shape::Key => "As written it names another key, which no request carries.",
+            Shape::Action => "As written it matches no real action.",
+            Shape::Resource => {
+                "RAM compares ARNs character by character, so as written it matches other resources than it shows."
+            }
+        };
+        let meant = known.clone().unwrap_or_else(|| odd.folded.clone());
+        let help = match known {
+            Some(k) => format!("did you mean `{k}`? {consequence}"),
+            None => format!("write `{}`. {consequence}", odd.folded),
+        };
+        self.invisible.insert(path.to_string(), meant);
+        self.push("RG210", path, at_name, message, help);
+    }
+
+    /// RG210: whitespace at an end, invisible characters and lookalikes in
+    /// the statement's actions, resources and condition keys.
+    fn invisible_characters(&mut self, f: &Facts<'_>) {
+        let base = f.path.key(f.action_member);
+        for (i, p) in f.stmt.actions().patterns().iter().enumerate() {
+            let path = self.item(&base, i);
+            self.invisible_in("action", p.as_str(), Shape::Action, path, false);
+        }
+        let base = f.path.key("Resource");
+        for (i, r) in f.stmt.resources().unwrap_or_default().iter().enumerate() {
+            let path = self.item(&base, i);
+            self.invisible_in("resource", r.as_str(), Shape::Resource, path, false);
+        }
+        for c in f.stmt.conditions() {
+            let path = f.path.key("Condition").key(&c.operator_text()).key(c.key());
+            self.invisible_in("condition key", c.key(), Shape::Key, path, true);
+        }
+    }
+
     /// The catalog action an exact, uncatalogued action of a catalog service
     /// is most likely a misspelling of.
     fn near_action(&self, action: &str) -> Option<&'a str> {
@@ -493,6 +566,11 @@ impl<'a> Linter<'a> {
         let patterns = f.stmt.actions().patterns();
         for (i, p) in patterns.iter().enumerate() {
             let path = self.item(&base, i);
+            if let Some(meant) = self.invisible.get(&path.to_string()) {
+                // RG210 reported it; no real action has such a character.
+                misspelt.push(format!("`{}` (did you mean `{meant}`?)", invisible::display(p.as_str())));
+                continue;
+            }
             if p.has_wildcard() {
                 if let Some(near) = self.near_pattern(p) {
                     misspelt.push(format!("`{p}` (near `{near}`)"));
@@ -547,6 +625,10 @@ impl<'a> Linter<'a> {
                 continue;
             }
             mismatched += 1;
+            let path = self.item(&base, i);
+            if self.invisible.contains_key(&path.to_string()) {
+                continue; // RG210 reported it.
+            }
             let types: Vec<&str> = applicable.iter().map(|t| t.resource_type.as_str()).collect();
             let message = format!("`{r}` matches no resource of {} ({})", list(&actions, 3), types.join(", "));
             let mut help = format!("these actions are authorized against {}", list(&arns, 4));
@@ -554,7 +636,6 @@ impl<'a> Linter<'a> {
                 let out: Vec<&str> = excluded.iter().map(|t| t.resource_type.as_str()).collect();
                 help.push_str(&format!("; the statement's conditions rule out {}", out.join(", ")));
             }
-            let path = self.item(&base, i);
             self.push("RG203", path, false, message, help);
         }
         if f.stmt.effect() == Effect::Deny && mismatched == resources.len() && mismatched > 0 {
@@ -574,7 +655,8 @@ impl<'a> Linter<'a> {
             // RG204.
             if let Some(ops) = &f.ops {
                 let set_by_any = ops.iter().any(|op| op_key(op, canonical).is_some());
-                if global.is_none() && !is_tag_key(canonical) && !set_by_any && !ops.is_empty() {
+                let reported = self.invisible.contains_key(&path.to_string());
+                if global.is_none() && !is_tag_key(canonical) && !set_by_any && !ops.is_empty() && !reported {
                     let actions: Vec<&str> = ops.iter().map(|o| o.action.as_str()).collect();
                     let message = format!(
                         "`{}` is not a global key, and {} {} not set it",
@@ -595,6 +677,11 @@ impl<'a> Linter<'a> {
                     };
                     self.push("RG204", path.clone(), true, message, help);
                 }
+            }
+            // RG211.
+            if c.qualifier().is_none() && self.key_specs(f.stmt, canonical).iter().any(|s| s.multivalued) {
+                let (message, help) = missing_qualifier(f.stmt.effect(), c);
+                self.push("RG211", path.clone(), true, message, help);
             }
             // RG205: the operator's type against the key's.
             let key_type = if is_tag_key(canonical) {
@@ -813,6 +900,37 @@ impl<'a> Linter<'a> {
             }
         }
     }
+}
+
+/// RG211's message and help for an unqualified operator on a multi-valued
+/// key. Unqualified, a positive operator holds when any request value matches
+/// (`ForAnyValue:`) and a negated one when none does (`ForAllValues:` of the
+/// negated operator); what the author probably meant depends on the effect.
+fn missing_qualifier(effect: Effect, c: &Condition) -> (String, String) {
+    let op = c.operator().name();
+    let key = c.key();
+    let message = format!("`{op}` on `{key}`, which a request can carry several values of, has no set qualifier");
+    let help = match (effect, c.operator().is_negated()) {
+        (Effect::Deny, true) => format!(
+            "as written the Deny applies only when none of the request's values is listed (`ForAllValues:{op}`), \
+             so an unlisted value beside a listed one escapes it; to deny when any value is unlisted, write \
+             `ForAnyValue:{op}` (which does not apply when the request carries none)"
+        ),
+        (Effect::Allow, false) => format!(
+            "as written the Allow holds when any one of the request's values is listed (`ForAnyValue:{op}`), even \
+             beside unlisted ones; to allow only requests whose every value is listed, write `ForAllValues:{op}` \
+             (which also holds when the request carries none)"
+        ),
+        (Effect::Deny, false) => format!(
+            "as written the Deny applies when any of the request's values is listed: write `ForAnyValue:{op}` to \
+             say so"
+        ),
+        (Effect::Allow, true) => format!(
+            "as written the Allow holds only when none of the request's values is listed: write \
+             `ForAllValues:{op}` to say so"
+        ),
+    };
+    (message, help)
 }
 
 /// The service part of an action pattern, for messages.
