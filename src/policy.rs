@@ -227,7 +227,7 @@ impl Policy {
                 )]));
             }
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
+        let value = json::parse(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
         let mut lowering = Lowering { kind, problems: Vec::new(), warnings: Vec::new() };
         let statements = lowering.document(&value);
         let locate = |path: &JsonPath| json::locate(text, path);
@@ -272,7 +272,7 @@ impl Policy {
 /// `Principal`, identity otherwise (also for text that is not a policy, so
 /// that the real errors are reported against the identity rules).
 pub fn detect_kind(text: &str) -> PolicyKind {
-    let value: Result<Value, _> = serde_json::from_str(text);
+    let value = json::parse(text);
     let has_principal = match value {
         Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
             k == "Statement"
