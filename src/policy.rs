@@ -348,6 +348,7 @@ impl Lowering {
                 | ParseErrorKind::NotResource
                 | ParseErrorKind::Conflict { .. }
                 | ParseErrorKind::NotAllowedHere { .. }
+                | ParseErrorKind::DuplicateConditionKey { .. }
         );
         self.problems.push(Problem { kind, path, help, at_name });
     }
@@ -644,12 +645,32 @@ impl Lowering {
                 self.problem(ParseErrorKind::Empty { element: op_text.clone() }, op_path, None);
                 continue;
             }
+            let mut spellings: Vec<(String, &str)> = Vec::with_capacity(keys.len());
             for (key, values) in keys {
                 let key_path = op_path.key(key);
                 if key.is_empty() {
                     self.problem(ParseErrorKind::Empty { element: "condition key".to_owned() }, key_path, None);
                     continue;
                 }
+                let canonical = crate::condition::canonical_key(key);
+                if let Some((_, first)) = spellings.iter().find(|(c, _)| *c == canonical) {
+                    let help = if key.eq_ignore_ascii_case(first) {
+                        "merge the two value lists under one spelling: condition key names ignore case".to_owned()
+                    } else {
+                        format!("merge the two value lists under one key: both name `{canonical}`")
+                    };
+                    self.problem(
+                        ParseErrorKind::DuplicateConditionKey {
+                            key: key.clone(),
+                            first: (*first).to_owned(),
+                            operator: op_text.clone(),
+                        },
+                        key_path,
+                        Some(help),
+                    );
+                    continue;
+                }
+                spellings.push((canonical, key));
                 let Some(raw) = self.condition_values(values, &key_path) else {
                     continue;
                 };
