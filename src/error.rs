@@ -109,6 +109,17 @@ pub enum ParseErrorKind {
         /// The name as written.
         name: String,
     },
+    /// One condition key written twice under one operator, in spellings that
+    /// differ only in letter case or through an alias (`InstanceType`).
+    #[error("`{key}` and `{first}` are one condition key, written twice under `{operator}`")]
+    DuplicateConditionKey {
+        /// The later spelling.
+        key: String,
+        /// The first spelling.
+        first: String,
+        /// The operator as written.
+        operator: String,
+    },
 }
 
 impl ParseErrorKind {
@@ -130,6 +141,7 @@ impl ParseErrorKind {
             ParseErrorKind::UnknownOperator { .. } => "unknown-operator",
             ParseErrorKind::InvalidConditionValue { .. } => "invalid-condition-value",
             ParseErrorKind::UnknownPrincipalType { .. } => "unknown-principal-type",
+            ParseErrorKind::DuplicateConditionKey { .. } => "duplicate-condition-key",
         }
     }
 }

@@ -2,20 +2,25 @@
 //! and a locator that maps a JSON path back to a line and column.
 //!
 //! `serde_json` parses the text (and reports syntax errors with their line and
-//! column). Semantic errors are found later, on the parsed value, and carry a
-//! [`JsonPath`]; [`locate`] walks the original text along that path to find
-//! where the offending value starts.
+//! column). [`parse`] then gives every number its exact source text, which
+//! `serde_json` only hands over as an `f64`, `u64` or `i64`. Semantic errors
+//! are found later, on the parsed value, and carry a [`JsonPath`]; [`locate`]
+//! walks the original text along that path to find where the offending value
+//! starts.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A parsed JSON value that keeps member order and knows no duplicates.
+///
+/// Read documents with [`parse`]: deserializing a `Value` directly leaves
+/// numbers in `serde_json`'s rendering of the parsed float or integer.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {
     Null,
     Bool(bool),
-    /// The number as written (its shortest round-tripping text).
+    /// The number exactly as the source text writes it (`1.50`, `1e2`).
     Number(String),
     String(String),
     Array(Vec<Value>),
@@ -92,6 +97,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         Ok(Value::Object(members))
     }
+}
+
+/// Reads a JSON document: `serde_json` checks it (syntax errors and duplicate
+/// member names carry their line and column) and builds the tree, then every
+/// number takes its source text, so `1.50` stays `1.50` and a 30-digit
+/// integer keeps every digit.
+pub(crate) fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    let mut value: Value = serde_json::from_str(text)?;
+    Scanner { bytes: text.as_bytes(), pos: 0, name_at: 0 }.copy_numbers(&mut value);
+    Ok(value)
 }
 
 /// One step of a [`JsonPath`].
@@ -305,6 +320,53 @@ impl Scanner<'_> {
         }
     }
 
+    /// Walks the value at `pos` alongside `value`, which `serde_json` built
+    /// from this very text, and sets each number to its source text.
+    fn copy_numbers(&mut self, value: &mut Value) {
+        self.skip_ws();
+        match value {
+            Value::Number(number) => {
+                let start = self.pos;
+                self.skip_value();
+                let raw = self.bytes.get(start..self.pos).and_then(|b| std::str::from_utf8(b).ok());
+                if let Some(raw) = raw.filter(|r| r.starts_with(|c: char| c == '-' || c.is_ascii_digit())) {
+                    raw.clone_into(number);
+                }
+            }
+            Value::Array(items) => {
+                self.pos += 1;
+                for item in items {
+                    self.skip_ws();
+                    if self.peek() == Some(b',') {
+                        self.pos += 1;
+                    }
+                    self.copy_numbers(item);
+                }
+                self.skip_ws();
+                self.pos += 1;
+            }
+            Value::Object(members) => {
+                self.pos += 1;
+                for (_, member) in members {
+                    self.skip_ws();
+                    if self.peek() == Some(b',') {
+                        self.pos += 1;
+                        self.skip_ws();
+                    }
+                    self.skip_string();
+                    self.skip_ws();
+                    if self.peek() == Some(b':') {
+                        self.pos += 1;
+                    }
+                    self.copy_numbers(member);
+                }
+                self.skip_ws();
+                self.pos += 1;
+            }
+            Value::Null | Value::Bool(_) | Value::String(_) => self.skip_value(),
+        }
+    }
+
     /// Moves to the value of member `key` of the object at `pos`.
     fn enter_member(&mut self, key: &str) -> bool {
         self.skip_ws();
@@ -400,6 +462,85 @@ mod tests {
         let doc = r#"{"a\"b": "x\\", "c\u0041": [1, {"d": "]"}, 3]}"#;
         let p = path(&[Step::Key("cA".into()), Step::Index(2)]);
         assert_eq!(locate(doc, &p), Location { line: 1, column: 44 });
+    }
+
+    #[test]
+    fn numbers_keep_their_source_text() {
+        let text =
+            "[1.50, {\"a\": 1e2, \"b\\\"1\": [\"2.0\", -0.0, 1E+2]},\n 123456789012345678901234567890, true, null, 7]";
+        let numbers = |v: &Value| -> Vec<String> {
+            fn walk(v: &Value, out: &mut Vec<String>) {
+                match v {
+                    Value::Number(n) => out.push(n.clone()),
+                    Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+                    Value::Object(members) => members.iter().for_each(|(_, m)| walk(m, out)),
+                    _ => {}
+                }
+            }
+            let mut out = Vec::new();
+            walk(v, &mut out);
+            out
+        };
+        let value = parse(text).unwrap();
+        assert_eq!(numbers(&value), ["1.50", "1e2", "-0.0", "1E+2", "123456789012345678901234567890", "7"]);
+        assert_eq!(parse(" 0.10 ").unwrap(), Value::Number("0.10".into()));
+        assert!(parse("[1.50,]").is_err());
+        assert!(parse("[1e400]").is_err(), "beyond an f64");
+    }
+
+    /// JSON text with numbers in many spellings, whitespace anywhere and
+    /// strings that look like numbers, with the numbers in document order.
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = (String, Vec<String>)> {
+        use proptest::prelude::*;
+        let ws = || proptest::string::string_regex("[ \t\n\r]{0,2}").unwrap();
+        let number = proptest::string::string_regex("-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,4})?([eE][+-]?[0-9]{1,2})?")
+            .unwrap()
+            .prop_map(|n| (n.clone(), vec![n]));
+        let leaf = prop_oneof![
+            number,
+            proptest::string::string_regex("[-0-9a\\\\\" ,:\\]\\[{}]{0,6}")
+                .unwrap()
+                .prop_map(|s| (serde_json::to_string(&s).unwrap(), Vec::new())),
+            Just(("true".to_owned(), Vec::new())),
+            Just(("null".to_owned(), Vec::new())),
+        ];
+        leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec((inner.clone(), ws()), 0..4).prop_map(|items| {
+                    let text = items.iter().map(|((t, _), w)| format!("{w}{t}{w}")).collect::<Vec<_>>().join(",");
+                    (format!("[{text}]"), items.into_iter().flat_map(|((_, n), _)| n).collect())
+                }),
+                proptest::collection::vec((inner, ws()), 0..4).prop_map(|members| {
+                    let text = members
+                        .iter()
+                        .enumerate()
+                        .map(|(i, ((t, _), w))| format!("{w}\"k{i}\"{w}:{w}{t}{w}"))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    (format!("{{{text}}}"), members.into_iter().flat_map(|((_, n), _)| n).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_number_keeps_its_text((text, expected) in arbitrary_json()) {
+            fn walk(v: &Value, out: &mut Vec<String>) {
+                match v {
+                    Value::Number(n) => out.push(n.clone()),
+                    Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+                    Value::Object(members) => members.iter().for_each(|(_, m)| walk(m, out)),
+                    _ => {}
+                }
+            }
+            // Numbers beyond the range of an `f64` are a syntax error for serde_json.
+            if let Ok(value) = parse(&text) {
+                let mut found = Vec::new();
+                walk(&value, &mut found);
+                proptest::prop_assert_eq!(found, expected);
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
     Caller, Catalog, CompiledPolicySet, Context, DecidedBy, Explanation, Guard, Limits, Operation, Policy, PolicyKind,
-    PolicySet, PolicySetBuilder, Principal, Request, Simulator, World, detect_kind, format_clock, parse_clock,
+    PolicySet, PolicySetBuilder, Principal, Request, Simulator, World, canonical_key, detect_kind, format_clock,
+    parse_clock,
 };
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
@@ -98,7 +99,8 @@ enum Command {
         /// The account that owns the resources of `--operation` (the principal's by default).
         #[arg(long, requires = "operation")]
         account: Option<String>,
-        /// A context value, `KEY=VALUE`; a key given twice has several values.
+        /// A context value, `KEY=VALUE`; a key given twice has several values
+        /// (spelled the same way both times: two spellings of one key are an error).
         #[arg(long, value_name = "KEY=VALUE")]
         context: Vec<String>,
         /// Output format.
@@ -386,6 +388,24 @@ fn pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), String> {
     text.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| format!("{flag} `{text}`: expected KEY=VALUE"))
 }
 
+/// The `--context` pairs in order. A key given again in the same spelling
+/// adds a value; two spellings of one key (letter case, or an alias such as
+/// `InstanceType`) are an error.
+fn context_pairs(texts: &[String]) -> Result<Vec<(&str, &str)>, String> {
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let (key, value) = pair("--context", text)?;
+        let canonical = canonical_key(key);
+        if let Some((first, _)) = pairs.iter().find(|(k, _)| *k != key && canonical_key(k) == canonical) {
+            return Err(format!(
+                "--context `{text}`: `{key}` and `{first}` are one condition key: give all its values under one spelling"
+            ));
+        }
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
 fn catalog_operation(action: &str) -> Result<&'static Operation, String> {
     let catalog = Catalog::builtin().map_err(|e| format!("the built-in catalog: {e}"))?;
     catalog.get(action).ok_or_else(|| match catalog.suggest(action) {
@@ -416,10 +436,7 @@ fn eval(inputs: &EvalInputs, format: Format, limits: Limits) -> Result<u8, Strin
         set.add(load(path, PolicyKind::Resource, &limits)?);
     }
     let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
-    let mut extra = Vec::new();
-    for text in &inputs.context {
-        extra.push(pair("--context", text)?);
-    }
+    let extra = context_pairs(&inputs.context)?;
     let request = match &inputs.target {
         Target::Action { action, resources } => {
             let first = resources.first().map_or("", String::as_str);

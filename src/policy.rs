@@ -227,7 +227,7 @@ impl Policy {
                 )]));
             }
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
+        let value = json::parse(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
         let mut lowering = Lowering { kind, problems: Vec::new(), warnings: Vec::new() };
         let statements = lowering.document(&value);
         let locate = |path: &JsonPath| json::locate(text, path);
@@ -272,7 +272,7 @@ impl Policy {
 /// `Principal`, identity otherwise (also for text that is not a policy, so
 /// that the real errors are reported against the identity rules).
 pub fn detect_kind(text: &str) -> PolicyKind {
-    let value: Result<Value, _> = serde_json::from_str(text);
+    let value = json::parse(text);
     let has_principal = match value {
         Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
             k == "Statement"
@@ -348,6 +348,7 @@ impl Lowering {
                 | ParseErrorKind::NotResource
                 | ParseErrorKind::Conflict { .. }
                 | ParseErrorKind::NotAllowedHere { .. }
+                | ParseErrorKind::DuplicateConditionKey { .. }
         );
         self.problems.push(Problem { kind, path, help, at_name });
     }
@@ -644,12 +645,32 @@ impl Lowering {
                 self.problem(ParseErrorKind::Empty { element: op_text.clone() }, op_path, None);
                 continue;
             }
+            let mut spellings: Vec<(String, &str)> = Vec::with_capacity(keys.len());
             for (key, values) in keys {
                 let key_path = op_path.key(key);
                 if key.is_empty() {
                     self.problem(ParseErrorKind::Empty { element: "condition key".to_owned() }, key_path, None);
                     continue;
                 }
+                let canonical = crate::condition::canonical_key(key);
+                if let Some((_, first)) = spellings.iter().find(|(c, _)| *c == canonical) {
+                    let help = if key.eq_ignore_ascii_case(first) {
+                        "merge the two value lists under one spelling: condition key names ignore case".to_owned()
+                    } else {
+                        format!("merge the two value lists under one key: both name `{canonical}`")
+                    };
+                    self.problem(
+                        ParseErrorKind::DuplicateConditionKey {
+                            key: key.clone(),
+                            first: (*first).to_owned(),
+                            operator: op_text.clone(),
+                        },
+                        key_path,
+                        Some(help),
+                    );
+                    continue;
+                }
+                spellings.push((canonical, key));
                 let Some(raw) = self.condition_values(values, &key_path) else {
                     continue;
                 };

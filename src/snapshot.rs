@@ -338,7 +338,7 @@ impl Source {
     }
 
     fn parse(file: &Path, text: String) -> Result<Source, SnapshotError> {
-        match serde_json::from_str::<Value>(&text) {
+        match crate::json::parse(&text) {
             Ok(value) => Ok(Source { file: file.to_owned(), text, value }),
             Err(e) => {
                 let full = e.to_string();

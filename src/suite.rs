@@ -13,6 +13,8 @@
 //! `resource_policy`); a policy is read with the rules of the role it is used
 //! in. `principal` defaults to a RAM user of account `1234567890123456`, and
 //! `acs:PrincipalARN` is filled from the principal unless the context sets it.
+//! A context value is a string, a number or a boolean (read as written) or a
+//! list of them; one key written twice, in any spellings, is an error.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -24,8 +26,9 @@ use serde_json::value::RawValue;
 use crate::compile::CompiledPolicySet;
 use crate::condition::Context;
 use crate::decision::{Explanation, Outcome};
-use crate::error::{Location, ParseErrors};
+use crate::error::{JsonPath, Location, ParseErrors};
 use crate::eval::PolicySet;
+use crate::json::Value;
 use crate::policy::{Limits, Policy, PolicyKind};
 use crate::request::{Principal, Request};
 
@@ -85,28 +88,8 @@ impl OneOrMany {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum ContextValue {
-    Text(String),
-    Number(serde_json::Number),
-    Bool(bool),
-    Many(Vec<ContextValue>),
-}
-
-impl ContextValue {
-    fn flatten_into(self, out: &mut Vec<String>) {
-        match self {
-            ContextValue::Text(s) => out.push(s),
-            ContextValue::Number(n) => out.push(n.to_string()),
-            ContextValue::Bool(b) => out.push(b.to_string()),
-            ContextValue::Many(vs) => vs.into_iter().for_each(|v| v.flatten_into(out)),
-        }
-    }
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCase {
+struct RawCase<'a> {
     name: String,
     principal: Option<String>,
     #[serde(default)]
@@ -117,8 +100,10 @@ struct RawCase {
     resource_policy: Option<String>,
     action: String,
     resource: OneOrMany,
-    #[serde(default)]
-    context: BTreeMap<String, ContextValue>,
+    /// Read by [`read_context`], which keeps numbers as written and knows
+    /// where each key is.
+    #[serde(borrow, default)]
+    context: Option<&'a RawValue>,
     expect: Expectation,
 }
 
@@ -127,7 +112,8 @@ struct RawCase {
 struct RawSuite<'a> {
     #[serde(borrow, default)]
     policies: BTreeMap<String, &'a RawValue>,
-    cases: Vec<RawCase>,
+    #[serde(borrow)]
+    cases: Vec<RawCase<'a>>,
 }
 
 /// Why a suite could not be run.
@@ -182,6 +168,20 @@ pub enum SuiteError {
         /// The case.
         case: String,
         /// What went wrong.
+        message: String,
+    },
+    /// A case's context is not an object of condition keys and values, or
+    /// names one key twice (in spellings that differ only in letter case, or
+    /// through an alias such as `InstanceType`).
+    #[error("{}:{location}: case `{case}`: {message}", path.display())]
+    Context {
+        /// The suite file.
+        path: PathBuf,
+        /// The case.
+        case: String,
+        /// Where in the suite file.
+        location: Location,
+        /// What is wrong.
         message: String,
     },
     /// A case's principal is not a principal.
@@ -252,6 +252,53 @@ struct Case {
     expect: Expectation,
 }
 
+/// A case's `context`: an object from condition keys to a string, a number
+/// or a boolean, or a list of them (nested lists are flattened). Numbers keep
+/// their text. Two spellings of one key are an error, as in a policy. Errors
+/// carry their place in `text` and a message that names `at`, the context's
+/// path in the suite.
+fn read_context(text: &str, at: &JsonPath) -> Result<Context, (Location, String)> {
+    fn scalars(value: &Value, out: &mut Vec<String>) -> bool {
+        match value {
+            Value::String(s) | Value::Number(s) => out.push(s.clone()),
+            Value::Bool(b) => out.push(b.to_string()),
+            Value::Array(items) => return items.iter().all(|item| scalars(item, out)),
+            Value::Null | Value::Object(_) => return false,
+        }
+        true
+    }
+    let value = crate::json::parse(text).map_err(|e| {
+        let full = e.to_string();
+        let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+        (Location { line: e.line().max(1), column: e.column().max(1) }, format!("{message} (at {at})"))
+    })?;
+    let Value::Object(members) = value else {
+        let message = format!("expected an object of condition keys, found {} (at {at})", value.type_name());
+        return Err((Location { line: 1, column: 1 }, message));
+    };
+    let mut context = Context::new();
+    let mut spellings: Vec<(String, &str)> = Vec::with_capacity(members.len());
+    for (key, value) in &members {
+        let here = JsonPath::root().key(key);
+        let canonical = crate::condition::canonical_key(key);
+        if let Some((_, first)) = spellings.iter().find(|(c, _)| *c == canonical) {
+            let message = format!(
+                "`{key}` and `{first}` are one condition key (at {}): give all its values under one spelling",
+                at.key(key)
+            );
+            return Err((crate::json::locate_name(text, &here), message));
+        }
+        spellings.push((canonical, key));
+        let mut values = Vec::new();
+        if !scalars(value, &mut values) {
+            let message = format!("expected a string, a number, a boolean or a list of them (at {})", at.key(key));
+            return Err((crate::json::locate(text, &here), message));
+        }
+        context.set(key, values);
+    }
+    Ok(context)
+}
+
 /// Position of a line/column found inside `inner`, where `inner` starts at `start`.
 fn shift(start: Location, inner: Location) -> Location {
     if inner.line == 1 {
@@ -319,7 +366,21 @@ impl Suite {
             Ok(policy)
         };
         let mut cases = Vec::with_capacity(raw.cases.len());
-        for c in raw.cases {
+        for (index, c) in raw.cases.into_iter().enumerate() {
+            let context = match c.context {
+                Some(raw) => {
+                    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                    let start = crate::json::location_of(&text, offset);
+                    let at = JsonPath::root().key("cases").index(index).key("context");
+                    read_context(raw.get(), &at).map_err(|(inner, message)| SuiteError::Context {
+                        path: path.to_owned(),
+                        case: c.name.clone(),
+                        location: shift(start, inner),
+                        message,
+                    })?
+                }
+                None => Context::new(),
+            };
             let mut set = PolicySet::new();
             for name in &c.identity {
                 set.add(get(&c.name, name, PolicyKind::Identity)?);
@@ -340,12 +401,6 @@ impl Suite {
                     message: e.to_string(),
                 },
             )?;
-            let mut context = Context::new();
-            for (key, value) in c.context {
-                let mut values = Vec::new();
-                value.flatten_into(&mut values);
-                context.set(&key, values);
-            }
             let resources = c.resource.into_vec();
             let request = Request::new(principal, &c.action, resources.first().map_or("", String::as_str))
                 .with_resources(resources)

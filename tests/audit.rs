@@ -351,6 +351,22 @@ fn cli_who_can_exit_codes_and_json() {
 
     let o = ramguard(&["who-can", "--snapshot", "tests/snapshots/none.json", "--action", "vpc:DeleteIpsecServer"]);
     assert_eq!(o.status.code(), Some(1));
+
+    // Two spellings of one context key are a mistake, as in `eval`.
+    let o = ramguard(&[
+        "who-can",
+        "--snapshot",
+        FILE,
+        "--action",
+        "vpc:DeleteIpsecServer",
+        "--context",
+        "acs:MFAPresent=true",
+        "--context",
+        "acs:mfapresent=false",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("`acs:mfapresent` and `acs:MFAPresent` are one condition key"), "{err}");
 }
 
 #[test]

@@ -207,6 +207,61 @@ fn a_failing_case_exits_2_and_is_named() {
 }
 
 #[test]
+fn a_suite_context_is_read_exactly_with_each_key_spelled_once() {
+    // A bare number is the value as written, as in a policy.
+    let policy = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "a:b", "Resource": "*",
+        "Condition": {"StringEquals": {"acs:ResourceTag/price": "1.50"}}}]}"#;
+    let numbers = temp_file(
+        "context",
+        "numbers.suite.json",
+        &format!(
+            r#"{{"policies": {{"p": {policy}}}, "cases": [{{"name": "a bare number", "identity": ["p"],
+                "action": "a:b", "resource": "*", "context": {{"acs:ResourceTag/price": 1.50}}, "expect": "Allow"}}]}}"#
+        ),
+    );
+    let o = ramguard(&["test", numbers.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+
+    // Two spellings of one key are an input error, located at the second.
+    let case = |context: &str| {
+        format!(
+            "{{\"cases\": [\n  {{\"name\": \"fine\", \"action\": \"a:b\", \"resource\": \"*\", \"expect\": \"ImplicitDeny\"}},\n  {{\"name\": \"two spellings\", \"action\": \"a:b\", \"resource\": \"*\", \"expect\": \"ImplicitDeny\",\n   \"context\": {context}}}]}}"
+        )
+    };
+    let column = |text: &str, needle: &str| text.lines().nth(3).unwrap().find(needle).unwrap() + 1;
+    let text = case(r#"{"acs:SourceIp": "10.0.0.1", "acs:sourceip": ["192.0.2.1"]}"#);
+    let spelled = temp_file("context", "spelled.suite.json", &text);
+    let o = ramguard(&["test", spelled.to_str().unwrap()]);
+    assert_error(
+        &o,
+        &format!(
+            "{}:4:{}: case `two spellings`: `acs:sourceip` and `acs:SourceIp` are one condition key (at cases[1].context.acs:sourceip)",
+            spelled.display(),
+            column(&text, "\"acs:sourceip\"")
+        ),
+    );
+    assert!(stderr(&o).contains("under one spelling"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+
+    let text = case(r#"{"InstanceType": "VBR", "expressconnectrouter:InstanceType": "VPC"}"#);
+    let alias = temp_file("context", "alias.suite.json", &text);
+    assert_error(
+        &ramguard(&["test", alias.to_str().unwrap()]),
+        &format!(
+            "{}:4:{}: case `two spellings`: `expressconnectrouter:InstanceType` and `InstanceType` are one condition key",
+            alias.display(),
+            column(&text, "\"expressconnectrouter:InstanceType\"")
+        ),
+    );
+
+    // The same spelling twice is a duplicate member: neither value may be dropped silently.
+    let text = case(r#"{"acs:SourceIp": "10.0.0.1", "acs:SourceIp": "192.0.2.1"}"#);
+    let twice = temp_file("context", "twice.suite.json", &text);
+    assert_error(&ramguard(&["test", twice.to_str().unwrap()]), &format!("{}:4:", twice.display()));
+    assert_error(&ramguard(&["test", twice.to_str().unwrap()]), "duplicate member name `acs:SourceIp`");
+}
+
+#[test]
 fn an_invalid_policy_in_a_suite_is_an_error_located_in_the_suite_file() {
     let suite = temp_file(
         "invalid",
@@ -650,24 +705,29 @@ fn a_repeated_context_key_is_multi_valued() {
     assert_eq!(run("ram:UpdateRole", &["RAM", "Federated"]), Some(2));
     assert_eq!(run("ram:UpdateRole", &[]), Some(2), "ForAnyValue fails for an absent key");
 
-    let o = ramguard(&[
-        "eval",
-        "--identity",
-        policy.to_str().unwrap(),
-        "--action",
-        "ram:UpdateRole",
-        "--resource",
-        "*",
-        "--context",
-        "ram:TrustedPrincipalTypes=RAM",
-        "--context",
-        "RAM:trustedprincipaltypes=Service",
-        "--format",
-        "json",
-    ]);
+    let eval = |pairs: &[&str]| {
+        let mut args = vec!["eval", "--identity", policy.to_str().unwrap(), "--action", "ram:UpdateRole"];
+        args.extend(["--resource", "*", "--format", "json"]);
+        for p in pairs {
+            args.extend(["--context", p]);
+        }
+        ramguard(&args)
+    };
+    let o = eval(&["RAM:trustedprincipaltypes=RAM", "RAM:trustedprincipaltypes=Service"]);
     assert_eq!(o.status.code(), Some(0), "key names are case-insensitive: {}", stdout(&o));
     let e = json(&o);
     assert_eq!(e["matched"][0]["conditions"][0]["request_values"], serde_json::json!(["RAM", "Service"]));
+
+    // Two spellings of one key are a mistake, not two values.
+    let o = eval(&["ram:TrustedPrincipalTypes=RAM", "RAM:trustedprincipaltypes=Service"]);
+    assert_error(
+        &o,
+        "--context `RAM:trustedprincipaltypes=Service`: `RAM:trustedprincipaltypes` and `ram:TrustedPrincipalTypes` are one condition key",
+    );
+    assert!(stderr(&o).contains("under one spelling"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let o = eval(&["InstanceType=VBR", "ram:TrustedPrincipalTypes=RAM", "expressconnectrouter:InstanceType=VPC"]);
+    assert_error(&o, "`expressconnectrouter:InstanceType` and `InstanceType` are one condition key");
 }
 
 #[test]

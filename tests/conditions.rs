@@ -9,8 +9,9 @@
 //!  "effect": "Deny", "expected": true}
 //! ```
 //!
-//! - `values` is written into the policy as is: a list, a single string, or
-//!   bare JSON numbers and booleans (which must then raise a warning).
+//! - `values` is written into the policy as is, character for character: a
+//!   list, a single string, or bare JSON numbers and booleans (which must then
+//!   raise a warning; `1.50` reaches the policy as `1.50`, not `1.5`).
 //! - `context` maps keys to a string or a list of strings; a key left out is
 //!   missing, and an empty list is a key without values.
 //! - `effect` is `Allow` (the default) or `Deny`.
@@ -42,6 +43,7 @@ use std::fmt::Write as _;
 
 use ramguard::{Context, Operator, Outcome, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// Cases known to fail, as `"<file stem>/<case name>"`.
 const XFAIL: &[&str] = &[];
@@ -82,7 +84,7 @@ struct Case {
     name: String,
     operator: String,
     key: String,
-    values: serde_json::Value,
+    values: Box<RawValue>,
     #[serde(default)]
     context: BTreeMap<String, ContextValue>,
     #[serde(default)]
@@ -99,20 +101,13 @@ fn policy_text(case: &Case) -> String {
         Effect::Allow => "Allow",
         Effect::Deny => "Deny",
     };
-    let mut keys = serde_json::Map::new();
-    keys.insert(case.key.clone(), case.values.clone());
-    let mut operators = serde_json::Map::new();
-    operators.insert(case.operator.clone(), serde_json::Value::Object(keys));
-    serde_json::json!({
-        "Version": "1",
-        "Statement": [{
-            "Effect": effect,
-            "Action": ACTION,
-            "Resource": "*",
-            "Condition": operators,
-        }]
-    })
-    .to_string()
+    let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    format!(
+        r#"{{"Version":"1","Statement":[{{"Effect":"{effect}","Action":"{ACTION}","Resource":"*","Condition":{{{}:{{{}:{}}}}}}}]}}"#,
+        quote(&case.operator),
+        quote(&case.key),
+        case.values.get()
+    )
 }
 
 fn context(case: &Case) -> Context {
@@ -135,8 +130,9 @@ fn context(case: &Case) -> Context {
     ctx
 }
 
-fn has_non_string_value(values: &serde_json::Value) -> bool {
-    match values {
+fn has_non_string_value(values: &RawValue) -> bool {
+    let values: serde_json::Value = serde_json::from_str(values.get()).expect("case values are JSON");
+    match &values {
         serde_json::Value::String(_) => false,
         serde_json::Value::Array(items) => items.iter().any(|v| !v.is_string()),
         _ => true,
@@ -153,7 +149,7 @@ fn run(case: &Case) -> Vec<String> {
     };
     let warned = !policy.warnings().is_empty();
     if warned != has_non_string_value(&case.values) {
-        problems.push(format!("warnings {:?} do not fit the values {}", policy.warnings(), case.values));
+        problems.push(format!("warnings {:?} do not fit the values {}", policy.warnings(), case.values.get()));
     }
 
     let principal: Principal = PRINCIPAL.parse().expect("valid principal");

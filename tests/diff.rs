@@ -787,3 +787,23 @@ mod cli {
         assert!(out.contains("vpc:MaxConnections = 10"), "{out}");
     }
 }
+
+#[test]
+fn an_ipv4_mapped_address_is_tried_where_it_can_differ_from_ipv4() {
+    // The old policy keeps IPv6 callers out, IPv4-mapped ones included; the
+    // new one lets a mapped address of the IPv4 block in.
+    let read = |conditions: &str| {
+        let text = format!(
+            r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "vpc:DeleteVpnConnection", "Resource": "*", "Condition": {conditions}}}]}}"#
+        );
+        PolicySet::new().with(Policy::parse("p", &text, PolicyKind::Identity).unwrap())
+    };
+    let old = read(r#"{"IpAddress": {"acs:SourceIp": "1.2.3.0/24"}, "NotIpAddress": {"acs:SourceIp": "::/0"}}"#);
+    let new = read(r#"{"IpAddress": {"acs:SourceIp": "1.2.3.0/24"}}"#);
+    let report = diff(&old, &new, &DiffOptions::default()).unwrap();
+    check_all(&report, &old, Some(&new));
+    let c = only(&report);
+    assert!(c.context["acs:SourceIp"][0].starts_with("::ffff:1.2.3."), "{c:?}");
+    assert!(report.exact, "{report:?}");
+    assert!(!diff(&new, &old, &DiffOptions::default()).unwrap().found());
+}

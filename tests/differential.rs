@@ -18,7 +18,9 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use ramguard::{CompiledPolicySet, Context, Operator, Policy, PolicyKind, PolicySet, Principal, Request};
+use ramguard::{
+    CompiledPolicySet, Context, Operator, Policy, PolicyKind, PolicySet, Principal, Request, canonical_key,
+};
 use serde_json::{Value, json};
 
 const ACTIONS: &[&str] = &[
@@ -173,7 +175,12 @@ fn statement(kind: PolicyKind) -> impl Strategy<Value = Value> {
                 let mut block = serde_json::Map::new();
                 for (op, key, values) in conditions {
                     let entry = block.entry(op).or_insert_with(|| json!({}));
-                    entry[key] = json!(values);
+                    // One key under one operator: a second spelling of it would be an error.
+                    let spelled = entry
+                        .as_object()
+                        .and_then(|keys| keys.keys().find(|k| canonical_key(k) == canonical_key(&key)).cloned())
+                        .unwrap_or(key);
+                    entry[spelled] = json!(values);
                 }
                 s.insert("Condition".into(), Value::Object(block));
             }

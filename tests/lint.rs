@@ -210,6 +210,18 @@ fn messages_name_the_values_and_help_is_specific() {
 
     let shadowed = case("RG206-shadowed");
     assert!(find(&shadowed, "RG206").message.contains("`VpnAdmin`"), "{}", describe(&shadowed));
+
+    let numbers = case("RG208-number");
+    let helps: Vec<&str> = numbers.iter().map(|f| f.help.as_str()).collect();
+    assert_eq!(
+        helps,
+        [
+            "write \"1.50\": RAM reads condition values as strings",
+            "write \"1e2\": RAM reads condition values as strings"
+        ]
+    );
+    assert_eq!(numbers[0].message, "the number 1.50 should be written as the string \"1.50\"");
+
     let size = run(
         "s",
         &std::fs::read_to_string(root().join("tests/cases/lint/RG209-session.trigger.json")).unwrap(),

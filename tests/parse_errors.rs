@@ -48,7 +48,7 @@ const CONCERNS: [&str; 9] =
     ["version", "statement", "effect", "action", "resource", "principal", "condition", "limits", "json"];
 
 /// Every error code; each must be expected by at least one case.
-const CODES: [&str; 15] = [
+const CODES: [&str; 16] = [
     "json-syntax",
     "too-long",
     "wrong-type",
@@ -64,6 +64,7 @@ const CODES: [&str; 15] = [
     "unknown-operator",
     "invalid-condition-value",
     "unknown-principal-type",
+    "duplicate-condition-key",
 ];
 
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,8 @@ pub(crate) struct AuditArgs {
     /// The account snapshot (a file or a directory).
     #[arg(long)]
     pub(crate) snapshot: PathBuf,
-    /// A context value, `KEY=VALUE`; a key given twice has several values.
+    /// A context value, `KEY=VALUE`; a key given twice has several values
+    /// (spelled the same way both times: two spellings of one key are an error).
     #[arg(long, value_name = "KEY=VALUE")]
     pub(crate) context: Vec<String>,
     /// A catalog file merged over the built-in one: its actions are the ones
@@ -32,8 +33,7 @@ impl AuditArgs {
     fn open(&self) -> Result<(AccessModel, Catalog, Context), String> {
         let catalog = super::catalog_with(self.catalog.iter().map(PathBuf::as_path))?;
         let mut context = Context::new();
-        for text in &self.context {
-            let (key, value) = crate::pair("--context", text)?;
+        for (key, value) in crate::context_pairs(&self.context)? {
             context.insert(key, value);
         }
         let snapshot = Snapshot::load(&self.snapshot).map_err(|e| e.to_string())?;

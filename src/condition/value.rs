@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag_no_case, take_while_m_n, take_while1};
@@ -179,34 +179,31 @@ pub struct IpNet {
 }
 
 impl IpNet {
-    /// Whether `ip` lies inside the network. Addresses of the other family never do;
-    /// IPv4-mapped IPv6 addresses count as IPv4.
+    /// Whether `ip` lies inside the network. An IPv4-mapped IPv6 address
+    /// (`::ffff:1.2.3.4`) lies in the IPv4 blocks that hold its IPv4 address
+    /// and in the IPv6 blocks that hold it as an IPv6 address; otherwise
+    /// addresses of the other family never do.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => self.contains_v4(net, ip),
+            (IpAddr::V4(net), IpAddr::V6(ip)) => ip.to_ipv4_mapped().is_some_and(|ip| self.contains_v4(net, ip)),
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
-            _ => false,
+            (IpAddr::V6(_), IpAddr::V4(_)) => false,
         }
+    }
+
+    fn contains_v4(&self, net: Ipv4Addr, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+        u32::from(net) & mask == u32::from(ip) & mask
     }
 }
 
 impl fmt::Display for IpNet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
     }
 }
 
@@ -220,8 +217,8 @@ fn cidr_parts(input: &str) -> IResult<&str, (&str, Option<&str>)> {
 
 /// Parses an address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`).
 /// Host bits beyond the prefix are ignored, as the network is what matters.
-/// A block inside the IPv4-mapped range `::ffff:0:0/96` is the IPv4 block it
-/// maps (`::ffff:10.0.0.0/104` is `10.0.0.0/8`).
+/// A block written in IPv6 stays IPv6, also inside the IPv4-mapped range
+/// (`::ffff:10.0.0.0/104` holds `::ffff:10.1.2.3`, not `10.1.2.3`).
 pub fn parse_ipnet(s: &str) -> Option<IpNet> {
     let (_, (addr, prefix)) = cidr_parts(s).ok()?;
     let addr = addr.parse::<IpAddr>().ok()?;
@@ -230,16 +227,14 @@ pub fn parse_ipnet(s: &str) -> Option<IpNet> {
         Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
         None => max,
     };
-    Some(match (addr, canonical(addr)) {
-        (IpAddr::V6(_), v4 @ IpAddr::V4(_)) if prefix >= 96 => IpNet { addr: v4, prefix: prefix - 96 },
-        _ => IpNet { addr, prefix },
-    })
+    Some(IpNet { addr, prefix })
 }
 
 /// Parses a single IP address (a request's `acs:SourceIp`); a CIDR block is
-/// not an address.
+/// not an address. An IPv4-mapped address stays IPv6: [`IpNet::contains`]
+/// knows it is also an IPv4 address.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>().ok().map(canonical)
+    s.parse::<IpAddr>().ok()
 }
 
 /// Parses `true` / `false`, ignoring ASCII case.
@@ -327,12 +322,20 @@ mod tests {
         }
         assert!(parse_ip("10.0.0.0/8").is_none());
         let mapped = parse_ipnet("::ffff:0:0/96").unwrap();
-        assert!(mapped.contains("192.0.2.1".parse().unwrap()));
+        assert!(mapped.contains("::ffff:192.0.2.1".parse().unwrap()));
+        assert!(!mapped.contains("192.0.2.1".parse().unwrap()));
         assert!(!mapped.contains("2001:db8::1".parse().unwrap()));
         let mapped8 = parse_ipnet("::ffff:10.0.0.0/104").unwrap();
-        assert!(mapped8.contains("10.9.9.9".parse().unwrap()));
-        assert!(!mapped8.contains("11.0.0.1".parse().unwrap()));
+        assert!(mapped8.contains("::ffff:10.9.9.9".parse().unwrap()));
+        assert!(!mapped8.contains("::ffff:11.0.0.1".parse().unwrap()));
+        assert!(!mapped8.contains("10.9.9.9".parse().unwrap()));
         assert!(parse_ipnet("::ffff:0:0/80").unwrap().contains("::1:2:3".parse().unwrap()));
+        let wide = parse_ipnet("::ffff:0:0/95").unwrap();
+        assert!(wide.contains(parse_ip("::ffff:1.2.3.4").unwrap()));
+        assert!(parse_ipnet("::/0").unwrap().contains(parse_ip("::ffff:1.2.3.4").unwrap()));
+        assert!(parse_ipnet("1.2.3.0/24").unwrap().contains(parse_ip("::ffff:1.2.3.4").unwrap()));
+        assert!(!parse_ipnet("::/0").unwrap().contains(parse_ip("1.2.3.4").unwrap()));
+        assert!(!parse_ipnet("0.0.0.0/0").unwrap().contains(parse_ip("::1").unwrap()));
         assert_eq!(parse_ip("10.0.0.1"), Some("10.0.0.1".parse().unwrap()));
     }
 

@@ -252,10 +252,16 @@ fn date_values(values: &[&str]) -> (Vec<String>, bool) {
 /// For every block: the addresses just outside it first (they make the
 /// readable counterexamples), then its first address, then its last; and
 /// the lowest address of each family. Blocks are nested or disjoint, so
-/// each region they carve out contains one of these.
+/// each region they carve out contains one of these. An IPv4-mapped address
+/// (`::ffff:1.2.3.4`) is in the IPv4 blocks of its IPv4 address and in the
+/// IPv6 blocks that hold it, so when an IPv6 block reaches the mapped range
+/// the IPv4 addresses are tried in their mapped form too.
 fn ip_values(values: &[&str]) -> Vec<String> {
+    const MAPPED: (u128, u128) = (0xffff_0000_0000, 0xffff_ffff_ffff);
     let mut outside = Vec::new();
     let mut inside = Vec::new();
+    let mut v4_values = vec![0];
+    let mut reaches_mapped = false;
     for v in values {
         let Some(net) = parse_ipnet(v) else { continue };
         let text = net.to_string();
@@ -269,17 +275,21 @@ fn ip_values(values: &[&str]) -> Vec<String> {
                 let v4 = |n: u32| Ipv4Addr::from(n).to_string();
                 if let Some(n) = first.checked_sub(1) {
                     outside.push(v4(n));
+                    v4_values.push(n);
                 }
                 if let Some(n) = last.checked_add(1) {
                     outside.push(v4(n));
+                    v4_values.push(n);
                 }
                 inside.push(v4(first));
                 inside.push(v4(last));
+                v4_values.extend([first, last]);
             }
             IpAddr::V6(a) => {
                 let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
                 let first = u128::from(a) & mask;
                 let last = first | !mask;
+                reaches_mapped |= first <= MAPPED.1 && last >= MAPPED.0;
                 let v6 = |n: u128| Ipv6Addr::from(n).to_string();
                 if let Some(n) = first.checked_sub(1) {
                     outside.push(v6(n));
@@ -295,6 +305,9 @@ fn ip_values(values: &[&str]) -> Vec<String> {
     outside.extend(inside);
     outside.push("0.0.0.0".to_owned());
     outside.push("::".to_owned());
+    if reaches_mapped {
+        outside.extend(v4_values.into_iter().map(|n| Ipv4Addr::from(n).to_ipv6_mapped().to_string()));
+    }
     outside
 }
 
@@ -342,6 +355,22 @@ mod tests {
             assert!(v.contains(&want.to_owned()), "{want} in {v:?}");
         }
         assert!(v.contains(&"not-a-value".to_owned()));
+        assert!(!v.iter().any(|a| a.starts_with("::ffff:")), "no IPv6 block, no mapped address: {v:?}");
+    }
+
+    #[test]
+    fn mapped_addresses_are_tried_when_an_ipv6_block_reaches_them() {
+        let v4 = cond(Operator::IpAddress, &["10.0.0.0/8"]);
+        for block in ["::/0", "::ffff:0:0/95", "::ffff:10.0.0.0/120"] {
+            let v6 = cond(Operator::NotIpAddress, &[block]);
+            let v = singles(&key_values("k", &[&v4, &v6], &[]));
+            for want in ["::ffff:9.255.255.255", "::ffff:10.0.0.0", "::ffff:10.255.255.255", "::ffff:0.0.0.0"] {
+                assert!(v.contains(&want.to_owned()), "{block}: {want} in {v:?}");
+            }
+        }
+        let elsewhere = cond(Operator::NotIpAddress, &["2001:db8::/32"]);
+        let v = singles(&key_values("k", &[&v4, &elsewhere], &[]));
+        assert!(!v.iter().any(|a| a.starts_with("::ffff:")), "{v:?}");
     }
 
     #[test]
