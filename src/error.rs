@@ -109,6 +109,14 @@ pub enum ParseErrorKind {
         /// The name as written.
         name: String,
     },
+    /// A principal entry whose account id holds a wildcard (`acs:ram::*:root`,
+    /// or a masked id such as `123456789012****`): RAM names accounts only
+    /// concretely.
+    #[error("`{entry}` does not name an account: the account id of a principal cannot hold `*` or `?`")]
+    WildcardPrincipalAccount {
+        /// The entry as written.
+        entry: String,
+    },
     /// One condition key written twice under one operator, in spellings that
     /// differ only in letter case or through an alias (`InstanceType`).
     #[error("`{key}` and `{first}` are one condition key, written twice under `{operator}`")]
@@ -142,6 +150,7 @@ impl ParseErrorKind {
             ParseErrorKind::InvalidConditionValue { .. } => "invalid-condition-value",
             ParseErrorKind::UnknownPrincipalType { .. } => "unknown-principal-type",
             ParseErrorKind::DuplicateConditionKey { .. } => "duplicate-condition-key",
+            ParseErrorKind::WildcardPrincipalAccount { .. } => "wildcard-principal-account",
         }
     }
 }

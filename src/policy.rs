@@ -578,6 +578,26 @@ impl Lowering {
         ok.then(|| actions.iter().map(|a| Pattern::new(a, Case::Insensitive)).collect())
     }
 
+    /// Reports every entry of `list` (read from `value` at `path`) whose
+    /// account id holds a wildcard: the account field of an ARN
+    /// (`acs:ram::*:root`), or a plain account id. `*` alone, every
+    /// principal, is not such an entry. Whether all were concrete.
+    fn concrete_accounts(&mut self, value: &Value, path: &JsonPath, list: &[String]) -> bool {
+        let mut ok = true;
+        for (i, entry) in list.iter().enumerate() {
+            let account = crate::arn::account_field(entry).unwrap_or(entry);
+            if entry == "*" || !account.contains(['*', '?']) {
+                continue;
+            }
+            let at = if matches!(value, Value::Array(_)) { path.index(i) } else { path.clone() };
+            let help = "name the account by its id (`acs:ram::1234567890123456:root`), or write `*` alone for every \
+                        principal; a masked id copied from documentation (`123456789012****`) must be filled in";
+            self.problem(ParseErrorKind::WildcardPrincipalAccount { entry: entry.clone() }, at, Some(help.to_owned()));
+            ok = false;
+        }
+        ok
+    }
+
     fn principal(&mut self, value: &Value, path: JsonPath) -> Option<PrincipalSpec> {
         let mut spec = PrincipalSpec::default();
         match value {
@@ -605,15 +625,21 @@ impl Lowering {
                     };
                     let element = format!("Principal.{name}");
                     match self.strings(v, &path.key(name), &element) {
-                        Some(list) => target.extend(list),
+                        Some(list) if name == "Service" => target.extend(list),
+                        Some(list) => {
+                            ok &= self.concrete_accounts(v, &path.key(name), &list);
+                            target.extend(list);
+                        }
                         None => ok = false,
                     }
                 }
                 ok.then_some(spec)
             }
             Value::String(_) | Value::Array(_) => {
-                spec.accounts = self.strings(value, &path, "Principal")?;
-                Some(spec)
+                let accounts = self.strings(value, &path, "Principal")?;
+                let ok = self.concrete_accounts(value, &path, &accounts);
+                spec.accounts = accounts;
+                ok.then_some(spec)
             }
             other => {
                 self.wrong_type(

@@ -278,7 +278,7 @@ fn rejected() -> BTreeSet<String> {
         .filter(|f| f.ends_with(".json"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(listed.len(), 9);
+    assert_eq!(listed.len(), 16);
     listed
 }
 

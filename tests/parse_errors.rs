@@ -48,7 +48,7 @@ const CONCERNS: [&str; 9] =
     ["version", "statement", "effect", "action", "resource", "principal", "condition", "limits", "json"];
 
 /// Every error code; each must be expected by at least one case.
-const CODES: [&str; 16] = [
+const CODES: [&str; 17] = [
     "json-syntax",
     "too-long",
     "wrong-type",
@@ -65,6 +65,7 @@ const CODES: [&str; 16] = [
     "invalid-condition-value",
     "unknown-principal-type",
     "duplicate-condition-key",
+    "wildcard-principal-account",
 ];
 
 #[derive(Debug, Deserialize)]
