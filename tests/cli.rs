@@ -108,6 +108,7 @@ fn the_bundled_suite_passes_and_counts_every_case() {
     let out = stdout(&o);
     assert_eq!(out.lines().last().unwrap(), format!("{cases} passed, 0 failed"));
     assert_eq!(out.lines().filter(|l| l.starts_with("  ok    ")).count(), cases, "{out}");
+    assert!(out.contains("\n        note: root-cannot-assume-role: "), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
 
     let o = ramguard(&["test", "--format", "json", "policies/"]);
@@ -609,6 +610,60 @@ fn eval_takes_every_policy_kind() {
         VCO,
     ]);
     assert_eq!(read.status.code(), Some(0), "{}", stdout(&read));
+
+    // A session policy binds role sessions only: for a RAM user it is not
+    // applied, and eval says so.
+    let user = |format: &str| {
+        ramguard(&[
+            "eval",
+            "--principal",
+            "acs:ram::1234567890123456:user/alice",
+            "--identity",
+            "policies/network-ops-vpn.json",
+            "--session",
+            "policies/session-vpn-readonly.json",
+            "--action",
+            "vpc:DeleteVpnConnection",
+            "--resource",
+            VCO,
+            "--format",
+            format,
+        ])
+    };
+    let o = user("json");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let e = json(&o);
+    assert_eq!(e["decided_by"], "identity");
+    assert_eq!(e["notes"][0]["code"], "session-policy-ignored", "{e}");
+    assert!(e["notes"][0]["message"].as_str().unwrap().contains("only to role sessions"), "{e}");
+    let o = user("human");
+    assert!(stdout(&o).contains("note: session-policy-ignored: the session policy was not applied"), "{}", stdout(&o));
+
+    // Another account's resource: an allow-all stops at the boundary.
+    let all = temp_file(
+        "boundary",
+        "all.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+    );
+    let foreign = VCO.replace("1234567890123456", "9999999999999999");
+    let boundary = |format: &str| {
+        let all = all.to_str().unwrap();
+        let args = ["eval", "--identity", all, "--action", "vpc:DeleteVpnConnection", "--resource", &foreign];
+        let mut args = args.to_vec();
+        args.extend(["--format", format]);
+        ramguard(&args)
+    };
+    let o = boundary("json");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let e = json(&o);
+    assert_eq!(e["decided_by"], "account-boundary");
+    assert_eq!(e["access_denied_detail"]["PolicyType"], "ResourceBasedPolicy");
+    let detail =
+        ramguard::decode_diagnostic_message(e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap());
+    assert_eq!(detail.unwrap().deny_reason.as_deref(), Some("AccountBoundary"));
+    let o = boundary("human");
+    assert!(stdout(&o).starts_with("ImplicitDeny (decided by the account boundary)"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("note: account-boundary: "), "{}", stdout(&o));
 
     let window = |time: &str| {
         let time = format!("acs:CurrentTime={time}");
