@@ -74,9 +74,9 @@ impl Arn {
 /// (`*`, for an action without resource-level authorization, is not).
 pub(crate) fn account_field(resource: &str) -> Option<&str> {
     let rest = resource.strip_prefix("acs:")?;
-    let mut fields = rest.splitn(4, ':');
-    let (_service, _region, account) = (fields.next()?, fields.next()?, fields.next()?);
-    fields.next().map(|_| account)
+    let mut colons = rest.bytes().enumerate().filter(|(_, b)| *b == b':').map(|(i, _)| i);
+    let (_, second, third) = (colons.next()?, colons.next()?, colons.next()?);
+    rest.get(second + 1..third)
 }
 
 impl FromStr for Arn {

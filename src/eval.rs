@@ -201,14 +201,16 @@ pub(crate) fn decide(
     let decided = |outcome, decided_by| Decision { outcome, decided_by };
     let principal = request.principal();
     let assume_role = is_assume_role(request.action());
-    let own_account = in_own_account(principal, resource);
+    // Whether the resource is in the principal's account, asked only where
+    // it can change the answer.
+    let own_account = || in_own_account(principal, resource);
     if principal.is_root() {
         // The root identity cannot assume a role at all, and is unrestricted
         // only on its own account's resources.
         if assume_role {
             return decided(Outcome::ImplicitDeny, DecidedBy::Root);
         }
-        if own_account {
+        if own_account() {
             return decided(Outcome::Allow, DecidedBy::Root);
         }
     } else {
@@ -244,16 +246,17 @@ pub(crate) fn decide(
         }
         return decided(Outcome::Allow, if identity.is_some() { DecidedBy::Identity } else { DecidedBy::Resource });
     }
-    if identity == Some(Verdict::Allow) && own_account {
+    // On another account's resource, only that resource's policy can let
+    // the principal in: an identity Allow, or the root's ownership, stops at
+    // the boundary.
+    let held_at_boundary = (identity == Some(Verdict::Allow) || principal.is_root()) && !own_account();
+    if identity == Some(Verdict::Allow) && !held_at_boundary {
         return decided(Outcome::Allow, DecidedBy::Identity);
     }
     if resource_side == Verdict::Allow {
         return decided(Outcome::Allow, DecidedBy::Resource);
     }
-    // On another account's resource, only that resource's policy can let
-    // the principal in: an identity Allow, or the root's ownership, stops at
-    // the boundary.
-    if !own_account && (identity == Some(Verdict::Allow) || principal.is_root()) {
+    if held_at_boundary {
         return decided(Outcome::ImplicitDeny, DecidedBy::AccountBoundary);
     }
     decided(Outcome::ImplicitDeny, DecidedBy::Identity)
