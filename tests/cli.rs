@@ -573,21 +573,26 @@ fn eval_decides_every_resource() {
 
 #[test]
 fn eval_takes_every_policy_kind() {
-    let session = ramguard(&[
-        "eval",
-        "--principal",
-        "acs:ram::1234567890123456:assumed-role/netops/alice",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--session",
-        "policies/session-vpn-readonly.json",
-        "--action",
-        "vpc:DeleteVpnConnection",
-        "--resource",
-        VCO,
-        "--format",
-        "json",
-    ]);
+    // The identity policies of the network team with the read-only session policy.
+    let with_session = |principal: &str, action: &str, format: &str| {
+        ramguard(&[
+            "eval",
+            "--principal",
+            principal,
+            "--identity",
+            "policies/network-ops-vpn.json",
+            "--session",
+            "policies/session-vpn-readonly.json",
+            "--action",
+            action,
+            "--resource",
+            VCO,
+            "--format",
+            format,
+        ])
+    };
+    let netops = "acs:ram::1234567890123456:assumed-role/netops/alice";
+    let session = with_session(netops, "vpc:DeleteVpnConnection", "json");
     assert_eq!(session.status.code(), Some(2));
     let e = json(&session);
     assert_eq!(e["decision"], "ImplicitDeny");
@@ -595,41 +600,14 @@ fn eval_takes_every_policy_kind() {
     assert_eq!(e["access_denied_detail"]["PolicyType"], "SessionPolicy");
     assert_eq!(e["access_denied_detail"]["AuthPrincipalType"], "AssumedRoleUser");
     assert_eq!(e["access_denied_detail"]["AuthPrincipalDisplayName"], "netops:alice");
+    assert_eq!(e["notes"].as_array().map(Vec::len), Some(0), "{e}");
 
-    let read = ramguard(&[
-        "eval",
-        "--principal",
-        "acs:ram::1234567890123456:assumed-role/netops/alice",
-        "--identity",
-        "policies/network-ops-vpn.json",
-        "--session",
-        "policies/session-vpn-readonly.json",
-        "--action",
-        "vpc:DescribeVpnConnection",
-        "--resource",
-        VCO,
-    ]);
+    let read = with_session(netops, "vpc:DescribeVpnConnection", "human");
     assert_eq!(read.status.code(), Some(0), "{}", stdout(&read));
 
     // A session policy binds role sessions only: for a RAM user it is not
     // applied, and eval says so.
-    let user = |format: &str| {
-        ramguard(&[
-            "eval",
-            "--principal",
-            "acs:ram::1234567890123456:user/alice",
-            "--identity",
-            "policies/network-ops-vpn.json",
-            "--session",
-            "policies/session-vpn-readonly.json",
-            "--action",
-            "vpc:DeleteVpnConnection",
-            "--resource",
-            VCO,
-            "--format",
-            format,
-        ])
-    };
+    let user = |format: &str| with_session("acs:ram::1234567890123456:user/alice", "vpc:DeleteVpnConnection", format);
     let o = user("json");
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let e = json(&o);

@@ -342,6 +342,14 @@ fn parse_set(docs: &[(&str, PolicyKind)]) -> PolicySet {
     set
 }
 
+/// The diff of `old` and `new` for `principal`, every counterexample checked.
+fn diff_for(principal: &str, old: &PolicySet, new: &PolicySet) -> DiffReport {
+    let options = DiffOptions { principal: Some(principal.parse().unwrap()), ..DiffOptions::default() };
+    let report = diff(old, new, &options).unwrap();
+    check_all(&report, old, Some(new));
+    report
+}
+
 #[test]
 fn new_access_is_found_on_the_principal_s_own_account() {
     // A grant on every account's VPC resources can only reach the
@@ -351,12 +359,7 @@ fn new_access_is_found_on_the_principal_s_own_account() {
         r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteVpnConnection","Resource":"acs:vpc:*:*:*"}]}"#,
         PolicyKind::Identity,
     )]);
-    let options = DiffOptions {
-        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
-        ..DiffOptions::default()
-    };
-    let report = diff(&old, &new, &options).unwrap();
-    check_all(&report, &old, Some(&new));
+    let report = diff_for("acs:ram::2222222222222222:user/carol", &old, &new);
     let c = only(&report);
     assert_eq!(c.action, "vpc:DeleteVpnConnection");
     assert_eq!(c.resource.split(':').nth(3), Some("2222222222222222"), "{c:?}");
@@ -373,20 +376,11 @@ fn a_grant_on_another_account_alone_is_no_new_access_for_identity_policies() {
             "Resource":"acs:vpc:cn-hangzhou:9999999999999999:vpnconnection/vco-1"}]}"#,
         PolicyKind::Identity,
     )]);
-    let options = DiffOptions {
-        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
-        ..DiffOptions::default()
-    };
-    let report = diff(&old, &new, &options).unwrap();
+    let report = diff_for("acs:ram::2222222222222222:user/carol", &old, &new);
     assert!(!report.found(), "{:#?}", report.counterexamples);
     assert!(report.exact && report.exhaustive && report.complete);
     // The same grant is new access for a user of that account.
-    let options = DiffOptions {
-        principal: Some("acs:ram::9999999999999999:user/dave".parse().unwrap()),
-        ..DiffOptions::default()
-    };
-    let report = diff(&old, &new, &options).unwrap();
-    check_all(&report, &old, Some(&new));
+    let report = diff_for("acs:ram::9999999999999999:user/dave", &old, &new);
     assert_eq!(only(&report).resource, "acs:vpc:cn-hangzhou:9999999999999999:vpnconnection/vco-1");
 }
 
@@ -398,12 +392,7 @@ fn a_bucket_policy_for_another_account_is_new_access_across_the_boundary() {
             "Resource":"acs:oss:*:1234567890123456:shared/*","Principal":["2222222222222222"]}]}"#,
         PolicyKind::Resource,
     )]);
-    let options = DiffOptions {
-        principal: Some("acs:ram::2222222222222222:user/carol".parse().unwrap()),
-        ..DiffOptions::default()
-    };
-    let report = diff(&old, &new, &options).unwrap();
-    check_all(&report, &old, Some(&new));
+    let report = diff_for("acs:ram::2222222222222222:user/carol", &old, &new);
     let c = only(&report);
     assert!(c.resource.starts_with("acs:oss:") && c.resource.contains(":1234567890123456:shared/"), "{c:?}");
 }
@@ -422,10 +411,7 @@ fn a_set_with_a_session_policy_is_asked_about_as_a_role_session() {
     assert!(report.counterexamples.iter().all(|c| c.action.to_ascii_lowercase().starts_with("vpc:describe")));
     // Asked about a RAM user, the session policy does not apply, and the
     // report says so.
-    let options =
-        DiffOptions { principal: Some("acs:ram::1234567890123456:user/u".parse().unwrap()), ..DiffOptions::default() };
-    let report = diff(&old, &new, &options).unwrap();
-    check_all(&report, &old, Some(&new));
+    let report = diff_for("acs:ram::1234567890123456:user/u", &old, &new);
     assert!(report.counterexamples.iter().any(|c| c.action.eq_ignore_ascii_case("vpc:DeleteVpnConnection")));
     assert_eq!(report.notes.len(), 1);
     assert!(report.notes[0].contains("apply only to role sessions"), "{:?}", report.notes);
