@@ -580,7 +580,7 @@ impl AccessModel {
                 continue;
             }
             let (_, explanations) = self.evaluate(p, action, resources, context, cache, true)?;
-            if let Some((keys, statements)) = near_miss(&explanations) {
+            if let Some((keys, statements)) = near_miss(&explanations, &p.principal, action) {
                 answer.conditional.push((resources.clone(), keys, statements));
                 if !every {
                     break;
@@ -828,11 +828,23 @@ fn granting(explanations: &[Explanation]) -> BTreeSet<StatementRef> {
 
 /// `Allow` statements that failed only because condition keys were missing:
 /// the keys and the statements.
-fn near_miss(explanations: &[Explanation]) -> Option<(Vec<String>, BTreeSet<StatementRef>)> {
+fn near_miss(
+    explanations: &[Explanation],
+    principal: &Principal,
+    action: &str,
+) -> Option<(Vec<String>, BTreeSet<StatementRef>)> {
     let mut keys = BTreeSet::new();
     let mut statements = BTreeSet::new();
     for trace in explanations.iter().flat_map(|e| e.considered.iter()) {
         if trace.effect != Effect::Allow || trace.applies {
+            continue;
+        }
+        // An identity statement cannot grant on another account's resource,
+        // whatever the missing keys would be (the account boundary).
+        let held = trace.kind == PolicyKind::Identity
+            && !is_assume_role(action)
+            && !crate::eval::in_own_account(principal, &trace.resource);
+        if held {
             continue;
         }
         let failed: Vec<_> = trace.conditions.iter().filter(|c| !c.result).collect();

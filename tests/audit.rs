@@ -185,6 +185,19 @@ fn an_identity_deny_removes_a_principal() {
 }
 
 #[test]
+fn nobody_in_the_account_reaches_another_account_s_resource() {
+    // Ops has `vpc:*` on `*`, and the root is unrestricted on its own
+    // account: on another account's server both stop at the boundary.
+    let foreign = "acs:vpc:cn-hangzhou:9999999999999999:vpnipsecserver/iss-1";
+    let r = who("vpc:DeleteIpsecServer", &[foreign], &[]);
+    assert!(r.allowed.is_empty(), "{:?}", names(&r));
+    assert!(r.conditional.is_empty());
+    assert!(!r.root.allowed);
+    let r = who("vpc:DeleteIpsecServer", &[&iss("iss-1")], &[]);
+    assert!(names(&r).contains(&"ops") && r.root.allowed);
+}
+
+#[test]
 fn who_can_without_a_resource_finds_witnesses() {
     let r = who("vpc:DeleteIpsecServer", &[], &[]);
     assert_eq!(names(&r), ["alice", "bob", "ops"]);
