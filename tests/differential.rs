@@ -41,6 +41,7 @@ const RESOURCES: &[&str] = &[
     "acs:expressconnect:cn-hangzhou:1:virtualborderrouter/vbr-1",
     "acs:ram::1:role/ops",
     "acs:zstack::1:ipsecconnection/ü-1",
+    "acs:oss:cn-hangzhou::bucket/report",
     "*",
 ];
 
@@ -210,6 +211,7 @@ fn principal() -> impl Strategy<Value = String> {
         "acs:ram::1:role/ops",
         "acs:ram::1:assumed-role/ops/s1",
         "acs:ram::1:root",
+        "acs:ram::2:root",
         "ecs.aliyuncs.com",
         "acs:ram::1:saml-provider/idp",
     ])
