@@ -210,6 +210,8 @@ fn principal() -> impl Strategy<Value = String> {
         "acs:ram::2:user/alice",
         "acs:ram::1:role/ops",
         "acs:ram::1:assumed-role/ops/s1",
+        "acs:ram::1:assumed-role/ops/s2",
+        "acs:ram::2:assumed-role/app/s1",
         "acs:ram::1:root",
         "acs:ram::2:root",
         "ecs.aliyuncs.com",
@@ -317,6 +319,8 @@ fn generated_cases_reach_every_outcome_and_kind() {
         "ImplicitDeny/identity",
         "ImplicitDeny/control",
         "ImplicitDeny/session",
+        "ImplicitDeny/account-boundary",
+        "ImplicitDeny/root",
     ] {
         assert!(outcomes.get(key).copied().unwrap_or(0) >= 15, "{key} is rare: {outcomes:?}");
     }
