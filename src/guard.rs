@@ -122,7 +122,7 @@ pub struct ClientTokens(Vec<RememberedCall>);
 
 impl ClientTokens {
     fn forget_before(&mut self, now: i64) {
-        self.0.retain(|r| now - r.at < CLIENT_TOKEN_TTL_SECONDS);
+        self.0.retain(|r| now.saturating_sub(r.at) < CLIENT_TOKEN_TTL_SECONDS);
     }
 
     fn find(&self, action: &str, token: &str) -> Option<&RememberedCall> {

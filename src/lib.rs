@@ -49,8 +49,9 @@ pub use pattern::Pattern;
 pub use policy::{ActionSpec, Effect, Limits, Policy, PolicyKind, PrincipalSpec, Statement, detect_kind};
 pub use request::{Principal, PrincipalError, Request};
 pub use simulator::{
-    CONFLICT_SECONDS, EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession,
-    UPDATE_SECONDS, VpnGateway, World, ZstackIpsecConnection, ZstackJob, ZstackSession, format_clock, parse_clock,
+    CONFLICT_SECONDS, EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, MAX_CLOCK, MAX_REQUESTS, MIN_CLOCK,
+    Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World, WorldError, ZstackIpsecConnection, ZstackJob,
+    ZstackSession, format_clock, parse_clock,
 };
 pub use snapshot::{
     ControlPolicy, EffectScope, PolicyRef, PolicyType, Snapshot, SnapshotError, SnapshotErrorKind, SnapshotGroup,

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::Operation;
+use crate::error::{JsonPath, Location};
 use crate::guard::{ApiResponse, Backend, ClientTokens, dynamic_error, error_response};
+use crate::json::Value as JsonValue;
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -188,6 +190,142 @@ pub struct World {
     pub client_tokens: ClientTokens,
 }
 
+/// The earliest clock reading a world may hold: `0000-01-01T00:00:00Z`, in
+/// seconds since the Unix epoch (the first instant ISO 8601 writes with a
+/// four-digit year, as `acs:CurrentTime` does).
+pub const MIN_CLOCK: i64 = -62_167_219_200;
+/// The latest clock reading a world may hold: `9999-12-31T23:59:59Z`.
+pub const MAX_CLOCK: i64 = 253_402_300_799;
+/// The most requests a world can count: request ids end in 12 hexadecimal
+/// digits, as the services' do.
+pub const MAX_REQUESTS: u64 = 0xFFFF_FFFF_FFFF;
+
+/// `now` plus `seconds`, kept inside the clock's range: a timer that would
+/// end after [`MAX_CLOCK`] ends there.
+fn later(now: i64, seconds: i64) -> i64 {
+    now.saturating_add(seconds).min(MAX_CLOCK.max(now))
+}
+
+/// Why a world file cannot be read: where, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}{}", path.as_ref().map(|p| format!(" (at {p})")).unwrap_or_default())]
+pub struct WorldError {
+    /// Line and column in the text.
+    pub location: Location,
+    /// The offending value's JSON path, when the error is about one value.
+    pub path: Option<JsonPath>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// What a number in a world file counts, and so which values it may take.
+#[derive(Clone, Copy)]
+enum Number {
+    /// A clock reading: [`MIN_CLOCK`] to [`MAX_CLOCK`].
+    Instant,
+    /// The request counter: 0 to [`MAX_REQUESTS`].
+    Requests,
+    /// An HTTP status: 100 to 599.
+    Status,
+}
+
+impl Number {
+    fn expected(self) -> String {
+        match self {
+            Number::Instant => format!(
+                "a time in whole seconds since the Unix epoch, from {MIN_CLOCK} (0000-01-01T00:00:00Z) to {MAX_CLOCK} (9999-12-31T23:59:59Z)"
+            ),
+            Number::Requests => {
+                format!("a whole number from 0 to {MAX_REQUESTS} (request ids have 12 hexadecimal digits)")
+            }
+            Number::Status => "an HTTP status from 100 to 599".to_owned(),
+        }
+    }
+
+    fn accepts(self, text: &str) -> bool {
+        match self {
+            Number::Instant => text.parse::<i64>().is_ok_and(|n| (MIN_CLOCK..=MAX_CLOCK).contains(&n)),
+            Number::Requests => text.parse::<u64>().is_ok_and(|n| n <= MAX_REQUESTS),
+            Number::Status => text.parse::<u16>().is_ok_and(|n| (100..=599).contains(&n)),
+        }
+    }
+}
+
+fn member<'v>(value: &'v JsonValue, key: &str) -> Option<&'v JsonValue> {
+    match value {
+        JsonValue::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Checks every number of a world file against the range of what it counts,
+/// so that no clock, timer or counter read from a file can overflow later.
+/// Values that are not numbers are left to the typed reading, which names
+/// what it expected.
+fn check_numbers(text: &str, root: &JsonValue) -> Result<(), WorldError> {
+    let check = |path: JsonPath, name: &str, value: &JsonValue, number: Number| match value {
+        JsonValue::Number(digits) if !number.accepts(digits) => Err(WorldError {
+            location: crate::json::locate(text, &path),
+            message: format!("{name} `{digits}` is out of range: expected {}", number.expected()),
+            path: Some(path),
+        }),
+        _ => Ok(()),
+    };
+    let top = JsonPath::root();
+    for (key, number) in [("clock", Number::Instant), ("requests", Number::Requests)] {
+        if let Some(value) = member(root, key) {
+            check(top.key(key), key, value, number)?;
+        }
+    }
+    let lists: [(&str, &[(&str, Number)]); 5] = [
+        ("vpn_gateways", &[("UpdatingUntil", Number::Instant)]),
+        ("traffic_mirror_sessions", &[("DeletingUntil", Number::Instant)]),
+        ("zstack_sessions", &[("expiresAt", Number::Instant)]),
+        ("zstack_jobs", &[("finishesAt", Number::Instant)]),
+        ("client_tokens", &[("at", Number::Instant), ("status", Number::Status)]),
+    ];
+    for (list, fields) in lists {
+        let Some(JsonValue::Array(items)) = member(root, list) else { continue };
+        for (index, item) in items.iter().enumerate() {
+            for &(field, number) in fields {
+                if let Some(value) = member(item, field) {
+                    check(top.key(list).index(index).key(field), field, value, number)?;
+                }
+            }
+        }
+    }
+    for map in ["ecr_locks", "last_change"] {
+        let Some(JsonValue::Object(members)) = member(root, map) else { continue };
+        for (key, value) in members {
+            check(top.key(map).key(key), map, value, Number::Instant)?;
+        }
+    }
+    Ok(())
+}
+
+impl World {
+    /// Reads a world file's text. A leading UTF-8 byte order mark is skipped
+    /// (lines and columns count from the character after it); duplicate
+    /// member names are an error; every clock reading and timer must lie
+    /// between [`MIN_CLOCK`] and [`MAX_CLOCK`], `requests` must be at most
+    /// [`MAX_REQUESTS`] and a remembered status must be an HTTP status.
+    /// Errors carry the line and column and, for a value, its JSON path.
+    pub fn from_json(text: &str) -> Result<World, WorldError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let serde_error = |e: serde_json::Error| {
+            let full = e.to_string();
+            WorldError {
+                location: Location { line: e.line().max(1), column: e.column().max(1) },
+                path: None,
+                message: full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned(),
+            }
+        };
+        let value = crate::json::parse(text).map_err(serde_error)?;
+        check_numbers(text, &value)?;
+        serde_json::from_str(text).map_err(serde_error)
+    }
+}
+
 /// Seconds since the Unix epoch for an ISO 8601 time (`2026-11-22T21:31:00+08:00`).
 pub fn parse_clock(text: &str) -> Option<i64> {
     crate::condition::value::parse_instant(text).map(crate::condition::value::Instant::unix_seconds)
@@ -216,6 +354,12 @@ impl Simulator {
         sim
     }
 
+    /// How many more request ids the world can hand out before
+    /// [`MAX_REQUESTS`].
+    pub fn requests_left(&self) -> u64 {
+        MAX_REQUESTS.saturating_sub(self.world.requests)
+    }
+
     /// The world as it is now.
     pub fn world(&self) -> &World {
         &self.world
@@ -226,9 +370,10 @@ impl Simulator {
         self.world
     }
 
-    /// Moves the clock forward and lets background work finish.
+    /// Moves the clock forward and lets background work finish. The clock
+    /// stops at [`MAX_CLOCK`].
     pub fn advance(&mut self, seconds: i64) {
-        self.world.clock = self.world.clock.saturating_add(seconds.max(0));
+        self.world.clock = later(self.world.clock, seconds.max(0));
         self.settle();
     }
 
@@ -257,7 +402,7 @@ impl Simulator {
                 c.state = job.target_state.clone();
             }
         }
-        self.world.zstack_jobs.retain(|j| j.finishes_at + JOB_RETENTION_SECONDS > now);
+        self.world.zstack_jobs.retain(|j| j.finishes_at.saturating_add(JOB_RETENTION_SECONDS) > now);
     }
 
     /// The answer to `GET` on a ZStack job's location: 202 while it runs, 200
@@ -294,7 +439,7 @@ impl Simulator {
             id: id.clone(),
             connection: uuid.to_owned(),
             target_state: target.to_owned(),
-            finishes_at: self.world.clock + JOB_SECONDS,
+            finishes_at: later(self.world.clock, JOB_SECONDS),
         });
         ApiResponse { status: 202, body: json!({"location": job_location(&id)}) }
     }
@@ -314,7 +459,7 @@ impl Simulator {
     /// `OperationConflict` when `id` changed less than [`CONFLICT_SECONDS`] ago.
     fn too_fast(&self, op: &Operation, id: &str, request_id: &str) -> Option<ApiResponse> {
         let last = self.world.last_change.get(id)?;
-        (self.world.clock - last < CONFLICT_SECONDS).then(|| {
+        (self.world.clock.saturating_sub(*last) < CONFLICT_SECONDS).then(|| {
             error_response(
                 op,
                 409,
@@ -394,7 +539,7 @@ impl Simulator {
             );
         }
         gateway.status = "updating".into();
-        gateway.updating_until = Some(self.world.clock + UPDATE_SECONDS);
+        gateway.updating_until = Some(later(self.world.clock, UPDATE_SECONDS));
         let children = if server { &mut self.world.ipsec_servers } else { &mut self.world.vpn_connections };
         for c in children.iter_mut().filter(|c| c.id == id) {
             c.deleting = true;
@@ -444,7 +589,7 @@ impl Simulator {
             );
         }
         session.traffic_mirror_session_status = "Deleting".into();
-        session.deleting_until = Some(now + UPDATE_SECONDS);
+        session.deleting_until = Some(later(now, UPDATE_SECONDS));
         Self::ok(request_id)
     }
 
@@ -472,7 +617,7 @@ impl Simulator {
             return dynamic_error(op, "IllegalParam.%s", "InstanceId", request_id)
                 .unwrap_or_else(|| Self::documented(op, "IllegalParam.%s", "InstanceId", request_id));
         }
-        self.world.ecr_locks.insert(ecr, self.world.clock + UPDATE_SECONDS);
+        self.world.ecr_locks.insert(ecr, later(self.world.clock, UPDATE_SECONDS));
         ApiResponse {
             status: 200,
             body: json!({"RequestId": request_id, "Success": true, "Code": "200", "Message": "OK", "HttpStatusCode": 200}),
@@ -573,8 +718,12 @@ impl Backend for Simulator {
         self.world.clock
     }
 
+    /// The next request id. The counter stops at its maximum rather than
+    /// overflow ([`World::from_json`] refuses a count beyond
+    /// [`MAX_REQUESTS`]); a caller that needs every id unique checks
+    /// [`Simulator::requests_left`] first.
     fn request_id(&mut self) -> String {
-        self.world.requests += 1;
+        self.world.requests = self.world.requests.saturating_add(1);
         format!("0ED8D006-F706-4D23-88ED-{:012X}", self.world.requests)
     }
 

@@ -307,3 +307,230 @@ fn zstack_state_changes_run_as_jobs_behind_a_session() {
     assert_eq!(s.poll(&job).status, 404, "an expired job is gone");
     assert_eq!(s.poll("no-such-job").status, 404);
 }
+
+/// A world file with every number a world can hold, each a distinct
+/// placeholder (`@name@`) for the tests below to fill.
+const NUMBERS: &str = r#"{
+  "clock": @clock@,
+  "requests": @requests@,
+  "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "updating", "UpdatingUntil": @updating@}],
+  "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "traffic_mirror_sessions": [{"TrafficMirrorSessionId": "tms-1", "RegionId": "cn-hangzhou",
+                               "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@}],
+  "ecr_grants": [{"EcrId": "ecr-1", "EcrOwnerAliUid": "1210123456123456", "InstanceId": "vbr-1",
+                  "InstanceType": "VBR", "InstanceRegionId": "cn-hangzhou"}],
+  "ecr_locks": {"ecr-1": @lock@},
+  "last_change": {"vco-1": @change@},
+  "zstack_sessions": [{"uuid": "s-1", "expiresAt": @expires@}],
+  "zstack_ipsec_connections": [{"uuid": "c-1", "name": "IPSec-1", "state": "Disabled", "status": "Ready"}],
+  "zstack_jobs": [{"id": "j-1", "connection": "c-1", "targetState": "Enabled", "finishesAt": @finishes@}],
+  "client_tokens": [{"action": "vpc:DeleteIpsecServer", "token": "t-1",
+                     "params": {"RegionId": "cn-hangzhou", "IpsecServerId": "iss-1", "ClientToken": "t-1"},
+                     "at": @at@, "status": @status@, "body": {"RequestId": "r-1"}}]
+}"#;
+
+/// Each placeholder of [`NUMBERS`] and the JSON path of its value.
+const FIELDS: [(&str, &str); 10] = [
+    ("clock", "clock"),
+    ("requests", "requests"),
+    ("updating", "vpn_gateways[0].UpdatingUntil"),
+    ("deleting", "traffic_mirror_sessions[0].DeletingUntil"),
+    ("lock", "ecr_locks.ecr-1"),
+    ("change", "last_change.vco-1"),
+    ("expires", "zstack_sessions[0].expiresAt"),
+    ("finishes", "zstack_jobs[0].finishesAt"),
+    ("at", "client_tokens[0].at"),
+    ("status", "client_tokens[0].status"),
+];
+
+/// [`NUMBERS`] with `value` at `field` and ordinary values elsewhere.
+fn numbers_world(field: &str, value: &str) -> String {
+    fill(&[(field, value)])
+}
+
+/// [`NUMBERS`] with the given values and ordinary ones elsewhere.
+fn fill(values: &[(&str, &str)]) -> String {
+    let ordinary = [
+        ("clock", "1764000000"),
+        ("requests", "7"),
+        ("updating", "1764000005"),
+        ("deleting", "1764000005"),
+        ("lock", "1764000005"),
+        ("change", "1763999999"),
+        ("expires", "1764003600"),
+        ("finishes", "1764000002"),
+        ("at", "1763999000"),
+        ("status", "200"),
+    ];
+    let mut text = NUMBERS.to_owned();
+    for (name, default) in ordinary {
+        let value = values.iter().find(|(n, _)| *n == name).map_or(default, |(_, v)| *v);
+        text = text.replace(&format!("@{name}@"), value);
+    }
+    text
+}
+
+/// The 1-based line and column of the first member value `value` in `text`.
+fn position(text: &str, value: &str) -> (usize, usize) {
+    let offset = text.find(&format!("\": {value}")).unwrap() + 3;
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+    (line, column)
+}
+
+#[test]
+fn world_files_with_numbers_out_of_range_are_refused_where_they_are() {
+    let out_of_range = [
+        "9223372036854775807",
+        "-9223372036854775808",
+        "18446744073709551615",
+        "253402300800",
+        "-62167219201",
+        "1.5",
+        "-1",
+        "99999999999999999999999",
+    ];
+    for (field, path) in FIELDS {
+        for value in out_of_range {
+            let plausible = match field {
+                "requests" => value.parse::<u64>().is_ok_and(|n| n <= ramguard::MAX_REQUESTS),
+                "status" => value.parse::<u16>().is_ok_and(|n| (100..600).contains(&n)),
+                _ => value.parse::<i64>().is_ok_and(|n| (ramguard::MIN_CLOCK..=ramguard::MAX_CLOCK).contains(&n)),
+            };
+            if plausible {
+                continue;
+            }
+            let text = numbers_world(field, value);
+            let e = World::from_json(&text).unwrap_err();
+            let (line, column) = position(&text, value);
+            assert_eq!((e.location.line, e.location.column), (line, column), "{field} = {value}: {e}");
+            assert_eq!(e.path.as_ref().map(ToString::to_string).as_deref(), Some(path), "{e}");
+            assert!(e.message.contains(&format!("`{value}` is out of range: expected ")), "{e}");
+            assert!(e.to_string().starts_with(&format!("{line}:{column}: ")), "{e}");
+        }
+    }
+    // The edges themselves are fine.
+    for (field, _) in FIELDS {
+        let edges: &[&str] = match field {
+            "requests" => &["0", "281474976710655"],
+            "status" => &["100", "599"],
+            _ => &["-62167219200", "253402300799"],
+        };
+        for edge in edges {
+            World::from_json(&numbers_world(field, edge)).unwrap_or_else(|e| panic!("{field} = {edge}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn world_files_may_start_with_a_byte_order_mark() {
+    let text = numbers_world("", "");
+    let plain = World::from_json(&text).unwrap();
+    assert_eq!(World::from_json(&format!("\u{feff}{text}")).unwrap(), plain);
+    // Positions count from the character after the mark.
+    let bad = format!("\u{feff}{}", numbers_world("clock", "253402300800"));
+    let e = World::from_json(&bad).unwrap_err();
+    assert_eq!((e.location.line, e.location.column), (2, 12), "{e}");
+    // A second mark is not whitespace.
+    let e = World::from_json(&format!("\u{feff}\u{feff}{text}")).unwrap_err();
+    assert_eq!((e.location.line, e.location.column), (1, 1), "{e}");
+}
+
+/// Runs every operation the simulator has on `world`, through the guard,
+/// with client tokens, and moves the clock by `jumps` between them.
+fn exercise(world: World, jumps: &[i64]) -> Simulator {
+    let mut b = PolicySetBuilder::new();
+    b.add(Policy::parse("ops", POLICY, PolicyKind::Identity).unwrap());
+    let mut g = Guard::new(b.build().unwrap(), Catalog::builtin().unwrap().clone());
+    let c = Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap());
+    let mut s = Simulator::new(world);
+    let ecr = |id| {
+        params(&[
+            ("EcrId", "ecr-1"),
+            ("EcrOwnerAliUid", "1210123456123456"),
+            ("InstanceId", id),
+            ("InstanceType", "VBR"),
+            ("InstanceRegionId", "cn-hangzhou"),
+            ("ClientToken", "t-2"),
+        ])
+    };
+    let calls = [
+        (
+            "vpc:DeleteIpsecServer",
+            params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1"), ("ClientToken", "t-1")]),
+        ),
+        ("vpc:DeleteVpnConnection", params(&[("RegionId", "cn-hangzhou"), ("VpnConnectionId", "vco-1")])),
+        ("vpc:DeleteTrafficMirrorSession", params(&[("RegionId", "cn-hangzhou"), ("TrafficMirrorSessionId", "tms-1")])),
+        ("expressconnectrouter:RevokeInstanceFromExpressConnectRouter", ecr("vbr-1")),
+        ("expressconnectrouter:GrantInstanceToExpressConnectRouter", ecr("vbr-1")),
+        (
+            "zstack:ChangeIPSecConnectionState",
+            params(&[("uuid", "c-1"), ("stateEvent", "enable"), ("Authorization", "OAuth s-1")]),
+        ),
+        ("vpc:DescribeVpnGateway", params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")])),
+    ];
+    for (i, (action, p)) in calls.iter().enumerate() {
+        let out = g.call(&mut s, action, p, &c).unwrap();
+        if let Some(job) = out.response.body["location"].as_str() {
+            let _ = s.poll(job.rsplit('/').next().unwrap());
+        }
+        let _ = s.poll("j-1");
+        s.advance(jumps.get(i).copied().unwrap_or(0));
+    }
+    s
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Whatever numbers a world holds, built in code where nothing checks
+    /// them, the simulator and the guard answer without panicking.
+    #[test]
+    fn any_numbers_in_a_world_never_panic(
+        clock in proptest::prelude::any::<i64>(),
+        requests in proptest::prelude::any::<u64>(),
+        timers in proptest::collection::vec(proptest::prelude::any::<i64>(), 6),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+    ) {
+        let mut world = World::from_json(&numbers_world("", "")).unwrap();
+        world.clock = clock;
+        world.requests = requests;
+        world.vpn_gateways[0].updating_until = Some(timers[0]);
+        world.traffic_mirror_sessions[0].deleting_until = Some(timers[1]);
+        world.ecr_locks.insert("ecr-1".into(), timers[2]);
+        world.last_change.insert("vco-1".into(), timers[3]);
+        world.zstack_sessions[0].expires_at = timers[4];
+        world.zstack_jobs[0].finishes_at = timers[5];
+        let _ = exercise(world, &jumps);
+    }
+
+    /// A world file that is accepted runs without panicking, and the world
+    /// the simulator leaves is one that would be accepted again.
+    #[test]
+    fn accepted_world_files_stay_acceptable(
+        values in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::prelude::Strategy::prop_map(proptest::prelude::any::<i64>(), |n| n.to_string()),
+                proptest::prelude::Strategy::prop_map(proptest::prelude::any::<u64>(), |n| n.to_string()),
+                proptest::prelude::Strategy::prop_map(ramguard::MIN_CLOCK..=ramguard::MAX_CLOCK, |n| n.to_string()),
+                proptest::prelude::Strategy::prop_map(100u16..600, |n| n.to_string()),
+                proptest::prelude::Just(ramguard::MAX_CLOCK.to_string()),
+            ],
+            10,
+        ),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+    ) {
+        let names = ["clock", "requests", "updating", "deleting", "lock", "change", "expires", "finishes", "at", "status"];
+        let pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().map(String::as_str)).collect();
+        let base = fill(&pairs);
+        if let Ok(world) = World::from_json(&base) {
+            let s = exercise(world, &jumps);
+            let saved = serde_json::to_string_pretty(s.world()).unwrap();
+            if let Err(e) = World::from_json(&saved) {
+                proptest::prop_assert!(false, "the simulator wrote a world it refuses: {e}\n{saved}");
+            }
+        }
+    }
+}
