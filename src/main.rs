@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod commands;
+mod world_file;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ramguard::suite::{DEFAULT_PRINCIPAL, Suite, SuiteReport};
 use ramguard::{
-    Caller, Catalog, CompiledPolicySet, Context, DecidedBy, Explanation, Guard, Limits, Operation, Policy, PolicyKind,
-    PolicySet, PolicySetBuilder, Principal, Request, Simulator, World, canonical_key, detect_kind, format_clock,
-    parse_clock,
+    Caller, Catalog, CompiledPolicySet, Context, DecidedBy, Explanation, Guard, Limits, MAX_CLOCK, MAX_REQUESTS,
+    MIN_CLOCK, Operation, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request, Simulator, World,
+    canonical_key, detect_kind, format_clock, parse_clock,
 };
+use world_file::LockedWorld;
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
 const EXIT_OK: u8 = 0;
@@ -611,33 +613,40 @@ struct CallInputs {
     mfa: Option<bool>,
 }
 
-/// The simulator over a world file, its clock moved to `at` when given.
-fn open_world(path: &Path, at: Option<&str>) -> Result<Simulator, String> {
-    let text = read(path)?;
-    let world: World = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+/// The simulator over a locked world file, its clock moved to `at` when given.
+fn open_world(file: &LockedWorld, at: Option<&str>) -> Result<Simulator, String> {
+    let text = file.read()?;
+    let world = World::from_json(&text).map_err(|e| format!("{}:{e}", file.shown().display()))?;
     let mut simulator = Simulator::new(world);
     if let Some(at) = at {
         let when =
             parse_clock(at).ok_or_else(|| format!("--at `{at}`: expected an ISO 8601 time with `Z` or an offset"))?;
-        let now = simulator.world().clock;
-        if when < now {
-            return Err(format!("--at `{at}` is before the world's clock ({})", format_clock(now).unwrap_or_default()));
+        if !(MIN_CLOCK..=MAX_CLOCK).contains(&when) {
+            return Err(format!(
+                "--at `{at}` is out of range: expected a time from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+            ));
         }
-        simulator.advance(when - now);
+        let now = simulator.world().clock;
+        let Some(ahead) = when.checked_sub(now).filter(|s| *s >= 0) else {
+            return Err(format!("--at `{at}` is before the world's clock ({})", format_clock(now).unwrap_or_default()));
+        };
+        simulator.advance(ahead);
     }
     Ok(simulator)
 }
 
-fn save_world(path: &Path, simulator: &Simulator) -> Result<(), String> {
+fn save_world(file: &LockedWorld, simulator: &Simulator) -> Result<(), String> {
     let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
-    std::fs::write(path, world + "\n").map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    file.write(&(world + "\n"))
 }
 
 fn poll(world: &Path, at: Option<&str>, job: &str, format: Format) -> Result<u8, String> {
-    let mut simulator = open_world(world, at)?;
+    let file = LockedWorld::lock(world)?;
+    let mut simulator = open_world(&file, at)?;
     let id = job.rsplit('/').next().unwrap_or(job);
     let response = simulator.poll(id);
-    save_world(world, &simulator)?;
+    save_world(&file, &simulator)?;
+    drop(file);
     match format {
         Format::Json => print_json(&serde_json::json!({ "status": response.status, "body": response.body }))?,
         Format::Human => {
@@ -649,7 +658,6 @@ fn poll(world: &Path, at: Option<&str>, job: &str, format: Format) -> Result<u8,
 }
 
 fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
-    let mut simulator = open_world(&inputs.world, inputs.at.as_deref())?;
     let mut builder = PolicySetBuilder::new();
     for path in &inputs.identity {
         builder.add(load(path, PolicyKind::Identity, &Limits::default())?);
@@ -657,6 +665,12 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
     let mut guard =
         Guard::new(builder.build().map_err(|e| e.to_string())?, Catalog::builtin().map_err(|e| e.to_string())?.clone());
     let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
+    // Held from reading the world until the changed world is in place.
+    let file = LockedWorld::lock(&inputs.world)?;
+    let mut simulator = open_world(&file, inputs.at.as_deref())?;
+    if simulator.requests_left() == 0 {
+        return Err(format!("{}: the world has used all {MAX_REQUESTS} request ids", inputs.world.display()));
+    }
     let mut caller = Caller::new(principal);
     caller.source_ip.clone_from(&inputs.source_ip);
     caller.current_time = format_clock(simulator.world().clock);
@@ -667,7 +681,8 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
         params.insert(name.to_owned(), value.to_owned());
     }
     let outcome = guard.call(&mut simulator, &inputs.operation, &params, &caller).map_err(|e| e.to_string())?;
-    save_world(&inputs.world, &simulator)?;
+    save_world(&file, &simulator)?;
+    drop(file);
     match format {
         Format::Json => print_json(&serde_json::json!({
             "status": outcome.response.status,

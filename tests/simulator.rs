@@ -2,7 +2,12 @@
 //! documented success and error path of the operations, and their
 //! asynchronous behaviour on the simulator's clock.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests unwrap and index what they just built"
+)]
 
 use std::collections::BTreeMap;
 
