@@ -215,7 +215,12 @@ impl Policy {
     }
 
     /// Reads a policy of the given kind with the given size limits.
+    ///
+    /// A UTF-8 byte order mark at the very start is skipped: it is not part
+    /// of the document, counts toward no limit, and lines and columns count
+    /// from the character after it. Anywhere else it is an error.
     pub fn parse_with_limits(name: &str, text: &str, kind: PolicyKind, limits: &Limits) -> Result<Policy, ParseErrors> {
+        let text = without_bom(text);
         if let Some(limit) = limits.for_kind(kind) {
             let length = text.chars().count();
             if length > limit {
@@ -268,11 +273,18 @@ impl Policy {
     }
 }
 
+/// `text` without the UTF-8 byte order mark that editors on Windows put at
+/// the start of a file, so that every reader of ramguard's inputs takes such
+/// files as they are meant. Only one mark, and only at the start, is skipped.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// The kind a document's content implies: resource when any statement has a
 /// `Principal`, identity otherwise (also for text that is not a policy, so
 /// that the real errors are reported against the identity rules).
 pub fn detect_kind(text: &str) -> PolicyKind {
-    let value = json::parse(text);
+    let value = json::parse(without_bom(text));
     let has_principal = match value {
         Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
             k == "Statement"

@@ -311,7 +311,7 @@ impl World {
     /// [`MAX_REQUESTS`] and a remembered status must be an HTTP status.
     /// Errors carry the line and column and, for a value, its JSON path.
     pub fn from_json(text: &str) -> Result<World, WorldError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = crate::policy::without_bom(text);
         let serde_error = |e: serde_json::Error| {
             let full = e.to_string();
             WorldError {

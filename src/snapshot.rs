@@ -338,6 +338,10 @@ impl Source {
     }
 
     fn parse(file: &Path, text: String) -> Result<Source, SnapshotError> {
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         match crate::json::parse(&text) {
             Ok(value) => Ok(Source { file: file.to_owned(), text, value }),
             Err(e) => {

@@ -14,9 +14,10 @@
 //! in. `principal` defaults to a RAM user of account `1234567890123456`, and
 //! `acs:PrincipalARN` is filled from the principal unless the context sets it.
 //! A context value is a string, a number or a boolean (read as written) or a
-//! list of them; one key written twice, in any spellings, is an error.
+//! list of them; one key written twice, in any spellings, is an error, and
+//! so is one policy name defined twice in `policies`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -107,11 +108,37 @@ struct RawCase<'a> {
     expect: Expectation,
 }
 
+/// A suite's `policies`, every member as written: a map would keep only the
+/// last of two members with one name, and the suite would test a policy its
+/// author did not mean.
+#[derive(Default)]
+struct RawPolicies<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawPolicies<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Members<'a> {
+            type Value = RawPolicies<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of policy names and policies")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'a RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(RawPolicies(members))
+            }
+        }
+        deserializer.deserialize_map(Members(std::marker::PhantomData))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuite<'a> {
     #[serde(borrow, default)]
-    policies: BTreeMap<String, &'a RawValue>,
+    policies: RawPolicies<'a>,
     #[serde(borrow)]
     cases: Vec<RawCase<'a>>,
 }
@@ -317,15 +344,30 @@ impl Suite {
     /// Reads a suite file with the given size limits for its policies.
     pub fn load_with_limits(path: &Path, limits: &Limits) -> Result<Suite, SuiteError> {
         let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
+        let text = crate::policy::without_bom(&text);
         let format_error = |e: serde_json::Error| SuiteError::Format {
             path: path.to_owned(),
             location: Location { line: e.line().max(1), column: e.column().max(1) },
             message: e.to_string().rsplit_once(" at line ").map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
         };
-        let raw: RawSuite<'_> = serde_json::from_str(&text).map_err(format_error)?;
+        let raw: RawSuite<'_> = serde_json::from_str(text).map_err(format_error)?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let start_of = |value: &RawValue| {
+            let offset = (value.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            crate::json::location_of(text, offset)
+        };
         let mut sources = HashMap::new();
-        for (name, value) in &raw.policies {
+        for (index, (name, value)) in raw.policies.0.iter().enumerate() {
+            if let Some((_, first)) = raw.policies.0.iter().take(index).find(|(n, _)| n == name) {
+                return Err(SuiteError::Format {
+                    path: path.to_owned(),
+                    location: start_of(value),
+                    message: format!(
+                        "policy `{name}` is defined twice in `policies` (first at {}): give each policy its own name",
+                        start_of(first)
+                    ),
+                });
+            }
             let inner = value.get();
             let source = match serde_json::from_str::<String>(inner) {
                 Ok(relative) => {
@@ -334,10 +376,7 @@ impl Suite {
                         .map_err(|source| SuiteError::Io { path: file.clone(), source })?;
                     Source::File { path: file, text }
                 }
-                Err(_) => {
-                    let offset = (inner.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    Source::Inline { start: crate::json::location_of(&text, offset), text: inner.to_owned() }
-                }
+                Err(_) => Source::Inline { start: start_of(value), text: inner.to_owned() },
             };
             sources.insert(name.clone(), source);
         }
@@ -369,8 +408,7 @@ impl Suite {
         for (index, c) in raw.cases.into_iter().enumerate() {
             let context = match c.context {
                 Some(raw) => {
-                    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    let start = crate::json::location_of(&text, offset);
+                    let start = start_of(raw);
                     let at = JsonPath::root().key("cases").index(index).key("context");
                     read_context(raw.get(), &at).map_err(|(inner, message)| SuiteError::Context {
                         path: path.to_owned(),

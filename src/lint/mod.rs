@@ -304,6 +304,7 @@ pub struct LintOptions<'a> {
 /// Lints one document. `file` names it in the findings; findings come in
 /// document order (line, then column), then by code.
 pub fn lint(file: &str, text: &str, options: &LintOptions<'_>) -> Vec<Finding> {
+    let text = crate::policy::without_bom(text);
     let kind = options.kind.unwrap_or_else(|| crate::policy::detect_kind(text));
     let mut findings = Vec::new();
     match Policy::parse_with_limits(file, text, kind, options.limits) {
