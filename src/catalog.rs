@@ -392,10 +392,47 @@ fn check(operation: &Operation) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// A parameter a call carries that its operation does not define.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownParameter {
+    /// The name as the call gives it.
+    pub name: String,
+    /// The operation's parameter it most likely misspells.
+    pub suggestion: Option<String>,
+}
+
 impl Operation {
     /// The parameter of a name, if the operation has it.
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
         self.parameters.iter().find(|p| p.name == name)
+    }
+
+    /// Whether a call may carry a parameter of this name: one the operation
+    /// defines (names are case-sensitive), or an element `Name.N` of one of
+    /// its list parameters.
+    pub fn knows_parameter(&self, name: &str) -> bool {
+        self.parameter(name).is_some()
+            || name.rsplit_once('.').is_some_and(|(base, n)| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && self.parameter(base).is_some_and(|p| p.param_type == ParamType::List)
+            })
+    }
+
+    /// The names in `names` that the operation does not define, in order,
+    /// each with the defined parameter closest to it (by edit distance,
+    /// ignoring case). The guard passes such parameters on, as the service
+    /// receives them, so a misspelt optional parameter is silently without
+    /// effect: a front end warns with these.
+    pub fn unknown_parameters<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Vec<UnknownParameter> {
+        names
+            .into_iter()
+            .filter(|name| !self.knows_parameter(name))
+            .map(|name| UnknownParameter {
+                name: name.to_owned(),
+                suggestion: suggest(name, self.parameters.iter().map(|p| p.name.as_str())).map(str::to_owned),
+            })
+            .collect()
     }
 
     /// The resource ARNs this call is authorized against.

@@ -31,7 +31,7 @@ pub use access::{
 pub use arn::{Arn, ArnError};
 pub use catalog::{
     Caller, Catalog, CatalogError, ConditionKeySpec, Denial, ErrorSpec, MappingError, Operation, ParamType, Parameter,
-    ResourceTemplate, Style,
+    ResourceTemplate, Style, UnknownParameter,
 };
 pub use compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 pub use condition::{BadRequestValue, Condition, Context, Operator, SetQualifier, ValueType, canonical_key};

@@ -680,6 +680,18 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
         let (name, value) = pair("--param", text)?;
         params.insert(name.to_owned(), value.to_owned());
     }
+    if let Some(operation) = guard.catalog().get(&inputs.operation) {
+        for unknown in operation.unknown_parameters(params.keys().map(String::as_str)) {
+            let hint = match &unknown.suggestion {
+                Some(known) => format!(": did you mean `{known}`?"),
+                None => format!("; `ramguard catalog {}` lists its parameters", operation.action),
+            };
+            eprintln!(
+                "warning: --param `{}`: {} has no such parameter, so it has no effect{hint}",
+                unknown.name, operation.action
+            );
+        }
+    }
     let outcome = guard.call(&mut simulator, &inputs.operation, &params, &caller).map_err(|e| e.to_string())?;
     save_world(&file, &simulator)?;
     drop(file);

@@ -189,3 +189,133 @@ fn a_case_that_gives_a_context_key_twice_is_an_error() {
     let e = suite_error("spelling", &case(r#"{"acs:SourceIp": "10.0.0.1", "acs:sourceip": "10.0.0.2"}"#));
     assert!(e.starts_with("3:53: case `c`: `acs:sourceip` and `acs:SourceIp` are one condition key"), "{e}");
 }
+
+/// `ramguard call` on a fresh copy of the bundled world with `args`.
+fn call(test: &str, args: &[&str]) -> Output {
+    let dir = temp_dir(test);
+    let world = write(&dir, "world.json", &std::fs::read_to_string("policies/worlds/network.json").unwrap());
+    let mut all = vec![
+        "call",
+        "--world",
+        world.to_str().unwrap(),
+        "--principal",
+        "acs:ram::1234567890123456:user/alice",
+        "--identity",
+        "policies/network-ops-vpn.json",
+        "policies/zstack-ipsec-operator.json",
+    ];
+    all.extend_from_slice(args);
+    ramguard(&all)
+}
+
+#[test]
+fn a_misspelt_parameter_is_named_with_the_one_it_resembles() {
+    // A required parameter misspelt: the warning, then the service's own answer.
+    let o = call(
+        "typo-required",
+        &[
+            "--operation",
+            "vpc:DeleteIpsecServer",
+            "--param",
+            "RegionId=cn-hangzhou",
+            "--param",
+            "IpsecServerld=iss-bp1jougp8cfsbo8y9",
+        ],
+    );
+    assert!(
+        stderr(&o).contains(
+            "warning: --param `IpsecServerld`: vpc:DeleteIpsecServer has no such parameter, so it has no effect: did you mean `IpsecServerId`?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("MissingParameter"), "{}", stdout(&o));
+
+    // An optional one: the call still runs, without it.
+    let o = call(
+        "typo-optional",
+        &[
+            "--operation",
+            "vpc:DeleteIpsecServer",
+            "--param",
+            "RegionId=cn-hangzhou",
+            "--param",
+            "IpsecServerId=iss-bp1jougp8cfsbo8y9",
+            "--param",
+            "clienttoken=abc",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("`clienttoken`: vpc:DeleteIpsecServer has no such parameter, so it has no effect: did you mean `ClientToken`?"), "{}", stderr(&o));
+
+    // Nothing like any parameter: the catalog is named instead.
+    let o = call(
+        "typo-far",
+        &[
+            "--operation",
+            "vpc:DescribeVpnGateway",
+            "--param",
+            "RegionId=cn-hangzhou",
+            "--param",
+            "VpnGatewayId=vpn-bp1hgim8by0kc9nga",
+            "--param",
+            "Colour=blue",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`Colour`: vpc:DescribeVpnGateway has no such parameter, so it has no effect; `ramguard catalog vpc:DescribeVpnGateway` lists its parameters"), "{}", stderr(&o));
+}
+
+#[test]
+fn known_parameters_draw_no_warning() {
+    let o = call(
+        "known",
+        &[
+            "--operation",
+            "vpc:DeleteIpsecServer",
+            "--param",
+            "RegionId=cn-hangzhou",
+            "--param",
+            "IpsecServerId=iss-bp1jougp8cfsbo8y9",
+            "--param",
+            "ClientToken=abc",
+            "--param",
+            "DryRun=false",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    // A ZStack session travels as a parameter too.
+    let o = call(
+        "zstack",
+        &[
+            "--operation",
+            "zstack:ChangeIPSecConnectionState",
+            "--param",
+            "uuid=76424bb25d3a37c9961fff1116bc06da",
+            "--param",
+            "stateEvent=enable",
+            "--param",
+            "Authorization=OAuth nope",
+        ],
+    );
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+#[test]
+fn list_parameters_may_be_given_element_by_element() {
+    let catalog = Catalog::builtin().unwrap();
+    let (op, list) = catalog
+        .operations()
+        .iter()
+        .find_map(|op| op.parameters.iter().find(|p| p.param_type == ramguard::ParamType::List).map(|p| (op, p)))
+        .unwrap();
+    let element = format!("{}.1", list.name);
+    let twelfth = format!("{}.12", list.name);
+    let bad = [format!("{}.", list.name), format!("{}.x", list.name)];
+    assert!(op.knows_parameter(&element) && op.knows_parameter(&twelfth));
+    let unknown = op.unknown_parameters(bad.iter().map(String::as_str));
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    assert_eq!(unknown[0].suggestion.as_deref(), Some(list.name.as_str()));
+}

@@ -82,7 +82,8 @@ fn a_listing_that_never_ends_stops_at_the_page_limit() {
     let (o, _) = run("endless", "endless", Some("5"));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("ListUsers has more than 5 pages (SNAPSHOT_MAX_PAGES): stopping rather than paging forever"),
+        stderr(&o)
+            .contains("ListUsers has more than 5 pages (SNAPSHOT_MAX_PAGES): stopping rather than paging forever"),
         "{}",
         stderr(&o)
     );
