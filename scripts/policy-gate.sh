@@ -11,8 +11,16 @@
 # `diff`; options after `--` go to `ramguard diff` alone.
 # RAMGUARD names the ramguard binary (default: `ramguard` on the PATH).
 #
+# `lint`, `test` and `diff` choose the files under POLICY_DIR the same way
+# (recursively, hidden entries skipped), and a `--control` or `--session`
+# glob is matched against a document's path relative to POLICY_DIR (or its
+# file name alone): a glob that matches no document makes the gate an error.
+#
 # Exit codes: 0 when every check passes, 2 when a check finds a problem
-# (a finding, a failing case, new access), 1 when a check cannot run.
+# (a finding, a failing case, new access), 3 when `diff` found no new access
+# but a budget cut its search short, so that nothing was proved (pass
+# `-- --accept-inexact` to accept that, or raise the budget it names), 1 when
+# a check cannot run. 1 wins over 2, and 2 over 3.
 set -uo pipefail
 
 base_ref="origin/main"
@@ -52,22 +60,28 @@ fi
 
 errors=0
 problems=0
+undecided=0
 check() {
   echo "== $*"
   "$@"
   case $? in
     0) ;;
     2) problems=1 ;;
+    3) undecided=1 ;;
     *) errors=1 ;;
   esac
 }
 
 check "$ramguard" lint ${kinds[@]+"${kinds[@]}"} "$dir"
-if find "$dir" -name '*.suite.json' | grep -q .; then
+if find -L "$dir" -name '.?*' -prune -o -name '*.suite.json' -print 2>/dev/null | grep -q .; then
   check "$ramguard" test "$dir"
 fi
 check "$ramguard" diff ${kinds[@]+"${kinds[@]}"} "$base/$dir" "$dir" "$@"
 
 if [ "$errors" -ne 0 ]; then exit 1; fi
 if [ "$problems" -ne 0 ]; then exit 2; fi
+if [ "$undecided" -ne 0 ]; then
+  echo "policy-gate: diff could not prove that nothing new is allowed (its search was cut short; see above)" >&2
+  exit 3
+fi
 echo "policy-gate: the policies pass, and allow nothing new"

@@ -59,10 +59,18 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Documents read as control policies, whatever `--kind` says (a
+        /// glob, as for `lint --control`). Repeatable.
+        #[arg(long, value_name = "GLOB")]
+        control: Vec<String>,
+        /// Documents read as session policies (a glob, as for `--control`).
+        #[arg(long, value_name = "GLOB")]
+        session: Vec<String>,
         /// Lift RAM's document size limits (for offline audits).
         #[arg(long)]
         no_size_limit: bool,
-        /// Policy documents.
+        /// Policy documents, or directories whose `*.json` files are checked
+        /// (recursively; hidden entries and `*.suite.json` skipped).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -205,7 +213,9 @@ enum Command {
     WhatCan(commands::audit::WhatCanArgs),
     /// Check that a new policy set grants nothing the old one did not.
     ///
-    /// Exit 0 when it grants nothing new, 2 when it does, 1 on an error.
+    /// Exit 0 when it grants nothing new, 2 when it does, 3 when nothing was
+    /// found but a budget cut the search short (no proof; `--accept-inexact`
+    /// makes that 0), 1 on an error.
     Diff(commands::diff::Args),
 }
 
@@ -219,8 +229,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Validate { kind, format, no_size_limit, files } => {
-            validate(kind, format, limits(no_size_limit), &files)
+        Command::Validate { kind, format, control, session, no_size_limit, files } => {
+            validate(kind, format, (&control, &session), no_size_limit, &files)
         }
         Command::Eval {
             identity,
@@ -280,12 +290,34 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
     writeln!(out, "{text}").map_err(|e| e.to_string())
 }
 
-fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) -> Result<u8, String> {
+fn validate(
+    kind: KindArg,
+    format: Format,
+    (control, session): (&[String], &[String]),
+    lifted: bool,
+    paths: &[PathBuf],
+) -> Result<u8, String> {
+    let limits = limits(lifted);
+    let globs = commands::inputs::KindGlobs::new(control, session)?;
+    let found = commands::inputs::find(paths, commands::inputs::Wanted::Policies);
+    let chosen: Vec<Option<PolicyKind>> =
+        found.iter().map(|f| f.as_ref().ok().and_then(|f| globs.kind_of(&f.relative))).collect();
+    globs.check_all_matched()?;
     let mut all_valid = true;
     let mut reports = Vec::new();
-    for file in files {
+    for (entry, chosen) in found.into_iter().zip(chosen) {
+        let (file, named, read) = match entry {
+            Ok(found) => {
+                let read = commands::inputs::read(&found.path, lifted);
+                (found.path, found.named, read)
+            }
+            Err((path, message)) => {
+                let read = Err(format!("{}: {message}", path.display()));
+                (path, true, read)
+            }
+        };
         let name = file.display().to_string();
-        let text = match read(file) {
+        let text = match read {
             Ok(text) => text,
             Err(message) => {
                 // One unreadable file must not hide the report on the others.
@@ -299,13 +331,20 @@ fn validate(kind: KindArg, format: Format, limits: Limits, files: &[PathBuf]) ->
                 continue;
             }
         };
-        let kind = match kind {
+        if !named && !commands::inputs::is_policy_document(&text) {
+            match format {
+                Format::Human => println!("{name}: skipped, not a policy document"),
+                Format::Json => reports.push(serde_json::json!({ "file": name, "skipped": true })),
+            }
+            continue;
+        }
+        let kind = chosen.unwrap_or_else(|| match kind {
             KindArg::Auto => detect_kind(&text),
             KindArg::Identity => PolicyKind::Identity,
             KindArg::Session => PolicyKind::Session,
             KindArg::Control => PolicyKind::Control,
             KindArg::Resource => PolicyKind::Resource,
-        };
+        });
         let result = Policy::parse_with_limits(&name, &text, kind, &limits);
         all_valid &= result.is_ok();
         match format {
@@ -417,7 +456,7 @@ fn catalog_operation(action: &str) -> Result<&'static Operation, String> {
 }
 
 fn load(path: &Path, kind: PolicyKind, limits: &Limits) -> Result<Policy, String> {
-    let text = read(path)?;
+    let text = commands::inputs::read(path, *limits == Limits::unlimited())?;
     let name = path.display().to_string();
     Policy::parse_with_limits(&name, &text, kind, limits)
         .map_err(|errors| errors.errors().iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
@@ -719,35 +758,27 @@ fn call(inputs: &CallInputs, format: Format) -> Result<u8, String> {
     })
 }
 
+/// The suite files: files as given, directories searched the way every
+/// command searches them (`commands::inputs`) for `*.suite.json`.
 fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found)?;
-            if found.is_empty() {
-                return Err(format!("{}: no `*.suite.json` files in this directory", path.display()));
+        let mut found = Vec::new();
+        for entry in commands::inputs::find(std::slice::from_ref(path), commands::inputs::Wanted::Suites) {
+            let found_one = entry.map_err(|(at, message)| format!("{}: {message}", at.display()))?;
+            // Opening a FIFO would block: only regular files are loaded (a
+            // missing one is reported by the loader, and the others still run).
+            if found_one.path.exists() {
+                commands::inputs::regular(&found_one.path)?;
             }
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(path.clone());
+            found.push(found_one.path);
         }
+        if found.is_empty() && path.is_dir() {
+            return Err(format!("{}: no `*.suite.json` files in this directory", path.display()));
+        }
+        out.extend(found);
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".suite.json")) {
-            found.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn test(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String> {

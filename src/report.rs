@@ -34,6 +34,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::ignore::normalize_path;
 pub use crate::ignore::{IgnoreError, IgnoreList};
 use crate::lint::{Finding, RULES, Rule, Severity};
+use crate::policy::PolicyKind;
 
 /// Where the SARIF `tool.driver.informationUri` points.
 pub const INFORMATION_URI: &str = "https://docs.rs/ramguard";
@@ -67,17 +68,32 @@ pub struct FileReport {
     pub ignored: usize,
     /// Why the file could not be read, when it could not.
     pub error: Option<String>,
+    /// The kind the document was read as, when the caller says.
+    pub kind: Option<PolicyKind>,
 }
 
 impl FileReport {
     /// The findings of a file that was read.
     pub fn new(file: impl Into<String>, source: Option<String>, findings: Vec<Finding>) -> Self {
-        Self { file: file.into(), source, findings, ignored: 0, error: None }
+        Self { file: file.into(), source, findings, ignored: 0, error: None, kind: None }
+    }
+
+    /// The same report, saying which kind the document was read as.
+    pub fn with_kind(mut self, kind: PolicyKind) -> Self {
+        self.kind = Some(kind);
+        self
     }
 
     /// A file that could not be read, and why.
     pub fn unreadable(file: impl Into<String>, error: impl Into<String>) -> Self {
-        Self { file: file.into(), source: None, findings: Vec::new(), ignored: 0, error: Some(error.into()) }
+        Self {
+            file: file.into(),
+            source: None,
+            findings: Vec::new(),
+            ignored: 0,
+            error: Some(error.into()),
+            kind: None,
+        }
     }
 
     /// Drops the findings `ignore` ignores, counting them in [`FileReport::ignored`].
@@ -203,7 +219,14 @@ impl Report {
                 let _ = writeln!(out, "{name}: error: {}\n", sanitize(error));
                 continue;
             }
-            let ignored = if file.ignored > 0 { format!(" ({} ignored)", file.ignored) } else { String::new() };
+            let mut ignored = if file.ignored > 0 { format!(" ({} ignored)", file.ignored) } else { String::new() };
+            if let Some(kind) = file.kind {
+                let _ = write!(
+                    ignored,
+                    ", read as {} {kind} policy",
+                    if kind == PolicyKind::Identity { "an" } else { "a" }
+                );
+            }
             if file.findings.is_empty() {
                 let _ = writeln!(out, "{name}: no findings{ignored}\n");
                 continue;
@@ -264,6 +287,9 @@ impl Report {
                 });
                 if let (Some(error), Some(obj)) = (&f.error, v.as_object_mut()) {
                     obj.insert("error".to_owned(), json!(error));
+                }
+                if let (Some(kind), Some(obj)) = (f.kind, v.as_object_mut()) {
+                    obj.insert("kind".to_owned(), json!(kind));
                 }
                 v
             })

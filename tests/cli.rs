@@ -773,7 +773,11 @@ fn bad_input_exits_1_with_a_message() {
     assert_error(&ops_eval(&["--action", "a:b", "--resource", "*", "--context", "=value"]), "expected KEY=VALUE");
 
     assert_error(&ramguard(&["validate", "policies/does-not-exist.json"]), "policies/does-not-exist.json: cannot read");
-    assert_error(&ramguard(&["validate", "policies/catalog"]), "policies/catalog: cannot read");
+    // A directory stands for the policy files under it, as in `lint` and
+    // `diff`: JSON that is not policy-shaped (a catalog) is skipped, and said so.
+    let o = ramguard(&["validate", "policies/catalog"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("policies/catalog/operations.json: skipped, not a policy document"), "{}", stdout(&o));
     assert_error(
         &ramguard(&["eval", "--identity", "policies/nope.json", "--action", "a:b", "--resource", "*"]),
         "policies/nope.json: cannot read",

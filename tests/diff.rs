@@ -525,6 +525,53 @@ mod property {
     }
 }
 
+/// The grant `oss:Pu?BucketPolicy` on `*`, and denials of
+/// `oss:Pu<c>BucketPolicy` for every character the representative search
+/// once filled wildcards with: `oss:Pu-BucketPolicy` is still granted.
+fn filler_starved() -> PolicySet {
+    let fillers: String = "xzqjkvwyXZQJKVWY0123456789gbmhfupldnocrtseaiGBMHFUPLDNOCRTSEAI_~^"
+        .chars()
+        .chain('\u{a1}'..='\u{24f}')
+        .chain(['\u{2603}'])
+        .collect();
+    let denied: Vec<String> = fillers.chars().map(|c| format!("\"oss:Pu{c}BucketPolicy\"")).collect();
+    let text = format!(
+        r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "oss:Pu?BucketPolicy", "Resource": "*"}},
+            {{"Effect": "Deny", "Action": [{}], "Resource": "*"}}]}}"#,
+        denied.join(",")
+    );
+    let policy = Policy::parse_with_limits("oss.json", &text, PolicyKind::Identity, &ramguard::Limits::unlimited());
+    PolicySet::new().with(policy.unwrap())
+}
+
+#[test]
+fn denials_of_every_filler_character_do_not_hide_a_grant() {
+    let (old, new) = (PolicySet::new(), filler_starved());
+    let report = diff(&old, &new, &DiffOptions::default()).unwrap();
+    check_all(&report, &old, Some(&new));
+    // Either the grant is found, or the report admits it is no proof.
+    assert!(report.found() || !(report.exact && report.exhaustive && report.complete), "{report:#?}");
+    assert!(report.found(), "{report:#?}");
+    assert!(report.counterexamples.iter().all(|c| c.action.starts_with("oss:Pu")), "{report:#?}");
+}
+
+#[test]
+fn a_search_cut_short_says_which_budget_and_what_to_do() {
+    use ramguard::diff::Shortfall;
+    let (old, new) = (set("widen/old.json"), set("widen/new.json"));
+    let report = diff(&old, &new, &DiffOptions { max_requests: 0, ..DiffOptions::default() }).unwrap();
+    assert!(!report.found() && !report.complete && !report.conclusive(), "{report:#?}");
+    assert_eq!(report.shortfalls, [Shortfall::Requests]);
+    assert!(Shortfall::Requests.advice().contains("raise --max-requests"));
+    // Too few automaton states for the adversarial set's action patterns.
+    let report =
+        diff(&PolicySet::new(), &filler_starved(), &DiffOptions { max_states: 50, ..DiffOptions::default() }).unwrap();
+    assert!(!report.exact && report.shortfalls.contains(&Shortfall::States), "{report:#?}");
+    assert!(Shortfall::States.advice().contains("raise --max-states"));
+    let full = run("widen/old.json", "widen/new.json");
+    assert!(full.conclusive() && full.shortfalls.is_empty(), "{full:#?}");
+}
+
 mod cli {
     use super::*;
 
@@ -542,6 +589,32 @@ mod cli {
 
     fn json(o: &Output) -> serde_json::Value {
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+    }
+
+    #[test]
+    fn a_search_cut_short_exits_3_unless_accepted() {
+        let o = ramguard(&["diff", "--max-requests", "0", "widen/old.json", "widen/new.json"]);
+        assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+        assert!(stdout(&o).contains("no new access found, but the search was cut short"), "{}", stdout(&o));
+        assert!(stdout(&o).contains("cut short: the request budget ran out"), "{}", stdout(&o));
+        assert!(stdout(&o).contains("UNDECIDED"), "{}", stdout(&o));
+        let o = ramguard(&["diff", "--format", "json", "--max-requests", "0", "widen/old.json", "widen/new.json"]);
+        assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+        let v = json(&o);
+        assert_eq!((&v["result"], &v["inexact_accepted"]), (&"undecided".into(), &false.into()), "{v}");
+        assert_eq!(v["new_access"]["shortfalls"], serde_json::json!(["requests"]), "{v}");
+        let o = ramguard(&["diff", "--accept-inexact", "--max-requests", "0", "widen/old.json", "widen/new.json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        assert!(stdout(&o).contains("accepted an inexact answer (--accept-inexact)"), "{}", stdout(&o));
+        // Found new access is proof whatever the budgets: exit 2.
+        let o = ramguard(&["diff", "--max-states", "1", "widen/old.json", "widen/new.json"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let help = ramguard(&["diff", "--help"]);
+        assert!(
+            stdout(&help).contains("3 when nothing was found but a budget cut the search short"),
+            "{}",
+            stdout(&help)
+        );
     }
 
     #[test]

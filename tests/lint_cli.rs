@@ -201,19 +201,27 @@ fn output_writes_the_report_and_still_exits_by_findings() {
 }
 
 #[test]
-fn directories_contribute_their_json_files_but_not_suites_or_subdirectories() {
+fn directories_contribute_their_json_files_recursively_but_not_suites_or_hidden_ones() {
     let dir = workdir("dirs");
     write(&dir, "policies/b.json", BAD);
     write(&dir, "policies/a.json", GOOD);
     write(&dir, "policies/a.suite.json", "not even JSON");
     write(&dir, "policies/notes.txt", "not a policy");
     write(&dir, "policies/nested/c.json", BAD);
+    write(&dir, "policies/.drafts/d.json", BAD);
+    write(&dir, "policies/world.json", r#"{"clock": 0}"#);
     let o = lint_in(&dir, &["--format", "json", "policies"]);
     assert_eq!(code(&o), 2);
     assert_eq!(
         statuses(&json(&o)),
-        [("policies/a.json".into(), "ok".into()), ("policies/b.json".into(), "findings".into())]
+        [
+            ("policies/a.json".into(), "ok".into()),
+            ("policies/b.json".into(), "findings".into()),
+            ("policies/nested/c.json".into(), "findings".into())
+        ]
     );
+    // JSON that is not policy-shaped is skipped and listed, as in `diff`.
+    assert_eq!(json(&o)["skipped"], serde_json::json!(["policies/world.json"]));
     // An absolute path under the current directory is reported relative to it.
     let absolute = dir.join("policies").display().to_string();
     let v = json(&lint_in(&dir, &["--format", "json", &absolute]));
@@ -258,7 +266,9 @@ fn json_report_shape() {
     let o = lint_in(&dir, &["--format", "json", "good.json", "bad.json"]);
     let v = json(&o);
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(top, ["files", "rules", "summary", "tool"]);
+    assert_eq!(top, ["files", "rules", "skipped", "summary", "tool"]);
+    assert_eq!(v["skipped"], serde_json::json!([]));
+    assert_eq!(v["files"][0]["kind"], "identity");
     let f = &v["files"][0]["findings"][0];
     assert_eq!(
         f,
@@ -347,12 +357,23 @@ fn control_and_session_documents_are_chosen_by_path() {
     assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert_eq!(codes(&o).iter().filter(|(_, c)| c == "RG101").count(), 3, "{:?}", codes(&o));
 
-    // By file name alone, and by the path as reported.
-    let mut args = vec!["--control", "*-control.json", "--session", "org/*-session.json"];
+    // By file name alone, and by the path relative to the directory given.
+    let mut args = vec!["--control", "*-control.json", "--session", "*-session.json"];
     args.extend_from_slice(&all);
     let o = lint_in(&dir, &args);
     assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert_eq!(codes(&o), [("team/ops.json".to_owned(), "RG101".to_owned())]);
+    let o = lint_in(
+        &dir,
+        &["--format", "json", "--control", "org/guardrails-control.json", "--session", "org/*-session.json", "."],
+    );
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert_eq!(codes(&o), [("team/ops.json".to_owned(), "RG101".to_owned())]);
+    // The path as reported is not what globs see: one that matches no
+    // document is an error.
+    let o = lint_in(&dir, &["--session", "org/*-session.json", "org", "team"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stderr(&o).contains("--session `org/*-session.json` matches no document"), "{}", stderr(&o));
 
     // The globs outrank --kind.
     let o = lint_in(&dir, &["--kind", "identity", "--control", "*", "--format", "json", "org", "team"]);

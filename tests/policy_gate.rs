@@ -54,16 +54,41 @@ fn repository(test: &str) -> PathBuf {
 }
 
 fn commit(repo: &Path, file: &str, text: &str) {
-    std::fs::write(repo.join(file), text).unwrap();
+    commit_all(repo, &[(file, text)]);
+}
+
+fn commit_all(repo: &Path, files: &[(&str, &str)]) {
+    for (file, text) in files {
+        let path = repo.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-q", "-m", "change policies"]);
 }
 
+/// [`repository`] whose `main` also holds `files`.
+fn repository_with(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let repo = repository(test);
+    git(&repo, &["checkout", "-q", "main"]);
+    commit_all(&repo, files);
+    git(&repo, &["checkout", "-q", "-B", "pr"]);
+    repo
+}
+
 fn gate(repo: &Path) -> Output {
+    gate_with(repo, &GATE_OPTIONS)
+}
+
+fn gate_with(repo: &Path, options: &[&str]) -> Output {
     let mut args = vec![format!("{MANIFEST}/scripts/policy-gate.sh"), "main".to_owned(), "policies".to_owned()];
-    args.extend(GATE_OPTIONS.iter().map(|s| (*s).to_owned()));
+    args.extend(options.iter().map(|s| (*s).to_owned()));
     Command::new("bash").args(&args).env("RAMGUARD", env!("CARGO_BIN_EXE_ramguard")).current_dir(repo).output().unwrap()
 }
+
+/// A new grant the base branch's policies do not give.
+const IPSEC_CLEANUP: &str = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:DeleteIpsecServer",
+    "Resource": "acs:vpc:*:*:vpnipsecserver/*"}]}"#;
 
 fn out(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -153,4 +178,114 @@ fn the_gate_refuses_arguments_it_does_not_know() {
     let o = run(&["no-such-branch"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(out(&o).contains("no common history with no-such-branch"), "{}", out(&o));
+}
+
+#[test]
+fn a_control_glob_written_as_the_printed_path_is_an_error_not_a_pass() {
+    // `policies/control/*` once matched the path lint prints but not the
+    // path diff sees: lint read the full-access control policy as control,
+    // diff as an identity grant of everything on both sides, and no grant
+    // could look new.
+    let repo = repository_with(
+        "control-path",
+        &[(
+            "policies/control/full-access.json",
+            r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        )],
+    );
+    commit(&repo, "policies/ipsec-cleanup.json", IPSEC_CLEANUP);
+    let o = gate_with(&repo, &["--control", "change-window-control.json", "--control", "policies/control/*"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("--control `policies/control/*` matches no document"), "{}", out(&o));
+    // Written relative to the policy directory, the glob finds the new access.
+    let o = gate_with(&repo, &["--control", "change-window-control.json", "--control", "control/*"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(out(&o).contains("vpc:DeleteIpsecServer on acs:vpc:"), "{}", out(&o));
+}
+
+#[test]
+fn a_policy_in_a_subdirectory_is_linted() {
+    let repo = repository("subdirectory");
+    // A Deny that can never match (a misspelt action) protects nothing: a
+    // security warning, which lint once missed below the top directory.
+    commit(
+        &repo,
+        "policies/team/deny-ipsec-deletes.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Deny", "Action": "vpc:DeleteIpsecSever", "Resource": "*"}]}"#,
+    );
+    let o = gate(&repo);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(out(&o).contains("policies/team/deny-ipsec-deletes.json: 1 security warning"), "{}", out(&o));
+    assert!(out(&o).contains("RG103[deny-never-matches]"), "{}", out(&o));
+}
+
+#[test]
+fn a_kind_glob_that_matches_nothing_fails_the_gate() {
+    // A guardrail meant as a control policy, named with a typo: read as an
+    // identity grant of `vpc:*`, it made every new VPC grant look old.
+    let repo = repository_with(
+        "typo",
+        &[(
+            "policies/guardrail.json",
+            r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:*", "Resource": "*"}]}"#,
+        )],
+    );
+    commit(&repo, "policies/ipsec-cleanup.json", IPSEC_CLEANUP);
+    let o = gate_with(&repo, &["--control", "change-window-control.json", "--control", "guardrails.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("--control `guardrails.json` matches no document"), "{}", out(&o));
+    let o = gate_with(&repo, &["--control", "change-window-control.json", "--control", "guardrail.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(out(&o).contains("vpc:DeleteIpsecServer on acs:vpc:"), "{}", out(&o));
+}
+
+#[test]
+fn a_diff_cut_short_fails_the_gate_unless_accepted() {
+    let repo = repository("inexact");
+    commit(&repo, "policies/ipsec-cleanup.json", IPSEC_CLEANUP);
+    let o = gate_with(&repo, &["--control", "change-window-control.json", "--", "--max-requests", "0"]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("UNDECIDED"), "{text}");
+    assert!(text.contains("raise --max-requests"), "{text}");
+    assert!(text.contains("policy-gate: diff could not prove that nothing new is allowed"), "{text}");
+    assert!(!text.contains("allow nothing new"), "{text}");
+    let options = ["--control", "change-window-control.json", "--", "--max-requests", "0", "--accept-inexact"];
+    let o = gate_with(&repo, &options);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("accepted an inexact answer (--accept-inexact)"), "{}", out(&o));
+}
+
+#[test]
+fn a_grant_hidden_behind_denials_of_the_filler_characters_fails_the_gate() {
+    // `oss:Pu?BucketPolicy` on `*`, next to denials of `oss:Pu<c>BucketPolicy`
+    // for every character the representative search once filled `?` with
+    // (spread over files within RAM's size limit): `oss:Pu-BucketPolicy`,
+    // say, is still granted.
+    let repo = repository("filler");
+    let fillers: Vec<char> = "xzqjkvwyXZQJKVWY0123456789gbmhfupldnocrtseaiGBMHFUPLDNOCRTSEAI_~^"
+        .chars()
+        .chain('\u{a1}'..='\u{24f}')
+        .chain(['\u{2603}'])
+        .collect();
+    let mut files = vec![(
+        "policies/oss-bucket-policies.json".to_owned(),
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:Pu?BucketPolicy", "Resource": "*"}]}"#
+            .to_owned(),
+    )];
+    for (i, chunk) in fillers.chunks(150).enumerate() {
+        let actions: Vec<String> = chunk.iter().map(|c| format!("\"oss:Pu{c}BucketPolicy\"")).collect();
+        let text = format!(
+            r#"{{"Version": "1", "Statement": [{{"Effect": "Deny", "Action": [{}], "Resource": "*"}}]}}"#,
+            actions.join(",")
+        );
+        files.push((format!("policies/oss-deny-{i}.json"), text));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+    commit_all(&repo, &files);
+    let o = gate(&repo);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("NEW ACCESS"), "{text}");
+    assert!(text.contains("granted by: oss-bucket-policies.json statement 0"), "{text}");
 }

@@ -2,19 +2,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted};
 use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
-use crate::{EXIT_NO, EXIT_OK, Format, print_json, read};
+use super::inputs::{self, Found};
+use crate::{EXIT_NO, EXIT_OK, Format, print_json};
+
+/// Exit code: nothing was found, but a budget cut the search short.
+pub(crate) const EXIT_UNDECIDED: u8 = 3;
 
 /// Arguments of `ramguard diff`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The policies before the change: a policy file, a directory searched for
-    /// `*.json` policy documents, or `-` for one document on standard input.
+    /// The policies before the change: a policy file, a directory searched
+    /// (recursively; hidden entries and `*.suite.json` skipped) for `*.json`
+    /// policy documents, or `-` for one document on standard input.
     /// With `--not-granted` and no NEW, the only policies checked.
     pub(crate) old: PathBuf,
     /// The policies after the change (same forms as OLD).
@@ -24,8 +28,10 @@ pub(crate) struct Args {
     #[arg(long, num_args = 1.., value_name = "ACTION")]
     pub(crate) not_granted: Vec<String>,
     /// Documents read as control policies: a glob matched against their path
-    /// relative to OLD and NEW (`*` crosses `/`), or against the file name
-    /// alone, such as `control/*` or `*-control.json`. Repeatable.
+    /// relative to OLD and NEW (`*` crosses `/`; a file given by name: its
+    /// file name), or against the file name alone, such as `control/*` or
+    /// `*-control.json`; a glob that matches no document on either side is
+    /// an error. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub(crate) control: Vec<String>,
     /// Documents read as session policies (a glob, as for `--control`).
@@ -43,6 +49,13 @@ pub(crate) struct Args {
     /// The most requests evaluated in all.
     #[arg(long, default_value_t = 2_000_000)]
     pub(crate) max_requests: u64,
+    /// The most automaton states explored for one family of patterns.
+    #[arg(long, default_value_t = ramguard::diff::MAX_STATES)]
+    pub(crate) max_states: usize,
+    /// Exit 0 rather than 3 when nothing was found but a budget cut the
+    /// search short (the report still says so).
+    #[arg(long)]
+    pub(crate) accept_inexact: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub(crate) format: Format,
@@ -59,77 +72,45 @@ struct Side {
 }
 
 struct Kinds {
-    globs: super::KindGlobs,
+    globs: super::inputs::KindGlobs,
     limits: Limits,
+    lifted: bool,
 }
 
-impl Kinds {
-    fn kind(&self, relative: &str, text: &str) -> PolicyKind {
-        self.globs.kind_of(relative).unwrap_or_else(|| detect_kind(text))
-    }
-}
-
-/// Whether a JSON document is meant as a policy: an object with `Version`
-/// or `Statement`. Anything else in a directory (a catalog, a test suite, a
-/// world) is skipped.
-fn is_policy_document(text: &str) -> bool {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(members)) => members.contains_key("Version") || members.contains_key("Statement"),
-        // Broken JSON is reported as the policy error it is.
-        Ok(_) => false,
-        Err(_) => true,
-    }
-}
-
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if name.ends_with(".json") && !name.ends_with(".suite.json") {
-            found.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn load_side(path: &Path, kinds: &Kinds) -> Result<Side, String> {
-    let mut documents: Vec<(String, String, bool)> = Vec::new();
+/// The documents of one side, by path: chosen (and their kinds chosen) before
+/// anything is read.
+fn find_side(path: &Path, kinds: &Kinds) -> Result<Vec<(Found, Option<PolicyKind>)>, String> {
     if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("standard input: {e}"))?;
-        documents.push(("-".to_owned(), text, true));
-    } else if path.is_dir() {
-        let mut found = Vec::new();
-        walk(path, &mut found)?;
-        found.sort();
-        for file in found {
-            let relative = file.strip_prefix(path).unwrap_or(&file);
-            let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            documents.push((relative, read(&file)?, false));
-        }
-    } else {
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        documents.push((name, read(path)?, true));
+        let found = Found { path: path.to_path_buf(), relative: "-".to_owned(), named: true };
+        return Ok(vec![(found, None)]);
     }
+    let mut out = Vec::new();
+    for entry in inputs::find(&[path.to_path_buf()], inputs::Wanted::Policies) {
+        let found = entry.map_err(|(at, message)| format!("{}: {message}", at.display()))?;
+        let kind = kinds.globs.kind_of(&found.relative);
+        out.push((found, kind));
+    }
+    Ok(out)
+}
+
+fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &Kinds) -> Result<Side, String> {
     let mut side = Side { set: PolicySet::new(), files: Vec::new(), skipped: Vec::new() };
-    for (relative, text, named) in documents {
-        if !named && !is_policy_document(&text) {
-            side.skipped.push(relative);
+    for (found, chosen) in documents {
+        let text = if found.path == Path::new("-") {
+            inputs::read_capped(std::io::stdin().lock(), kinds.lifted).map_err(|e| format!("standard input: {e}"))?
+        } else {
+            inputs::read(&found.path, kinds.lifted)?
+        };
+        if !found.named && !inputs::is_policy_document(&text) {
+            side.skipped.push(found.relative);
             continue;
         }
-        let kind = kinds.kind(&relative, &text);
-        let policy = Policy::parse_with_limits(&relative, &text, kind, &kinds.limits).map_err(|errors| {
-            let shown =
-                if path.is_dir() { path.join(&relative).display().to_string() } else { path.display().to_string() };
+        let kind = chosen.unwrap_or_else(|| detect_kind(&text));
+        let policy = Policy::parse_with_limits(&found.relative, &text, kind, &kinds.limits).map_err(|errors| {
+            let shown = if found.named { root.display().to_string() } else { found.path.display().to_string() };
             errors.errors().iter().map(|e| format!("{shown}:{e}")).collect::<Vec<_>>().join("\n")
         })?;
-        side.files.push(serde_json::json!({"name": relative, "kind": kind}));
+        side.files.push(serde_json::json!({"name": found.relative, "kind": kind}));
         side.set.add(policy);
     }
     Ok(side)
@@ -137,8 +118,9 @@ fn load_side(path: &Path, kinds: &Kinds) -> Result<Side, String> {
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let kinds = Kinds {
-        globs: super::KindGlobs::new(&args.control, &args.session)?,
+        globs: inputs::KindGlobs::new(&args.control, &args.session)?,
         limits: if args.no_size_limit { Limits::unlimited() } else { Limits::default() },
+        lifted: args.no_size_limit,
     };
     if args.new.is_none() && args.not_granted.is_empty() {
         return Err("give the policies before and after the change (OLD NEW), or --not-granted".to_owned());
@@ -146,8 +128,12 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     if args.old == Path::new("-") && args.new.as_deref() == Some(Path::new("-")) {
         return Err("only one side can be read from standard input".to_owned());
     }
-    let mut options =
-        DiffOptions { max_contexts: args.max_contexts, max_requests: args.max_requests, ..DiffOptions::default() };
+    let mut options = DiffOptions {
+        max_contexts: args.max_contexts,
+        max_requests: args.max_requests,
+        max_states: args.max_states,
+        ..DiffOptions::default()
+    };
     if let Some(p) = &args.principal {
         let principal: Principal = p.parse().map_err(|e| format!("--principal: {e}"))?;
         options.principal = Some(principal);
@@ -155,10 +141,15 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     if let Some(path) = &args.catalog {
         options.catalog = Some(super::catalog_with([path.as_path()])?);
     }
-    let first = load_side(&args.old, &kinds)?;
-    let (old, new) = match &args.new {
-        Some(path) => (Some(first), load_side(path, &kinds)?),
-        None => (None, first),
+    // Both sides are chosen before either is read: a glob must match a
+    // document on one side or the other.
+    let first = find_side(&args.old, &kinds)?;
+    let second = args.new.as_deref().map(|path| find_side(path, &kinds)).transpose()?;
+    kinds.globs.check_all_matched()?;
+    let first = load_side(&args.old, first, &kinds)?;
+    let (old, new) = match (&args.new, second) {
+        (Some(path), Some(second)) => (Some(first), load_side(path, second, &kinds)?),
+        _ => (None, first),
     };
     let new_access = match &old {
         Some(old) => Some(diff(&old.set, &new.set, &options).map_err(|e| e.to_string())?),
@@ -171,10 +162,24 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         Some(not_granted(&new.set, also, &args.not_granted, &options).map_err(|e| e.to_string())?)
     };
     let found = new_access.as_ref().is_some_and(DiffReport::found) || granted.as_ref().is_some_and(DiffReport::found);
+    // A counterexample is proof whatever the budgets did; finding none is
+    // proof only when the search covered every request.
+    let inexact = !found && [&new_access, &granted].into_iter().flatten().any(|r| !r.conclusive());
+    let undecided = inexact && !args.accept_inexact;
     match args.format {
         Format::Json => {
             let mut out = serde_json::Map::new();
-            out.insert("result".into(), (if found { "fail" } else { "pass" }).into());
+            let result = if found {
+                "fail"
+            } else if undecided {
+                "undecided"
+            } else {
+                "pass"
+            };
+            out.insert("result".into(), result.into());
+            if inexact {
+                out.insert("inexact_accepted".into(), args.accept_inexact.into());
+            }
             if let Some(old) = &old {
                 out.insert("old".into(), serde_json::json!({"files": old.files, "skipped": old.skipped}));
             }
@@ -191,9 +196,25 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             }
             print_json(&serde_json::Value::Object(out))?;
         }
-        Format::Human => print!("{}", render(old.as_ref(), &new, new_access.as_ref(), granted.as_ref(), args)),
+        Format::Human => {
+            print!("{}", render(old.as_ref(), &new, new_access.as_ref(), granted.as_ref(), args));
+            if undecided {
+                println!(
+                    "UNDECIDED: nothing was found, but the search was cut short, so this is no proof \
+                     (--accept-inexact accepts it; exit {EXIT_UNDECIDED})"
+                );
+            } else if inexact {
+                println!("accepted an inexact answer (--accept-inexact): the search was cut short");
+            }
+        }
     }
-    Ok(if found { EXIT_NO } else { EXIT_OK })
+    Ok(if found {
+        EXIT_NO
+    } else if undecided {
+        EXIT_UNDECIDED
+    } else {
+        EXIT_OK
+    })
 }
 
 fn render(
@@ -213,11 +234,20 @@ fn render(
         let n = side.files.len();
         format!("{n} {}{skipped}", if n == 1 { "policy" } else { "policies" })
     };
+    let list = |out: &mut String, side: &Side| {
+        for file in &side.files {
+            let name = file.get("name").and_then(serde_json::Value::as_str).unwrap_or_default();
+            let kind = file.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
+            let _ = writeln!(out, "  {name}: {kind}");
+        }
+    };
     if let Some(old) = old {
         let _ = writeln!(out, "old: {} ({})", args.old.display(), count(old));
+        list(&mut out, old);
     }
     let new_path = args.new.as_ref().unwrap_or(&args.old);
     let _ = writeln!(out, "new: {} ({})", new_path.display(), count(new));
+    list(&mut out, new);
     if let Some(r) = new_access {
         let _ = writeln!(out, "principal: {}", r.principal);
         if r.found() {
@@ -225,8 +255,10 @@ fn render(
             for c in &r.counterexamples {
                 render_counterexample(&mut out, c);
             }
-        } else {
+        } else if r.conclusive() {
             let _ = writeln!(out, "no new access");
+        } else {
+            let _ = writeln!(out, "no new access found, but the search was cut short (see below)");
         }
         render_coverage(&mut out, r);
     }
@@ -237,8 +269,10 @@ fn render(
             for c in &r.counterexamples {
                 render_counterexample(&mut out, c);
             }
-        } else {
+        } else if r.conclusive() {
             let _ = writeln!(out, "not granted: {patterns}");
+        } else {
+            let _ = writeln!(out, "not found granted, but the search was cut short (see below): {patterns}");
         }
         render_coverage(&mut out, r);
     }
@@ -290,17 +324,10 @@ fn render_coverage(out: &mut String, r: &DiffReport) {
     for note in &r.notes {
         let _ = writeln!(out, "note: {note}");
     }
-    if !r.exact {
-        let _ = writeln!(out, "note: some patterns or values were too many to cover every case exactly");
+    for why in &r.shortfalls {
+        let _ = writeln!(out, "cut short: {}", why.advice());
     }
-    if !r.complete {
-        let _ = writeln!(
-            out,
-            "note: stopped after {} requests (see --max-requests): not every action was searched",
-            r.requests_checked
-        );
-    }
-    if !r.exhaustive {
-        let _ = writeln!(out, "note: not every combination of condition values was tried (see --max-contexts)");
+    if r.shortfalls.is_empty() && !r.conclusive() {
+        let _ = writeln!(out, "cut short: the search did not cover every request");
     }
 }

@@ -75,8 +75,10 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value = "auto")]
     pub(crate) kind: KindArg,
     /// Documents read as control policies, whatever `--kind` says: a glob
-    /// matched against the path as reported or the file name alone, such
-    /// as `control/*` or `*-control.json`. Repeatable.
+    /// matched against a document's path relative to the directory given
+    /// (a file given by name: its file name), or against its file name
+    /// alone, such as `control/*` or `*-control.json`; a glob that matches
+    /// no document is an error. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub(crate) control: Vec<String>,
     /// Documents read as session policies (a glob, as for `--control`).
@@ -85,8 +87,8 @@ pub(crate) struct Args {
     /// Lift RAM's document size limits (for offline audits).
     #[arg(long)]
     pub(crate) no_size_limit: bool,
-    /// Policy documents, or directories whose `*.json` files (not
-    /// recursively, `*.suite.json` excepted) are linted.
+    /// Policy documents, or directories whose `*.json` files are linted
+    /// (recursively; hidden entries and `*.suite.json` skipped).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
 }
@@ -103,34 +105,6 @@ fn shown(path: &Path, cwd: Option<&Path>) -> String {
     if rest.is_empty() { text } else { rest.to_owned() }
 }
 
-/// The files to lint: files as given, directories expanded; a directory
-/// that cannot be listed is returned as an error entry.
-fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if !path.is_dir() {
-            out.push(Ok(path.clone()));
-            continue;
-        }
-        match std::fs::read_dir(path) {
-            Err(e) => out.push(Err((path.clone(), format!("cannot list directory: {e}")))),
-            Ok(entries) => {
-                let mut found: Vec<PathBuf> = entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        p.is_file() && name.ends_with(".json") && !name.ends_with(".suite.json")
-                    })
-                    .collect();
-                found.sort();
-                out.extend(found.into_iter().map(Ok));
-            }
-        }
-    }
-    out
-}
-
 fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
     let path = match explicit {
         Some(path) => path,
@@ -142,21 +116,29 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
-    let kind_globs = super::KindGlobs::new(&args.control, &args.session)?;
+    let kind_globs = super::inputs::KindGlobs::new(&args.control, &args.session)?;
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = crate::limits(args.no_size_limit);
     let cwd = std::env::current_dir().ok();
+    let found = super::inputs::find(&args.files, super::inputs::Wanted::Policies);
+    // Kinds are chosen by path before anything is read, so that a glob that
+    // matches nothing stops the run before the report.
+    let chosen: Vec<Option<PolicyKind>> =
+        found.iter().map(|f| f.as_ref().ok().and_then(|f| kind_globs.kind_of(&f.relative))).collect();
+    kind_globs.check_all_matched()?;
     let mut files = Vec::new();
-    for entry in expand(&args.files) {
+    let mut skipped = Vec::new();
+    for (entry, chosen) in found.into_iter().zip(chosen) {
         match entry {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
-            Ok(path) => {
-                let name = shown(&path, cwd.as_deref());
-                match std::fs::read_to_string(&path) {
-                    Err(e) => files.push(FileReport::unreadable(name, format!("cannot read: {e}"))),
+            Ok(found) => {
+                let name = shown(&found.path, cwd.as_deref());
+                match super::inputs::read_file(&found.path, args.no_size_limit) {
+                    Err(message) => files.push(FileReport::unreadable(name, message)),
+                    Ok(text) if !found.named && !super::inputs::is_policy_document(&text) => skipped.push(name),
                     Ok(text) => {
-                        let kind = kind_globs.kind_of(&name).unwrap_or_else(|| match args.kind {
+                        let kind = chosen.unwrap_or_else(|| match args.kind {
                             KindArg::Auto => detect_kind(&text),
                             KindArg::Identity => PolicyKind::Identity,
                             KindArg::Session => PolicyKind::Session,
@@ -165,7 +147,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                         });
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
                         let findings = lint(&name, &text, &options);
-                        files.push(FileReport::new(name, Some(text), findings));
+                        files.push(FileReport::new(name, Some(text), findings).with_kind(kind));
                     }
                 }
             }
@@ -175,8 +157,17 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     report.apply(&ignores);
     let threshold = args.fail_on.severity();
     let rendered = match args.format {
-        LintFormat::Human => report.human(),
-        LintFormat::Json => pretty(&report.json())?,
+        LintFormat::Human if skipped.is_empty() => report.human(),
+        LintFormat::Human => {
+            format!("{}skipped, not policy documents: {}\n", report.human(), skipped.join(", "))
+        }
+        LintFormat::Json => {
+            let mut value = report.json();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("skipped".to_owned(), serde_json::json!(skipped));
+            }
+            pretty(&value)?
+        }
         LintFormat::Sarif => pretty(&report.sarif())?,
         LintFormat::Junit => report.junit(threshold),
     };

@@ -58,8 +58,11 @@ const FALLBACK_ACCOUNT: &str = "1234567890123456";
 const FALLBACK_REGION: &str = "cn-hangzhou";
 /// The canonical name of the key that the principal determines.
 const PRINCIPAL_ARN: &str = "acs:principalarn";
-/// The most automaton states explored for one family of patterns.
-const MAX_STATES: usize = 20_000;
+/// The most automaton states explored for one family of patterns, by default.
+pub const MAX_STATES: usize = 20_000;
+/// How many characters besides the fresh one fill the wildcards of each
+/// `Allow` pattern in the preferred candidates.
+const EXTRA_FILLERS: usize = 3;
 
 /// How a diff is run.
 #[derive(Debug, Clone)]
@@ -80,11 +83,54 @@ pub struct DiffOptions {
     /// The most requests evaluated in all; the search stops there and the
     /// report says it is not complete.
     pub max_requests: u64,
+    /// The most automaton states explored for one family of patterns
+    /// (actions of one service, or the resources of one action); past it
+    /// the representatives are not exact ([`MAX_STATES`] by default).
+    pub max_states: usize,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        Self { principal: None, catalog: None, max_contexts: 4096, max_requests: 2_000_000 }
+        Self { principal: None, catalog: None, max_contexts: 4096, max_requests: 2_000_000, max_states: MAX_STATES }
+    }
+}
+
+/// What cut a search short, so that its answer is not a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Shortfall {
+    /// A family of patterns needed more automaton states than
+    /// [`DiffOptions::max_states`] (or action patterns of one service
+    /// overlapped those of no service in a way the search does not split).
+    States,
+    /// The values of a condition key cannot cover every case exactly (mixed
+    /// operator types, close fractional dates, very long numbers, many
+    /// values of a set-qualified key): no option helps.
+    Values,
+    /// The context search of some action and resource needed more than
+    /// [`DiffOptions::max_contexts`] requests.
+    Contexts,
+    /// [`DiffOptions::max_requests`] stopped the search before every action
+    /// was searched.
+    Requests,
+}
+
+impl Shortfall {
+    /// What to do about it, as a sentence fragment.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Shortfall::States => {
+                "some patterns needed more automaton states than the budget: raise --max-states (more memory and time)"
+            }
+            Shortfall::Values => {
+                "some condition values cannot be covered exactly (see docs/diff.md, \"Limits\"): no option helps"
+            }
+            Shortfall::Contexts => {
+                "not every combination of condition values was tried for some action and resource: raise --max-contexts"
+            }
+            Shortfall::Requests => "the request budget ran out before every action was searched: raise --max-requests",
+        }
     }
 }
 
@@ -197,12 +243,32 @@ pub struct DiffReport {
     /// What the answer rests on that the counts do not say (a session
     /// policy that the principal is not subject to).
     pub notes: Vec<String>,
+    /// What cut the search short, in order, each once: empty when `exact`,
+    /// `exhaustive` and `complete` all hold.
+    pub shortfalls: Vec<Shortfall>,
 }
 
 impl DiffReport {
     /// Whether a counterexample was found.
     pub fn found(&self) -> bool {
         !self.counterexamples.is_empty()
+    }
+
+    /// Whether the search covered every request: then finding nothing proves
+    /// that nothing is granted. When it did not, finding nothing is no answer.
+    pub fn conclusive(&self) -> bool {
+        self.exact && self.exhaustive && self.complete
+    }
+
+    fn fall_short(&mut self, why: Shortfall) {
+        match why {
+            Shortfall::States | Shortfall::Values => self.exact = false,
+            Shortfall::Contexts => self.exhaustive = false,
+            Shortfall::Requests => self.complete = false,
+        }
+        if let Err(at) = self.shortfalls.binary_search(&why) {
+            self.shortfalls.insert(at, why);
+        }
     }
 }
 
@@ -231,6 +297,12 @@ pub struct Universe {
     region: String,
     account: String,
     exact: bool,
+    /// Why the representatives are not exact, when they are not.
+    shortfalls: Vec<Shortfall>,
+    max_states: usize,
+    /// Characters to fill the wildcards of `Allow` patterns with, besides
+    /// the fresh one.
+    fillers: Vec<char>,
 }
 
 fn most_frequent<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -303,13 +375,26 @@ impl Universe {
         }
         let fresh = fresh_char(&patterns);
         let filler: String = std::iter::repeat_n(fresh, 3).collect();
-        let prefer: Vec<String> = patterns
+        let fillers = fillers(&statements, &keep);
+        let allows: Vec<StringPattern> = statements
+            .iter()
+            .filter(|s| s.effect() == Effect::Allow)
+            .flat_map(|s| s.actions().patterns())
+            .map(|p| StringPattern::new(p.as_str(), MatchKind::GlobIgnoreCase))
+            .collect();
+        let mut prefer: Vec<String> = patterns
             .iter()
             .filter(|p| p.text.contains(['*', '?']))
             .flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)])
             .collect();
-        let reps = action_representatives(&patterns, &keep, &prefer, MAX_STATES);
+        prefer.extend(filled_with(&allows, &fillers));
+        let max_states = options.max_states.max(1);
+        let reps = action_representatives(&patterns, &keep, &prefer, max_states);
         let mut exact = reps.exact;
+        let mut shortfalls = Vec::new();
+        if !reps.exact {
+            shortfalls.push(Shortfall::States);
+        }
         let actions = reps
             .strings
             .into_iter()
@@ -341,10 +426,27 @@ impl Universe {
                 .collect();
             let kv = values::key_values(&written, &conditions, &catalog_values);
             exact &= kv.exact;
+            if !kv.exact && !shortfalls.contains(&Shortfall::Values) {
+                shortfalls.push(Shortfall::Values);
+            }
             key_index.insert(canonical, keys.len());
             keys.push(kv);
         }
-        Ok(Self { principal, session, catalog, actions, statements, keys, key_index, region, account, exact })
+        Ok(Self {
+            principal,
+            session,
+            catalog,
+            actions,
+            statements,
+            keys,
+            key_index,
+            region,
+            account,
+            exact,
+            shortfalls,
+            max_states,
+            fillers,
+        })
     }
 
     /// Who asks.
@@ -381,7 +483,7 @@ impl Universe {
     /// further way those patterns can match.
     pub fn resources(&self, action: &str) -> Representatives {
         let (patterns, keep, prefer) = self.resource_candidates(action);
-        representative_strings(&patterns, &keep, &prefer, MAX_STATES)
+        representative_strings(&patterns, &keep, &prefer, self.max_states)
     }
 
     /// The resource patterns about `action`, the catalog's ARNs for it, and
@@ -437,9 +539,55 @@ impl Universe {
             .flat_map(|text| [fill(&text, &filler, fresh), fill(&text, "", fresh)])
             .collect();
         prefer.extend(wild.flat_map(|p| [fill(&p.text, &filler, fresh), fill(&p.text, "", fresh)]));
+        // The `Allow` patterns filled with other characters too, so that a
+        // grant is not starved by denials of one filler.
+        let allows: Vec<StringPattern> = self
+            .statements
+            .iter()
+            .filter(|s| s.effect() == Effect::Allow && s.actions().matches(action))
+            .flat_map(|s| s.resources().unwrap_or_default())
+            .map(|p| StringPattern::new(p.as_str(), MatchKind::Glob))
+            .collect();
+        prefer.extend(filled_with(&allows, &self.fillers));
         prefer.push("*".to_owned());
         (patterns, keep, prefer)
     }
+}
+
+/// Characters, besides the fresh one, to fill wildcards with: those the
+/// catalog's action names and the patterns' literals use, least used by the
+/// patterns first (a denial must name a character to take it away, so the
+/// characters the patterns name least are the likeliest to be left granted),
+/// at most [`EXTRA_FILLERS`].
+fn fillers(statements: &[Statement], catalog_actions: &[String]) -> Vec<char> {
+    let mut uses: BTreeMap<char, usize> = BTreeMap::new();
+    for c in catalog_actions.iter().flat_map(|a| a.chars()) {
+        uses.entry(c).or_default();
+    }
+    let texts = statements.iter().flat_map(|s| {
+        let actions = s.actions().patterns().iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>();
+        let resources = s.resources().unwrap_or_default().iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>();
+        actions.into_iter().chain(resources)
+    });
+    for text in texts {
+        for c in text.chars().filter(|c| !matches!(c, '*' | '?')) {
+            *uses.entry(c).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(usize, char)> =
+        uses.into_iter().filter(|(c, _)| c.is_alphanumeric()).map(|(c, n)| (n, c)).collect();
+    ranked.sort_unstable();
+    ranked.into_iter().take(EXTRA_FILLERS).map(|(_, c)| c).collect()
+}
+
+/// Each wildcard pattern of `patterns` filled with each of `fillers` (every
+/// `*` with one, and every `?`).
+fn filled_with(patterns: &[StringPattern], fillers: &[char]) -> Vec<String> {
+    patterns
+        .iter()
+        .filter(|p| p.text.contains(['*', '?']))
+        .flat_map(|p| fillers.iter().map(move |&c| fill(&p.text, &c.to_string(), c)))
+        .collect()
 }
 
 /// `pattern` (a resource pattern) with its account field, when that is a
@@ -534,6 +682,7 @@ impl<'a> Search<'a> {
             exhaustive: true,
             complete: true,
             notes: Vec::new(),
+            shortfalls: self.universe.shortfalls.clone(),
         };
         if self.universe.session && !self.universe.principal.is_role_session() {
             report.notes.push(format!(
@@ -546,7 +695,7 @@ impl<'a> Search<'a> {
         let mut cache: FxHashMap<(Vec<String>, Vec<String>), Representatives> = FxHashMap::default();
         for rep in self.universe.actions.iter().filter(|a| wanted(&a.action)) {
             if report.requests_checked >= self.max_requests {
-                report.complete = false;
+                report.fall_short(Shortfall::Requests);
                 break;
             }
             report.actions_checked += 1;
@@ -562,11 +711,13 @@ impl<'a> Search<'a> {
             let resources = match cache.get(&cache_key) {
                 Some(r) => r,
                 None => {
-                    let r = representative_strings(&patterns, &keep, &prefer, MAX_STATES);
+                    let r = representative_strings(&patterns, &keep, &prefer, self.universe.max_states);
                     cache.entry(cache_key).or_insert(r)
                 }
             };
-            report.exact &= resources.exact;
+            if !resources.exact {
+                report.fall_short(Shortfall::States);
+            }
             let about_new = About::new(self.new_source, &rep.action);
             let about_old = self.old.as_ref().map(|(_, o)| About::new(o, &rep.action));
             let about = (&about_new, about_old.as_ref());
@@ -639,7 +790,7 @@ impl<'a> Search<'a> {
                 }
             }
             if report.requests_checked >= self.max_requests {
-                report.complete = false;
+                report.fall_short(Shortfall::Requests);
                 return Flow::Stop;
             }
             let request = Request::new(self.universe.principal.clone(), &rep.action, resource).with_context(context);
@@ -684,7 +835,7 @@ impl<'a> Search<'a> {
             return Err(e);
         }
         if !finished && (walk.leaves == 0 || walk.nodes == 0) {
-            report.exhaustive = false;
+            report.fall_short(Shortfall::Contexts);
         }
         Ok(())
     }

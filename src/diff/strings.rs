@@ -214,9 +214,13 @@ pub fn fresh_char(patterns: &[StringPattern]) -> char {
             }
         }
     }
+    // Past the readable ones, every character is tried in turn: the patterns
+    // name finitely many, so one is always left (a set of patterns that named
+    // every character would get `\u{2603}`, and [`explore`] then says it is
+    // not exact).
     "xzqjkvwyXZQJKVWY0123456789gbmhfupldnocrtseaiGBMHFUPLDNOCRTSEAI_~^"
         .chars()
-        .chain('\u{a1}'..='\u{24f}')
+        .chain('\u{a1}'..=char::MAX)
         .find(|c| !used.contains(c))
         .unwrap_or('\u{2603}')
 }
@@ -273,8 +277,9 @@ fn project(nfas: &[Nfa], matched: impl Iterator<Item = bool>) -> Vec<bool> {
 }
 
 /// The characters worth trying: those the patterns compare literally (both
-/// cases for case-insensitive ones) and one character none of them mentions.
-fn alphabet(patterns: &[&StringPattern]) -> Vec<char> {
+/// cases for case-insensitive ones) and one character none of them mentions;
+/// and whether that character is really unmentioned.
+fn alphabet(patterns: &[&StringPattern]) -> (Vec<char>, bool) {
     let mut alphabet: Vec<char> = Vec::new();
     for p in patterns {
         for c in p.literals() {
@@ -286,10 +291,41 @@ fn alphabet(patterns: &[&StringPattern]) -> Vec<char> {
         }
     }
     let owned: Vec<StringPattern> = patterns.iter().map(|p| (*p).clone()).collect();
-    alphabet.push(fresh_char(&owned));
+    let fresh = fresh_char(&owned);
+    // Only a character no pattern names stands for all the others.
+    let stands_for_the_rest = !alphabet.contains(&fresh);
+    alphabet.push(fresh);
     alphabet.sort_unstable();
     alphabet.dedup();
-    alphabet
+    (alphabet, stands_for_the_rest)
+}
+
+/// The characters that some live position of `state` compares literally
+/// (both cases for case-insensitive patterns), and `:` when a field is live:
+/// any other character steps every automaton the same way.
+fn telling_chars(nfas: &[Nfa], state: &[Bits]) -> FxHashSet<char> {
+    let mut out = FxHashSet::default();
+    for (n, bits) in nfas.iter().zip(state) {
+        for (i, tok) in n.toks.iter().enumerate() {
+            if !has_bit(bits, i) {
+                continue;
+            }
+            match tok {
+                Tok::Lit(l) => {
+                    out.insert(*l);
+                    if n.fold {
+                        out.insert(l.to_ascii_uppercase());
+                        out.insert(l.to_ascii_lowercase());
+                    }
+                }
+                Tok::Field => {
+                    out.insert(':');
+                }
+                Tok::Star | Tok::One => {}
+            }
+        }
+    }
+    out
 }
 
 /// Breadth-first over strings that start with `prefix`: a shortest string for
@@ -297,7 +333,7 @@ fn alphabet(patterns: &[&StringPattern]) -> Vec<char> {
 /// finished within `max_states`.
 fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec<String>, bool) {
     let nfas: Vec<Nfa> = patterns.iter().map(|p| Nfa::new(p)).collect();
-    let alphabet = alphabet(patterns);
+    let (alphabet, fresh) = alphabet(patterns);
     let mut start: Vec<Bits> = nfas.iter().map(Nfa::start).collect();
     for c in prefix.chars() {
         start = nfas.iter().zip(&start).map(|(n, b)| n.step(b, c)).collect();
@@ -307,7 +343,7 @@ fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec
     let mut visited: FxHashSet<Vec<Bits>> = FxHashSet::default();
     visited.insert(start.clone());
     let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, prefix.to_owned())]);
-    let mut exact = true;
+    let mut exact = fresh;
     while let Some((state, text)) = queue.pop_front() {
         let accepts = project(&nfas, nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)));
         if covered.insert(accepts) {
@@ -316,7 +352,18 @@ fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec
         if state.iter().all(|b| b.iter().all(|w| *w == 0)) {
             continue;
         }
+        // Every character that no live position compares literally leads to
+        // the same next state: only the first of them (in alphabet order) is
+        // stepped, so a long list of literals elsewhere costs nothing here.
+        let telling = telling_chars(&nfas, &state);
+        let mut stepped_an_other = false;
         for &c in &alphabet {
+            if !telling.contains(&c) {
+                if stepped_an_other {
+                    continue;
+                }
+                stepped_an_other = true;
+            }
             let next: Vec<Bits> = nfas.iter().zip(&state).map(|(n, b)| n.step(b, c)).collect();
             if visited.contains(&next) {
                 continue;

@@ -1,0 +1,277 @@
+//! How every command that reads policy files chooses them and their kinds.
+//!
+//! One rule for `validate`, `lint`, `diff` and `test`:
+//!
+//! - a path that is a file is read whatever its name; a directory
+//!   contributes the files under it, **recursively**, in path order, that
+//!   end in `.json` (not `.suite.json`) for policies, or in `.suite.json`
+//!   for `test`; files and directories whose name starts with `.` under it
+//!   are skipped;
+//! - directory symlinks are followed, but a directory already walked (the
+//!   same canonical path) is not walked again, so symlink loops and
+//!   diamonds cannot multiply the paths;
+//! - only regular files are read (a FIFO or a device is an error, found
+//!   before it is opened), and at most [`READ_CAP`] bytes of each
+//!   ([`LIFTED_READ_CAP`] with `--no-size-limit`);
+//! - a JSON file found in a directory whose top level is not an object with
+//!   `Version` or `Statement` (a catalog, a simulated world) is no policy:
+//!   it is skipped and listed as skipped;
+//! - `--control` and `--session` globs are matched against a document's path
+//!   relative to the directory it was found in (for a file given by name,
+//!   its file name), and against its file name alone; a glob that matches
+//!   no document is an error.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use ramguard::PolicyKind;
+
+/// The most bytes read from one policy file: above the 24,576 bytes that
+/// RAM's largest size limit (6,144 characters, each at most 4 bytes in
+/// UTF-8) allows, with room for resource policies, which RAM's limits leave
+/// unbounded here.
+pub(crate) const READ_CAP: u64 = 64 * 1024;
+/// The most bytes read from one policy file with `--no-size-limit`.
+pub(crate) const LIFTED_READ_CAP: u64 = 64 * 1024 * 1024;
+
+/// A file chosen to be read.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// Where it is.
+    pub(crate) path: PathBuf,
+    /// Its path relative to the directory it was found in, with `/`
+    /// separators; for a file given by name, its file name.
+    pub(crate) relative: String,
+    /// Whether it was given by name rather than found in a directory.
+    pub(crate) named: bool,
+}
+
+/// What to look for in directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// `*.json` files other than `*.suite.json`.
+    Policies,
+    /// `*.suite.json` files.
+    Suites,
+}
+
+impl Wanted {
+    fn accepts(self, name: &str) -> bool {
+        match self {
+            Wanted::Policies => name.ends_with(".json") && !name.ends_with(".suite.json"),
+            Wanted::Suites => name.ends_with(".suite.json"),
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The files `paths` name, directories expanded (see the module's rule). A
+/// path that cannot be listed, or an entry that cannot be read, is an error
+/// entry: the path and why.
+pub(crate) fn find(paths: &[PathBuf], wanted: Wanted) -> Vec<Result<Found, (PathBuf, String)>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, wanted, &mut out);
+        } else {
+            out.push(Ok(Found { path: path.clone(), relative: file_name(path), named: true }));
+        }
+    }
+    out
+}
+
+fn walk(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, String)>>) {
+    let mut visited: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let entries = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+        if e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.') {
+            return false;
+        }
+        if !e.file_type().is_dir() {
+            return true;
+        }
+        // A directory reached again through a symlink is not walked again.
+        std::fs::canonicalize(e.path()).map_or(true, |canonical| visited.insert(canonical))
+    });
+    for entry in entries {
+        match entry {
+            // A symlink back to a directory being walked: already covered.
+            Err(e) if e.loop_ancestor().is_some() => {}
+            Err(e) => {
+                let at = e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+                let why = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                out.push(Err((at, format!("cannot read: {why}"))));
+            }
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) => {
+                if !wanted.accepts(&e.file_name().to_string_lossy()) {
+                    continue;
+                }
+                let relative = e.path().strip_prefix(root).unwrap_or(e.path());
+                let relative =
+                    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                out.push(Ok(Found { path: e.path().to_path_buf(), relative, named: false }));
+            }
+        }
+    }
+}
+
+/// Whether a JSON document is meant as a policy: an object with `Version`
+/// or `Statement`. Anything else in a directory (a catalog, a test suite, a
+/// world) is skipped.
+pub(crate) fn is_policy_document(text: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(members)) => members.contains_key("Version") || members.contains_key("Statement"),
+        // Broken JSON is reported as the policy error it is.
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+/// What a file that is not a regular file is.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+/// The cap on the bytes read from one file.
+pub(crate) fn cap(lifted: bool) -> u64 {
+    if lifted { LIFTED_READ_CAP } else { READ_CAP }
+}
+
+fn too_large(lifted: bool) -> String {
+    if lifted {
+        format!("larger than {LIFTED_READ_CAP} bytes, the most ramguard reads from one file")
+    } else {
+        format!(
+            "larger than {READ_CAP} bytes, the most read from one policy file (--no-size-limit raises it to {LIFTED_READ_CAP})"
+        )
+    }
+}
+
+/// Whether `path` is a regular file, checked without opening it; the error
+/// names the path and what it is instead.
+pub(crate) fn regular(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(format!("{}: cannot read: {}, not a regular file", path.display(), describe(meta.file_type())))
+}
+
+/// The text of `path`, a regular file of at most [`cap`] bytes; the error
+/// says why not, without the path.
+pub(crate) fn read_file(path: &Path, lifted: bool) -> Result<String, String> {
+    // The type is checked before opening: opening a FIFO blocks.
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        let what = describe(meta.file_type());
+        return Err(format!("cannot read: {what}, not a regular file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err("cannot read: not a regular file".to_owned());
+    }
+    read_capped(file, lifted)
+}
+
+/// At most [`cap`] bytes of `from`, as UTF-8.
+pub(crate) fn read_capped(from: impl std::io::Read, lifted: bool) -> Result<String, String> {
+    let limit = cap(lifted);
+    let mut bytes = Vec::new();
+    from.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(too_large(lifted));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("cannot read: not UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// [`read_file`] with the path in the error.
+pub(crate) fn read(path: &Path, lifted: bool) -> Result<String, String> {
+    read_file(path, lifted).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The documents `--control` and `--session` choose, by path: nothing in a
+/// document's text tells a control or session policy from an identity policy.
+pub(crate) struct KindGlobs {
+    control: Vec<(String, globset::GlobMatcher)>,
+    session: Vec<(String, globset::GlobMatcher)>,
+    /// Which globs matched a document, control ones first.
+    hits: std::cell::RefCell<Vec<bool>>,
+}
+
+impl KindGlobs {
+    /// Compiles the globs (`*` crosses `/`); a bad glob is an error naming its flag.
+    pub(crate) fn new(control: &[String], session: &[String]) -> Result<Self, String> {
+        let compile = |flag: &str, globs: &[String]| {
+            globs
+                .iter()
+                .map(|glob| {
+                    let matcher = globset::Glob::new(glob).map_err(|e| format!("{flag} `{glob}`: {e}"))?;
+                    Ok((glob.clone(), matcher.compile_matcher()))
+                })
+                .collect::<Result<Vec<_>, String>>()
+        };
+        let control = compile("--control", control)?;
+        let session = compile("--session", session)?;
+        let hits = std::cell::RefCell::new(vec![false; control.len() + session.len()]);
+        Ok(Self { control, session, hits })
+    }
+
+    /// The kind chosen for a document whose path relative to the directory
+    /// it was found in is `relative`, when a glob matches that path or the
+    /// file name alone (control before session).
+    pub(crate) fn kind_of(&self, relative: &str) -> Option<PolicyKind> {
+        let name = relative.rsplit('/').next().unwrap_or(relative);
+        let mut hits = self.hits.borrow_mut();
+        let mut kind = None;
+        let all = self
+            .control
+            .iter()
+            .map(|g| (g, PolicyKind::Control))
+            .chain(self.session.iter().map(|g| (g, PolicyKind::Session)));
+        for (i, ((_, matcher), k)) in all.enumerate() {
+            if matcher.is_match(relative) || matcher.is_match(name) {
+                if let Some(hit) = hits.get_mut(i) {
+                    *hit = true;
+                }
+                kind.get_or_insert(k);
+            }
+        }
+        kind
+    }
+
+    /// An error naming every glob that matched no document looked at so far.
+    pub(crate) fn check_all_matched(&self) -> Result<(), String> {
+        let hits = self.hits.borrow();
+        let flags = self.control.iter().map(|g| ("--control", g)).chain(self.session.iter().map(|g| ("--session", g)));
+        let unmatched: Vec<String> = flags
+            .zip(hits.iter())
+            .filter(|(_, hit)| !**hit)
+            .map(|((flag, (glob, _)), _)| format!("{flag} `{glob}`"))
+            .collect();
+        if unmatched.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{} {} no document: a glob is matched against a document's path relative to the directory given \
+             (for a file given by name, its file name) and against its file name alone",
+            unmatched.join(", "),
+            if unmatched.len() == 1 { "matches" } else { "match" }
+        ))
+    }
+}
