@@ -33,7 +33,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::ignore::normalize_path;
 pub use crate::ignore::{IgnoreError, IgnoreList};
-use crate::lint::{Finding, RULES, Rule, Severity};
+use crate::lint::{Finding, RULES, Rule, Severity, Unchecked};
 
 /// Where the SARIF `tool.driver.informationUri` points.
 pub const INFORMATION_URI: &str = "https://docs.rs/ramguard";
@@ -67,17 +67,33 @@ pub struct FileReport {
     pub ignored: usize,
     /// Why the file could not be read, when it could not.
     pub error: Option<String>,
+    /// The rules a work budget kept from checking the file fully.
+    pub unchecked: Option<Unchecked>,
 }
 
 impl FileReport {
     /// The findings of a file that was read.
     pub fn new(file: impl Into<String>, source: Option<String>, findings: Vec<Finding>) -> Self {
-        Self { file: file.into(), source, findings, ignored: 0, error: None }
+        Self { file: file.into(), source, findings, ignored: 0, error: None, unchecked: None }
+    }
+
+    /// The same report, saying which rules a budget kept from checking the
+    /// file fully (see [`crate::lint::lint_document`]).
+    pub fn with_unchecked(mut self, unchecked: Option<Unchecked>) -> Self {
+        self.unchecked = unchecked;
+        self
     }
 
     /// A file that could not be read, and why.
     pub fn unreadable(file: impl Into<String>, error: impl Into<String>) -> Self {
-        Self { file: file.into(), source: None, findings: Vec::new(), ignored: 0, error: Some(error.into()) }
+        Self {
+            file: file.into(),
+            source: None,
+            findings: Vec::new(),
+            ignored: 0,
+            error: Some(error.into()),
+            unchecked: None,
+        }
     }
 
     /// Drops the findings `ignore` ignores, counting them in [`FileReport::ignored`].
@@ -112,6 +128,8 @@ pub struct Summary {
     pub suggestion: usize,
     /// Findings the ignore list removed.
     pub ignored: usize,
+    /// Files that some rule could not check fully within its budget.
+    pub unchecked: usize,
 }
 
 impl Summary {
@@ -165,6 +183,7 @@ impl Report {
         let mut s = Summary { files: self.files.len(), ..Summary::default() };
         for file in &self.files {
             s.unreadable += usize::from(file.error.is_some());
+            s.unchecked += usize::from(file.unchecked.is_some());
             s.ignored += file.ignored;
             for f in &file.findings {
                 s.findings += 1;
@@ -182,6 +201,13 @@ impl Report {
     /// Whether some finding is of class `threshold` or a more serious one.
     pub fn fails(&self, threshold: Severity) -> bool {
         self.findings().any(|f| f.severity <= threshold)
+    }
+
+    /// Whether some rule of class `threshold` or a more serious one was not
+    /// fully checked in some file: a report that does not
+    /// [`fail`](Report::fails) at that threshold has then not proved a pass.
+    pub fn undecided(&self, threshold: Severity) -> bool {
+        self.files.iter().any(|f| f.unchecked.as_ref().is_some_and(|u| u.reaches(threshold)))
     }
 
     /// The rules with at least one finding, in code order.
@@ -204,8 +230,16 @@ impl Report {
                 continue;
             }
             let ignored = if file.ignored > 0 { format!(" ({} ignored)", file.ignored) } else { String::new() };
+            let note = file.unchecked.as_ref().map(|u| format!("note: {}\n", sanitize(&u.to_string())));
             if file.findings.is_empty() {
-                let _ = writeln!(out, "{name}: no findings{ignored}\n");
+                match &note {
+                    Some(note) => {
+                        let _ = writeln!(out, "{name}: no findings from the rules checked fully{ignored}\n{note}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "{name}: no findings{ignored}\n");
+                    }
+                }
                 continue;
             }
             let counts: Vec<String> = Severity::ALL
@@ -214,6 +248,9 @@ impl Report {
                 .map(|s| count_phrase(file.count(*s), *s))
                 .collect();
             let _ = writeln!(out, "{name}: {}{ignored}\n", counts.join(", "));
+            if let Some(note) = &note {
+                let _ = writeln!(out, "{note}");
+            }
             for f in &file.findings {
                 render_finding(&mut out, f, file.source.as_deref());
             }
@@ -235,6 +272,9 @@ impl Report {
         if s.unreadable > 0 {
             extra.push(format!("{} unreadable", s.unreadable));
         }
+        if s.unchecked > 0 {
+            extra.push(format!("{} not fully checked", s.unchecked));
+        }
         if !extra.is_empty() {
             let _ = write!(line, " ({})", extra.join(", "));
         }
@@ -254,16 +294,20 @@ impl Report {
             .files
             .iter()
             .map(|f| {
-                let status = match (&f.error, f.findings.is_empty()) {
-                    (Some(_), _) => "unreadable",
-                    (None, true) => "ok",
-                    (None, false) => "findings",
+                let status = match (&f.error, f.findings.is_empty(), &f.unchecked) {
+                    (Some(_), _, _) => "unreadable",
+                    (None, true, Some(_)) => "unchecked",
+                    (None, true, None) => "ok",
+                    (None, false, _) => "findings",
                 };
                 let mut v = json!({
                     "file": f.file, "status": status, "findings": f.findings, "ignored": f.ignored,
                 });
                 if let (Some(error), Some(obj)) = (&f.error, v.as_object_mut()) {
                     obj.insert("error".to_owned(), json!(error));
+                }
+                if let (Some(unchecked), Some(obj)) = (&f.unchecked, v.as_object_mut()) {
+                    obj.insert("unchecked".to_owned(), json!(unchecked));
                 }
                 v
             })
@@ -300,6 +344,7 @@ impl Report {
             kept.sort_by_key(|(i, _)| *i);
         }
         let results: Vec<Value> = kept.iter().map(|(_, f)| sarif_result(f, rules)).collect();
+        let rule_list = rules;
         let rules: Vec<Value> = rules.iter().map(sarif_rule).collect();
         let mut notifications: Vec<Value> = self
             .files
@@ -315,6 +360,24 @@ impl Report {
             })
             .collect();
         let execution_successful = notifications.is_empty();
+        // Rules a budget kept from checking a file fully: a warning per file
+        // and rule, pointing at the rule's descriptor.
+        for f in &self.files {
+            let Some(u) = &f.unchecked else { continue };
+            for code in &u.rules {
+                let mut rule = json!({ "id": code });
+                if let (Some(index), Some(obj)) = (rule_list.iter().position(|r| r.code == *code), rule.as_object_mut())
+                {
+                    obj.insert("index".to_owned(), json!(index));
+                }
+                notifications.push(json!({
+                    "level": "warning",
+                    "message": { "text": format!("{}: {code} not fully checked: {}", f.file, u.reason) },
+                    "locations": [{ "physicalLocation": { "artifactLocation": { "uri": sarif_uri(&f.file) } } }],
+                    "associatedRule": rule,
+                }));
+            }
+        }
         if left_out > 0 {
             notifications.push(json!({
                 "level": "warning",
@@ -369,7 +432,7 @@ impl Report {
                 a
             };
             let mut cases = String::new();
-            let (mut t, mut fl, mut er) = (0usize, 0usize, 0usize);
+            let (mut t, mut fl, mut er, mut sk) = (0usize, 0usize, 0usize, 0usize);
             if let Some(error) = &file.error {
                 t += 1;
                 er += 1;
@@ -380,6 +443,23 @@ impl Report {
                     attr(error),
                     text(&format!("{}: {error}", file.file)),
                 );
+            } else if let Some(u) = &file.unchecked {
+                // A rule a budget kept from checking the file fully is a
+                // skipped test, never a passing one.
+                for code in &u.rules {
+                    t += 1;
+                    sk += 1;
+                    let name = match crate::lint::rule(code) {
+                        Some(r) => format!("{}[{}] not fully checked", r.code, r.name),
+                        None => format!("{code} not fully checked"),
+                    };
+                    let _ = writeln!(
+                        cases,
+                        "    <testcase {}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        case_attrs(&name, None),
+                        attr(&u.reason),
+                    );
+                }
             } else if file.findings.is_empty() {
                 t += 1;
                 let _ = writeln!(cases, "    <testcase {}/>", case_attrs("lint", None));
@@ -416,7 +496,7 @@ impl Report {
             }
             let _ = write!(
                 suites,
-                "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{fl}\" errors=\"{er}\" skipped=\"0\" time=\"0\" file=\"{}\">\n{cases}  </testsuite>\n",
+                "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{fl}\" errors=\"{er}\" skipped=\"{sk}\" time=\"0\" file=\"{}\">\n{cases}  </testsuite>\n",
                 attr(&file.file),
                 attr(&file.file),
             );
