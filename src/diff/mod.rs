@@ -231,6 +231,8 @@ pub struct Universe {
     region: String,
     account: String,
     exact: bool,
+    /// Why a budget left the representatives inexact, when one did.
+    budget_notes: Vec<String>,
 }
 
 fn most_frequent<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -310,6 +312,7 @@ impl Universe {
             .collect();
         let reps = action_representatives(&patterns, &keep, &prefer, MAX_STATES);
         let mut exact = reps.exact;
+        let budget_notes: Vec<String> = reps.budget.iter().cloned().collect();
         let actions = reps
             .strings
             .into_iter()
@@ -344,7 +347,19 @@ impl Universe {
             key_index.insert(canonical, keys.len());
             keys.push(kv);
         }
-        Ok(Self { principal, session, catalog, actions, statements, keys, key_index, region, account, exact })
+        Ok(Self {
+            principal,
+            session,
+            catalog,
+            actions,
+            statements,
+            keys,
+            key_index,
+            region,
+            account,
+            exact,
+            budget_notes,
+        })
     }
 
     /// Who asks.
@@ -533,7 +548,7 @@ impl<'a> Search<'a> {
             exact: self.universe.exact,
             exhaustive: true,
             complete: true,
-            notes: Vec::new(),
+            notes: self.universe.budget_notes.clone(),
         };
         if self.universe.session && !self.universe.principal.is_role_session() {
             report.notes.push(format!(
@@ -567,6 +582,11 @@ impl<'a> Search<'a> {
                 }
             };
             report.exact &= resources.exact;
+            if let Some(why) = &resources.budget
+                && !report.notes.contains(why)
+            {
+                report.notes.push(why.clone());
+            }
             let about_new = About::new(self.new_source, &rep.action);
             let about_old = self.old.as_ref().map(|(_, o)| About::new(o, &rep.action));
             let about = (&about_new, about_old.as_ref());
