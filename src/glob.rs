@@ -171,12 +171,14 @@ impl Budget {
     }
 }
 
-/// The steps one [`intersects`] question may take when it has a budget of
-/// its own: about 50 ms and 40 MB at worst.
+/// The steps one intersection of two wildcard patterns may take when it
+/// has a budget of its own (one step per pair of positions expanded): about
+/// 100 ms and 50 MB at worst.
 pub const INTERSECT_STEPS: u64 = 1 << 20;
 
-/// The steps one [`witness`] search may take (both of its passes): about
-/// 15 ms and 20 MB at worst.
+/// The steps one witness search (a resource within a pattern and an ARN
+/// template) may take, both of its passes together: about 15 ms and 30 MB
+/// at worst.
 pub const WITNESS_STEPS: u64 = 1 << 18;
 
 /// `n` with its thousands grouped (`262,144`), for messages.
