@@ -20,6 +20,12 @@
 //! grant. A grant found this way is real (the witness is allowed); a witness
 //! search can miss a grant only where a `Deny` cuts the very resources the
 //! witnesses stand for.
+//!
+//! Each witness search has a budget ([`WITNESS_STEPS`] steps per resource
+//! pattern and ARN template). A principal with no allowed witness and a
+//! search that ran out is reported as undecided, never as not allowed; a
+//! `Deny` whose overlap with a granted pattern could not be settled within
+//! [`INTERSECT_STEPS`] steps is listed as possibly overlapping.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,7 +35,9 @@ use crate::catalog::{Catalog, Operation};
 use crate::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 use crate::condition::Context;
 use crate::decision::{Explanation, Outcome, StatementTrace};
-use crate::glob::{self, Placeholder};
+use crate::glob::{self, Answer as Settled, Budget, Placeholder, Witness};
+
+pub use crate::glob::{INTERSECT_STEPS, WITNESS_STEPS};
 use crate::pattern::Pattern;
 use crate::policy::{Effect, Policy, PolicyKind};
 use crate::request::{Principal, Request};
@@ -239,6 +247,21 @@ pub struct ConditionalGrant {
     pub statements: Vec<StatementRef>,
 }
 
+/// A principal whose answer is unknown: no witness it was decided on is
+/// allowed, but a witness search ran out of its budget, so a grant may
+/// have been missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undecided {
+    /// The principal's ARN.
+    pub principal: String,
+    /// User, role or root.
+    pub kind: PrincipalKind,
+    /// The user or role name.
+    pub name: String,
+    /// Why: which searches ran out.
+    pub reason: String,
+}
+
 /// The answer to a `who-can` question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WhoCanReport {
@@ -250,8 +273,18 @@ pub struct WhoCanReport {
     pub allowed: Vec<Grant>,
     /// The RAM users and roles that would, given the missing condition keys.
     pub conditional: Vec<ConditionalGrant>,
+    /// The RAM users and roles whose answer is unknown (a search ran out of
+    /// its budget): neither allowed nor known not to be.
+    pub undecided: Vec<Undecided>,
     /// The root identity's answer, apart because RAM policies do not restrict it.
     pub root: RootAnswer,
+}
+
+impl WhoCanReport {
+    /// Whether every principal's answer is known (nobody is undecided).
+    pub fn is_decided(&self) -> bool {
+        self.undecided.is_empty() && self.root.undecided.is_none()
+    }
 }
 
 /// Whether the account's root identity may perform the action.
@@ -269,6 +302,10 @@ pub struct RootAnswer {
     /// root identity cannot call `sts:AssumeRole`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When `allowed` is false but a witness search ran out of its budget,
+    /// why the answer is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<String>,
 }
 
 impl RootAnswer {
@@ -291,6 +328,23 @@ pub struct ResourceGrant {
     /// `Deny` statements for the action whose resources overlap the pattern:
     /// they cut part of it away, or all of it under conditions.
     pub partially_denied_by: Vec<StatementRef>,
+    /// `Deny` statements for the action whose overlap with the pattern could
+    /// not be settled within the budget: they may cut part of it away.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub possibly_denied_by: Vec<StatementRef>,
+}
+
+/// A resource pattern of a principal's `Allow` statements whose grant is
+/// unknown: no witness found for it is allowed, but a witness search ran
+/// out of its budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndecidedGrant {
+    /// The action.
+    pub action: String,
+    /// The resource pattern.
+    pub pattern: String,
+    /// Why: which searches ran out.
+    pub reason: String,
 }
 
 /// An action a principal may perform, and where.
@@ -311,6 +365,18 @@ pub struct WhatCanReport {
     pub kind: PrincipalKind,
     /// The catalog actions it may perform.
     pub actions: Vec<ActionGrant>,
+    /// The action and resource patterns whose grant is unknown (a search ran
+    /// out of its budget).
+    pub undecided: Vec<UndecidedGrant>,
+}
+
+impl WhatCanReport {
+    /// Whether every answer is known: no grant undecided and no `Deny`
+    /// whose overlap with a grant is unsettled.
+    pub fn is_decided(&self) -> bool {
+        self.undecided.is_empty()
+            && self.actions.iter().all(|a| a.resources.iter().all(|r| r.possibly_denied_by.is_empty()))
+    }
 }
 
 /// An account's principals with their compiled policy sets.
@@ -331,6 +397,29 @@ struct Answer {
     statements: BTreeSet<StatementRef>,
     /// Resources, missing keys, and the statements they would turn on.
     conditional: Vec<(Vec<String>, Vec<String>, BTreeSet<StatementRef>)>,
+}
+
+/// Witness resources, and the searches that ran out of budget.
+#[derive(Debug, Clone, Default)]
+struct Witnesses {
+    found: Vec<String>,
+    /// One line per search that ran out: the pattern and the template.
+    unknown: Vec<String>,
+}
+
+impl Witnesses {
+    /// Why a question over these witnesses is undecided.
+    fn reason(&self) -> Option<String> {
+        let first = self.unknown.first()?;
+        let more = match self.unknown.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        Some(format!(
+            "the witness search for {first}{more} ran out of its budget of {} steps before finding a resource or proving there is none",
+            glob::thousands(WITNESS_STEPS)
+        ))
+    }
 }
 
 /// Compiled sets built while answering one question (identity set + a trust policy).
@@ -481,9 +570,10 @@ impl AccessModel {
         let action = query.action.as_str();
         let operation = catalog.get(action);
         let mut cache = TrustCache::new();
-        let mut witnesses: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut witnesses: HashMap<usize, Witnesses> = HashMap::new();
         let mut allowed = Vec::new();
         let mut conditional = Vec::new();
+        let mut undecided = Vec::new();
         let mut root = RootAnswer {
             principal: self.root.arn.clone(),
             allowed: false,
@@ -491,11 +581,13 @@ impl AccessModel {
             granted_by: Vec::new(),
             reason: is_assume_role(action)
                 .then(|| "the root identity cannot call sts:AssumeRole, whatever a trust policy says".to_owned()),
+            undecided: None,
         };
         // Sts:AssumeRole without a resource: every role each principal may assume.
         let every_role = query.resources.is_empty() && is_assume_role(action);
         for p in self.principals.iter().chain(std::iter::once(&self.root)) {
             // The groups of resources to try, each decided as one request.
+            let mut gave_up = None;
             let candidates: Vec<Vec<String>> = if !query.resources.is_empty() {
                 vec![query.resources.clone()]
             } else if every_role {
@@ -509,14 +601,22 @@ impl AccessModel {
                         list
                     }
                 };
-                list.into_iter().map(|w| vec![w]).collect()
+                gave_up = list.reason();
+                list.found.into_iter().map(|w| vec![w]).collect()
             };
             let answer = self.answer(p, action, &candidates, every_role, &query.context, &mut cache)?;
+            // No witness allowed, and a search that ran out: the grant may
+            // stand on a resource the search did not reach.
+            let gave_up = gave_up.filter(|_| answer.granted.is_empty());
             if p.kind == PrincipalKind::Root {
                 root.allowed = !answer.granted.is_empty();
                 root.resources = answer.granted;
                 root.granted_by = p.refs(answer.statements);
+                root.undecided = gave_up;
                 continue;
+            }
+            if let Some(reason) = gave_up {
+                undecided.push(Undecided { principal: p.arn.clone(), kind: p.kind, name: p.name.clone(), reason });
             }
             if !answer.granted.is_empty() {
                 allowed.push(Grant {
@@ -543,6 +643,7 @@ impl AccessModel {
             resources: query.resources.clone(),
             allowed,
             conditional,
+            undecided,
             root,
         })
     }
@@ -600,6 +701,7 @@ impl AccessModel {
     ) -> Result<WhatCanReport, AccessError> {
         let mut cache = TrustCache::new();
         let mut actions = Vec::new();
+        let mut undecided = Vec::new();
         for operation in catalog.operations() {
             let action = operation.action.as_str();
             let mut resources = Vec::new();
@@ -613,6 +715,7 @@ impl AccessModel {
                             witness: arn.clone(),
                             granted_by: principal.refs(granting(&explanations)),
                             partially_denied_by: Vec::new(),
+                            possibly_denied_by: Vec::new(),
                         });
                     }
                 }
@@ -623,20 +726,32 @@ impl AccessModel {
                     if !seen.insert(pattern.as_str().to_owned()) {
                         continue;
                     }
-                    for witness in self.witnesses(std::slice::from_ref(&pattern), action, Some(operation)) {
-                        let one = std::slice::from_ref(&witness);
+                    let found = self.witnesses(std::slice::from_ref(&pattern), action, Some(operation));
+                    let mut granted = false;
+                    for witness in &found.found {
+                        let one = std::slice::from_ref(witness);
                         let (outcome, _) = self.evaluate(principal, action, one, context, &mut cache, false)?;
                         if outcome != Outcome::Allow {
                             continue;
                         }
                         let (_, explanations) = self.evaluate(principal, action, one, context, &mut cache, true)?;
+                        let (partially_denied_by, possibly_denied_by) = overlapping_denies(set, action, &pattern);
                         resources.push(ResourceGrant {
                             pattern: pattern.as_str().to_owned(),
                             witness: witness.clone(),
                             granted_by: principal.refs(granting(&explanations)),
-                            partially_denied_by: overlapping_denies(set, action, &pattern),
+                            partially_denied_by,
+                            possibly_denied_by,
                         });
+                        granted = true;
                         break;
+                    }
+                    if !granted && let Some(reason) = found.reason() {
+                        undecided.push(UndecidedGrant {
+                            action: operation.action.clone(),
+                            pattern: pattern.as_str().to_owned(),
+                            reason,
+                        });
                     }
                 }
             }
@@ -644,18 +759,19 @@ impl AccessModel {
                 actions.push(ActionGrant { action: operation.action.clone(), resources });
             }
         }
-        Ok(WhatCanReport { principal: principal.arn.clone(), kind: principal.kind, actions })
+        Ok(WhatCanReport { principal: principal.arn.clone(), kind: principal.kind, actions, undecided })
     }
 
     /// The witnesses for a principal and an action without a resource.
-    fn witnesses_for(&self, p: &AuditPrincipal, action: &str, operation: Option<&Operation>) -> Vec<String> {
-        let Some(set) = self.sets.get(p.set) else { return Vec::new() };
+    fn witnesses_for(&self, p: &AuditPrincipal, action: &str, operation: Option<&Operation>) -> Witnesses {
+        let Some(set) = self.sets.get(p.set) else { return Witnesses::default() };
         self.witnesses(&allow_patterns(set, action), action, operation)
     }
 
     /// Concrete resources within `patterns` that the action can be
-    /// authorized against, in pattern order, without duplicates.
-    fn witnesses(&self, patterns: &[Pattern], action: &str, operation: Option<&Operation>) -> Vec<String> {
+    /// authorized against, in pattern order, without duplicates, and the
+    /// searches that ran out of budget.
+    fn witnesses(&self, patterns: &[Pattern], action: &str, operation: Option<&Operation>) -> Witnesses {
         let templates: Vec<String> = match operation {
             Some(op) => op.resources.iter().map(|t| t.arn.clone()).collect(),
             None => {
@@ -665,18 +781,18 @@ impl AccessModel {
                 vec![format!("acs:{service}:{{#region}}:{{#accountId}}:{{#resource}}"), "*".to_owned()]
             }
         };
-        let mut out: Vec<String> = Vec::new();
+        let mut out = Witnesses::default();
         for pattern in patterns {
             for template in &templates {
                 let witness = if template == "*" {
-                    pattern.matches("*").then(|| "*".to_owned())
+                    if pattern.matches("*") { Witness::Found("*".to_owned()) } else { Witness::None }
                 } else {
                     witness(pattern.as_str(), template, &self.account)
                 };
-                if let Some(w) = witness
-                    && !out.contains(&w)
-                {
-                    out.push(w);
+                match witness {
+                    Witness::Found(w) if !out.found.contains(&w) => out.found.push(w),
+                    Witness::Found(_) | Witness::None => {}
+                    Witness::Unknown => out.unknown.push(format!("`{}` on `{template}`", abridged(pattern.as_str()))),
                 }
             }
         }
@@ -790,29 +906,46 @@ fn allow_patterns(set: &CompiledPolicySet, action: &str) -> Vec<Pattern> {
 }
 
 /// The identity and control `Deny` statements for `action` with a resource
-/// pattern that overlaps `pattern` (some resource matches both).
-fn overlapping_denies(set: &CompiledPolicySet, action: &str, pattern: &Pattern) -> Vec<StatementRef> {
+/// pattern that overlaps `pattern` (some resource matches both), and those
+/// whose overlap could not be settled within the budget.
+fn overlapping_denies(
+    set: &CompiledPolicySet,
+    action: &str,
+    pattern: &Pattern,
+) -> (Vec<StatementRef>, Vec<StatementRef>) {
     let mut out = Vec::new();
+    let mut possible = Vec::new();
     for kind in [PolicyKind::Control, PolicyKind::Identity] {
         for policy in set.policies().policies(kind) {
             for statement in policy.statements() {
                 if statement.effect() != Effect::Deny || !statement.actions().matches(action) {
                     continue;
                 }
-                let overlaps = statement.resources().unwrap_or_default().iter().any(|q| overlap(pattern, q));
-                if overlaps {
-                    out.push(StatementRef {
-                        policy: policy.name().to_owned(),
-                        kind,
-                        statement: statement.index(),
-                        sid: statement.sid().map(str::to_owned),
-                        via: Vec::new(),
-                    });
+                let overlaps =
+                    Settled::any(statement.resources().unwrap_or_default().iter().map(|q| overlap(pattern, q)));
+                let r = StatementRef {
+                    policy: policy.name().to_owned(),
+                    kind,
+                    statement: statement.index(),
+                    sid: statement.sid().map(str::to_owned),
+                    via: Vec::new(),
+                };
+                match overlaps {
+                    Settled::Yes => out.push(r),
+                    Settled::Unknown => possible.push(r),
+                    Settled::No => {}
                 }
             }
         }
     }
-    out
+    (out, possible)
+}
+
+/// A pattern as reasons quote it: at most 60 characters, then `…`.
+fn abridged(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(60).collect();
+    if chars.next().is_some() { format!("{head}… ({} characters)", text.chars().count()) } else { head }
 }
 
 /// The `Allow` statements that applied, apart from control policies (which
@@ -862,19 +995,20 @@ fn near_miss(
 /// `{#accountId}` is the account, `{#resource}` any relative id, `{#region}`
 /// (of the any-resource template) one field or none, as global services have
 /// no region, and every other placeholder one field.
-fn witness(pattern: &str, template: &str, account: &str) -> Option<String> {
+fn witness(pattern: &str, template: &str, account: &str) -> Witness {
     let template = glob::template_tokens_with(template, |name| match name {
         "accountId" => Placeholder::Text(account.to_owned()),
         "resource" => Placeholder::Any,
         "region" => Placeholder::OptionalField,
         _ => Placeholder::Field,
     });
-    glob::witness(&glob::pattern_tokens(pattern), &template)
+    glob::witness(&glob::pattern_tokens(pattern), &template, &mut Budget::new(WITNESS_STEPS))
 }
 
-/// Whether some resource matches both patterns.
-fn overlap(a: &Pattern, b: &Pattern) -> bool {
-    glob::intersects(&glob::pattern_tokens(a.as_str()), &glob::pattern_tokens(b.as_str()))
+/// Whether some resource matches both patterns, within [`INTERSECT_STEPS`].
+fn overlap(a: &Pattern, b: &Pattern) -> Settled {
+    let mut budget = Budget::new(INTERSECT_STEPS);
+    glob::intersects(&glob::pattern_tokens(a.as_str()), &glob::pattern_tokens(b.as_str()), &mut budget)
 }
 
 #[cfg(test)]
@@ -883,7 +1017,7 @@ mod tests {
     use crate::pattern::Case;
 
     fn witness_of(pattern: &str, template: &str) -> Option<String> {
-        let w = witness(pattern, template, "123")?;
+        let Witness::Found(w) = witness(pattern, template, "123") else { return None };
         assert!(Pattern::new(pattern, Case::Sensitive).matches(&w), "{w} !~ {pattern}");
         Some(w)
     }

@@ -25,8 +25,9 @@ mod snapshot;
 pub mod suite;
 
 pub use access::{
-    AUDIT_SESSION, AccessError, AccessModel, ActionGrant, AuditPrincipal, ConditionalGrant, Grant, PrincipalKind,
-    ResourceGrant, RootAnswer, StatementRef, WhatCanReport, WhoCanQuery, WhoCanReport,
+    AUDIT_SESSION, AccessError, AccessModel, ActionGrant, AuditPrincipal, ConditionalGrant, Grant, INTERSECT_STEPS,
+    PrincipalKind, ResourceGrant, RootAnswer, StatementRef, Undecided, UndecidedGrant, WITNESS_STEPS, WhatCanReport,
+    WhoCanQuery, WhoCanReport,
 };
 pub use arn::{Arn, ArnError};
 pub use catalog::{

@@ -23,6 +23,9 @@ const EXIT_OK: u8 = 0;
 const EXIT_ERROR: u8 = 1;
 /// Exit code: the answer is no (denied, a case failed).
 const EXIT_NO: u8 = 2;
+/// Exit code: undecided; a search or budget ran out before the answer was
+/// known (`who-can`, `what-can`, `lint`, `diff`).
+const EXIT_UNDECIDED: u8 = 3;
 
 #[derive(Parser)]
 #[command(name = "ramguard", version, about = "Validate, evaluate and test Alibaba Cloud RAM policies, offline")]
@@ -200,16 +203,18 @@ enum Command {
     /// Lint policy documents the way Alibaba Cloud's policy check does:
     /// errors, security warnings, warnings and suggestions.
     ///
-    /// Exit 0 when nothing at or above `--fail-on` is found, 2 when something is, 1 on an error.
+    /// Exit 0 when nothing at or above `--fail-on` is found, 2 when something is, 3 when nothing is
+    /// but a rule at or above it was not fully checked within its budget, 1 on an error.
     Lint(commands::lint::Args),
     /// List every principal of an account snapshot that may perform an action.
     ///
-    /// Exit 0 when some principal may, 2 when none may, 1 on an error.
+    /// Exit 0 when some principal may, 2 when none may, 3 when none is known to
+    /// but some principal is undecided (a search ran out of its budget), 1 on an error.
     WhoCan(commands::audit::WhoCanArgs),
     /// List every catalog action a principal of an account snapshot may
     /// perform, and on which resources.
     ///
-    /// Exit 0, or 1 on an error.
+    /// Exit 0, 3 when some answer is undecided (a search ran out of its budget), or 1 on an error.
     WhatCan(commands::audit::WhatCanArgs),
     /// Check that a new policy set grants nothing the old one did not.
     ///

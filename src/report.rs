@@ -33,7 +33,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::ignore::normalize_path;
 pub use crate::ignore::{IgnoreError, IgnoreList};
-use crate::lint::{Finding, RULES, Rule, Severity};
+use crate::lint::{Finding, RULES, Rule, Severity, Unchecked};
 use crate::policy::PolicyKind;
 
 /// Where the SARIF `tool.driver.informationUri` points.
@@ -70,17 +70,26 @@ pub struct FileReport {
     pub error: Option<String>,
     /// The kind the document was read as, when the caller says.
     pub kind: Option<PolicyKind>,
+    /// The rules a work budget kept from checking the file fully.
+    pub unchecked: Option<Unchecked>,
 }
 
 impl FileReport {
     /// The findings of a file that was read.
     pub fn new(file: impl Into<String>, source: Option<String>, findings: Vec<Finding>) -> Self {
-        Self { file: file.into(), source, findings, ignored: 0, error: None, kind: None }
+        Self { file: file.into(), source, findings, ignored: 0, error: None, kind: None, unchecked: None }
     }
 
     /// The same report, saying which kind the document was read as.
     pub fn with_kind(mut self, kind: PolicyKind) -> Self {
         self.kind = Some(kind);
+        self
+    }
+
+    /// The same report, saying which rules a budget kept from checking the
+    /// file fully (see [`crate::lint::lint_document`]).
+    pub fn with_unchecked(mut self, unchecked: Option<Unchecked>) -> Self {
+        self.unchecked = unchecked;
         self
     }
 
@@ -93,6 +102,7 @@ impl FileReport {
             ignored: 0,
             error: Some(error.into()),
             kind: None,
+            unchecked: None,
         }
     }
 
@@ -128,6 +138,8 @@ pub struct Summary {
     pub suggestion: usize,
     /// Findings the ignore list removed.
     pub ignored: usize,
+    /// Files that some rule could not check fully within its budget.
+    pub unchecked: usize,
 }
 
 impl Summary {
@@ -181,6 +193,7 @@ impl Report {
         let mut s = Summary { files: self.files.len(), ..Summary::default() };
         for file in &self.files {
             s.unreadable += usize::from(file.error.is_some());
+            s.unchecked += usize::from(file.unchecked.is_some());
             s.ignored += file.ignored;
             for f in &file.findings {
                 s.findings += 1;
@@ -198,6 +211,13 @@ impl Report {
     /// Whether some finding is of class `threshold` or a more serious one.
     pub fn fails(&self, threshold: Severity) -> bool {
         self.findings().any(|f| f.severity <= threshold)
+    }
+
+    /// Whether some rule of class `threshold` or a more serious one was not
+    /// fully checked in some file: a report that does not
+    /// [`fail`](Report::fails) at that threshold has then not proved a pass.
+    pub fn undecided(&self, threshold: Severity) -> bool {
+        self.files.iter().any(|f| f.unchecked.as_ref().is_some_and(|u| u.reaches(threshold)))
     }
 
     /// The rules with at least one finding, in code order.
@@ -227,8 +247,16 @@ impl Report {
                     if kind == PolicyKind::Identity { "an" } else { "a" }
                 );
             }
+            let note = file.unchecked.as_ref().map(|u| format!("note: {}\n", sanitize(&u.to_string())));
             if file.findings.is_empty() {
-                let _ = writeln!(out, "{name}: no findings{ignored}\n");
+                match &note {
+                    Some(note) => {
+                        let _ = writeln!(out, "{name}: no findings from the rules checked fully{ignored}\n{note}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "{name}: no findings{ignored}\n");
+                    }
+                }
                 continue;
             }
             let counts: Vec<String> = Severity::ALL
@@ -237,6 +265,9 @@ impl Report {
                 .map(|s| count_phrase(file.count(*s), *s))
                 .collect();
             let _ = writeln!(out, "{name}: {}{ignored}\n", counts.join(", "));
+            if let Some(note) = &note {
+                let _ = writeln!(out, "{note}");
+            }
             for f in &file.findings {
                 render_finding(&mut out, f, file.source.as_deref());
             }
@@ -258,6 +289,9 @@ impl Report {
         if s.unreadable > 0 {
             extra.push(format!("{} unreadable", s.unreadable));
         }
+        if s.unchecked > 0 {
+            extra.push(format!("{} not fully checked", s.unchecked));
+        }
         if !extra.is_empty() {
             let _ = write!(line, " ({})", extra.join(", "));
         }
@@ -277,10 +311,11 @@ impl Report {
             .files
             .iter()
             .map(|f| {
-                let status = match (&f.error, f.findings.is_empty()) {
-                    (Some(_), _) => "unreadable",
-                    (None, true) => "ok",
-                    (None, false) => "findings",
+                let status = match (&f.error, f.findings.is_empty(), &f.unchecked) {
+                    (Some(_), _, _) => "unreadable",
+                    (None, true, Some(_)) => "unchecked",
+                    (None, true, None) => "ok",
+                    (None, false, _) => "findings",
                 };
                 let mut v = json!({
                     "file": f.file, "status": status, "findings": f.findings, "ignored": f.ignored,
@@ -290,6 +325,9 @@ impl Report {
                 }
                 if let (Some(kind), Some(obj)) = (f.kind, v.as_object_mut()) {
                     obj.insert("kind".to_owned(), json!(kind));
+                }
+                if let (Some(unchecked), Some(obj)) = (&f.unchecked, v.as_object_mut()) {
+                    obj.insert("unchecked".to_owned(), json!(unchecked));
                 }
                 v
             })
@@ -326,6 +364,7 @@ impl Report {
             kept.sort_by_key(|(i, _)| *i);
         }
         let results: Vec<Value> = kept.iter().map(|(_, f)| sarif_result(f, rules)).collect();
+        let rule_list = rules;
         let rules: Vec<Value> = rules.iter().map(sarif_rule).collect();
         let mut notifications: Vec<Value> = self
             .files
@@ -341,6 +380,24 @@ impl Report {
             })
             .collect();
         let execution_successful = notifications.is_empty();
+        // Rules a budget kept from checking a file fully: a warning per file
+        // and rule, pointing at the rule's descriptor.
+        for f in &self.files {
+            let Some(u) = &f.unchecked else { continue };
+            for code in &u.rules {
+                let mut rule = json!({ "id": code });
+                if let (Some(index), Some(obj)) = (rule_list.iter().position(|r| r.code == *code), rule.as_object_mut())
+                {
+                    obj.insert("index".to_owned(), json!(index));
+                }
+                notifications.push(json!({
+                    "level": "warning",
+                    "message": { "text": format!("{}: {code} not fully checked: {}", f.file, u.reason) },
+                    "locations": [{ "physicalLocation": { "artifactLocation": { "uri": sarif_uri(&f.file) } } }],
+                    "associatedRule": rule,
+                }));
+            }
+        }
         if left_out > 0 {
             notifications.push(json!({
                 "level": "warning",
@@ -395,7 +452,7 @@ impl Report {
                 a
             };
             let mut cases = String::new();
-            let (mut t, mut fl, mut er) = (0usize, 0usize, 0usize);
+            let (mut t, mut fl, mut er, mut sk) = (0usize, 0usize, 0usize, 0usize);
             if let Some(error) = &file.error {
                 t += 1;
                 er += 1;
@@ -406,6 +463,23 @@ impl Report {
                     attr(error),
                     text(&format!("{}: {error}", file.file)),
                 );
+            } else if let Some(u) = &file.unchecked {
+                // A rule a budget kept from checking the file fully is a
+                // skipped test, never a passing one.
+                for code in &u.rules {
+                    t += 1;
+                    sk += 1;
+                    let name = match crate::lint::rule(code) {
+                        Some(r) => format!("{}[{}] not fully checked", r.code, r.name),
+                        None => format!("{code} not fully checked"),
+                    };
+                    let _ = writeln!(
+                        cases,
+                        "    <testcase {}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        case_attrs(&name, None),
+                        attr(&u.reason),
+                    );
+                }
             } else if file.findings.is_empty() {
                 t += 1;
                 let _ = writeln!(cases, "    <testcase {}/>", case_attrs("lint", None));
@@ -442,7 +516,7 @@ impl Report {
             }
             let _ = write!(
                 suites,
-                "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{fl}\" errors=\"{er}\" skipped=\"0\" time=\"0\" file=\"{}\">\n{cases}  </testsuite>\n",
+                "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{fl}\" errors=\"{er}\" skipped=\"{sk}\" time=\"0\" file=\"{}\">\n{cases}  </testsuite>\n",
                 attr(&file.file),
                 attr(&file.file),
             );

@@ -284,7 +284,7 @@ fn json_report_shape() {
         v["summary"],
         serde_json::json!({
             "files": 2, "unreadable": 0, "findings": 1, "error": 1, "security-warning": 0,
-            "warning": 0, "suggestion": 0, "ignored": 0,
+            "warning": 0, "suggestion": 0, "ignored": 0, "unchecked": 0,
         })
     );
     assert_eq!(v["rules"][0]["code"], "RG001");

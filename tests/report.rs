@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ramguard::lint::{Finding, LintOptions, Rule, Severity, lint};
+use ramguard::lint::{Finding, LintOptions, Rule, Severity, Unchecked, lint};
 use ramguard::report::{FileReport, IgnoreList, Report};
 use ramguard::{Catalog, JsonPath, Limits, Location};
 use serde_json::Value;
@@ -102,6 +102,63 @@ fn sarif_validator() -> jsonschema::Validator {
 
 fn schema_errors(validator: &jsonschema::Validator, log: &Value) -> Vec<String> {
     validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+/// A clean file whose pairwise rules a budget left not fully checked, and
+/// a file with a finding and the same note.
+fn unchecked_report() -> Report {
+    let unchecked =
+        || Some(Unchecked { rules: vec!["RG206", "RG302"], reason: "the budget <of> one document ran out".to_owned() });
+    let real = lint_text("policies/bad.json", BAD);
+    Report::new(vec![
+        FileReport::new("policies/clean.json", None, Vec::new()).with_unchecked(unchecked()),
+        FileReport::new("policies/bad.json", Some(BAD.to_owned()), real).with_unchecked(unchecked()),
+    ])
+}
+
+#[test]
+fn rules_left_unchecked_are_said_in_every_format() {
+    let report = unchecked_report();
+    let human = report.human();
+    assert!(human.contains("policies/clean.json: no findings from the rules checked fully"), "{human}");
+    assert!(!human.contains("policies/clean.json: no findings\n"), "{human}");
+    assert!(human.contains("note: not fully checked: RG206, RG302 (the budget <of> one document ran out)"), "{human}");
+    assert!(human.contains("(2 not fully checked)"), "{human}");
+
+    let json = report.json();
+    let clean = json["files"].as_array().unwrap().iter().find(|f| f["file"] == "policies/clean.json").unwrap();
+    assert_eq!(clean["status"], "unchecked");
+    assert_eq!(clean["unchecked"]["rules"], serde_json::json!(["RG206", "RG302"]));
+    assert_eq!(json["summary"]["unchecked"], 2);
+
+    let sarif = report.sarif();
+    let errors = schema_errors(&sarif_validator(), &sarif);
+    assert!(errors.is_empty(), "{errors:#?}\n{sarif:#}");
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    let about: Vec<&str> = notes.iter().filter_map(|n| n["associatedRule"]["id"].as_str()).collect();
+    assert_eq!(about, ["RG206", "RG302", "RG206", "RG302"]);
+    let index = ramguard::lint::RULES.iter().position(|r| r.code == "RG206").unwrap();
+    assert_eq!(notes[0]["associatedRule"]["index"], index);
+    assert_eq!(notes[0]["level"], "warning");
+
+    for threshold in Severity::ALL {
+        let xml = report.junit(threshold);
+        let violations = junit_violations(&xml);
+        assert!(violations.is_empty(), "{violations:#?}\n{xml}");
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let skipped = doc.descendants().filter(|n| n.has_tag_name("skipped")).count();
+        assert_eq!(skipped, 4, "{xml}");
+        let clean = doc.descendants().find(|n| n.attribute("name") == Some("policies/clean.json")).unwrap();
+        assert_eq!(clean.attribute("skipped"), Some("2"));
+        // No passing `lint` case claims the clean file passed.
+        assert!(!xml.contains("name=\"lint\""), "{xml}");
+    }
+
+    // RG206 is a warning: a pass at `warning` or below is not proved, one at
+    // `security-warning` is (no rule of that class was left unchecked).
+    assert!(report.undecided(Severity::Warning));
+    assert!(report.undecided(Severity::Suggestion));
+    assert!(!report.undecided(Severity::SecurityWarning));
 }
 
 #[test]
@@ -609,7 +666,7 @@ fn json_has_the_documented_shape() {
         v["summary"],
         serde_json::json!({
             "files": 3, "unreadable": 1, "findings": 3, "error": 0, "security-warning": 1,
-            "warning": 1, "suggestion": 1, "ignored": 1,
+            "warning": 1, "suggestion": 1, "ignored": 1, "unchecked": 0,
         })
     );
     // RG001 no longer fires; the others still do.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
 
-use crate::{EXIT_NO, EXIT_OK, Format};
+use crate::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED, Format};
 
 /// What both audit commands read: the snapshot, the context, the catalog
 /// and how to answer.
@@ -74,7 +74,15 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
         Format::Json => crate::print_json(&report)?,
         Format::Human => print!("{}", render_who_can(&report)),
     }
-    Ok(if report.allowed.is_empty() { EXIT_NO } else { EXIT_OK })
+    // A principal known to be allowed answers the question; otherwise an
+    // undecided principal keeps "nobody" from being the answer.
+    Ok(if !report.allowed.is_empty() {
+        EXIT_OK
+    } else if !report.undecided.is_empty() {
+        EXIT_UNDECIDED
+    } else {
+        EXIT_NO
+    })
 }
 
 pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
@@ -85,7 +93,7 @@ pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
         Format::Json => crate::print_json(&report)?,
         Format::Human => print!("{}", render_what_can(&report, catalog.operations().len())),
     }
-    Ok(EXIT_OK)
+    Ok(if report.is_decided() { EXIT_OK } else { EXIT_UNDECIDED })
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
@@ -115,7 +123,20 @@ fn render_who_can(r: &WhoCanReport) -> String {
             let _ = writeln!(out, "    by {}", join(&c.statements));
         }
     }
-    if r.root.by_root_identity() {
+    if !r.undecided.is_empty() {
+        let _ = writeln!(
+            out,
+            "undecided ({}): a search ran out of its budget, so these may be allowed:",
+            r.undecided.len()
+        );
+        for u in &r.undecided {
+            let _ = writeln!(out, "  {} {} ({})", u.kind.name(), u.name, u.principal);
+            let _ = writeln!(out, "    {}", u.reason);
+        }
+    }
+    if let Some(reason) = &r.root.undecided {
+        let _ = writeln!(out, "root {}: undecided ({reason})", r.root.principal);
+    } else if r.root.by_root_identity() {
         let _ = writeln!(out, "root {}: allowed (RAM policies do not restrict the root identity)", r.root.principal);
     } else if r.root.allowed {
         let _ = writeln!(out, "root {}: allowed by {}", r.root.principal, join(&r.root.granted_by));
@@ -149,6 +170,24 @@ fn render_what_can(r: &WhatCanReport, catalog_size: usize) -> String {
             if !g.partially_denied_by.is_empty() {
                 let _ = writeln!(out, "      partly denied by {}", join(&g.partially_denied_by));
             }
+            if !g.possibly_denied_by.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "      possibly partly denied by {} (undecided: the overlap search ran out of its budget)",
+                    join(&g.possibly_denied_by)
+                );
+            }
+        }
+    }
+    if !r.undecided.is_empty() {
+        let _ = writeln!(
+            out,
+            "undecided ({}): a search ran out of its budget, so these may be granted:",
+            r.undecided.len()
+        );
+        for u in &r.undecided {
+            let _ = writeln!(out, "  {} on {}", u.action, u.pattern);
+            let _ = writeln!(out, "    {}", u.reason);
         }
     }
     out

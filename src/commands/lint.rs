@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use ramguard::lint::{LintOptions, Severity, lint};
+use ramguard::lint::{LintOptions, Severity, lint_document};
 use ramguard::report::{FileReport, IgnoreList, Report};
 use ramguard::{PolicyKind, detect_kind};
 
-use crate::{EXIT_ERROR, EXIT_NO, EXIT_OK, KindArg};
+use crate::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED, KindArg};
 
 /// The ignore file read from the current directory when `--ignore-file` is absent.
 const DEFAULT_IGNORE_FILE: &str = ".ramguardignore";
@@ -146,8 +146,12 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                             KindArg::Resource => PolicyKind::Resource,
                         });
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
-                        let findings = lint(&name, &text, &options);
-                        files.push(FileReport::new(name, Some(text), findings).with_kind(kind));
+                        let linted = lint_document(&name, &text, &options);
+                        files.push(
+                            FileReport::new(name, Some(text), linted.findings)
+                                .with_kind(kind)
+                                .with_unchecked(linted.unchecked),
+                        );
                     }
                 }
             }
@@ -185,7 +189,13 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         eprintln!("error: {} {noun} could not be read (see the report)", summary.unreadable);
         return Ok(EXIT_ERROR);
     }
-    Ok(if report.fails(threshold) { EXIT_NO } else { EXIT_OK })
+    Ok(if report.fails(threshold) {
+        EXIT_NO
+    } else if report.undecided(threshold) {
+        EXIT_UNDECIDED
+    } else {
+        EXIT_OK
+    })
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, String> {

@@ -303,6 +303,8 @@ pub struct Universe {
     /// Characters to fill the wildcards of `Allow` patterns with, besides
     /// the fresh one.
     fillers: Vec<char>,
+    /// Why a budget left the representatives inexact, when one did.
+    budget_notes: Vec<String>,
 }
 
 fn most_frequent<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -395,6 +397,7 @@ impl Universe {
         if !reps.exact {
             shortfalls.push(Shortfall::States);
         }
+        let budget_notes: Vec<String> = reps.budget.iter().cloned().collect();
         let actions = reps
             .strings
             .into_iter()
@@ -446,6 +449,7 @@ impl Universe {
             shortfalls,
             max_states,
             fillers,
+            budget_notes,
         })
     }
 
@@ -681,7 +685,7 @@ impl<'a> Search<'a> {
             exact: self.universe.exact,
             exhaustive: true,
             complete: true,
-            notes: Vec::new(),
+            notes: self.universe.budget_notes.clone(),
             shortfalls: self.universe.shortfalls.clone(),
         };
         if self.universe.session && !self.universe.principal.is_role_session() {
@@ -717,6 +721,11 @@ impl<'a> Search<'a> {
             };
             if !resources.exact {
                 report.fall_short(Shortfall::States);
+            }
+            if let Some(why) = &resources.budget
+                && !report.notes.contains(why)
+            {
+                report.notes.push(why.clone());
             }
             let about_new = About::new(self.new_source, &rep.action);
             let about_old = self.old.as_ref().map(|(_, o)| About::new(o, &rep.action));

@@ -80,6 +80,14 @@ impl StringPattern {
     }
 }
 
+/// The most bytes one exploration keeps for its states (visited set, queue,
+/// the strings' back pointers and the combinations found): 256 MiB. A
+/// state holds one bit per position of every pattern, so a family of long
+/// patterns reaches this bound before the state budget; the exploration
+/// then stops and says so ([`Representatives::exact`] false,
+/// [`Representatives::budget`] the reason).
+pub const MAX_EXPLORE_BYTES: usize = 256 << 20;
+
 /// The result of [`representative_strings`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Representatives {
@@ -87,8 +95,10 @@ pub struct Representatives {
     /// combination of matches.
     pub strings: Vec<String>,
     /// Whether every realisable combination is represented (false when the
-    /// exploration hit its state budget).
+    /// exploration hit its state or memory budget).
     pub exact: bool,
+    /// When a budget stopped the exploration, which one, as a sentence.
+    pub budget: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +121,7 @@ struct Nfa {
 /// A set of pattern positions, as bits.
 type Bits = Vec<u64>;
 
-fn set_bit(bits: &mut Bits, i: usize) -> bool {
+fn set_bit(bits: &mut [u64], i: usize) -> bool {
     let (word, bit) = (i / 64, i % 64);
     match bits.get_mut(word) {
         Some(w) => {
@@ -123,7 +133,7 @@ fn set_bit(bits: &mut Bits, i: usize) -> bool {
     }
 }
 
-fn has_bit(bits: &Bits, i: usize) -> bool {
+fn has_bit(bits: &[u64], i: usize) -> bool {
     bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
@@ -160,7 +170,7 @@ impl Nfa {
     }
 
     /// Adds `i` and every position reachable from it by skipping stars.
-    fn close(&self, bits: &mut Bits, mut i: usize) {
+    fn close(&self, bits: &mut [u64], mut i: usize) {
         loop {
             set_bit(bits, i);
             match self.toks.get(i) {
@@ -176,26 +186,31 @@ impl Nfa {
         bits
     }
 
-    fn step(&self, from: &Bits, c: char) -> Bits {
-        let c = if self.fold { c.to_ascii_lowercase() } else { c };
+    fn step(&self, from: &[u64], c: char) -> Bits {
         let mut bits = vec![0; self.words()];
+        self.step_into(from, c, &mut bits);
+        bits
+    }
+
+    /// [`Nfa::step`] into `bits` (of [`Nfa::words`] words, all clear).
+    fn step_into(&self, from: &[u64], c: char, bits: &mut [u64]) {
+        let c = if self.fold { c.to_ascii_lowercase() } else { c };
         for (i, tok) in self.toks.iter().enumerate() {
             if !has_bit(from, i) {
                 continue;
             }
             match tok {
-                Tok::Star => self.close(&mut bits, i),
-                Tok::Field if c != ':' => self.close(&mut bits, i),
+                Tok::Star => self.close(bits, i),
+                Tok::Field if c != ':' => self.close(bits, i),
                 Tok::Field => {}
-                Tok::One => self.close(&mut bits, i + 1),
-                Tok::Lit(l) if *l == c => self.close(&mut bits, i + 1),
+                Tok::One => self.close(bits, i + 1),
+                Tok::Lit(l) if *l == c => self.close(bits, i + 1),
                 Tok::Lit(_) => {}
             }
         }
-        bits
     }
 
-    fn accepts(&self, bits: &Bits) -> bool {
+    fn accepts(&self, bits: &[u64]) -> bool {
         has_bit(bits, self.toks.len())
     }
 }
@@ -303,9 +318,10 @@ fn alphabet(patterns: &[&StringPattern]) -> (Vec<char>, bool) {
 /// The characters that some live position of `state` compares literally
 /// (both cases for case-insensitive patterns), and `:` when a field is live:
 /// any other character steps every automaton the same way.
-fn telling_chars(nfas: &[Nfa], state: &[Bits]) -> FxHashSet<char> {
+fn telling_chars(nfas: &[Nfa], ranges: &[(usize, usize)], state: &[u64]) -> FxHashSet<char> {
     let mut out = FxHashSet::default();
-    for (n, bits) in nfas.iter().zip(state) {
+    for (k, n) in nfas.iter().enumerate() {
+        let bits = part(ranges, state, k);
         for (i, tok) in n.toks.iter().enumerate() {
             if !has_bit(bits, i) {
                 continue;
@@ -328,34 +344,98 @@ fn telling_chars(nfas: &[Nfa], state: &[Bits]) -> FxHashSet<char> {
     out
 }
 
+/// Pattern `k`'s words in `state`.
+fn part<'s>(ranges: &[(usize, usize)], state: &'s [u64], k: usize) -> &'s [u64] {
+    ranges.get(k).and_then(|&(a, b)| state.get(a..b)).unwrap_or(&[])
+}
+
 /// Breadth-first over strings that start with `prefix`: a shortest string for
-/// each combination of matches of `patterns` found, and whether the search
-/// finished within `max_states`.
-fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec<String>, bool) {
+/// each combination of matches of `patterns` found, and, when the search did
+/// not finish, which budget stopped it: `max_states` states, or
+/// [`MAX_EXPLORE_BYTES`] of memory for them.
+///
+/// A state is every pattern's set of positions, laid out as one slice of
+/// words; the visited set holds each state once, the queue a copy of the
+/// states still to expand, and each state's string is kept as a back
+/// pointer (its parent and the character read) rather than as text.
+fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec<String>, Option<String>) {
+    explore_within(patterns, prefix, max_states, MAX_EXPLORE_BYTES)
+}
+
+/// [`explore`] with `max_bytes` for its memory budget.
+fn explore_within(
+    patterns: &[&StringPattern],
+    prefix: &str,
+    max_states: usize,
+    max_bytes: usize,
+) -> (Vec<String>, Option<String>) {
     let nfas: Vec<Nfa> = patterns.iter().map(|p| Nfa::new(p)).collect();
     let (alphabet, fresh) = alphabet(patterns);
-    let mut start: Vec<Bits> = nfas.iter().map(Nfa::start).collect();
-    for c in prefix.chars() {
-        start = nfas.iter().zip(&start).map(|(n, b)| n.step(b, c)).collect();
+    // Where each pattern's words lie in a state.
+    let mut ranges = Vec::with_capacity(nfas.len());
+    let mut words = 0usize;
+    for n in &nfas {
+        ranges.push((words, words + n.words()));
+        words += n.words();
     }
+    // Bytes per state: the visited copy and the queued copy of its words,
+    // their handles, its back pointer, and its combination when new.
+    let per_state = 2 * 8 * words + 2 * 24 + 8 + nfas.len() + 48;
+    let limit = max_states.min(max_bytes / per_state.max(1));
+    let step_all = |state: &[u64], c: char, out: &mut [u64]| {
+        out.iter_mut().for_each(|w| *w = 0);
+        for (k, n) in nfas.iter().enumerate() {
+            if let Some(dst) = ranges.get(k).and_then(|&(a, b)| out.get_mut(a..b)) {
+                n.step_into(part(&ranges, state, k), c, dst);
+            }
+        }
+    };
+    let mut start: Box<[u64]> = vec![0; words].into_boxed_slice();
+    for (k, n) in nfas.iter().enumerate() {
+        if let Some(dst) = ranges.get(k).and_then(|&(a, b)| start.get_mut(a..b)) {
+            dst.copy_from_slice(&n.start());
+        }
+    }
+    let mut scratch = vec![0u64; words];
+    for c in prefix.chars() {
+        step_all(&start, c, &mut scratch);
+        start.copy_from_slice(&scratch);
+    }
+    // Back pointers: (parent, character); index 0 is the prefix itself.
+    let mut texts: Vec<(u32, char)> = vec![(0, '\0')];
+    let text_of = |texts: &[(u32, char)], mut at: u32| -> String {
+        let mut rev = Vec::new();
+        while at != 0 {
+            let Some(&(parent, c)) = texts.get(at as usize) else { break };
+            rev.push(c);
+            at = parent;
+        }
+        let mut s = prefix.to_owned();
+        s.extend(rev.into_iter().rev());
+        s
+    };
     let mut covered: FxHashSet<Vec<bool>> = FxHashSet::default();
     let mut found = Vec::new();
-    let mut visited: FxHashSet<Vec<Bits>> = FxHashSet::default();
+    let mut visited: FxHashSet<Box<[u64]>> = FxHashSet::default();
     visited.insert(start.clone());
-    let mut queue: VecDeque<(Vec<Bits>, String)> = VecDeque::from([(start, prefix.to_owned())]);
-    let mut exact = fresh;
-    while let Some((state, text)) = queue.pop_front() {
-        let accepts = project(&nfas, nfas.iter().zip(&state).map(|(n, b)| n.accepts(b)));
+    let mut queue: VecDeque<(Box<[u64]>, u32)> = VecDeque::from([(start, 0)]);
+    // Without a character that stands for every unnamed one, the classes
+    // found may not be all there are.
+    let mut stopped = (!fresh).then(|| {
+        "every character is named by some pattern, so no one character stands for the others".to_owned()
+    });
+    'search: while let Some((state, at)) = queue.pop_front() {
+        let accepts = project(&nfas, nfas.iter().enumerate().map(|(k, n)| n.accepts(part(&ranges, &state, k))));
         if covered.insert(accepts) {
-            found.push(text.clone());
+            found.push(text_of(&texts, at));
         }
-        if state.iter().all(|b| b.iter().all(|w| *w == 0)) {
+        if state.iter().all(|w| *w == 0) {
             continue;
         }
         // Every character that no live position compares literally leads to
         // the same next state: only the first of them (in alphabet order) is
         // stepped, so a long list of literals elsewhere costs nothing here.
-        let telling = telling_chars(&nfas, &state);
+        let telling = telling_chars(&nfas, &ranges, &state);
         let mut stepped_an_other = false;
         for &c in &alphabet {
             if !telling.contains(&c) {
@@ -364,21 +444,36 @@ fn explore(patterns: &[&StringPattern], prefix: &str, max_states: usize) -> (Vec
                 }
                 stepped_an_other = true;
             }
-            let next: Vec<Bits> = nfas.iter().zip(&state).map(|(n, b)| n.step(b, c)).collect();
-            if visited.contains(&next) {
+            step_all(&state, c, &mut scratch);
+            if visited.contains(scratch.as_slice()) {
                 continue;
             }
-            if visited.len() >= max_states {
-                exact = false;
-                break;
+            if visited.len() >= limit {
+                stopped = Some(if limit < max_states {
+                    format!(
+                        "the search for representative strings of {} patterns stopped at {} states: {} bytes each would pass its memory budget of {} MiB",
+                        nfas.len(),
+                        crate::glob::thousands(limit as u64),
+                        crate::glob::thousands(per_state as u64),
+                        max_bytes >> 20
+                    )
+                } else {
+                    format!(
+                        "the search for representative strings of {} patterns stopped at its budget of {} states",
+                        nfas.len(),
+                        crate::glob::thousands(max_states as u64)
+                    )
+                });
+                break 'search;
             }
+            let next: Box<[u64]> = scratch.clone().into_boxed_slice();
             visited.insert(next.clone());
-            let mut t = text.clone();
-            t.push(c);
-            queue.push_back((next, t));
+            let Ok(index) = u32::try_from(texts.len()) else { break 'search };
+            texts.push((at, c));
+            queue.push_back((next, index));
         }
     }
-    (found, exact)
+    (found, stopped)
 }
 
 /// `keep`, then the strings of each list that add a combination of matches.
@@ -418,8 +513,8 @@ pub fn representative_strings(
     max_states: usize,
 ) -> Representatives {
     let refs: Vec<&StringPattern> = patterns.iter().collect();
-    let (found, exact) = explore(&refs, "", max_states);
-    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
+    let (found, budget) = explore(&refs, "", max_states);
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact: budget.is_none(), budget }
 }
 
 /// [`representative_strings`] for action patterns, explored service by
@@ -445,17 +540,20 @@ pub fn action_representatives(
     services.sort_unstable();
     services.dedup();
     let mut exact = true;
+    let mut budget: Option<String> = None;
     let mut found: Vec<String> = Vec::new();
     for s in &services {
         let group: Vec<&StringPattern> =
             patterns.iter().filter(|p| service(p).as_deref() == Some(s.as_str()) || service(p).is_none()).collect();
-        let (strings, done) = explore(&group, &format!("{s}:"), max_states);
-        exact &= done;
+        let (strings, stopped) = explore(&group, &format!("{s}:"), max_states);
+        exact &= stopped.is_none();
+        budget = budget.or(stopped.map(|why| format!("service `{s}`: {why}")));
         found.extend(strings);
     }
     // Actions of no listed service: only the general patterns can match them.
-    let (others, done) = explore(&general, "", max_states);
-    exact &= done;
+    let (others, stopped) = explore(&general, "", max_states);
+    exact &= stopped.is_none();
+    budget = budget.or(stopped);
     for s in others {
         let first = s.split_once(':').map(|(head, _)| head.to_ascii_lowercase());
         // A string that fell into a listed service's region stands for that
@@ -466,7 +564,7 @@ pub fn action_representatives(
         }
         found.push(s);
     }
-    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact }
+    Representatives { strings: assemble(patterns, keep, &[prefer, &found]), exact, budget }
 }
 
 #[cfg(test)]
@@ -554,9 +652,29 @@ mod tests {
     }
 
     #[test]
+    fn memory_bounds_the_states_of_a_family_of_many_patterns() {
+        // 600 patterns: a state is 600 position sets, about 10 KB, so 1 MiB
+        // holds about 100 of them, far fewer than the state budget.
+        let letters = "abcdefghijklmnopqrstuvwxyz";
+        let texts: Vec<String> =
+            letters.chars().flat_map(|a| letters.chars().map(move |b| format!("*{a}{b}*"))).take(600).collect();
+        let ps: Vec<StringPattern> = texts.iter().map(|t| glob(t)).collect();
+        let refs: Vec<&StringPattern> = ps.iter().collect();
+        let (found, stopped) = explore_within(&refs, "", 20_000, 1 << 20);
+        let why = stopped.expect("the memory budget stops the search");
+        assert!(why.contains("memory budget of 1 MiB"), "{why}");
+        assert!(!found.is_empty());
+        // Few patterns stay within both budgets.
+        let (_, stopped) = explore_within(&refs[..3], "", 20_000, 1 << 20);
+        assert_eq!(stopped, None);
+    }
+
+    #[test]
     fn the_budget_is_reported() {
         let ps = [glob("*a*b*c*d*"), glob("*d*c*b*a*")];
-        assert!(!representative_strings(&ps, &[], &[], 3).exact);
+        let r = representative_strings(&ps, &[], &[], 3);
+        assert!(!r.exact);
+        assert!(r.budget.is_some_and(|why| why.contains("budget of 3 states")));
     }
 
     #[test]

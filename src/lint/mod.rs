@@ -301,15 +301,63 @@ pub struct LintOptions<'a> {
     pub kind: Option<PolicyKind>,
 }
 
+pub use rules::PAIRWISE_STEPS;
+
+/// Rules that a work budget kept from checking one document fully: they
+/// reported what they found, but may have missed findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unchecked {
+    /// The rules' codes (`RG206`), in code order.
+    pub rules: Vec<&'static str>,
+    /// Why, as a sentence.
+    pub reason: String,
+}
+
+impl Unchecked {
+    /// Whether a rule of class `threshold` or a more serious one is among
+    /// them, so that a pass at that threshold is not proved.
+    pub fn reaches(&self, threshold: Severity) -> bool {
+        self.rules.iter().any(|code| rule(code).is_some_and(|r| r.severity <= threshold))
+    }
+}
+
+impl fmt::Display for Unchecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not fully checked: {} ({})", self.rules.join(", "), self.reason)
+    }
+}
+
+/// The lint of one document: its findings and the rules a budget left
+/// not fully checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linted {
+    /// The findings, in document order (line, then column), then by code.
+    pub findings: Vec<Finding>,
+    /// The rules not fully checked, when a budget ran out.
+    pub unchecked: Option<Unchecked>,
+}
+
 /// Lints one document. `file` names it in the findings; findings come in
 /// document order (line, then column), then by code.
+///
+/// This is [`lint_document`] without [`Linted::unchecked`]: a program that
+/// must know whether the pairwise rules were fully checked (a document
+/// whose patterns cost more than [`PAIRWISE_STEPS`] to compare) calls
+/// [`lint_document`].
 pub fn lint(file: &str, text: &str, options: &LintOptions<'_>) -> Vec<Finding> {
+    lint_document(file, text, options).findings
+}
+
+/// Lints one document: its findings, and the rules that a budget kept from
+/// checking it fully.
+pub fn lint_document(file: &str, text: &str, options: &LintOptions<'_>) -> Linted {
     let text = crate::policy::without_bom(text);
     let kind = options.kind.unwrap_or_else(|| crate::policy::detect_kind(text));
     let mut findings = Vec::new();
+    let mut unchecked = None;
     match Policy::parse_with_limits(file, text, kind, options.limits) {
         Err(errors) => {
-            let Some(rule) = rule("RG001") else { return findings };
+            let Some(rule) = rule("RG001") else { return Linted { findings, unchecked } };
             for e in errors.errors() {
                 findings.push(Finding {
                     code: rule.code,
@@ -330,8 +378,8 @@ pub fn lint(file: &str, text: &str, options: &LintOptions<'_>) -> Vec<Finding> {
                 });
             }
         }
-        Ok(policy) => findings = rules::check(file, text, &policy, options),
+        Ok(policy) => (findings, unchecked) = rules::check(file, text, &policy, options),
     }
     findings.sort_by(|a, b| a.location.cmp(&b.location).then(a.code.cmp(b.code)));
-    findings
+    Linted { findings, unchecked }
 }

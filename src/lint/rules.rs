@@ -8,7 +8,7 @@ use super::{Finding, LintOptions, rule};
 use crate::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
 use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
 use crate::fuzzy::{levenshtein, suggest};
-use crate::glob::{self, Tok};
+use crate::glob::{self, Answer, Budget, Tok};
 use crate::json::{self, JsonPath, Step, Value};
 use crate::pattern::Pattern;
 use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
@@ -116,24 +116,32 @@ fn is_all_pattern(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c == '*')
 }
 
-/// Patterns longer than this are not compared with each other: the rules
-/// that would need it stay silent (no policy RAM accepts has one).
+/// Action patterns longer than this are not compared with the catalog's
+/// names for RG202 (no action RAM knows is that long).
 const MAX_PATTERN: usize = 512;
 
-/// The most pattern or statement pairs the pairwise rules (RG206, RG207,
-/// RG301, RG302) compare in one document; beyond it they stay silent.
-const PAIR_BUDGET: usize = 100_000;
+/// The glob steps that the pairwise rules (RG206, RG207, RG301, RG302) may
+/// take in one document, all pairs together: each pair compared costs one
+/// step, and each containment question one step per pattern position moved
+/// on one character. At about 7 ns a step this is under a second of work
+/// per document, whatever its patterns;
+/// memory stays that of one containment question (about 1 MB). Beyond it
+/// the rules are reported as not fully checked for that document.
+pub const PAIRWISE_STEPS: u64 = 100_000_000;
 
-/// Whether every string `inner` matches is matched by `outer` too (`false`
-/// when that is too costly to settle).
-fn covers(outer: &Pattern, inner: &Pattern) -> bool {
+/// Whether every string `inner` matches is matched by `outer` too, within
+/// `budget`.
+fn covers(outer: &Pattern, inner: &Pattern, budget: &mut Budget) -> Answer {
+    if !budget.spend(1) {
+        return Answer::Unknown;
+    }
     if !inner.has_wildcard() {
-        return outer.matches(inner.as_str());
+        return if outer.matches(inner.as_str()) { Answer::Yes } else { Answer::No };
     }
-    if !outer.has_wildcard() || outer.as_str().len() > MAX_PATTERN || inner.as_str().len() > MAX_PATTERN {
-        return false;
+    if !outer.has_wildcard() {
+        return Answer::No;
     }
-    glob::contains(&glob::pattern_tokens(&outer.normalized()), &glob::pattern_tokens(&inner.normalized())) == Some(true)
+    glob::contains(&glob::pattern_tokens(&outer.normalized()), &glob::pattern_tokens(&inner.normalized()), budget)
 }
 
 /// Whether the two names differ only by a plural ending (`DescribeVpnConnection`
@@ -201,8 +209,14 @@ struct Linter<'a> {
     grants: bool,
     /// The services of the catalog's actions, lowercase.
     services: BTreeSet<String>,
-    /// Pairs the pairwise rules may still compare.
-    budget: usize,
+    /// The glob steps the pairwise rules may still take.
+    budget: Budget,
+    /// The rules a budget or a question too costly to settle left not
+    /// fully checked.
+    unchecked: BTreeSet<&'static str>,
+    /// Whether a single question was too long to settle (rather than the
+    /// document's budget running out).
+    too_long: bool,
     /// The strings RG210 reported (by JSON path) and what they should be:
     /// the rules that would report the same string for another reason stay
     /// silent on it.
@@ -210,8 +224,14 @@ struct Linter<'a> {
     findings: Vec<super::Finding>,
 }
 
-/// Runs every rule but RG001 on a document RAM accepts.
-pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptions<'_>) -> Vec<Finding> {
+/// Runs every rule but RG001 on a document RAM accepts: the findings, and
+/// the rules not fully checked with why.
+pub(super) fn check(
+    file: &str,
+    text: &str,
+    policy: &Policy,
+    options: &LintOptions<'_>,
+) -> (Vec<Finding>, Option<super::Unchecked>) {
     let catalog = options.catalog;
     let services = catalog
         .operations()
@@ -226,7 +246,9 @@ pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptio
         catalog,
         grants,
         services,
-        budget: PAIR_BUDGET,
+        budget: Budget::new(PAIRWISE_STEPS),
+        unchecked: BTreeSet::new(),
+        too_long: false,
         invisible: BTreeMap::new(),
         findings: Vec::new(),
     };
@@ -244,7 +266,26 @@ pub(super) fn check(file: &str, text: &str, policy: &Policy, options: &LintOptio
         l.redundant(f);
     }
     l.repeated_statements(&facts);
-    l.findings
+    let unchecked = (!l.unchecked.is_empty()).then(|| {
+        let mut why = Vec::new();
+        if l.budget.is_spent() {
+            why.push(format!(
+                "comparing this document's patterns pairwise needs more than {} glob steps, the budget of one document",
+                glob::thousands(PAIRWISE_STEPS)
+            ));
+        }
+        if l.too_long {
+            why.push(format!(
+                "some single comparisons are too costly to settle (a pattern of more than {} tokens, a containment \
+                 needing more than {} subset states, or an intersection more than {} steps)",
+                glob::MAX_TOKENS,
+                glob::thousands(glob::CONTAINS_STATES as u64),
+                glob::thousands(glob::INTERSECT_STEPS)
+            ));
+        }
+        super::Unchecked { rules: l.unchecked.iter().copied().collect(), reason: why.join("; ") }
+    });
+    (l.findings, unchecked)
 }
 
 impl<'a> Linter<'a> {
@@ -621,8 +662,21 @@ impl<'a> Linter<'a> {
         let mut mismatched = 0usize;
         for (i, r) in resources.iter().enumerate() {
             let tokens = glob::pattern_tokens(r.as_str());
-            if tokens.len() > MAX_PATTERN || templates.iter().any(|t| glob::intersects(&tokens, t)) {
-                continue;
+            let fits = Answer::any(
+                templates.iter().map(|t| glob::intersects(&tokens, t, &mut Budget::new(glob::INTERSECT_STEPS))),
+            );
+            match fits {
+                Answer::Yes => continue,
+                Answer::No => {}
+                Answer::Unknown => {
+                    // Taken as fitting: no finding, and the rules say so.
+                    self.too_long = true;
+                    self.unchecked.insert("RG203");
+                    if f.stmt.effect() == Effect::Deny {
+                        self.unchecked.insert("RG103");
+                    }
+                    continue;
+                }
             }
             mismatched += 1;
             let path = self.item(&base, i);
@@ -837,27 +891,47 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// Takes `pairs` from the budget, or says there is not enough left.
-    fn spend(&mut self, pairs: usize) -> bool {
-        match self.budget.checked_sub(pairs) {
-            Some(left) => {
-                self.budget = left;
-                true
-            }
-            None => false,
+    /// Notes that an unsettled question left `code` not fully checked.
+    fn unsettled(&mut self, code: &'static str) {
+        if !self.budget.is_spent() {
+            self.too_long = true;
         }
+        self.unchecked.insert(code);
     }
 
-    fn redundant_in(&mut self, patterns: &[Pattern], base: &JsonPath, code: &str) {
-        if !self.spend(patterns.len().saturating_mul(patterns.len())) {
-            return;
-        }
+    fn redundant_in(&mut self, patterns: &[Pattern], base: &JsonPath, code: &'static str) {
         for (j, inner) in patterns.iter().enumerate() {
-            let by = patterns
-                .iter()
-                .enumerate()
-                .find(|&(i, outer)| i != j && covers(outer, inner) && !(i > j && covers(inner, outer)));
-            let Some((i, outer)) = by else { continue };
+            let mut unsettled = false;
+            let mut by = None;
+            for (i, outer) in patterns.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                match covers(outer, inner, &mut self.budget) {
+                    Answer::No => continue,
+                    Answer::Unknown => {
+                        unsettled = true;
+                        continue;
+                    }
+                    Answer::Yes => {}
+                }
+                // Two patterns that cover each other: the later one is reported.
+                let mutual = if i > j { covers(inner, outer, &mut self.budget) } else { Answer::No };
+                match mutual {
+                    Answer::No => {
+                        by = Some((i, outer));
+                        break;
+                    }
+                    Answer::Unknown => unsettled = true,
+                    Answer::Yes => {}
+                }
+            }
+            let Some((i, outer)) = by else {
+                if unsettled {
+                    self.unsettled(code);
+                }
+                continue;
+            };
             let same = outer.normalized() == inner.normalized();
             let other = self.item(base, i);
             let message = if same {
@@ -872,26 +946,55 @@ impl<'a> Linter<'a> {
 
     /// RG206 and RG207.
     fn repeated_statements(&mut self, facts: &[Facts<'_>]) {
-        let patterns: usize =
-            facts.iter().map(|f| f.stmt.actions().patterns().len() + f.stmt.resources().map_or(0, <[_]>::len)).sum();
-        if !self.spend(patterns.saturating_mul(patterns)) {
-            return;
-        }
         for (b, fb) in facts.iter().enumerate() {
-            let duplicate = facts.iter().take(b).find(|fa| same_statement(fa.stmt, fb.stmt));
+            let mut duplicate = None;
+            for fa in facts.iter().take(b) {
+                // Comparing the two statements' pattern sets: one step per pattern.
+                let cost = fa.stmt.actions().patterns().len() + fa.stmt.resources().map_or(0, <[_]>::len) + 1;
+                if !self.budget.spend(u64::try_from(cost).unwrap_or(u64::MAX)) {
+                    self.unchecked.insert("RG207");
+                    break;
+                }
+                if same_statement(fa.stmt, fb.stmt) {
+                    duplicate = Some(fa);
+                    break;
+                }
+            }
             if let Some(fa) = duplicate {
                 let message = format!("{} repeats {}", fb.label, fa.label);
                 let help = format!("remove {} or {}", fb.label, fa.label);
                 self.push("RG207", fb.path.clone(), false, message, help);
                 continue;
             }
-            let shadow = facts.iter().enumerate().find(|&(a, fa)| {
-                a != b
-                    && !same_statement(fa.stmt, fb.stmt)
-                    && statement_covers(fa.stmt, fb.stmt)
-                    && !(a > b && statement_covers(fb.stmt, fa.stmt))
-            });
-            if let Some((_, fa)) = shadow {
+            let mut unsettled = false;
+            let mut shadow = None;
+            for (a, fa) in facts.iter().enumerate() {
+                if a == b || same_statement(fa.stmt, fb.stmt) {
+                    continue;
+                }
+                match statement_covers(fa.stmt, fb.stmt, &mut self.budget) {
+                    Answer::No => continue,
+                    Answer::Unknown => {
+                        unsettled = true;
+                        continue;
+                    }
+                    Answer::Yes => {}
+                }
+                // Two statements that cover each other: the later one is reported.
+                let mutual = if a > b { statement_covers(fb.stmt, fa.stmt, &mut self.budget) } else { Answer::No };
+                match mutual {
+                    Answer::No => {
+                        shadow = Some(fa);
+                        break;
+                    }
+                    Answer::Unknown => unsettled = true,
+                    Answer::Yes => {}
+                }
+            }
+            if shadow.is_none() && unsettled {
+                self.unsettled("RG206");
+            }
+            if let Some(fa) = shadow {
                 let (verb, done) =
                     if fb.stmt.effect() == Effect::Allow { ("allows", "allowed") } else { ("denies", "denied") };
                 let message = format!("everything {} {verb} is already {done} by {}", fb.label, fa.label);
@@ -998,27 +1101,36 @@ fn same_statement(a: &Statement, b: &Statement) -> bool {
 
 /// Whether `a` applies to every request that `b` applies to (same effect):
 /// its actions and resources cover `b`'s, its principal is `b`'s, and its
-/// conditions are among `b`'s.
-fn statement_covers(a: &Statement, b: &Statement) -> bool {
+/// conditions are among `b`'s; the glob questions within `budget`.
+fn statement_covers(a: &Statement, b: &Statement, budget: &mut Budget) -> Answer {
     if a.effect() != b.effect() || a.principal().map(principal_sig) != b.principal().map(principal_sig) {
-        return false;
+        return Answer::No;
+    }
+    let b_conds: BTreeSet<ConditionSig> = b.conditions().iter().map(condition_sig).collect();
+    if !a.conditions().iter().all(|c| b_conds.contains(&condition_sig(c))) {
+        return Answer::No;
+    }
+    let resources = match (a.resources(), b.resources()) {
+        (None, _) => Answer::Yes,
+        (Some(_), None) => Answer::No,
+        (Some(x), Some(y)) => Answer::all(y.iter().map(|q| Answer::any(x.iter().map(|p| covers(p, q, budget))))),
+    };
+    if resources == Answer::No {
+        return Answer::No;
     }
     let actions = match (a.actions(), b.actions()) {
-        (ActionSpec::Action(x), _) if x.iter().any(is_all_actions) => true,
-        (ActionSpec::Action(x), ActionSpec::Action(y)) => y.iter().all(|q| x.iter().any(|p| covers(p, q))),
-        (ActionSpec::NotAction(x), ActionSpec::NotAction(y)) => x.iter().all(|p| y.iter().any(|q| covers(q, p))),
-        (ActionSpec::NotAction(x), ActionSpec::Action(y)) => y.iter().all(|q| {
+        (ActionSpec::Action(x), _) if x.iter().any(is_all_actions) => Answer::Yes,
+        (ActionSpec::Action(x), ActionSpec::Action(y)) => {
+            Answer::all(y.iter().map(|q| Answer::any(x.iter().map(|p| covers(p, q, budget)))))
+        }
+        (ActionSpec::NotAction(x), ActionSpec::NotAction(y)) => {
+            Answer::all(x.iter().map(|p| Answer::any(y.iter().map(|q| covers(q, p, budget)))))
+        }
+        (ActionSpec::NotAction(x), ActionSpec::Action(y)) => Answer::all(y.iter().map(|q| {
             let qt = glob::pattern_tokens(&q.normalized());
-            let short = |p: &Pattern| p.as_str().len() <= MAX_PATTERN && q.as_str().len() <= MAX_PATTERN;
-            x.iter().all(|p| short(p) && !glob::intersects(&glob::pattern_tokens(&p.normalized()), &qt))
-        }),
-        (ActionSpec::Action(_), ActionSpec::NotAction(_)) => false,
+            Answer::all(x.iter().map(|p| glob::intersects(&glob::pattern_tokens(&p.normalized()), &qt, budget).not()))
+        })),
+        (ActionSpec::Action(_), ActionSpec::NotAction(_)) => Answer::No,
     };
-    let resources = match (a.resources(), b.resources()) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(x), Some(y)) => y.iter().all(|q| x.iter().any(|p| covers(p, q))),
-    };
-    let b_conds: BTreeSet<ConditionSig> = b.conditions().iter().map(condition_sig).collect();
-    actions && resources && a.conditions().iter().all(|c| b_conds.contains(&condition_sig(c)))
+    actions.and(resources)
 }
