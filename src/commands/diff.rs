@@ -8,10 +8,8 @@ use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted}
 use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
 use super::inputs::{self, Found};
-use crate::{EXIT_NO, EXIT_OK, Format, print_json};
+use crate::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED, Format, print_json};
 
-/// Exit code: nothing was found, but a budget cut the search short.
-pub(crate) const EXIT_UNDECIDED: u8 = 3;
 
 /// Arguments of `ramguard diff`.
 #[derive(clap::Args)]
