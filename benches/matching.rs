@@ -72,11 +72,8 @@ fn bench(c: &mut Criterion) {
         reference.add(policy);
         let compiled = CompiledPolicySet::compile(reference.clone()).expect("compiles");
         let request = Request::new(alice.clone(), &case.action, &case.resource);
-        let expected = if case.name == "typical" || case.name == "many_stars" {
-            Outcome::Allow
-        } else {
-            Outcome::ImplicitDeny
-        };
+        let expected =
+            if case.name == "typical" || case.name == "many_stars" { Outcome::Allow } else { Outcome::ImplicitDeny };
         assert_eq!(reference.authorize(&request).outcome, expected, "reference, {}", case.name);
         assert_eq!(compiled.authorize(&request).outcome, expected, "compiled, {}", case.name);
 
