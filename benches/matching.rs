@@ -15,7 +15,11 @@
 //!
 //! The inputs are generated here, deterministically.
 
-#![allow(clippy::expect_used, reason = "benchmark set-up stops on invalid generated data")]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    reason = "benchmark set-up indexes its own JSON and stops on invalid generated data"
+)]
 
 use std::hint::black_box;
 
