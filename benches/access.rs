@@ -2,7 +2,8 @@
 //! users, 100 roles) and 10,000 statements (250 custom policies of 40).
 //!
 //! Benchmarks: `snapshot/load` (read the single-file snapshot, parse every
-//! document), `snapshot/model` (compile every distinct policy set),
+//! document), `snapshot/load_40000_users` (the same account with 40,000
+//! users, for how loading grows with the listings), `snapshot/model` (compile every distinct policy set),
 //! `who_can/resource` and `who_can/some_resource` (one question over every
 //! principal, with a resource and with witnesses), and `what_can/user` (one
 //! principal over the whole built-in catalog). Run with
@@ -80,8 +81,8 @@ fn policy_refs(names: &[usize]) -> Value {
     list("Policies", "Policy", items)
 }
 
-/// The account as one snapshot file's text.
-fn account() -> String {
+/// The account, with `user_count` users, as one snapshot file's text.
+fn account(user_count: usize) -> String {
     let mut rng = Rng(0xACC0_0417);
     let mut versions = serde_json::Map::new();
     for p in 0..POLICIES {
@@ -103,7 +104,7 @@ fn account() -> String {
     let mut users = Vec::new();
     let mut groups_for_user = serde_json::Map::new();
     let mut for_user = serde_json::Map::new();
-    for u in 0..USERS {
+    for u in 0..user_count {
         let name = format!("user{u}");
         users.push(json!({"UserName": name, "UserId": format!("2{u:015}")}));
         let mut groups = profiles[rng.below(profiles.len())].clone();
@@ -157,7 +158,8 @@ fn account() -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let text = account();
+    let text = account(USERS);
+    let large = account(40_000);
     let file = Path::new("generated-account.json");
     let snapshot = Snapshot::from_json(file, &text).expect("the generated snapshot is valid");
     let model = AccessModel::new(&snapshot).expect("the generated account compiles");
@@ -190,6 +192,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("snapshot");
     group.sample_size(10);
     group.bench_function("load", |b| b.iter(|| Snapshot::from_json(file, black_box(&text)).expect("valid")));
+    group.bench_function("load_40000_users", |b| {
+        b.iter(|| Snapshot::from_json(file, black_box(&large)).expect("valid"))
+    });
     group.bench_function("model", |b| b.iter(|| AccessModel::new(black_box(&snapshot)).expect("compiles")));
     group.finish();
 

@@ -86,16 +86,50 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut members: Vec<(String, Value)> = Vec::new();
+        let mut names = MemberNames::default();
         while let Some(key) = map.next_key::<String>()? {
-            if members.iter().any(|(k, _)| *k == key) {
-                return Err(de::Error::custom(format_args!(
-                    "duplicate member name `{key}`: RAM would keep only one of them"
-                )));
-            }
+            names.insert(&key)?;
             let value = map.next_value()?;
             members.push((key, value));
         }
         Ok(Value::Object(members))
+    }
+}
+
+/// The member names of one object seen so far, to reject a repeated one in
+/// linear time: a short list compared one by one, then, from
+/// [`MemberNames::SHORT`] names on, a hash set (`std`'s, whose keys are
+/// random per process, so that no document can be written to collide).
+#[derive(Debug, Default)]
+pub(crate) struct MemberNames {
+    short: Vec<String>,
+    long: Option<std::collections::HashSet<String>>,
+}
+
+impl MemberNames {
+    /// Up to this many names, comparing them one by one beats hashing.
+    const SHORT: usize = 16;
+
+    /// Records `name`; an error when the object already has a member of that name.
+    pub(crate) fn insert<E: de::Error>(&mut self, name: &str) -> Result<(), E> {
+        let repeated = match &mut self.long {
+            Some(set) => !set.insert(name.to_owned()),
+            None if self.short.iter().any(|n| n == name) => true,
+            None if self.short.len() < Self::SHORT => {
+                self.short.push(name.to_owned());
+                false
+            }
+            None => {
+                let mut set: std::collections::HashSet<String> = self.short.drain(..).collect();
+                set.insert(name.to_owned());
+                self.long = Some(set);
+                false
+            }
+        };
+        if repeated {
+            return Err(E::custom(format_args!("duplicate member name `{name}`: RAM would keep only one of them")));
+        }
+        Ok(())
     }
 }
 
@@ -548,6 +582,37 @@ mod tests {
         let err = serde_json::from_str::<Value>("{\"a\": 1,\n \"a\": 2}").unwrap_err();
         assert!(err.to_string().contains("duplicate member name `a`"), "{err}");
         assert_eq!(err.line(), 2);
+    }
+
+    /// An object of `n` members `"k0"` to `"k<n-1>"`, one per line, the
+    /// member at `repeat` (if any) named like the first.
+    fn wide_object(n: usize, repeat: Option<usize>) -> String {
+        let members: Vec<String> =
+            (0..n).map(|i| if Some(i) == repeat { "\"k0\": 0".to_owned() } else { format!("\"k{i}\": {i}") }).collect();
+        format!("{{\n{}\n}}", members.join(",\n"))
+    }
+
+    #[test]
+    fn wide_objects_are_read_whole() {
+        let value = parse(&wide_object(100_000, None)).unwrap();
+        let Value::Object(members) = value else { panic!("an object") };
+        assert_eq!(members.len(), 100_000);
+        assert_eq!(members[99_999], ("k99999".to_owned(), Value::Number("99999".into())));
+    }
+
+    #[test]
+    fn a_repeated_name_is_found_wherever_it_is() {
+        for (n, at) in [(100_000, 99_999), (100_000, 1), (100_000, 16), (100_000, 17), (17, 16), (16, 15), (2, 1)] {
+            let err = parse(&wide_object(n, Some(at))).unwrap_err();
+            assert!(err.to_string().contains("duplicate member name `k0`"), "{n}, {at}: {err}");
+            // Line 1 holds the `{`, member i is on line i + 2.
+            assert_eq!(err.line(), at + 2, "{n}, {at}");
+        }
+        // Names that differ only in case, or only past the first characters, are different names.
+        assert!(parse(r#"{"Statement": 1, "statement": 2, "Statements": 3}"#).is_ok());
+        let mut many: Vec<String> = (0..40).map(|i| format!("\"n{i}\": 1")).collect();
+        many.push("\"n39\": 2".to_owned());
+        assert!(parse(&format!("{{{}}}", many.join(","))).is_err());
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! which an invalid state cannot be represented. Every problem is collected,
 //! not just the first, and each is located by JSON path, line and column.
 
+use std::collections::HashMap;
 use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::condition::{Condition, Operator, SetQualifier};
 use crate::error::{ParseError, ParseErrorKind, ParseErrors, ParseWarning};
@@ -209,6 +212,11 @@ impl Policy {
     /// Reads a policy whose kind follows from its content: a document with a
     /// `Principal` in any statement is a resource policy, any other an
     /// identity policy.
+    ///
+    /// The kind is found by [`detect_kind`]'s linear pass, which builds
+    /// nothing; that kind's size limit is then checked before the document
+    /// is parsed, so an oversized identity policy is refused at the cost of
+    /// reading it once.
     pub fn parse_auto(name: &str, text: &str, limits: &Limits) -> Result<Policy, ParseErrors> {
         let kind = detect_kind(text);
         Self::parse_with_limits(name, text, kind, limits)
@@ -283,21 +291,83 @@ pub(crate) fn without_bom(text: &str) -> &str {
 /// The kind a document's content implies: resource when any statement has a
 /// `Principal`, identity otherwise (also for text that is not a policy, so
 /// that the real errors are reported against the identity rules).
+///
+/// The text is read once without building it: the pass keeps only member
+/// names, to reject a repeated one as the full reader does, so it accepts
+/// exactly the documents [`Policy::parse`] can read, in linear time. Callers
+/// choose the size limit by the kind it gives before anything is parsed.
 pub fn detect_kind(text: &str) -> PolicyKind {
-    let value = json::parse(without_bom(text));
-    let has_principal = match value {
-        Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
-            k == "Statement"
-                && match v {
-                    Value::Array(statements) => statements
-                        .iter()
-                        .any(|s| matches!(s, Value::Object(m) if m.iter().any(|(k, _)| k == "Principal"))),
-                    _ => false,
-                }
-        }),
-        _ => false,
-    };
-    if has_principal { PolicyKind::Resource } else { PolicyKind::Identity }
+    let mut reader = serde_json::Deserializer::from_str(without_bom(text));
+    let has_principal = Probe(Role::Root).deserialize(&mut reader).and_then(|found| reader.end().map(|()| found));
+    if has_principal.unwrap_or(false) { PolicyKind::Resource } else { PolicyKind::Identity }
+}
+
+/// Where a value sits, for [`detect_kind`].
+#[derive(Clone, Copy)]
+enum Role {
+    Root,
+    /// The root's `Statement`.
+    Statements,
+    /// An element of it.
+    Statement,
+    Other,
+}
+
+/// Reads a value without keeping it and answers whether it holds a statement
+/// with a `Principal`.
+struct Probe(Role);
+
+impl<'de> DeserializeSeed<'de> for Probe {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Probe {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let role = if matches!(self.0, Role::Statements) { Role::Statement } else { Role::Other };
+        let mut found = false;
+        while let Some(principal) = seq.next_element_seed(Probe(role))? {
+            found |= principal;
+        }
+        Ok(found)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut names = json::MemberNames::default();
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            names.insert(&key)?;
+            found |= matches!(self.0, Role::Statement) && key == "Principal";
+            let role = if matches!(self.0, Role::Root) && key == "Statement" { Role::Statements } else { Role::Other };
+            found |= map.next_value_seed(Probe(role))?;
+        }
+        Ok(found)
+    }
 }
 
 fn syntax_error(e: &serde_json::Error) -> ParseError {
@@ -683,7 +753,9 @@ impl Lowering {
                 self.problem(ParseErrorKind::Empty { element: op_text.clone() }, op_path, None);
                 continue;
             }
-            let mut spellings: Vec<(String, &str)> = Vec::with_capacity(keys.len());
+            // Canonical name → the first spelling of it, so that a repeat is
+            // found in constant time however many keys the operator has.
+            let mut spellings: HashMap<String, &str> = HashMap::with_capacity(keys.len());
             for (key, values) in keys {
                 let key_path = op_path.key(key);
                 if key.is_empty() {
@@ -691,7 +763,7 @@ impl Lowering {
                     continue;
                 }
                 let canonical = crate::condition::canonical_key(key);
-                if let Some((_, first)) = spellings.iter().find(|(c, _)| *c == canonical) {
+                if let Some(first) = spellings.get(&canonical) {
                     let help = if key.eq_ignore_ascii_case(first) {
                         "merge the two value lists under one spelling: condition key names ignore case".to_owned()
                     } else {
@@ -708,7 +780,7 @@ impl Lowering {
                     );
                     continue;
                 }
-                spellings.push((canonical, key));
+                spellings.insert(canonical, key);
                 let Some(raw) = self.condition_values(values, &key_path) else {
                     continue;
                 };
@@ -884,6 +956,101 @@ mod tests {
         assert_eq!(errors(&text, PolicyKind::Session)[0].code(), "too-long");
         assert!(Policy::parse("t", &text, PolicyKind::Identity).is_ok());
         assert!(Policy::parse_with_limits("t", &text, PolicyKind::Session, &Limits::unlimited()).is_ok());
+    }
+
+    /// The definition `detect_kind` had: build the document, then look.
+    fn kind_by_tree(text: &str) -> PolicyKind {
+        let has_principal = match json::parse(text) {
+            Ok(Value::Object(members)) => members.iter().any(|(k, v)| {
+                k == "Statement"
+                    && matches!(v, Value::Array(statements) if statements
+                        .iter()
+                        .any(|s| matches!(s, Value::Object(m) if m.iter().any(|(k, _)| k == "Principal"))))
+            }),
+            _ => false,
+        };
+        if has_principal { PolicyKind::Resource } else { PolicyKind::Identity }
+    }
+
+    /// JSON-like text from policy-shaped pieces: `Statement` and `Principal`
+    /// in and out of place, repeated names, numbers beyond an `f64`, and
+    /// broken syntax, each now and then.
+    fn policy_like() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let name = || {
+            prop_oneof![Just("\"Statement\""), Just("\"Principal\""), Just("\"Effect\""), Just("\"Principa\\u006c\""),]
+        };
+        let leaf = || prop_oneof![8 => Just("1"), 1 => Just("1e400"), 8 => Just("\"x\""), 1 => Just("tru")];
+        let object = |members: Vec<(&str, String)>| {
+            let members: Vec<String> = members.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        let statement = proptest::collection::vec((name(), leaf().prop_map(str::to_owned)), 0..4).prop_map(object);
+        let value = prop_oneof![
+            leaf().prop_map(str::to_owned),
+            statement.clone(),
+            proptest::collection::vec(statement, 0..3).prop_map(|items| format!("[{}]", items.join(","))),
+        ];
+        proptest::collection::vec((name(), value), 0..4).prop_map(object)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn kind_detection_reads_like_the_parser(text in policy_like(), trailing in "( |,|x)?") {
+            let text = format!("{text}{trailing}");
+            proptest::prop_assert_eq!(detect_kind(&text), kind_by_tree(&text), "{}", text);
+        }
+    }
+
+    /// A policy whose one condition operator has `keys` keys, one per line;
+    /// `principal` makes it a resource policy, `repeat` names the key at that
+    /// index like the first.
+    fn many_keys(keys: usize, principal: bool, repeat: Option<usize>) -> String {
+        let keys: Vec<String> =
+            (0..keys).map(|i| format!("\"k{}\": \"v\"", if Some(i) == repeat { 0 } else { i })).collect();
+        let principal = if principal { r#""Principal": {"RAM": ["acs:ram::1234567890123456:root"]},"# } else { "" };
+        format!(
+            "{{\"Version\": \"1\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"oss:GetObject\", \"Resource\": \"*\", {principal}\n\"Condition\": {{\"StringEquals\": {{\n{}}}}}}}]}}",
+            keys.join(",\n")
+        )
+    }
+
+    #[test]
+    fn auto_kind_applies_the_limit_of_the_kind_it_finds() {
+        let identity = many_keys(100_000, false, None);
+        let errs = Policy::parse_auto("t", &identity, &Limits::default()).unwrap_err();
+        assert_eq!(errs.errors()[0].code(), "too-long");
+        assert!(errs.errors()[0].to_string().contains("6144"), "{}", errs.errors()[0]);
+        let p = Policy::parse_auto("t", &identity, &Limits::unlimited()).unwrap();
+        assert_eq!(p.statements()[0].conditions().len(), 100_000);
+        let resource = many_keys(100_000, true, None);
+        assert_eq!(Policy::parse_auto("t", &resource, &Limits::default()).unwrap().kind(), PolicyKind::Resource);
+        // A repeated key makes the document unreadable, so it is detected as
+        // an identity policy (as the parser would say) and refused for its size.
+        let repeated = many_keys(100_000, true, Some(99_999));
+        assert_eq!(detect_kind(&repeated), PolicyKind::Identity);
+        assert_eq!(Policy::parse_auto("t", &repeated, &Limits::default()).unwrap_err().errors()[0].code(), "too-long");
+    }
+
+    #[test]
+    fn repeated_condition_keys_are_found_among_many() {
+        for at in [1, 99_999] {
+            let errs = Policy::parse_with_limits(
+                "t",
+                &many_keys(100_000, false, Some(at)),
+                PolicyKind::Identity,
+                &Limits::unlimited(),
+            )
+            .unwrap_err();
+            // The JSON reader finds the repeated member name first, on its line.
+            assert!(errs.errors()[0].to_string().contains("duplicate member name `k0`"), "{}", errs.errors()[0]);
+            assert_eq!(errs.errors()[0].location().line, at + 3, "key i is on line i + 3");
+        }
+        let text = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1","h":"1","i":"1","j":"1","k":"1","l":"1","m":"1","n":"1","o":"1","p":"1","q":"1","A":"2"}}}]}"#;
+        let errs = errors(text, PolicyKind::Identity);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].code(), "duplicate-condition-key");
+        assert!(errs[0].to_string().contains("`A`") && errs[0].to_string().contains("`a`"), "{}", errs[0]);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! reported with the policy's name and the line and column inside the
 //! document.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -773,6 +773,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
     // Attachments, checked against the documents.
     let attachments = |node: &Node<'_>, attached_to: &str, hint_dir: bool| -> Result<Vec<PolicyRef>> {
         let mut refs: Vec<PolicyRef> = Vec::new();
+        let mut seen: HashSet<PolicyRef> = HashSet::new();
         for (reference, default_version, item) in policy_refs(node)? {
             let Some(policy) = policies.get(&reference) else {
                 let hint = if hint_dir {
@@ -797,7 +798,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
                     expected: expected.clone(),
                 }));
             }
-            if !refs.contains(&reference) {
+            if seen.insert(reference.clone()) {
                 refs.push(reference);
             }
         }
@@ -817,6 +818,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
             group_nodes.push((name, item));
         }
     }
+    let group_names: HashSet<&str> = group_nodes.iter().map(|(name, _)| name.as_str()).collect();
     for (name, item) in &group_nodes {
         let node = o
             .policies_for_group
@@ -825,7 +827,7 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
         let policies = attachments(node, &format!("group `{name}`"), dir_form)?;
         groups.push(SnapshotGroup { name: name.clone(), policies });
     }
-    check_listed(&o.policies_for_group, &group_nodes, "group", "ListGroups")?;
+    check_listed(&o.policies_for_group, &group_names, "group", "ListGroups")?;
 
     // Users.
     let mut users = Vec::new();
@@ -840,18 +842,19 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
         let memberships =
             o.groups_for_user.get(name).ok_or_else(|| missing_output("ListGroupsForUser", "user", name, item))?;
         let mut member_of = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for group in memberships.list("Groups", "Group")? {
             let group_name_node = group.req("GroupName")?;
-            let group_name = group_name_node.string()?.to_owned();
-            if !group_nodes.iter().any(|(g, _)| *g == group_name) {
+            let group_name = group_name_node.string()?;
+            if !group_names.contains(group_name) {
                 return Err(group_name_node.error(SnapshotErrorKind::NotListed {
                     what: "group",
-                    name: group_name,
+                    name: group_name.to_owned(),
                     listing: "ListGroups",
                 }));
             }
-            if !member_of.contains(&group_name) {
-                member_of.push(group_name);
+            if seen.insert(group_name) {
+                member_of.push(group_name.to_owned());
             }
         }
         let node =
@@ -865,8 +868,9 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
             policies,
         });
     }
-    check_listed(&o.groups_for_user, &user_nodes, "user", "ListUsers")?;
-    check_listed(&o.policies_for_user, &user_nodes, "user", "ListUsers")?;
+    let user_names: HashSet<&str> = user_nodes.iter().map(|(name, _)| name.as_str()).collect();
+    check_listed(&o.groups_for_user, &user_names, "user", "ListUsers")?;
+    check_listed(&o.policies_for_user, &user_names, "user", "ListUsers")?;
 
     // Roles.
     let mut roles = Vec::new();
@@ -908,16 +912,18 @@ fn build(slots: Vec<(Slot, Node<'_>)>, dir_form: bool) -> Result<Snapshot> {
         let policies = attachments(node, &format!("role `{name}`"), dir_form)?;
         roles.push(SnapshotRole { name: name.clone(), arn, trust, policies });
     }
-    check_listed(&o.get_role, &role_nodes, "role", "ListRoles")?;
-    check_listed(&o.policies_for_role, &role_nodes, "role", "ListRoles")?;
+    let role_names: HashSet<&str> = role_nodes.iter().map(|(name, _)| name.as_str()).collect();
+    check_listed(&o.get_role, &role_names, "role", "ListRoles")?;
+    check_listed(&o.policies_for_role, &role_names, "role", "ListRoles")?;
 
     // Control policies: every policy attached to any listed target, once.
     let mut control_policies: Vec<ControlPolicy> = Vec::new();
+    let mut control_ids: HashSet<String> = HashSet::new();
     for node in o.control_attachments.values() {
         for item in node.list("ControlPolicyAttachments", "ControlPolicyAttachment")? {
             let id_node = item.req("PolicyId")?;
             let id = id_node.string()?.to_owned();
-            if control_policies.iter().any(|c| c.id == id) {
+            if !control_ids.insert(id.clone()) {
                 continue;
             }
             let detail = o.control_policies.get(&id).ok_or_else(|| {
@@ -968,14 +974,99 @@ pub(crate) fn trust_name(role: &str) -> String {
 /// Every keyed output names a listed user, group or role.
 fn check_listed(
     outputs: &BTreeMap<String, Node<'_>>,
-    listed: &[(String, Node<'_>)],
+    listed: &HashSet<&str>,
     what: &'static str,
     listing: &'static str,
 ) -> Result<()> {
     for (name, node) in outputs {
-        if !listed.iter().any(|(n, _)| n == name) {
+        if !listed.contains(name.as_str()) {
             return Err(node.error(SnapshotErrorKind::NotListed { what, name: name.clone(), listing }));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ACCOUNT: &str = "1234567890123456";
+
+    /// A snapshot of `users` users spread over 50 groups (each user in two,
+    /// the first named twice), every user and group with policy `p0`
+    /// attached twice. `edit` changes the JSON before it is read.
+    fn many_users(users: usize, edit: impl FnOnce(&mut serde_json::Value)) -> Result<Snapshot> {
+        let refs = json!({"Policies": {"Policy": [
+            {"PolicyName": "p0", "PolicyType": "Custom"}, {"PolicyName": "p0", "PolicyType": "Custom"}]}});
+        let groups: Vec<String> = (0..50).map(|g| format!("g{g}")).collect();
+        let mut listed = Vec::new();
+        let mut memberships = serde_json::Map::new();
+        let mut for_user = serde_json::Map::new();
+        for u in 0..users {
+            let name = format!("u{u}");
+            listed.push(json!({"UserName": name}));
+            let (a, b) = (&groups[u % 50], &groups[(u * 7 + 1) % 50]);
+            memberships.insert(
+                name.clone(),
+                json!({"Groups": {"Group": [{"GroupName": a}, {"GroupName": b}, {"GroupName": a}]}}),
+            );
+            for_user.insert(name, refs.clone());
+        }
+        let document =
+            json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]});
+        let mut snapshot = json!({
+            "AccountId": ACCOUNT,
+            "ListUsers": {"Users": {"User": listed}},
+            "ListGroups": {"Groups": {"Group": groups.iter().map(|g| json!({"GroupName": g})).collect::<Vec<_>>()}},
+            "ListGroupsForUser": memberships,
+            "ListPoliciesForUser": for_user,
+            "ListPoliciesForGroup": groups.iter().map(|g| (g.clone(), refs.clone())).collect::<serde_json::Map<_, _>>(),
+            "GetPolicyVersion": {"Custom": {"p0": {"PolicyVersion": {"PolicyDocument": document.to_string()}}}},
+        });
+        edit(&mut snapshot);
+        Snapshot::from_json(Path::new("many.json"), &snapshot.to_string())
+    }
+
+    #[test]
+    fn large_listings_load_in_order_without_repeats() {
+        let snapshot = many_users(5_000, |_| {}).unwrap();
+        assert_eq!(snapshot.users.len(), 5_000);
+        assert_eq!(snapshot.groups.len(), 50);
+        let last = &snapshot.users[4_999];
+        assert_eq!(last.name, "u4999");
+        assert_eq!(last.groups, ["g49", "g44"]);
+        assert_eq!(snapshot.users[7].groups, ["g7", "g0"], "the first group, named again, is one membership");
+        assert_eq!(last.policies.len(), 1, "a policy attached twice is one attachment");
+        assert_eq!(snapshot.groups[49].policies.len(), 1);
+    }
+
+    #[test]
+    fn an_unlisted_name_is_found_among_many() {
+        let err = many_users(5_000, |s| {
+            s["ListPoliciesForUser"]["zz-gone"] = json!({"Policies": {"Policy": []}});
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &SnapshotErrorKind::NotListed { what: "user", name: "zz-gone".to_owned(), listing: "ListUsers" }
+        );
+        let err = many_users(5_000, |s| {
+            s["ListGroupsForUser"]["u4999"]["Groups"]["Group"][1]["GroupName"] = json!("g-gone");
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &SnapshotErrorKind::NotListed { what: "group", name: "g-gone".to_owned(), listing: "ListGroups" }
+        );
+        assert_eq!(err.path().to_string(), "ListGroupsForUser.u4999.Groups.Group[1].GroupName");
+        let err = many_users(100, |s| {
+            s["ListPoliciesForGroup"]["g-gone"] = json!({"Policies": {"Policy": []}});
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &SnapshotErrorKind::NotListed { what: "group", name: "g-gone".to_owned(), listing: "ListGroups" }
+        );
+    }
 }
