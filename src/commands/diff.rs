@@ -10,7 +10,6 @@ use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 use super::inputs::{self, Found};
 use crate::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED, Format, print_json};
 
-
 /// Arguments of `ramguard diff`.
 #[derive(clap::Args)]
 pub(crate) struct Args {

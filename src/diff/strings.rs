@@ -421,9 +421,8 @@ fn explore_within(
     let mut queue: VecDeque<(Box<[u64]>, u32)> = VecDeque::from([(start, 0)]);
     // Without a character that stands for every unnamed one, the classes
     // found may not be all there are.
-    let mut stopped = (!fresh).then(|| {
-        "every character is named by some pattern, so no one character stands for the others".to_owned()
-    });
+    let mut stopped = (!fresh)
+        .then(|| "every character is named by some pattern, so no one character stands for the others".to_owned());
     'search: while let Some((state, at)) = queue.pop_front() {
         let accepts = project(&nfas, nfas.iter().enumerate().map(|(k, n)| n.accepts(part(&ranges, &state, k))));
         if covered.insert(accepts) {
