@@ -84,6 +84,33 @@ fn a_fifo_is_refused_without_being_opened() {
     }
 }
 
+#[test]
+fn a_suite_s_policy_files_are_read_by_the_same_rule() {
+    let dir = scratch("suite-files");
+    let case =
+        r#"{"name": "reads", "identity": ["p"], "action": "vpc:DescribeVpcs", "resource": "*", "expect": "Allow"}"#;
+    let suite = |policy: &str| format!(r#"{{"policies": {{"p": "{policy}"}}, "cases": [{case}]}}"#);
+    write(&dir.join("ok.json"), DESCRIBE);
+    write(&dir.join("ok.suite.json"), &suite("ok.json"));
+    let o = ramguard(&dir, &["test", "ok.suite.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A FIFO named by a suite is refused, not opened.
+    mkfifo(&dir.join("pipe.json"));
+    write(&dir.join("pipe.suite.json"), &suite("pipe.json"));
+    let o = ramguard(&dir, &["test", "pipe.suite.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("pipe.json: cannot read: not a regular file"), "{}", text(&o));
+    // A policy file over the cap is refused; lifting the limits lifts it.
+    let big = format!("{}{}", DESCRIBE, " ".repeat(70_000 - DESCRIBE.len()));
+    write(&dir.join("big.json"), &big);
+    write(&dir.join("big.suite.json"), &suite("big.json"));
+    let o = ramguard(&dir, &["test", "big.suite.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("big.json: cannot read: larger than 65536 bytes"), "{}", text(&o));
+    let o = ramguard(&dir, &["test", "--no-size-limit", "big.suite.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_device_is_not_read_as_a_policy() {
