@@ -35,6 +35,7 @@ use crate::catalog::{Catalog, Operation};
 use crate::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
 use crate::condition::Context;
 use crate::decision::{Explanation, Outcome, StatementTrace};
+use crate::eval::{in_own_account, is_assume_role};
 use crate::glob::{self, Answer as Settled, Budget, Placeholder, Witness};
 
 pub use crate::glob::{INTERSECT_STEPS, WITNESS_STEPS};
@@ -883,10 +884,6 @@ impl AccessModel {
     }
 }
 
-fn is_assume_role(action: &str) -> bool {
-    action.eq_ignore_ascii_case("sts:AssumeRole")
-}
-
 /// The resource patterns of the identity `Allow` statements that cover `action`.
 fn allow_patterns(set: &CompiledPolicySet, action: &str) -> Vec<Pattern> {
     let mut out: Vec<Pattern> = Vec::new();
@@ -976,7 +973,7 @@ fn near_miss(
         // whatever the missing keys would be (the account boundary).
         let held = trace.kind == PolicyKind::Identity
             && !is_assume_role(action)
-            && !crate::eval::in_own_account(principal, &trace.resource);
+            && !in_own_account(principal, &trace.resource);
         if held {
             continue;
         }

@@ -298,7 +298,7 @@ fn policy_type(by: DecidedBy, action: &str) -> &'static str {
     match by {
         DecidedBy::Control => "ControlPolicy",
         DecidedBy::Session => "SessionPolicy",
-        DecidedBy::Resource if action.eq_ignore_ascii_case("sts:AssumeRole") => "AssumeRolePolicy",
+        DecidedBy::Resource if crate::eval::is_assume_role(action) => "AssumeRolePolicy",
         // Across the account boundary it is the resource policy that had to allow.
         DecidedBy::Resource | DecidedBy::AccountBoundary => "ResourceBasedPolicy",
         DecidedBy::Identity | DecidedBy::Root => "AccountLevelIdentityBasedPolicy",

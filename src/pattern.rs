@@ -551,6 +551,18 @@ mod tests {
         Ok(())
     }
 
+    /// `text` with the character at `at` (modulo its length) replaced by
+    /// the first of `with`, when `spoil` is given.
+    fn spoiled(text: String, spoil: Option<(usize, String)>) -> String {
+        let Some((at, with)) = spoil else { return text };
+        let mut chars: Vec<char> = text.chars().collect();
+        if !chars.is_empty() {
+            let at = at % chars.len();
+            chars[at] = with.chars().next().unwrap();
+        }
+        chars.into_iter().collect()
+    }
+
     proptest::proptest! {
         #[test]
         fn the_table_is_the_recursive_definition(pat in "[ab*?é]{0,9}", text in "[abé]{0,10}") {
@@ -568,16 +580,7 @@ mod tests {
             any in "[aAbé]{1,5}",
             spoil in proptest::option::of((0usize..400, "[aAbé?*]")),
         ) {
-            let mut text = instance(&pat, &fills, &any);
-            if let Some((at, with)) = spoil {
-                let mut chars: Vec<char> = text.chars().collect();
-                if !chars.is_empty() {
-                    let at = at % chars.len();
-                    chars[at] = with.chars().next().unwrap();
-                }
-                text = chars.into_iter().collect();
-            }
-            check(&pat, &text)?;
+            check(&pat, &spoiled(instance(&pat, &fills, &any), spoil))?;
         }
 
         /// Many stars between short segments, `?` runs among them.
@@ -588,16 +591,7 @@ mod tests {
             any in "[abé]{1,3}",
             spoil in proptest::option::of((0usize..300, "[abé]")),
         ) {
-            let mut text = instance(&pat, &fills, &any);
-            if let Some((at, with)) = spoil {
-                let mut chars: Vec<char> = text.chars().collect();
-                if !chars.is_empty() {
-                    let at = at % chars.len();
-                    chars[at] = with.chars().next().unwrap();
-                }
-                text = chars.into_iter().collect();
-            }
-            check(&pat, &text)?;
+            check(&pat, &spoiled(instance(&pat, &fills, &any), spoil))?;
         }
 
         /// Random texts, not built from the pattern, over a small alphabet

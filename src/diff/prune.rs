@@ -115,16 +115,19 @@ impl SetModel {
                 *v = v.or(applies);
             }
         }
-        let mut options: [Vec<Verdict>; 4] = Default::default();
-        for (slot, (d, a)) in options.iter_mut().zip(deny.into_iter().zip(allow)) {
-            if d != Tri::False {
-                slot.push(Verdict::Deny);
-            }
-            if d != Tri::True && a != Tri::False {
-                slot.push(Verdict::Allow);
-            }
-            if d != Tri::True && a != Tri::True {
-                slot.push(Verdict::Silent);
+        // The verdicts each kind can still give, without allocating: this
+        // runs at every node of the search.
+        let mut options = [([Verdict::Silent; 3], 0usize); 4];
+        for ((verdicts, len), (d, a)) in options.iter_mut().zip(deny.into_iter().zip(allow)) {
+            for (possible, verdict) in [
+                (d != Tri::False, Verdict::Deny),
+                (d != Tri::True && a != Tri::False, Verdict::Allow),
+                (d != Tri::True && a != Tri::True, Verdict::Silent),
+            ] {
+                if let Some(slot) = verdicts.get_mut(*len).filter(|_| possible) {
+                    *slot = verdict;
+                    *len += 1;
+                }
             }
         }
         let present = |kind| match kind {
@@ -137,7 +140,7 @@ impl SetModel {
         loop {
             let verdict = |kind| {
                 let i = index(kind);
-                options.get(i).and_then(|o| o.get(choice.get(i).copied().unwrap_or(0))).copied()
+                options.get(i).and_then(|(v, _)| v.get(choice.get(i).copied().unwrap_or(0))).copied()
             };
             let decision = decide(&self.base, &self.resource, present, |kind| verdict(kind).unwrap_or(Verdict::Silent));
             if decision.outcome.is_allow() {
@@ -150,9 +153,9 @@ impl SetModel {
             }
             // The next combination, odometer style.
             let mut carried = true;
-            for (c, o) in choice.iter_mut().zip(&options) {
+            for (c, (_, len)) in choice.iter_mut().zip(&options) {
                 *c += 1;
-                if *c < o.len() {
+                if *c < *len {
                     carried = false;
                     break;
                 }
