@@ -296,12 +296,11 @@ impl Catalog {
 
     /// Reads a catalog file.
     pub fn from_json(text: &str) -> Result<Catalog, CatalogError> {
-        let file: CatalogFile =
-            serde_json::from_str(crate::policy::without_bom(text)).map_err(|e| CatalogError::Format {
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string().rsplit_once(" at line ").map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
-            })?;
+        let text = crate::policy::without_bom(text);
+        let file: CatalogFile = serde_json::from_str(text).map_err(|e| {
+            let (at, message) = crate::json::serde_error(text, &e);
+            CatalogError::Format { line: at.line, column: at.column, message }
+        })?;
         let mut catalog = Catalog::default();
         for operation in file.operations {
             catalog.insert(operation)?;

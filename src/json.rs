@@ -228,6 +228,27 @@ impl fmt::Display for Location {
     }
 }
 
+/// Where a `serde_json` error on `text` is, in characters, and its message
+/// without the position `serde_json` appends.
+///
+/// `serde_json` counts columns in bytes; a [`Location`] counts characters, so
+/// an error after a non-ASCII character is reported where an editor shows it.
+/// A byte column inside a character is that character's column; past the end
+/// of the line, one past its last character.
+pub(crate) fn serde_error(text: &str, e: &serde_json::Error) -> (Location, String) {
+    let full = e.to_string();
+    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+    let line = e.line().max(1);
+    let line_text = text.split('\n').nth(line - 1).unwrap_or("");
+    let bytes = e.column().max(1);
+    let column = if bytes > line_text.len() {
+        line_text.chars().count() + 1
+    } else {
+        line_text.char_indices().take_while(|(i, _)| *i < bytes).count().max(1)
+    };
+    (Location { line, column }, message)
+}
+
 /// The line and column of a byte offset in `text`.
 pub(crate) fn location_of(text: &str, offset: usize) -> Location {
     let mut line = 1;
@@ -465,6 +486,22 @@ mod tests {
 
     fn path(steps: &[Step]) -> JsonPath {
         JsonPath { steps: steps.to_vec() }
+    }
+
+    #[test]
+    fn serde_errors_are_placed_in_characters() {
+        let at = |text: &str| {
+            let e = parse(text).unwrap_err();
+            serde_error(text, &e).0
+        };
+        // `é` is two bytes: serde_json says byte column 8.
+        assert_eq!(at("{\"é\": x}"), Location { line: 1, column: 7 });
+        assert_eq!(at("{\n  \"ü\": 1,\n  \"ß\": }"), Location { line: 3, column: 8 });
+        // At the end of the text: the last character read.
+        assert_eq!(at("{\"名\": 1"), Location { line: 1, column: 7 });
+        assert_eq!(at(""), Location { line: 1, column: 1 });
+        let (_, message) = serde_error("{", &parse("{").unwrap_err());
+        assert!(!message.contains("line"), "{message}");
     }
 
     #[test]

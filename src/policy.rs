@@ -240,7 +240,7 @@ impl Policy {
                 )]));
             }
         }
-        let value = json::parse(text).map_err(|e| ParseErrors::new(vec![syntax_error(&e)]))?;
+        let value = json::parse(text).map_err(|e| ParseErrors::new(vec![syntax_error(text, &e)]))?;
         let mut lowering = Lowering { kind, problems: Vec::new(), warnings: Vec::new() };
         let statements = lowering.document(&value);
         let locate = |path: &JsonPath| json::locate(text, path);
@@ -370,10 +370,8 @@ impl<'de> Visitor<'de> for Probe {
     }
 }
 
-fn syntax_error(e: &serde_json::Error) -> ParseError {
-    let full = e.to_string();
-    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
-    let location = Location { line: e.line().max(1), column: e.column().max(1) };
+fn syntax_error(text: &str, e: &serde_json::Error) -> ParseError {
+    let (location, message) = json::serde_error(text, e);
     let help = (e.classify() == serde_json::error::Category::Eof)
         .then(|| "the document ends early: check for a missing `}` or `]`".to_owned());
     ParseError::new(ParseErrorKind::Syntax { message }, JsonPath::root(), location, help)

@@ -313,12 +313,8 @@ impl World {
     pub fn from_json(text: &str) -> Result<World, WorldError> {
         let text = crate::policy::without_bom(text);
         let serde_error = |e: serde_json::Error| {
-            let full = e.to_string();
-            WorldError {
-                location: Location { line: e.line().max(1), column: e.column().max(1) },
-                path: None,
-                message: full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned(),
-            }
+            let (location, message) = crate::json::serde_error(text, &e);
+            WorldError { location, path: None, message }
         };
         let value = crate::json::parse(text).map_err(serde_error)?;
         check_numbers(text, &value)?;

@@ -345,12 +345,11 @@ impl Source {
         match crate::json::parse(&text) {
             Ok(value) => Ok(Source { file: file.to_owned(), text, value }),
             Err(e) => {
-                let full = e.to_string();
-                let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+                let (location, message) = crate::json::serde_error(&text, &e);
                 Err(SnapshotError::from(ErrorInner {
                     file: file.to_owned(),
                     path: JsonPath::root(),
-                    location: Some(Location { line: e.line().max(1), column: e.column().max(1) }),
+                    location: Some(location),
                     kind: SnapshotErrorKind::Syntax { message },
                 }))
             }

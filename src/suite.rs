@@ -295,9 +295,8 @@ fn read_context(text: &str, at: &JsonPath) -> Result<Context, (Location, String)
         true
     }
     let value = crate::json::parse(text).map_err(|e| {
-        let full = e.to_string();
-        let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
-        (Location { line: e.line().max(1), column: e.column().max(1) }, format!("{message} (at {at})"))
+        let (location, message) = crate::json::serde_error(text, &e);
+        (location, format!("{message} (at {at})"))
     })?;
     let Value::Object(members) = value else {
         let message = format!("expected an object of condition keys, found {} (at {at})", value.type_name());
@@ -346,11 +345,16 @@ impl Suite {
         // A suite may be far larger than any one policy: only the lifted cap applies to it.
         let text =
             read_regular(path, LIFTED_READ_CAP).map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
-        let text = crate::policy::without_bom(&text);
-        let format_error = |e: serde_json::Error| SuiteError::Format {
-            path: path.to_owned(),
-            location: Location { line: e.line().max(1), column: e.column().max(1) },
-            message: e.to_string().rsplit_once(" at line ").map_or_else(|| e.to_string(), |(m, _)| m.to_owned()),
+        Self::from_json(path, &text, limits)
+    }
+
+    /// Reads a suite from its text; `path` names it in errors and is where
+    /// the policy files it names are looked up from (relative to its folder).
+    pub fn from_json(path: &Path, text: &str, limits: &Limits) -> Result<Suite, SuiteError> {
+        let text = crate::policy::without_bom(text);
+        let format_error = |e: serde_json::Error| {
+            let (location, message) = crate::json::serde_error(text, &e);
+            SuiteError::Format { path: path.to_owned(), location, message }
         };
         let raw: RawSuite<'_> = serde_json::from_str(text).map_err(format_error)?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
