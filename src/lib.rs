@@ -10,6 +10,7 @@ mod decision;
 pub mod diff;
 mod error;
 mod eval;
+pub mod files;
 mod fuzzy;
 mod glob;
 mod guard;

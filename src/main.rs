@@ -285,8 +285,11 @@ fn limits(lifted: bool) -> Limits {
     if lifted { Limits::unlimited() } else { Limits::default() }
 }
 
+/// A file that is not a policy (a catalog, an ignore file): a regular file
+/// of at most [`ramguard::files::LIFTED_READ_CAP`] bytes.
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    ramguard::files::read_regular(path, ramguard::files::LIFTED_READ_CAP)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), String> {

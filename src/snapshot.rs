@@ -326,7 +326,7 @@ struct Source {
 
 impl Source {
     fn read(file: &Path) -> Result<Source, SnapshotError> {
-        let text = std::fs::read_to_string(file).map_err(|e| {
+        let text = crate::files::read_regular(file, crate::files::LIFTED_READ_CAP).map_err(|e| {
             SnapshotError::from(ErrorInner {
                 file: file.to_owned(),
                 path: JsonPath::root(),

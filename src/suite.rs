@@ -153,7 +153,7 @@ pub enum SuiteError {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        source: crate::files::ReadError,
     },
     /// The suite file is not a valid suite.
     #[error("{}:{location}: invalid suite: {message}", path.display())]
@@ -343,8 +343,8 @@ impl Suite {
     /// Reads a suite file with the given size limits for its policies.
     pub fn load_with_limits(path: &Path, limits: &Limits) -> Result<Suite, SuiteError> {
         // A suite may be far larger than any one policy: only the lifted cap applies to it.
-        let text =
-            read_regular(path, LIFTED_READ_CAP).map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
+        let text = crate::files::read_regular(path, LIFTED_READ_CAP)
+            .map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
         Self::from_json(path, &text, limits)
     }
 
@@ -380,8 +380,8 @@ impl Suite {
                 Ok(relative) => {
                     let file = base.join(relative);
                     let cap = if *limits == Limits::unlimited() { LIFTED_READ_CAP } else { READ_CAP };
-                    let text =
-                        read_regular(&file, cap).map_err(|source| SuiteError::Io { path: file.clone(), source })?;
+                    let text = crate::files::read_regular(&file, cap)
+                        .map_err(|source| SuiteError::Io { path: file.clone(), source })?;
                     Source::File { path: file, text }
                 }
                 Err(_) => Source::Inline { start: start_of(value), text: inner.to_owned() },
@@ -498,28 +498,4 @@ impl Suite {
     }
 }
 
-/// The most bytes read from a policy file a suite names; with every size
-/// limit lifted, [`LIFTED_READ_CAP`], which is also the most read from a
-/// suite file. The same caps as the command line's policy files.
-pub const READ_CAP: u64 = 64 * 1024;
-/// See [`READ_CAP`].
-pub const LIFTED_READ_CAP: u64 = 64 * 1024 * 1024;
-
-/// The text of `path` if it is a regular file of at most `cap` bytes: the type is
-/// checked before the file is opened, since opening a FIFO blocks, and no
-/// more than the cap is read, so a device or a growing file cannot make a
-/// suite take unbounded time or memory.
-fn read_regular(path: &Path, cap: u64) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let refuse = |what: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
-    if !std::fs::metadata(path)?.is_file() {
-        return refuse("not a regular file".to_owned());
-    }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
-        return refuse(format!("larger than {cap} bytes, the most read from one file"));
-    }
-    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-}
+pub use crate::files::{LIFTED_READ_CAP, READ_CAP};

@@ -62,7 +62,8 @@ impl LockedWorld {
 
     /// The world file's text.
     pub(crate) fn read(&self) -> Result<String, String> {
-        std::fs::read_to_string(&self.path).map_err(|e| format!("{}: cannot read: {e}", self.shown.display()))
+        ramguard::files::read_regular(&self.path, ramguard::files::LIFTED_READ_CAP)
+            .map_err(|e| format!("{}: cannot read: {e}", self.shown.display()))
     }
 
     /// The world file's path as the user gave it, for messages.

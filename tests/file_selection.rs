@@ -99,7 +99,7 @@ fn a_suite_s_policy_files_are_read_by_the_same_rule() {
     write(&dir.join("pipe.suite.json"), &suite("pipe.json"));
     let o = ramguard(&dir, &["test", "pipe.suite.json"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("pipe.json: cannot read: not a regular file"), "{}", text(&o));
+    assert!(text(&o).contains("pipe.json: cannot read: a FIFO, not a regular file"), "{}", text(&o));
     // A policy file over the cap is refused; lifting the limits lifts it.
     let big = format!("{}{}", DESCRIBE, " ".repeat(70_000 - DESCRIBE.len()));
     write(&dir.join("big.json"), &big);
@@ -109,6 +109,46 @@ fn a_suite_s_policy_files_are_read_by_the_same_rule() {
     assert!(text(&o).contains("big.json: cannot read: larger than 65536 bytes"), "{}", text(&o));
     let o = ramguard(&dir, &["test", "--no-size-limit", "big.suite.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// Snapshots, catalogs, world files and ignore files are read by the same
+/// rule as policies: a FIFO or a device is refused before it is opened.
+#[cfg(target_os = "linux")]
+#[test]
+fn every_other_input_file_is_refused_when_not_a_regular_file() {
+    let dir = scratch("other-inputs");
+    write(&dir.join("p/ok.json"), DESCRIBE);
+    mkfifo(&dir.join("pipe.json"));
+    std::fs::create_dir_all(dir.join("snap")).unwrap();
+    write(&dir.join("snap/ListUsers.json"), r#"{"Users": {"User": []}}"#);
+    mkfifo(&dir.join("snap/ListRoles.json"));
+    let who = ["who-can", "--action", "vpc:DescribeVpcs", "--snapshot"];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        ([&who[..], &["pipe.json"]].concat(), "pipe.json: cannot read: a FIFO, not a regular file"),
+        ([&who[..], &["/dev/zero"]].concat(), "/dev/zero: cannot read: a device, not a regular file"),
+        ([&who[..], &["snap"]].concat(), "ListRoles.json: cannot read: a FIFO, not a regular file"),
+        (vec!["lint", "--catalog", "/dev/zero", "p/ok.json"], "/dev/zero: cannot read: a device, not a regular file"),
+        (vec!["lint", "--ignore-file", "pipe.json", "p/ok.json"], "pipe.json: cannot read: a FIFO, not a regular file"),
+        (
+            vec![
+                "call",
+                "--world",
+                "pipe.json",
+                "--operation",
+                "vpc:DeleteVpnConnection",
+                "--principal",
+                "acs:ram::1:user/alice",
+                "--identity",
+                "p/ok.json",
+            ],
+            "pipe.json: cannot read: a FIFO, not a regular file",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = ramguard(&dir, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(expected), "{args:?}: {}", text(&o));
+    }
 }
 
 #[cfg(target_os = "linux")]

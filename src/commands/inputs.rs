@@ -21,18 +21,12 @@
 //!   its file name), and against its file name alone; a glob that matches
 //!   no document is an error.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use ramguard::PolicyKind;
+use ramguard::files::ReadError;
 
-/// The most bytes read from one policy file: above the 24,576 bytes that
-/// RAM's largest size limit (6,144 characters, each at most 4 bytes in
-/// UTF-8) allows, with room for resource policies, which RAM's limits leave
-/// unbounded here.
-pub(crate) const READ_CAP: u64 = 64 * 1024;
-/// The most bytes read from one policy file with `--no-size-limit`.
-pub(crate) const LIFTED_READ_CAP: u64 = 64 * 1024 * 1024;
+pub(crate) use ramguard::files::{LIFTED_READ_CAP, READ_CAP};
 
 /// A file chosen to be read.
 #[derive(Debug, Clone)]
@@ -130,24 +124,6 @@ pub(crate) fn is_policy_document(text: &str) -> bool {
     }
 }
 
-/// What a file that is not a regular file is.
-fn describe(kind: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-    }
-    if kind.is_dir() { "a directory" } else { "not a regular file" }
-}
-
 /// The cap on the bytes read from one file.
 pub(crate) fn cap(lifted: bool) -> u64 {
     if lifted { LIFTED_READ_CAP } else { READ_CAP }
@@ -170,34 +146,25 @@ pub(crate) fn regular(path: &Path) -> Result<(), String> {
     if meta.is_file() {
         return Ok(());
     }
-    Err(format!("{}: cannot read: {}, not a regular file", path.display(), describe(meta.file_type())))
+    Err(format!("{}: cannot read: {}, not a regular file", path.display(), ramguard::files::describe(meta.file_type())))
 }
 
 /// The text of `path`, a regular file of at most [`cap`] bytes; the error
 /// says why not, without the path.
 pub(crate) fn read_file(path: &Path, lifted: bool) -> Result<String, String> {
-    // The type is checked before opening: opening a FIFO blocks.
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        let what = describe(meta.file_type());
-        return Err(format!("cannot read: {what}, not a regular file"));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err("cannot read: not a regular file".to_owned());
-    }
-    read_capped(file, lifted)
+    ramguard::files::read_regular(path, cap(lifted)).map_err(|e| message(&e, lifted))
 }
 
 /// At most [`cap`] bytes of `from`, as UTF-8.
 pub(crate) fn read_capped(from: impl std::io::Read, lifted: bool) -> Result<String, String> {
-    let limit = cap(lifted);
-    let mut bytes = Vec::new();
-    from.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
-        return Err(too_large(lifted));
+    ramguard::files::read_capped(from, cap(lifted)).map_err(|e| message(&e, lifted))
+}
+
+fn message(e: &ReadError, lifted: bool) -> String {
+    match e {
+        ReadError::TooLarge { .. } => too_large(lifted),
+        e => format!("cannot read: {e}"),
     }
-    String::from_utf8(bytes).map_err(|e| format!("cannot read: not UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
 }
 
 /// [`read_file`] with the path in the error.
