@@ -7,7 +7,16 @@
 //! checked against the others for duplicates), `parsing/duplicate_last` (its
 //! last key repeats the first, so it is refused) and `parsing/auto_resource`
 //! (a resource policy of the same size, which has no default limit, read with
-//! `--kind auto`). Run with
+//! `--kind auto`).
+//!
+//! And a document with very many errors: 20,000 statements on one line,
+//! each with an invalid action (about 1.1 MB). `parsing/errors_located`
+//! reads it with the limits lifted (20,000 errors, each with its line and
+//! column) and `parsing/lint_human` lints it and renders the terminal report
+//! (a snippet and caret under each finding). Both are one pass over the text;
+//! locating each error or snippet from the start took 40 and 60 seconds.
+//!
+//! Run with
 //! `cargo bench --bench parsing -- --warm-up-time 1 --measurement-time 2`.
 
 #![allow(clippy::expect_used, reason = "benchmark set-up stops on unexpected results")]
@@ -15,9 +24,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ramguard::{Limits, Policy, PolicyKind};
+use ramguard::lint::{LintOptions, lint_document};
+use ramguard::report::{FileReport, Report};
+use ramguard::{Catalog, Limits, Policy, PolicyKind};
 
 const MEMBERS: usize = 100_000;
+const ERRORS: usize = 20_000;
 
 /// A policy with `MEMBERS` condition keys; `principal` makes it a resource
 /// policy, `repeat_first` makes its last key a copy of its first.
@@ -55,6 +67,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| Policy::parse_with_limits("p", black_box(&duplicate), PolicyKind::Identity, &unlimited))
     });
     group.bench_function("auto_resource", |b| b.iter(|| Policy::parse_auto("p", black_box(&resource), &limits)));
+
+    let statements = vec![r#"{"Effect":"Allow","Action":"bad","Resource":"*"}"#; ERRORS].join(",");
+    let broken = format!(r#"{{"Version":"1","Statement":[{statements}]}}"#);
+    let errors = Policy::parse_with_limits("p", &broken, PolicyKind::Identity, &unlimited).expect_err("invalid");
+    assert_eq!(errors.errors().len(), ERRORS);
+    let last = errors.errors().last().expect("errors").location();
+    assert_eq!((last.line, last.column), (1, broken.rfind("\"bad\"").expect("an action") + 1));
+    group.bench_function("errors_located", |b| {
+        b.iter(|| Policy::parse_with_limits("p", black_box(&broken), PolicyKind::Identity, &unlimited))
+    });
+    let catalog = Catalog::builtin().expect("the built-in catalog");
+    let options = LintOptions { catalog, limits: &unlimited, kind: Some(PolicyKind::Identity) };
+    group.bench_function("lint_human", |b| {
+        b.iter(|| {
+            let linted = lint_document("p.json", black_box(&broken), &options);
+            Report::new(vec![FileReport::new("p.json", Some(broken.clone()), linted.findings)]).human()
+        })
+    });
     group.finish();
 }
 

@@ -243,22 +243,22 @@ impl Policy {
         let value = json::parse(text).map_err(|e| ParseErrors::new(vec![syntax_error(text, &e)]))?;
         let mut lowering = Lowering { kind, problems: Vec::new(), warnings: Vec::new() };
         let statements = lowering.document(&value);
-        let locate = |path: &JsonPath| json::locate(text, path);
         if !lowering.problems.is_empty() {
+            let locations = json::locate_all(text, lowering.problems.iter().map(|p| (&p.path, p.at_name)));
             let errors = lowering
                 .problems
                 .into_iter()
-                .map(|p| {
-                    let location = if p.at_name { json::locate_name(text, &p.path) } else { locate(&p.path) };
-                    ParseError::new(p.kind, p.path, location, p.help)
-                })
+                .zip(locations)
+                .map(|(p, location)| ParseError::new(p.kind, p.path, location, p.help))
                 .collect();
             return Err(ParseErrors::new(errors));
         }
+        let locations = json::locate_all(text, lowering.warnings.iter().map(|(_, path)| (path, false)));
         let warnings = lowering
             .warnings
             .into_iter()
-            .map(|(message, path)| ParseWarning { location: locate(&path), message, path })
+            .zip(locations)
+            .map(|((message, path), location)| ParseWarning { location, message, path })
             .collect();
         Ok(Policy { name: name.to_owned(), kind, statements, warnings })
     }

@@ -268,8 +268,9 @@ impl Report {
             if let Some(note) = &note {
                 let _ = writeln!(out, "{note}");
             }
+            let mut cursor = file.source.as_deref().map(Cursor::new);
             for f in &file.findings {
-                render_finding(&mut out, f, file.source.as_deref());
+                render_finding(&mut out, f, cursor.as_mut());
             }
         }
         let s = self.summary();
@@ -548,13 +549,13 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c }).collect()
 }
 
-fn render_finding(out: &mut String, f: &Finding, source: Option<&str>) {
+fn render_finding(out: &mut String, f: &Finding, source: Option<&mut Cursor<'_>>) {
     let _ = writeln!(out, "{} {}[{}]: {}", f.severity, f.code, f.rule, sanitize(&f.message));
     let line_no = f.location.line;
     let gutter = " ".repeat(line_no.to_string().len());
     let at = if f.path.is_root() { String::new() } else { format!(" at {}", sanitize(&f.path.to_string())) };
     let _ = writeln!(out, "{gutter}--> {}:{}{at}", sanitize(&f.file), f.location);
-    if let Some((shown, caret)) = source.and_then(|s| snippet(s, line_no, f.location.column)) {
+    if let Some((shown, caret)) = source.and_then(|s| s.snippet(line_no, f.location.column)) {
         let _ = writeln!(out, "{gutter} |");
         let _ = writeln!(out, "{line_no} | {shown}");
         let _ = writeln!(out, "{gutter} | {caret}");
@@ -580,20 +581,108 @@ fn shown_char(c: char) -> (String, usize) {
 /// Tabs show as four spaces, control characters as U+FFFD, wide characters
 /// take two cells; a line longer than the context around the column is cut,
 /// with `...` marking each cut.
+#[cfg(test)]
 fn snippet(source: &str, line: usize, column: usize) -> Option<(String, String)> {
-    let text = source.lines().nth(line.checked_sub(1)?)?;
-    let chars: Vec<char> = text.chars().collect();
-    let index = column.saturating_sub(1).min(chars.len());
-    let start = index.saturating_sub(SNIPPET_CONTEXT);
-    let end = (index + SNIPPET_CONTEXT).min(chars.len());
+    Cursor::new(source).snippet(line, column)
+}
+
+/// A forward cursor over one file's text for [`Cursor::snippet`]. A file's
+/// findings come in document order, so the snippets of all of them cost one
+/// pass over the text, however many there are and however long its lines
+/// (a one-line document with a hundred thousand findings included).
+struct Cursor<'a> {
+    text: &'a str,
+    /// The line the cursor is on (1-based) and the byte where it starts.
+    line: usize,
+    start: usize,
+    /// The character (0-based, in the line) and byte the cursor is at.
+    column: usize,
+    at: usize,
+    /// Where the current line's newline is (the end of the text when it
+    /// has none), once looked for.
+    end: Option<usize>,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, line: 1, start: 0, column: 0, at: 0, end: None }
+    }
+
+    /// See [`snippet`].
+    fn snippet(&mut self, line: usize, column: usize) -> Option<(String, String)> {
+        if line == 0 {
+            return None;
+        }
+        if line < self.line {
+            *self = Cursor::new(self.text);
+        }
+        while self.line < line {
+            let rest = self.text.get(self.start..)?;
+            let newline = memchr::memchr(b'\n', rest.as_bytes())?;
+            self.start += newline + 1;
+            self.line += 1;
+            self.column = 0;
+            self.at = self.start;
+            self.end = None;
+        }
+        let rest = self.text.get(self.start..)?;
+        if rest.is_empty() {
+            // No line here (`lines()` ends at a final newline).
+            return None;
+        }
+        let end = *self.end.get_or_insert_with(|| memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len()));
+        let text = rest.get(..end)?;
+        // A `\r` before the newline ends the line too, as in `lines()`.
+        let text = if end < rest.len() { text.strip_suffix('\r').unwrap_or(text) } else { text };
+        // Move to the first character shown, from the start of the line if
+        // the cursor is past it.
+        let wanted = column.saturating_sub(1);
+        let first = wanted.saturating_sub(SNIPPET_CONTEXT);
+        if self.column > first {
+            self.column = 0;
+            self.at = self.start;
+        }
+        let base = self.at;
+        for (i, c) in text.get(base - self.start..)?.char_indices() {
+            if self.column == first {
+                break;
+            }
+            self.column += 1;
+            self.at = base + i + c.len_utf8();
+        }
+        let from = text.get(self.at - self.start..)?;
+        let mut window: Vec<char> = Vec::with_capacity(2 * SNIPPET_CONTEXT + 1);
+        let mut more = false;
+        for c in from.chars() {
+            if window.len() == wanted - first + SNIPPET_CONTEXT {
+                more = true;
+                break;
+            }
+            window.push(c);
+        }
+        if self.column < first || window.len() < wanted - first {
+            // The column is past the end of the line: the caret goes just
+            // after it, with the context before it (a rare case, read from
+            // the start of the line).
+            let all: Vec<char> = text.chars().collect();
+            let start = all.len().saturating_sub(SNIPPET_CONTEXT);
+            return Some(render(all.get(start..).unwrap_or_default(), start > 0, all.len() - start, false));
+        }
+        Some(render(&window, first > 0, wanted - first, more))
+    }
+}
+
+/// A snippet of `chars` with the caret under `chars[index]` (or just after
+/// the last), `...` before when `cut_before`, after when `cut_after`.
+fn render(chars: &[char], cut_before: bool, index: usize, cut_after: bool) -> (String, String) {
     let mut shown = String::new();
     let mut pad = 0;
-    if start > 0 {
+    if cut_before {
         shown.push_str("...");
         pad += 3;
     }
     let mut caret_width = 1;
-    for (i, c) in chars.iter().enumerate().skip(start).take(end - start) {
+    for (i, c) in chars.iter().enumerate() {
         let (s, w) = shown_char(*c);
         shown.push_str(&s);
         if i < index {
@@ -602,11 +691,11 @@ fn snippet(source: &str, line: usize, column: usize) -> Option<(String, String)>
             caret_width = w.max(1);
         }
     }
-    if end < chars.len() {
+    if cut_after {
         shown.push_str("...");
     }
     let shown = shown.trim_end().to_owned();
-    Some((shown, format!("{}{}", " ".repeat(pad), "^".repeat(caret_width))))
+    (shown, format!("{}{}", " ".repeat(pad), "^".repeat(caret_width)))
 }
 
 fn sarif_level(severity: Severity) -> &'static str {
@@ -723,6 +812,54 @@ fn attr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The snippet by its definition: the whole line, as characters.
+    fn one_line_at_a_time(source: &str, line: usize, column: usize) -> Option<(String, String)> {
+        let text = source.lines().nth(line.checked_sub(1)?)?;
+        let chars: Vec<char> = text.chars().collect();
+        let index = column.saturating_sub(1).min(chars.len());
+        let start = index.saturating_sub(SNIPPET_CONTEXT);
+        let end = (index + SNIPPET_CONTEXT).min(chars.len());
+        let mut shown = String::new();
+        let mut pad = 0;
+        if start > 0 {
+            shown.push_str("...");
+            pad += 3;
+        }
+        let mut caret_width = 1;
+        for (i, c) in chars.iter().enumerate().skip(start).take(end - start) {
+            let (s, w) = shown_char(*c);
+            shown.push_str(&s);
+            if i < index {
+                pad += w;
+            } else if i == index {
+                caret_width = w.max(1);
+            }
+        }
+        if end < chars.len() {
+            shown.push_str("...");
+        }
+        let shown = shown.trim_end().to_owned();
+        Some((shown, format!("{}{}", " ".repeat(pad), "^".repeat(caret_width))))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_cursor_over_many_findings_shows_what_each_line_shows(
+            text in "[ab\t\n\r宽\u{1}]{0,300}",
+            at in proptest::collection::vec((0usize..8, 0usize..160), 0..20),
+            sorted in proptest::bool::ANY,
+        ) {
+            let mut at = at;
+            if sorted {
+                at.sort_unstable();
+            }
+            let mut cursor = Cursor::new(&text);
+            for (line, column) in at {
+                proptest::prop_assert_eq!(cursor.snippet(line, column), one_line_at_a_time(&text, line, column), "{:?} {}:{}", text, line, column);
+            }
+        }
+    }
 
     #[test]
     fn snippet_caret_and_cut() {

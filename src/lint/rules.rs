@@ -222,6 +222,9 @@ struct Linter<'a> {
     /// silent on it.
     invisible: BTreeMap<String, String>,
     findings: Vec<super::Finding>,
+    /// The findings still to be located, and whether at the member name:
+    /// all at once at the end, in one pass over the text.
+    unlocated: Vec<(usize, bool)>,
 }
 
 /// Runs every rule but RG001 on a document RAM accepts: the findings, and
@@ -251,6 +254,7 @@ pub(super) fn check(
         too_long: false,
         invisible: BTreeMap::new(),
         findings: Vec::new(),
+        unlocated: Vec::new(),
     };
     l.non_string_values(policy);
     l.size(policy, options);
@@ -285,20 +289,29 @@ pub(super) fn check(
         }
         super::Unchecked { rules: l.unchecked.iter().copied().collect(), reason: why.join("; ") }
     });
-    (l.findings, unchecked)
+    let mut findings = l.findings;
+    let wanted: Vec<(JsonPath, bool)> =
+        l.unlocated.iter().filter_map(|&(i, at_name)| Some((findings.get(i)?.path.clone(), at_name))).collect();
+    let locations = json::locate_all(text, wanted.iter().map(|(path, at_name)| (path, *at_name)));
+    for (&(i, _), location) in l.unlocated.iter().zip(locations) {
+        if let Some(f) = findings.get_mut(i) {
+            f.location = location;
+        }
+    }
+    (findings, unchecked)
 }
 
 impl<'a> Linter<'a> {
     fn push(&mut self, code: &str, path: JsonPath, at_name: bool, message: String, help: String) {
         let Some(rule) = rule(code) else { return };
-        let location = if at_name { json::locate_name(self.text, &path) } else { json::locate(self.text, &path) };
+        self.unlocated.push((self.findings.len(), at_name));
         self.findings.push(Finding {
             code: rule.code,
             rule: rule.name,
             severity: rule.severity,
             file: self.file.to_owned(),
             path,
-            location,
+            location: json::Location { line: 1, column: 1 },
             message,
             help,
         });
