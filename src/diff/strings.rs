@@ -255,14 +255,26 @@ pub fn fill(pattern: &str, star: &str, one: char) -> String {
 
 /// Which patterns match `text`.
 fn vector(nfas: &[Nfa], text: &str) -> Vec<bool> {
-    let matched = nfas.iter().map(|n| {
-        let mut s = n.start();
-        for c in text.chars() {
-            s = n.step(&s, c);
-        }
-        n.accepts(&s)
-    });
-    project(nfas, matched)
+    // Two buffers, stepped into in turn: no allocation per character.
+    let (mut from, mut to): (Bits, Bits) = (Vec::new(), Vec::new());
+    let matched: Vec<bool> = nfas
+        .iter()
+        .map(|n| {
+            from.clear();
+            from.extend_from_slice(&n.start());
+            for c in text.chars() {
+                to.clear();
+                to.resize(n.words(), 0);
+                n.step_into(&from, c, &mut to);
+                std::mem::swap(&mut from, &mut to);
+                if from.iter().all(|w| *w == 0) {
+                    break;
+                }
+            }
+            n.accepts(&from)
+        })
+        .collect();
+    project(nfas, matched.into_iter())
 }
 
 /// The combination of matches that tells strings apart: each pattern's
