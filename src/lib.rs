@@ -11,6 +11,9 @@ pub mod diff;
 mod error;
 mod eval;
 pub mod files;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod fuzzy;
 mod glob;
 mod guard;
