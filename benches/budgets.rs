@@ -1,5 +1,5 @@
 //! The budgets of the wildcard searches, on the pathological RAM-valid
-//! fixtures of `tests/fixtures/budgets/` (see `tests/budgets.rs` for what
+//! fixtures of `tests/fixtures/budgets/` (see `cli/tests/budgets.rs` for what
 //! each holds):
 //!
 //! - `who_can/long_ids`: a 6,131-character policy of `?`-heavy ids, whose

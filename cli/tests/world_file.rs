@@ -9,6 +9,8 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -16,7 +18,7 @@ use serde_json::Value;
 
 fn ramguard() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ramguard"));
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command.current_dir(common::repo());
     command
 }
 
@@ -32,7 +34,8 @@ fn temp_dir(test: &str) -> PathBuf {
 /// test needs, written to `dir/world.json`.
 fn world_file(dir: &Path, padding: usize) -> PathBuf {
     let mut world: Value =
-        serde_json::from_str(&std::fs::read_to_string("policies/worlds/network.json").unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(common::repo().join("policies/worlds/network.json")).unwrap())
+            .unwrap();
     let gateways = world["vpn_gateways"].as_array_mut().unwrap();
     for i in 0..padding {
         gateways.push(serde_json::json!({
@@ -240,7 +243,8 @@ fn the_world_keeps_its_permissions_and_a_link_to_it_stays_a_link() {
 /// A world with `value` as the text of the number at `pointer`.
 fn world_with(dir: &Path, name: &str, pointer: &str, value: &str) -> PathBuf {
     let mut world: Value =
-        serde_json::from_str(&std::fs::read_to_string("policies/worlds/network.json").unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(common::repo().join("policies/worlds/network.json")).unwrap())
+            .unwrap();
     let mut at = &mut world;
     for step in pointer.split('/').skip(1) {
         at = match step.parse::<usize>() {

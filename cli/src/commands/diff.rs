@@ -8,7 +8,8 @@ use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted}
 use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
 use super::inputs::{self, Found};
-use crate::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED, Format, print_json};
+use super::output::{Format, print_json};
+use super::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
 
 /// Arguments of `ramguard diff`.
 #[derive(clap::Args)]

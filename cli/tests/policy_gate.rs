@@ -9,10 +9,10 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The options the README's job passes for the bundled policies.
 const GATE_OPTIONS: [&str; 2] = ["--control", "change-window-control.json"];
@@ -45,7 +45,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn repository(test: &str) -> PathBuf {
     let repo = std::env::temp_dir().join(format!("ramguard-gate-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&repo);
-    copy_dir(&Path::new(MANIFEST).join("policies"), &repo.join("policies"));
+    copy_dir(&common::repo().join("policies"), &repo.join("policies"));
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "base policies"]);
@@ -81,7 +81,8 @@ fn gate(repo: &Path) -> Output {
 }
 
 fn gate_with(repo: &Path, options: &[&str]) -> Output {
-    let mut args = vec![format!("{MANIFEST}/scripts/policy-gate.sh"), "main".to_owned(), "policies".to_owned()];
+    let mut args =
+        vec![format!("{}/scripts/policy-gate.sh", common::repo().display()), "main".to_owned(), "policies".to_owned()];
     args.extend(options.iter().map(|s| (*s).to_owned()));
     Command::new("bash").args(&args).env("RAMGUARD", env!("CARGO_BIN_EXE_ramguard")).current_dir(repo).output().unwrap()
 }
@@ -159,7 +160,7 @@ fn a_broken_policy_makes_the_gate_an_error() {
 #[test]
 fn the_gate_refuses_arguments_it_does_not_know() {
     let repo = repository("arguments");
-    let script = format!("{MANIFEST}/scripts/policy-gate.sh");
+    let script = format!("{}/scripts/policy-gate.sh", common::repo().display());
     let run = |args: &[&str]| {
         Command::new("bash")
             .arg(&script)

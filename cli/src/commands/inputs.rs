@@ -20,11 +20,15 @@
 //!   relative to the directory it was found in (for a file given by name,
 //!   its file name), and against its file name alone; a glob that matches
 //!   no document is an error.
+//!
+//! Here too: `--kind`, RAM's size limits and their lift, and the files that
+//! are read whole but are not policies (catalogs, ignore files).
 
 use std::path::{Path, PathBuf};
 
-use ramguard::PolicyKind;
+use clap::ValueEnum;
 use ramguard::files::ReadError;
+use ramguard::{Limits, Policy, PolicyKind, detect_kind};
 
 pub(crate) use ramguard::files::{LIFTED_READ_CAP, READ_CAP};
 
@@ -170,6 +174,48 @@ fn message(e: &ReadError, lifted: bool) -> String {
 /// [`read_file`] with the path in the error.
 pub(crate) fn read(path: &Path, lifted: bool) -> Result<String, String> {
     read_file(path, lifted).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum KindArg {
+    Auto,
+    Identity,
+    Session,
+    Control,
+    Resource,
+}
+
+impl KindArg {
+    /// The kind a document of text `text` is read as when no glob chose one.
+    pub(crate) fn kind_of(self, text: &str) -> PolicyKind {
+        match self {
+            KindArg::Auto => detect_kind(text),
+            KindArg::Identity => PolicyKind::Identity,
+            KindArg::Session => PolicyKind::Session,
+            KindArg::Control => PolicyKind::Control,
+            KindArg::Resource => PolicyKind::Resource,
+        }
+    }
+}
+
+/// RAM's document size limits, or none with `--no-size-limit`.
+pub(crate) fn limits(lifted: bool) -> Limits {
+    if lifted { Limits::unlimited() } else { Limits::default() }
+}
+
+/// A file that is not a policy (a catalog, an ignore file): a regular file
+/// of at most [`ramguard::files::LIFTED_READ_CAP`] bytes.
+pub(crate) fn read_other(path: &Path) -> Result<String, String> {
+    ramguard::files::read_regular(path, ramguard::files::LIFTED_READ_CAP)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+/// The policy in `path`, read as `kind`; the errors are located in the file.
+pub(crate) fn load(path: &Path, kind: PolicyKind, limits: &Limits) -> Result<Policy, String> {
+    let text = read(path, *limits == Limits::unlimited())?;
+    let name = path.display().to_string();
+    Policy::parse_with_limits(&name, &text, kind, limits)
+        .map_err(|errors| errors.errors().iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
 }
 
 /// The documents `--control` and `--session` choose, by path: nothing in a

@@ -25,14 +25,16 @@
     reason = "tests unwrap and index what they just built"
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use ramguard::lint::{LintOptions, PAIRWISE_STEPS, lint_document};
 use ramguard::{AccessModel, Catalog, Context, Limits, Snapshot, WhoCanQuery};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/budgets").join(name)
+    common::repo().join("tests/fixtures/budgets").join(name)
 }
 
 fn ramguard(args: &[&str]) -> Output {

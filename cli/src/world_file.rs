@@ -16,10 +16,15 @@
 //! lasts. A run killed at any point leaves the old world or the new one,
 //! never a mix. A temporary file left by a killed run is removed by the next
 //! run, under the lock, when no other run can be writing one.
+//!
+//! Both commands open the simulator over the locked world ([`open_world`])
+//! and write the changed world back ([`save_world`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use ramguard::{MAX_CLOCK, MIN_CLOCK, Simulator, World, format_clock, parse_clock};
 
 /// A world file, locked for this process until it is dropped.
 pub(crate) struct LockedWorld {
@@ -105,6 +110,34 @@ impl LockedWorld {
             }
         }
     }
+}
+
+/// The simulator over a locked world file, its clock moved to `at` when given.
+pub(crate) fn open_world(file: &LockedWorld, at: Option<&str>) -> Result<Simulator, String> {
+    let text = file.read()?;
+    let world = World::from_json(&text).map_err(|e| format!("{}:{e}", file.shown().display()))?;
+    let mut simulator = Simulator::new(world);
+    if let Some(at) = at {
+        let when =
+            parse_clock(at).ok_or_else(|| format!("--at `{at}`: expected an ISO 8601 time with `Z` or an offset"))?;
+        if !(MIN_CLOCK..=MAX_CLOCK).contains(&when) {
+            return Err(format!(
+                "--at `{at}` is out of range: expected a time from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+            ));
+        }
+        let now = simulator.world().clock;
+        let Some(ahead) = when.checked_sub(now).filter(|s| *s >= 0) else {
+            return Err(format!("--at `{at}` is before the world's clock ({})", format_clock(now).unwrap_or_default()));
+        };
+        simulator.advance(ahead);
+    }
+    Ok(simulator)
+}
+
+/// Writes the simulator's world back to the locked file.
+pub(crate) fn save_world(file: &LockedWorld, simulator: &Simulator) -> Result<(), String> {
+    let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
+    file.write(&(world + "\n"))
 }
 
 /// Makes a rename in `dir` durable (on Unix, where a directory can be synced).

@@ -9,6 +9,8 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,7 +24,7 @@ const POLICY: &str =
     r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:DeleteVpnConnection", "Resource": "*"}]}"#;
 
 fn ramguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(common::repo()).output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -104,16 +106,16 @@ fn every_reader_skips_a_leading_byte_order_mark() {
     assert_eq!((report.passed, report.failed), (1, 0));
 
     // Catalogs.
-    let builtin = std::fs::read_to_string("policies/catalog/operations.json").unwrap();
+    let builtin = std::fs::read_to_string(common::repo().join("policies/catalog/operations.json")).unwrap();
     let catalog = Catalog::from_json(&format!("{BOM}{builtin}")).unwrap();
     assert_eq!(catalog.operations().len(), Catalog::builtin().unwrap().operations().len());
 
     // Snapshots.
-    let snapshot = std::fs::read_to_string("tests/snapshots/account.json").unwrap();
+    let snapshot = std::fs::read_to_string(common::repo().join("tests/snapshots/account.json")).unwrap();
     Snapshot::from_json(Path::new("account.json"), &format!("{BOM}{snapshot}")).unwrap();
 
     // Worlds.
-    let world = std::fs::read_to_string("policies/worlds/network.json").unwrap();
+    let world = std::fs::read_to_string(common::repo().join("policies/worlds/network.json")).unwrap();
     assert_eq!(World::from_json(&format!("{BOM}{world}")).unwrap(), World::from_json(&world).unwrap());
 
     // Lint: the same findings at the same places.
@@ -193,7 +195,11 @@ fn a_case_that_gives_a_context_key_twice_is_an_error() {
 /// `ramguard call` on a fresh copy of the bundled world with `args`.
 fn call(test: &str, args: &[&str]) -> Output {
     let dir = temp_dir(test);
-    let world = write(&dir, "world.json", &std::fs::read_to_string("policies/worlds/network.json").unwrap());
+    let world = write(
+        &dir,
+        "world.json",
+        &std::fs::read_to_string(common::repo().join("policies/worlds/network.json")).unwrap(),
+    );
     let mut all = vec![
         "call",
         "--world",

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use ramguard::PolicyKind;
 use ramguard::lint::{LintOptions, Severity, lint_document};
 use ramguard::report::{FileReport, IgnoreList, Report};
-use ramguard::{PolicyKind, detect_kind};
 
-use crate::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED, KindArg};
+use super::inputs::KindArg;
+use super::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
 
 /// The ignore file read from the current directory when `--ignore-file` is absent.
 const DEFAULT_IGNORE_FILE: &str = ".ramguardignore";
@@ -111,7 +112,7 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
         None if Path::new(DEFAULT_IGNORE_FILE).is_file() => Path::new(DEFAULT_IGNORE_FILE),
         None => return Ok(IgnoreList::new()),
     };
-    let text = crate::read(path)?;
+    let text = super::inputs::read_other(path)?;
     IgnoreList::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
@@ -119,7 +120,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let kind_globs = super::inputs::KindGlobs::new(&args.control, &args.session)?;
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let catalog = super::catalog_with(args.catalog.as_deref())?;
-    let limits = crate::limits(args.no_size_limit);
+    let limits = super::inputs::limits(args.no_size_limit);
     let cwd = std::env::current_dir().ok();
     let found = super::inputs::find(&args.files, super::inputs::Wanted::Policies);
     // Kinds are chosen by path before anything is read, so that a glob that
@@ -138,13 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                     Err(message) => files.push(FileReport::unreadable(name, message)),
                     Ok(text) if !found.named && !super::inputs::is_policy_document(&text) => skipped.push(name),
                     Ok(text) => {
-                        let kind = chosen.unwrap_or_else(|| match args.kind {
-                            KindArg::Auto => detect_kind(&text),
-                            KindArg::Identity => PolicyKind::Identity,
-                            KindArg::Session => PolicyKind::Session,
-                            KindArg::Control => PolicyKind::Control,
-                            KindArg::Resource => PolicyKind::Resource,
-                        });
+                        let kind = chosen.unwrap_or_else(|| args.kind.kind_of(&text));
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
                         let linted = lint_document(&name, &text, &options);
                         files.push(

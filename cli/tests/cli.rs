@@ -8,11 +8,13 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn ramguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(common::repo()).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -70,9 +72,9 @@ fn read_json(path: &Path) -> serde_json::Value {
 /// The bundled example policies (not the suites, the catalog or the worlds),
 /// each with the kind it is meant to be read as.
 fn bundled_policies() -> Vec<(String, &'static str)> {
-    let mut files: Vec<(String, &'static str)> = std::fs::read_dir("policies")
+    let mut files: Vec<(String, &'static str)> = std::fs::read_dir(common::repo().join("policies"))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| Path::new("policies").join(e.unwrap().file_name()))
         .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".suite.json"))
         .map(|p| {
             let name = p.to_string_lossy().into_owned();
@@ -95,11 +97,11 @@ fn bundled_policies() -> Vec<(String, &'static str)> {
 #[test]
 fn the_bundled_suite_passes_and_counts_every_case() {
     let mut suites = Vec::new();
-    suite_files(Path::new("policies"), &mut suites);
+    suite_files(&common::repo().join("policies"), &mut suites);
     assert!(suites.iter().any(|p| p.ends_with("network-ops.suite.json")), "{suites:?}");
     let expected: Vec<serde_json::Value> =
         suites.iter().flat_map(|p| read_json(p)["cases"].as_array().unwrap().clone()).collect();
-    let ops = read_json(Path::new("policies/network-ops.suite.json"));
+    let ops = read_json(&common::repo().join("policies/network-ops.suite.json"));
     assert!(ops["cases"].as_array().unwrap().len() >= 30);
     let cases = expected.len();
 
@@ -301,7 +303,7 @@ fn an_invalid_policy_in_a_suite_is_an_error_located_in_the_suite_file() {
         &format!(
             r#"{{"policies": {{"trust": "{}/policies/netops-role-trust.json"}},
                 "cases": [{{"name": "x", "identity": ["trust"], "action": "sts:AssumeRole", "resource": "*", "expect": "Allow"}}]}}"#,
-            env!("CARGO_MANIFEST_DIR")
+            common::repo().display()
         ),
     );
     let o = ramguard(&["test", misused.to_str().unwrap()]);
@@ -342,7 +344,7 @@ fn every_bundled_policy_validates() {
     let files = bundled_policies();
     assert!(files.len() >= 8, "{files:?}");
     for (file, kind) in &files {
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = std::fs::read_to_string(common::repo().join(file)).unwrap();
         assert!(text.lines().count() > 5 && text.ends_with("}\n"), "{file} is not pretty-printed");
         let o = ramguard(&["validate", "--kind", kind, "--format", "json", file]);
         assert_eq!(o.status.code(), Some(0), "{file}: {}", stdout(&o));
@@ -909,7 +911,11 @@ fn eval_derives_the_request_from_an_operation() {
 
 /// A private copy of the bundled world, for `call` to change.
 fn world_copy(test: &str) -> PathBuf {
-    temp_file(test, "world.json", &std::fs::read_to_string("policies/worlds/network.json").unwrap())
+    temp_file(
+        test,
+        "world.json",
+        &std::fs::read_to_string(common::repo().join("policies/worlds/network.json")).unwrap(),
+    )
 }
 
 fn call(world: &std::path::Path, args: &[&str]) -> Output {

@@ -10,6 +10,8 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -20,7 +22,7 @@ use ramguard::diff::{
 use ramguard::{Outcome, Policy, PolicyKind, PolicySet, Principal, Request};
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff").join(path)
+    common::repo().join("tests/diff").join(path)
 }
 
 fn policy(path: &Path, kind: PolicyKind) -> Policy {
@@ -73,7 +75,7 @@ fn identical_sets_grant_nothing_new() {
 
 #[test]
 fn the_example_policies_against_themselves_grant_nothing_new() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let dir = common::repo().join("policies");
     let mut all = PolicySet::new();
     for (file, kind) in [
         ("network-ops-vpn.json", PolicyKind::Identity),
@@ -578,7 +580,7 @@ mod cli {
     fn ramguard(args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_ramguard"))
             .args(args)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff"))
+            .current_dir(crate::common::repo().join("tests/diff"))
             .output()
             .unwrap()
     }
@@ -723,7 +725,7 @@ mod cli {
 
     /// A copy of the example policies without the office-network Deny.
     fn examples_without_the_office_deny() -> PathBuf {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let src = crate::common::repo().join("policies");
         let dir = std::env::temp_dir().join(format!("ramguard-diff-examples-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         for entry in std::fs::read_dir(&src).unwrap() {
@@ -740,7 +742,7 @@ mod cli {
     fn the_example_policies_without_their_office_deny() {
         let new = examples_without_the_office_deny();
         let new = new.to_str().unwrap();
-        let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let old = crate::common::repo().join("policies");
         let old = old.to_str().unwrap();
         let o = ramguard(&["diff", old, new, "--control", "change-window-control.json", "--format", "json"]);
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));

@@ -27,6 +27,8 @@
     reason = "tests unwrap and index what they just built"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -40,7 +42,7 @@ const FILE: &str = "tests/snapshots/account.json";
 const DIR: &str = "tests/snapshots/account";
 
 fn path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    common::repo().join(rel)
 }
 
 fn model() -> AccessModel {
@@ -315,7 +317,7 @@ fn what_can_for_a_role_and_the_root() {
 }
 
 fn ramguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(common::repo()).output().unwrap()
 }
 
 fn json(o: &Output) -> serde_json::Value {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
 
-use crate::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED, Format};
+use super::output::Format;
+use super::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
 
 /// What both audit commands read: the snapshot, the context, the catalog
 /// and how to answer.
@@ -33,7 +34,7 @@ impl AuditArgs {
     fn open(&self) -> Result<(AccessModel, Catalog, Context), String> {
         let catalog = super::catalog_with(self.catalog.iter().map(PathBuf::as_path))?;
         let mut context = Context::new();
-        for (key, value) in crate::context_pairs(&self.context)? {
+        for (key, value) in super::context_pairs(&self.context)? {
             context.insert(key, value);
         }
         let snapshot = Snapshot::load(&self.snapshot).map_err(|e| e.to_string())?;
@@ -71,7 +72,7 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
     let query = WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context };
     let report = model.who_can(&query, &catalog).map_err(|e| e.to_string())?;
     match args.audit.format {
-        Format::Json => crate::print_json(&report)?,
+        Format::Json => super::output::print_json(&report)?,
         Format::Human => print!("{}", render_who_can(&report)),
     }
     // A principal known to be allowed answers the question; otherwise an
@@ -90,7 +91,7 @@ pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
     let principal = model.find(&args.principal).map_err(|e| e.to_string())?;
     let report = model.what_can(principal, &catalog, &context).map_err(|e| e.to_string())?;
     match args.audit.format {
-        Format::Json => crate::print_json(&report)?,
+        Format::Json => super::output::print_json(&report)?,
         Format::Human => print!("{}", render_what_can(&report, catalog.operations().len())),
     }
     Ok(if report.is_decided() { EXIT_OK } else { EXIT_UNDECIDED })
