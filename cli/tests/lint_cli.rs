@@ -14,6 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::repo;
+
 /// RAM rejects this document: `Allw` is no effect. One RG001 finding, at 1:43.
 const BAD: &str =
     r#"{"Version": "1", "Statement": [{"Effect": "Allw", "Action": "ecs:DescribeInstances", "Resource": "*"}]}"#;
@@ -383,4 +386,23 @@ fn control_and_session_documents_are_chosen_by_path() {
     let o = lint_in(&dir, &["--control", "[", "org"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("--control `[`"), "{}", stderr(&o));
+}
+
+/// The human report shown in `docs/lint.md` is what `ramguard lint` prints
+/// for the files it describes, character for character.
+#[test]
+fn the_documented_human_report_is_the_real_one() {
+    let doc = std::fs::read_to_string(repo().join("docs/lint.md")).unwrap();
+    let start = doc.find("bad.json: 1 error").expect("the example in docs/lint.md");
+    let shown = &doc[start..start + doc[start..].find("```").unwrap()];
+    let dir = workdir("documented");
+    write(
+        &dir,
+        "bad.json",
+        "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\n    \"Effect\": \"Allw\", \"Action\": \"ecs:*\", \"Resource\": \"*\"\n    }\n  ]\n}\n",
+    );
+    write(&dir, "ok.json", GOOD);
+    let o = lint_in(&dir, &["bad.json", "missing.json", "ok.json"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o), shown);
 }
