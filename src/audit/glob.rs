@@ -585,7 +585,7 @@ pub(crate) fn distance(pattern: &[Tok], text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::{Case, Pattern};
+    use crate::language::pattern::{Case, Pattern};
     use proptest::prelude::*;
 
     fn free() -> Budget {
@@ -852,7 +852,7 @@ mod tests {
 
         #[test]
         fn distance_agrees_with_brute_force(p in arb_tokens(), text in "[ab:c]{0,4}") {
-            let lev = |a: &str, b: &str| crate::fuzzy::levenshtein(a, b);
+            let lev = |a: &str, b: &str| crate::language::fuzzy::levenshtein(a, b);
             let brute = strings(&ALPHABET, 6)
                 .iter()
                 .filter(|s| matches(&p, &s.chars().collect::<Vec<_>>()))

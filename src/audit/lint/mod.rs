@@ -16,9 +16,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
-use crate::error::{JsonPath, Location, ParseErrorKind};
-use crate::policy::{Limits, Policy, PolicyKind};
+use crate::language::error::{JsonPath, Location, ParseErrorKind};
+use crate::language::policy::{Limits, Policy, PolicyKind};
+use crate::operations::catalog::Catalog;
 
 /// The four classes of Alibaba Cloud's policy check, most serious first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -351,8 +351,8 @@ pub fn lint(file: &str, text: &str, options: &LintOptions<'_>) -> Vec<Finding> {
 /// Lints one document: its findings, and the rules that a budget kept from
 /// checking it fully.
 pub fn lint_document(file: &str, text: &str, options: &LintOptions<'_>) -> Linted {
-    let text = crate::policy::without_bom(text);
-    let kind = options.kind.unwrap_or_else(|| crate::policy::detect_kind(text));
+    let text = crate::language::policy::without_bom(text);
+    let kind = options.kind.unwrap_or_else(|| crate::language::policy::detect_kind(text));
     let mut findings = Vec::new();
     let mut unchecked = None;
     match Policy::parse_with_limits(file, text, kind, options.limits) {

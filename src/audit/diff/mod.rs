@@ -38,14 +38,14 @@ use rustc_hash::FxHashMap;
 use prune::{About, Flow, SetModel, Walk};
 use serde::Serialize;
 
-use crate::arn::Arn;
-use crate::catalog::{Catalog, CatalogError};
-use crate::compile::{CompileError, CompiledPolicySet};
-use crate::condition::{Condition, Context, canonical_key};
-use crate::decision::{DecidedBy, Outcome};
-use crate::eval::{PolicySet, principal_matches};
-use crate::policy::{Effect, Policy, PolicyKind, Statement};
-use crate::request::{Principal, Request};
+use crate::engine::compile::{CompileError, CompiledPolicySet};
+use crate::engine::decision::{DecidedBy, Outcome};
+use crate::engine::eval::{PolicySet, principal_matches};
+use crate::engine::request::{Principal, Request};
+use crate::language::arn::Arn;
+use crate::language::condition::{Condition, Context, canonical_key};
+use crate::language::policy::{Effect, Policy, PolicyKind, Statement};
+use crate::operations::catalog::{Catalog, CatalogError};
 
 pub use strings::{
     MatchKind, Representatives, StringPattern, action_representatives, fill, fresh_char, representative_strings,

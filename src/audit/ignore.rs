@@ -22,7 +22,7 @@ use std::fmt;
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::lint::{Finding, Rule, rule};
+use crate::audit::lint::{Finding, Rule, rule};
 
 /// A parsed ignore file.
 #[derive(Debug, Clone, Default)]

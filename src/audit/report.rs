@@ -31,10 +31,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use unicode_width::UnicodeWidthChar;
 
-use crate::ignore::normalize_path;
-pub use crate::ignore::{IgnoreError, IgnoreList};
-use crate::lint::{Finding, RULES, Rule, Severity, Unchecked};
-use crate::policy::PolicyKind;
+use crate::audit::ignore::normalize_path;
+pub use crate::audit::ignore::{IgnoreError, IgnoreList};
+use crate::audit::lint::{Finding, RULES, Rule, Severity, Unchecked};
+use crate::language::policy::PolicyKind;
 
 /// Where the SARIF `tool.driver.informationUri` points.
 pub const INFORMATION_URI: &str = "https://docs.rs/ramguard";
@@ -87,7 +87,7 @@ impl FileReport {
     }
 
     /// The same report, saying which rules a budget kept from checking the
-    /// file fully (see [`crate::lint::lint_document`]).
+    /// file fully (see [`crate::audit::lint::lint_document`]).
     pub fn with_unchecked(mut self, unchecked: Option<Unchecked>) -> Self {
         self.unchecked = unchecked;
         self
@@ -470,7 +470,7 @@ impl Report {
                 for code in &u.rules {
                     t += 1;
                     sk += 1;
-                    let name = match crate::lint::rule(code) {
+                    let name = match crate::audit::lint::rule(code) {
                         Some(r) => format!("{}[{}] not fully checked", r.code, r.name),
                         None => format!("{code} not fully checked"),
                     };

@@ -31,18 +31,18 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Operation};
-use crate::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
-use crate::condition::Context;
-use crate::decision::{Explanation, Outcome, StatementTrace};
-use crate::eval::{in_own_account, is_assume_role};
-use crate::glob::{self, Answer as Settled, Budget, Placeholder, Witness};
+use crate::audit::glob::{self, Answer as Settled, Budget, Placeholder, Witness};
+use crate::engine::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
+use crate::engine::decision::{Explanation, Outcome, StatementTrace};
+use crate::engine::eval::{in_own_account, is_assume_role};
+use crate::language::condition::Context;
+use crate::operations::catalog::{Catalog, Operation};
 
-pub use crate::glob::{INTERSECT_STEPS, WITNESS_STEPS};
-use crate::pattern::Pattern;
-use crate::policy::{Effect, Policy, PolicyKind};
-use crate::request::{Principal, Request};
-use crate::snapshot::{EffectScope, PolicyRef, Snapshot};
+pub use crate::audit::glob::{INTERSECT_STEPS, WITNESS_STEPS};
+use crate::audit::snapshot::{EffectScope, PolicyRef, Snapshot};
+use crate::engine::request::{Principal, Request};
+use crate::language::pattern::Pattern;
+use crate::language::policy::{Effect, Policy, PolicyKind};
 
 /// The session name used for roles' sessions.
 pub const AUDIT_SESSION: &str = "ramguard-audit";
@@ -1011,7 +1011,7 @@ fn overlap(a: &Pattern, b: &Pattern) -> Settled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::Case;
+    use crate::language::pattern::Case;
 
     fn witness_of(pattern: &str, template: &str) -> Option<String> {
         let Witness::Found(w) = witness(pattern, template, "123") else { return None };

@@ -2,8 +2,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::condition::value::{format_unix_seconds, parse_decimal, parse_instant, parse_ipnet};
-use crate::condition::{Condition, Operator, ValueType};
+use crate::language::condition::value::{format_unix_seconds, parse_decimal, parse_instant, parse_ipnet};
+use crate::language::condition::{Condition, Operator, ValueType};
 
 use super::strings::{MatchKind, StringPattern, fill, fresh_char, representative_strings};
 
@@ -314,7 +314,7 @@ fn ip_values(values: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::condition::SetQualifier;
+    use crate::language::condition::SetQualifier;
 
     fn cond(op: Operator, values: &[&str]) -> Condition {
         Condition::new(op, None, "k", values.iter().map(|s| (*s).to_owned()).collect()).unwrap()

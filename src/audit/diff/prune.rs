@@ -11,10 +11,10 @@
 //! pruned only when every combination agrees, so it never holds a
 //! counterexample.
 
-use crate::condition::Context;
-use crate::eval::{PolicySet, Verdict, decide, principal_matches};
-use crate::policy::{Effect, PolicyKind, Statement};
-use crate::request::{Principal, Request};
+use crate::engine::eval::{PolicySet, Verdict, decide, principal_matches};
+use crate::engine::request::{Principal, Request};
+use crate::language::condition::Context;
+use crate::language::policy::{Effect, PolicyKind, Statement};
 
 use super::values::KeyValues;
 

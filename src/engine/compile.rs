@@ -19,12 +19,12 @@ use std::sync::Arc;
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::condition::{Condition, Context, Operator};
-use crate::decision::{Decision, Explanation};
-use crate::eval::{PolicySet, Verdict, combine, decide, principal_matches};
-use crate::pattern::Pattern;
-use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
-use crate::request::Request;
+use crate::engine::decision::{Decision, Explanation};
+use crate::engine::eval::{PolicySet, Verdict, combine, decide, principal_matches};
+use crate::engine::request::Request;
+use crate::language::condition::{Condition, Context, Operator};
+use crate::language::pattern::Pattern;
+use crate::language::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
 
 /// Why a policy set could not be compiled.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -461,8 +461,8 @@ fn compile_statement(kind: PolicyKind, statement: &Statement) -> Result<Compiled
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Outcome;
-    use crate::request::Principal;
+    use crate::engine::decision::Outcome;
+    use crate::engine::request::Principal;
 
     fn set(docs: &[(&str, PolicyKind)]) -> CompiledPolicySet {
         let mut b = PolicySetBuilder::new();
@@ -517,7 +517,7 @@ mod tests {
         ) {
             let mut group = PatternGroup::default();
             for (i, p) in patterns.iter().enumerate() {
-                group.patterns.push((u32::try_from(i).unwrap(), Pattern::new(p, crate::pattern::Case::Insensitive)));
+                group.patterns.push((u32::try_from(i).unwrap(), Pattern::new(p, crate::language::pattern::Case::Insensitive)));
             }
             group.seal().unwrap();
             proptest::prop_assert!(group.set.is_some());

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::invisible::{self, Shape};
 use super::{Finding, LintOptions, rule};
-use crate::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
-use crate::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
-use crate::fuzzy::{levenshtein, suggest};
-use crate::glob::{self, Answer, Budget, Tok};
-use crate::json::{self, JsonPath, Step, Value};
-use crate::pattern::Pattern;
-use crate::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
+use crate::audit::glob::{self, Answer, Budget, Tok};
+use crate::language::condition::{Condition, Context, Operator, SetQualifier, ValueType, canonical_key, value};
+use crate::language::fuzzy::{levenshtein, suggest};
+use crate::language::json::{self, JsonPath, Step, Value};
+use crate::language::pattern::Pattern;
+use crate::language::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
+use crate::operations::catalog::{Catalog, ConditionKeySpec, Operation, ResourceTemplate};
 
 /// RAM actions that let their holder widen their own rights (RG104).
 const ESCALATION: [&str; 10] = [
@@ -818,7 +818,7 @@ impl<'a> Linter<'a> {
             let admits = |k: &str| match c.operator() {
                 Operator::StringEquals | Operator::StringNotEquals => v == k,
                 Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => v.eq_ignore_ascii_case(k),
-                _ => Pattern::new(v, crate::pattern::Case::Sensitive).matches(k),
+                _ => Pattern::new(v, crate::language::pattern::Case::Sensitive).matches(k),
             };
             if known.iter().any(|k| admits(k)) {
                 continue;

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::catalog::Operation;
-use crate::error::{JsonPath, Location};
-use crate::guard::{ApiResponse, Backend, ClientTokens, dynamic_error, error_response};
-use crate::json::Value as JsonValue;
+use crate::language::error::{JsonPath, Location};
+use crate::language::json::Value as JsonValue;
+use crate::operations::catalog::Operation;
+use crate::operations::guard::{ApiResponse, Backend, ClientTokens, dynamic_error, error_response};
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -265,7 +265,7 @@ fn member<'v>(value: &'v JsonValue, key: &str) -> Option<&'v JsonValue> {
 fn check_numbers(text: &str, root: &JsonValue) -> Result<(), WorldError> {
     let check = |path: JsonPath, name: &str, value: &JsonValue, number: Number| match value {
         JsonValue::Number(digits) if !number.accepts(digits) => Err(WorldError {
-            location: crate::json::locate(text, &path),
+            location: crate::language::json::locate(text, &path),
             message: format!("{name} `{digits}` is out of range: expected {}", number.expected()),
             path: Some(path),
         }),
@@ -311,12 +311,12 @@ impl World {
     /// [`MAX_REQUESTS`] and a remembered status must be an HTTP status.
     /// Errors carry the line and column and, for a value, its JSON path.
     pub fn from_json(text: &str) -> Result<World, WorldError> {
-        let text = crate::policy::without_bom(text);
+        let text = crate::language::policy::without_bom(text);
         let serde_error = |e: serde_json::Error| {
-            let (location, message) = crate::json::serde_error(text, &e);
+            let (location, message) = crate::language::json::serde_error(text, &e);
             WorldError { location, path: None, message }
         };
-        let value = crate::json::parse(text).map_err(serde_error)?;
+        let value = crate::language::json::parse(text).map_err(serde_error)?;
         check_numbers(text, &value)?;
         serde_json::from_str(text).map_err(serde_error)
     }
@@ -324,12 +324,12 @@ impl World {
 
 /// Seconds since the Unix epoch for an ISO 8601 time (`2026-11-22T21:31:00+08:00`).
 pub fn parse_clock(text: &str) -> Option<i64> {
-    crate::condition::value::parse_instant(text).map(crate::condition::value::Instant::unix_seconds)
+    crate::language::condition::value::parse_instant(text).map(crate::language::condition::value::Instant::unix_seconds)
 }
 
 /// The ISO 8601 UTC form of a clock reading, as `acs:CurrentTime` carries it.
 pub fn format_clock(seconds: i64) -> Option<String> {
-    crate::condition::value::format_unix_seconds(seconds)
+    crate::language::condition::value::format_unix_seconds(seconds)
 }
 
 /// A simulated VPC and ExpressConnect Router service over a [`World`].
@@ -688,7 +688,7 @@ impl Backend for Simulator {
         params: &BTreeMap<String, String>,
         request_id: &str,
     ) -> Option<ApiResponse> {
-        if op.style != crate::catalog::Style::Zstack {
+        if op.style != crate::operations::catalog::Style::Zstack {
             return None;
         }
         let Some(session) = params.get("Authorization").and_then(|h| h.strip_prefix("OAuth ")) else {

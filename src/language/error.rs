@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-pub use crate::json::{JsonPath, Location};
+pub use crate::language::json::{JsonPath, Location};
 
 /// What is wrong with a policy document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -20,7 +20,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::catalog::Catalog;
+use crate::operations::catalog::Catalog;
 
 /// What is odd about one character.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,12 +16,12 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::condition::Context;
-use crate::fuzzy::suggest;
-use crate::request::{Principal, Request};
+use crate::engine::request::{Principal, Request};
+use crate::language::condition::Context;
+use crate::language::fuzzy::suggest;
 
 /// The catalog that ships with ramguard.
-const BUILTIN: &str = include_str!("../policies/catalog/operations.json");
+const BUILTIN: &str = include_str!("../../policies/catalog/operations.json");
 
 /// A parameter's type, as the API reference gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,9 +296,9 @@ impl Catalog {
 
     /// Reads a catalog file.
     pub fn from_json(text: &str) -> Result<Catalog, CatalogError> {
-        let text = crate::policy::without_bom(text);
+        let text = crate::language::policy::without_bom(text);
         let file: CatalogFile = serde_json::from_str(text).map_err(|e| {
-            let (at, message) = crate::json::serde_error(text, &e);
+            let (at, message) = crate::language::json::serde_error(text, &e);
             CatalogError::Format { line: at.line, column: at.column, message }
         })?;
         let mut catalog = Catalog::default();

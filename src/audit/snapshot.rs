@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::ParseErrors;
-use crate::json::{self, JsonPath, Location, Value};
-use crate::policy::{Limits, Policy, PolicyKind};
+use crate::language::error::ParseErrors;
+use crate::language::json::{self, JsonPath, Location, Value};
+use crate::language::policy::{Limits, Policy, PolicyKind};
 
 /// Whether a RAM policy is one of Alibaba Cloud's (`System`) or the account's own (`Custom`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -326,14 +326,15 @@ struct Source {
 
 impl Source {
     fn read(file: &Path) -> Result<Source, SnapshotError> {
-        let text = crate::files::read_regular(file, crate::files::LIFTED_READ_CAP).map_err(|e| {
-            SnapshotError::from(ErrorInner {
-                file: file.to_owned(),
-                path: JsonPath::root(),
-                location: None,
-                kind: SnapshotErrorKind::Read { message: e.to_string() },
-            })
-        })?;
+        let text =
+            crate::language::files::read_regular(file, crate::language::files::LIFTED_READ_CAP).map_err(|e| {
+                SnapshotError::from(ErrorInner {
+                    file: file.to_owned(),
+                    path: JsonPath::root(),
+                    location: None,
+                    kind: SnapshotErrorKind::Read { message: e.to_string() },
+                })
+            })?;
         Source::parse(file, text)
     }
 
@@ -342,10 +343,10 @@ impl Source {
             Some(rest) => rest.to_owned(),
             None => text,
         };
-        match crate::json::parse(&text) {
+        match crate::language::json::parse(&text) {
             Ok(value) => Ok(Source { file: file.to_owned(), text, value }),
             Err(e) => {
-                let (location, message) = crate::json::serde_error(&text, &e);
+                let (location, message) = crate::language::json::serde_error(&text, &e);
                 Err(SnapshotError::from(ErrorInner {
                     file: file.to_owned(),
                     path: JsonPath::root(),

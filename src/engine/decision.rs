@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Effect, PolicyKind};
-use crate::request::{Principal, Request};
+use crate::engine::request::{Principal, Request};
+use crate::language::policy::{Effect, PolicyKind};
 
 /// The outcome of an authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -298,7 +298,7 @@ fn policy_type(by: DecidedBy, action: &str) -> &'static str {
     match by {
         DecidedBy::Control => "ControlPolicy",
         DecidedBy::Session => "SessionPolicy",
-        DecidedBy::Resource if crate::eval::is_assume_role(action) => "AssumeRolePolicy",
+        DecidedBy::Resource if crate::engine::eval::is_assume_role(action) => "AssumeRolePolicy",
         // Across the account boundary it is the resource policy that had to allow.
         DecidedBy::Resource | DecidedBy::AccountBoundary => "ResourceBasedPolicy",
         DecidedBy::Identity | DecidedBy::Root => "AccountLevelIdentityBasedPolicy",

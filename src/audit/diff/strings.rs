@@ -464,15 +464,15 @@ fn explore_within(
                     format!(
                         "the search for representative strings of {} patterns stopped at {} states: {} bytes each would pass its memory budget of {} MiB",
                         nfas.len(),
-                        crate::glob::thousands(limit as u64),
-                        crate::glob::thousands(per_state as u64),
+                        crate::audit::glob::thousands(limit as u64),
+                        crate::audit::glob::thousands(per_state as u64),
                         max_bytes >> 20
                     )
                 } else {
                     format!(
                         "the search for representative strings of {} patterns stopped at its budget of {} states",
                         nfas.len(),
-                        crate::glob::thousands(max_states as u64)
+                        crate::audit::glob::thousands(max_states as u64)
                     )
                 });
                 break 'search;
@@ -712,7 +712,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn account_patterns_agree_with_the_evaluator(text in "(acs:)?[a1:/*]{0,12}") {
-            let field = crate::arn::account_field(&text);
+            let field = crate::language::arn::account_field(&text);
             proptest::prop_assert_eq!(StringPattern::new("1", MatchKind::ArnAccount).matches(&text), field == Some("1"));
             proptest::prop_assert_eq!(StringPattern::new("", MatchKind::ArnAccount).matches(&text), field == Some(""));
             proptest::prop_assert_eq!(StringPattern::new("*", MatchKind::ArnAccount).matches(&text), field.is_some());

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
-use crate::compile::CompiledPolicySet;
-use crate::decision::{Explanation, Outcome};
+use crate::engine::compile::CompiledPolicySet;
+use crate::engine::decision::{Explanation, Outcome};
+use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
 
 /// How long a `ClientToken` is remembered, in seconds of the backend's clock.
 pub const CLIENT_TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;

@@ -1,7 +1,7 @@
 //! Policy documents: reading RAM JSON into a validated model.
 //!
 //! Reading happens in two stages. `serde_json` turns the text into an
-//! order-preserving [`Value`](crate::json::Value) (syntax errors carry their
+//! order-preserving [`Value`](crate::language::json::Value) (syntax errors carry their
 //! line and column; duplicate member names are rejected). Lowering then checks
 //! every rule of the RAM language on that value and builds [`Policy`], in
 //! which an invalid state cannot be represented. Every problem is collected,
@@ -12,11 +12,11 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::condition::{Condition, Operator, SetQualifier};
-use crate::error::{ParseError, ParseErrorKind, ParseErrors, ParseWarning};
-use crate::fuzzy::suggest;
-use crate::json::{self, JsonPath, Location, Value};
-use crate::pattern::{Case, Pattern};
+use crate::language::condition::{Condition, Operator, SetQualifier};
+use crate::language::error::{ParseError, ParseErrorKind, ParseErrors, ParseWarning};
+use crate::language::fuzzy::suggest;
+use crate::language::json::{self, JsonPath, Location, Value};
+use crate::language::pattern::{Case, Pattern};
 
 /// The kinds of policy that RAM evaluates, each with its own rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -665,7 +665,7 @@ impl Lowering {
     fn concrete_accounts(&mut self, value: &Value, path: &JsonPath, list: &[String]) -> bool {
         let mut ok = true;
         for (i, entry) in list.iter().enumerate() {
-            let account = crate::arn::account_field(entry).unwrap_or(entry);
+            let account = crate::language::arn::account_field(entry).unwrap_or(entry);
             if entry == "*" || !account.contains(['*', '?']) {
                 continue;
             }
@@ -760,7 +760,7 @@ impl Lowering {
                     self.problem(ParseErrorKind::Empty { element: "condition key".to_owned() }, key_path, None);
                     continue;
                 }
-                let canonical = crate::condition::canonical_key(key);
+                let canonical = crate::language::condition::canonical_key(key);
                 if let Some(first) = spellings.get(&canonical) {
                     let help = if key.eq_ignore_ascii_case(first) {
                         "merge the two value lists under one spelling: condition key names ignore case".to_owned()
@@ -791,7 +791,7 @@ impl Lowering {
                             } else {
                                 key_path.clone()
                             };
-                            let help = (bad.expected == crate::condition::ValueType::Ip
+                            let help = (bad.expected == crate::language::condition::ValueType::Ip
                                 && bad.value.contains(['X', 'x']))
                             .then(|| "this looks like a masked example value: put the real address".to_owned());
                             self.problem(

@@ -24,14 +24,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::compile::CompiledPolicySet;
-use crate::condition::Context;
-use crate::decision::{Explanation, Outcome};
-use crate::error::{JsonPath, Location, ParseErrors};
-use crate::eval::PolicySet;
-use crate::json::Value;
-use crate::policy::{Limits, Policy, PolicyKind};
-use crate::request::{Principal, Request};
+use crate::engine::compile::CompiledPolicySet;
+use crate::engine::decision::{Explanation, Outcome};
+use crate::engine::eval::PolicySet;
+use crate::engine::request::{Principal, Request};
+use crate::language::condition::Context;
+use crate::language::error::{JsonPath, Location, ParseErrors};
+use crate::language::json::Value;
+use crate::language::policy::{Limits, Policy, PolicyKind};
 
 /// The principal a case uses when it names none.
 pub const DEFAULT_PRINCIPAL: &str = "acs:ram::1234567890123456:user/test-user";
@@ -153,7 +153,7 @@ pub enum SuiteError {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: crate::files::ReadError,
+        source: crate::language::files::ReadError,
     },
     /// The suite file is not a valid suite.
     #[error("{}:{location}: invalid suite: {message}", path.display())]
@@ -294,8 +294,8 @@ fn read_context(text: &str, at: &JsonPath) -> Result<Context, (Location, String)
         }
         true
     }
-    let value = crate::json::parse(text).map_err(|e| {
-        let (location, message) = crate::json::serde_error(text, &e);
+    let value = crate::language::json::parse(text).map_err(|e| {
+        let (location, message) = crate::language::json::serde_error(text, &e);
         (location, format!("{message} (at {at})"))
     })?;
     let Value::Object(members) = value else {
@@ -306,19 +306,19 @@ fn read_context(text: &str, at: &JsonPath) -> Result<Context, (Location, String)
     let mut spellings: Vec<(String, &str)> = Vec::with_capacity(members.len());
     for (key, value) in &members {
         let here = JsonPath::root().key(key);
-        let canonical = crate::condition::canonical_key(key);
+        let canonical = crate::language::condition::canonical_key(key);
         if let Some((_, first)) = spellings.iter().find(|(c, _)| *c == canonical) {
             let message = format!(
                 "`{key}` and `{first}` are one condition key (at {}): give all its values under one spelling",
                 at.key(key)
             );
-            return Err((crate::json::locate_name(text, &here), message));
+            return Err((crate::language::json::locate_name(text, &here), message));
         }
         spellings.push((canonical, key));
         let mut values = Vec::new();
         if !scalars(value, &mut values) {
             let message = format!("expected a string, a number, a boolean or a list of them (at {})", at.key(key));
-            return Err((crate::json::locate(text, &here), message));
+            return Err((crate::language::json::locate(text, &here), message));
         }
         context.set(key, values);
     }
@@ -343,7 +343,7 @@ impl Suite {
     /// Reads a suite file with the given size limits for its policies.
     pub fn load_with_limits(path: &Path, limits: &Limits) -> Result<Suite, SuiteError> {
         // A suite may be far larger than any one policy: only the lifted cap applies to it.
-        let text = crate::files::read_regular(path, LIFTED_READ_CAP)
+        let text = crate::language::files::read_regular(path, LIFTED_READ_CAP)
             .map_err(|source| SuiteError::Io { path: path.to_owned(), source })?;
         Self::from_json(path, &text, limits)
     }
@@ -351,16 +351,16 @@ impl Suite {
     /// Reads a suite from its text; `path` names it in errors and is where
     /// the policy files it names are looked up from (relative to its folder).
     pub fn from_json(path: &Path, text: &str, limits: &Limits) -> Result<Suite, SuiteError> {
-        let text = crate::policy::without_bom(text);
+        let text = crate::language::policy::without_bom(text);
         let format_error = |e: serde_json::Error| {
-            let (location, message) = crate::json::serde_error(text, &e);
+            let (location, message) = crate::language::json::serde_error(text, &e);
             SuiteError::Format { path: path.to_owned(), location, message }
         };
         let raw: RawSuite<'_> = serde_json::from_str(text).map_err(format_error)?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         let start_of = |value: &RawValue| {
             let offset = (value.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-            crate::json::location_of(text, offset)
+            crate::language::json::location_of(text, offset)
         };
         let mut sources = HashMap::new();
         let mut first_at: HashMap<&str, &RawValue> = HashMap::new();
@@ -380,7 +380,7 @@ impl Suite {
                 Ok(relative) => {
                     let file = base.join(relative);
                     let cap = if *limits == Limits::unlimited() { LIFTED_READ_CAP } else { READ_CAP };
-                    let text = crate::files::read_regular(&file, cap)
+                    let text = crate::language::files::read_regular(&file, cap)
                         .map_err(|source| SuiteError::Io { path: file.clone(), source })?;
                     Source::File { path: file, text }
                 }
@@ -441,7 +441,7 @@ impl Suite {
                 set.add(get(&c.name, name, PolicyKind::Resource)?);
             }
             let principal: Principal = c.principal.as_deref().unwrap_or(DEFAULT_PRINCIPAL).parse().map_err(
-                |e: crate::request::PrincipalError| SuiteError::BadPrincipal {
+                |e: crate::engine::request::PrincipalError| SuiteError::BadPrincipal {
                     path: path.to_owned(),
                     case: c.name.clone(),
                     message: e.to_string(),
@@ -498,4 +498,4 @@ impl Suite {
     }
 }
 
-pub use crate::files::{LIFTED_READ_CAP, READ_CAP};
+pub use crate::language::files::{LIFTED_READ_CAP, READ_CAP};

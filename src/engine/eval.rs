@@ -5,13 +5,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::decision::{
+use crate::engine::decision::{
     AccessDeniedDetail, ConditionTrace, DecidedBy, Decision, Explanation, Note, NoteCode, Outcome, ResourceDecision,
     StatementTrace,
 };
-use crate::pattern::{Case, Pattern};
-use crate::policy::{Effect, Policy, PolicyKind, PrincipalSpec, Statement};
-use crate::request::{Principal, Request};
+use crate::engine::request::{Principal, Request};
+use crate::language::pattern::{Case, Pattern};
+use crate::language::policy::{Effect, Policy, PolicyKind, PrincipalSpec, Statement};
 
 /// The policies that bear on a request, grouped by kind.
 #[derive(Debug, Clone, Default)]
@@ -135,7 +135,7 @@ impl PolicySet {
                     ),
                 }),
                 Some(NoteCode::AccountBoundary) => {
-                    let owner = crate::arn::account_field(&r.resource).unwrap_or_default();
+                    let owner = crate::language::arn::account_field(&r.resource).unwrap_or_default();
                     let own = principal.account().unwrap_or_default();
                     let granted = if principal.is_root() {
                         "the root identity is unrestricted only on its own account's resources"
@@ -285,7 +285,7 @@ pub(crate) fn is_assume_role(action: &str) -> bool {
 /// the principal's own. A principal without an account (a service) is never
 /// held at a boundary; it has no identity policies anyway.
 pub(crate) fn in_own_account(principal: &Principal, resource: &str) -> bool {
-    match (principal.account(), crate::arn::account_field(resource)) {
+    match (principal.account(), crate::language::arn::account_field(resource)) {
         (Some(own), Some(field)) => field.is_empty() || field == own,
         _ => true,
     }

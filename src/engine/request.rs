@@ -4,8 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::arn::Arn;
-use crate::condition::Context;
+use crate::language::arn::Arn;
+use crate::language::condition::Context;
 
 /// The identity making a request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@ pub(crate) mod value;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::pattern::{Case, Pattern};
+use crate::language::pattern::{Case, Pattern};
 use value::{Decimal, Instant, IpNet};
 
 /// The 21 condition operators of the RAM policy language.
