@@ -9,16 +9,26 @@
 //! gone. Two calls on one instance less than [`CONFLICT_SECONDS`] apart get
 //! `OperationConflict`. An ExpressConnect Router grant or revoke locks the
 //! router for [`UPDATE_SECONDS`] (`Conflict.Lock`).
+//!
+//! The services live one file apiece: `vpc` (VPN gateway children, IPsec
+//! servers, VPN connections, traffic mirror sessions), `ecr` (ExpressConnect
+//! Router grants and locks) and `zstack` (ZStack sessions, IPsec connections,
+//! jobs and polling). This file holds what they share: the [`World`], its
+//! clock and reading from JSON, and the [`Simulator`] that answers for all.
+
+mod ecr;
+mod vpc;
+mod zstack;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::language::error::{JsonPath, Location};
 use crate::language::json::Value as JsonValue;
 use crate::operations::catalog::Operation;
-use crate::operations::guard::{ApiResponse, Backend, ClientTokens, dynamic_error, error_response};
+use crate::operations::guard::{ApiResponse, Backend, ClientTokens, error_response};
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -26,125 +36,9 @@ pub const UPDATE_SECONDS: i64 = 5;
 /// Calls on one instance closer together than this conflict, in seconds.
 pub const CONFLICT_SECONDS: i64 = 2;
 
-/// A VPN gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct VpnGateway {
-    /// `vpn-...`.
-    pub vpn_gateway_id: String,
-    /// The region.
-    pub region_id: String,
-    /// `active` or `updating`.
-    pub status: String,
-    /// When an update in progress ends (clock seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updating_until: Option<i64>,
-    /// Whether the gateway is suspended for overdue payments.
-    #[serde(default)]
-    pub financial_locked: bool,
-}
-
-/// An IPsec server or an IPsec (VPN) connection of a gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct GatewayChild {
-    /// `iss-...` or `vco-...`.
-    pub id: String,
-    /// The region.
-    pub region_id: String,
-    /// Its gateway.
-    pub vpn_gateway_id: String,
-    /// Whether a delete is in progress.
-    #[serde(default)]
-    pub deleting: bool,
-    /// A documented error code that calls on this resource answer with
-    /// (`InternalError`, `Forbbiden.SubUser`), to rehearse failures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
-}
-
-/// A traffic mirror session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct TrafficMirrorSession {
-    /// `tms-...`.
-    pub traffic_mirror_session_id: String,
-    /// The region.
-    pub region_id: String,
-    /// `Creating`, `Created`, `Modifying` or `Deleting`.
-    pub traffic_mirror_session_status: String,
-    /// When a delete in progress ends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleting_until: Option<i64>,
-    /// The status of the session's filter, when it is not `Created`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic_mirror_filter_status: Option<String>,
-}
-
-/// A network instance granted to an ExpressConnect Router.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct EcrGrant {
-    /// The router.
-    pub ecr_id: String,
-    /// The router owner's account.
-    pub ecr_owner_ali_uid: String,
-    /// `vpc-...` or `vbr-...`.
-    pub instance_id: String,
-    /// `VPC` or `VBR`.
-    pub instance_type: String,
-    /// The instance's region.
-    pub instance_region_id: String,
-}
-
-/// How long a ZStack job runs, in seconds.
-pub const JOB_SECONDS: i64 = 2;
-/// How long a finished ZStack job can still be polled, in seconds.
-pub const JOB_RETENTION_SECONDS: i64 = 600;
-
-/// A ZStack login session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ZstackSession {
-    /// The session uuid sent as `Authorization: OAuth <uuid>`.
-    pub uuid: String,
-    /// When it expires (clock seconds).
-    pub expires_at: i64,
-}
-
-/// A ZStack IPsec connection (the fields of its inventory that matter here).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ZstackIpsecConnection {
-    /// The uuid.
-    pub uuid: String,
-    /// The name.
-    pub name: String,
-    /// The peer's address.
-    #[serde(default)]
-    pub peer_address: String,
-    /// The pre-shared key: a secret, never shown in answers.
-    #[serde(default)]
-    pub auth_key: String,
-    /// `Enabled` or `Disabled`.
-    pub state: String,
-    /// `Ready`, or another status in which the state cannot change.
-    pub status: String,
-}
-
-/// A ZStack asynchronous job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ZstackJob {
-    /// The job id (the last part of its location).
-    pub id: String,
-    /// The connection it changes.
-    pub connection: String,
-    /// `Enabled` or `Disabled`: the state it sets.
-    pub target_state: String,
-    /// When it finishes.
-    pub finishes_at: i64,
-}
+pub use ecr::EcrGrant;
+pub use vpc::{GatewayChild, TrafficMirrorSession, VpnGateway};
+pub use zstack::{JOB_RETENTION_SECONDS, JOB_SECONDS, ZstackIpsecConnection, ZstackJob, ZstackSession};
 
 /// Everything the simulated services hold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -338,7 +232,10 @@ pub struct Simulator {
     world: World,
 }
 
-fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> &'a str {
+/// The parameters of a call, by name.
+type Params = BTreeMap<String, String>;
+
+fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params.get(name).map_or("", String::as_str)
 }
 
@@ -372,72 +269,12 @@ impl Simulator {
         self.world.clock = later(self.world.clock, seconds.max(0));
         self.settle();
     }
-
     /// Completes whatever background work is due at the current time.
     fn settle(&mut self) {
         let now = self.world.clock;
-        let mut finished = Vec::new();
-        for gw in &mut self.world.vpn_gateways {
-            if gw.updating_until.is_some_and(|t| t <= now) {
-                gw.updating_until = None;
-                gw.status = "active".into();
-                finished.push(gw.vpn_gateway_id.clone());
-            }
-        }
-        let done = |c: &GatewayChild| c.deleting && finished.contains(&c.vpn_gateway_id);
-        self.world.ipsec_servers.retain(|c| !done(c));
-        self.world.vpn_connections.retain(|c| !done(c));
-        self.world.traffic_mirror_sessions.retain(|s| s.deleting_until.is_none_or(|t| t > now));
-        self.world.ecr_locks.retain(|_, until| *until > now);
-        for job in &self.world.zstack_jobs {
-            if job.finishes_at <= now
-                && let Some(c) = self.world.zstack_ipsec_connections.iter_mut().find(|c| c.uuid == job.connection)
-                && c.state != job.target_state
-                && c.status == "Ready"
-            {
-                c.state = job.target_state.clone();
-            }
-        }
-        self.world.zstack_jobs.retain(|j| j.finishes_at.saturating_add(JOB_RETENTION_SECONDS) > now);
-    }
-
-    /// The answer to `GET` on a ZStack job's location: 202 while it runs, 200
-    /// with the inventory, 503 with the error, 404 once it has expired.
-    pub fn poll(&mut self, job_id: &str) -> ApiResponse {
-        self.settle();
-        let Some(job) = self.world.zstack_jobs.iter().find(|j| j.id == job_id) else {
-            return ApiResponse { status: 404, body: Value::String(format!("job[{job_id}] not found")) };
-        };
-        if job.finishes_at > self.world.clock {
-            return ApiResponse { status: 202, body: json!({"location": job_location(job_id)}) };
-        }
-        match self.world.zstack_ipsec_connections.iter().find(|c| c.uuid == job.connection) {
-            Some(c) if c.status == "Ready" => ApiResponse { status: 200, body: json!({"inventory": inventory(c)}) },
-            Some(c) => ApiResponse {
-                status: 503,
-                body: zstack_error(
-                    "SYS.1007",
-                    &format!("can not change state because ipsec [uuid:{}] status is not ready", c.uuid),
-                ),
-            },
-            None => ApiResponse { status: 503, body: zstack_error("SYS.1003", &not_found(&job.connection)) },
-        }
-    }
-
-    fn zstack_change_state(&mut self, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
-        let uuid = param(params, "uuid");
-        if !self.world.zstack_ipsec_connections.iter().any(|c| c.uuid == uuid) {
-            return ApiResponse { status: 503, body: zstack_error("SYS.1003", &not_found(uuid)) };
-        }
-        let target = if param(params, "stateEvent") == "enable" { "Enabled" } else { "Disabled" };
-        let id = request_id.to_ascii_lowercase().replace('-', "");
-        self.world.zstack_jobs.push(ZstackJob {
-            id: id.clone(),
-            connection: uuid.to_owned(),
-            target_state: target.to_owned(),
-            finishes_at: later(self.world.clock, JOB_SECONDS),
-        });
-        ApiResponse { status: 202, body: json!({"location": job_location(&id)}) }
+        self.settle_vpc(now);
+        self.settle_ecr(now);
+        self.settle_zstack(now);
     }
 
     fn ok(request_id: &str) -> ApiResponse {
@@ -465,216 +302,6 @@ impl Simulator {
             )
         })
     }
-
-    fn delete_gateway_child(
-        &mut self,
-        op: &Operation,
-        params: &BTreeMap<String, String>,
-        request_id: &str,
-    ) -> ApiResponse {
-        let server = op.action.eq_ignore_ascii_case("vpc:DeleteIpsecServer");
-        let (id, region) =
-            (param(params, if server { "IpsecServerId" } else { "VpnConnectionId" }), param(params, "RegionId"));
-        let children = if server { &self.world.ipsec_servers } else { &self.world.vpn_connections };
-        let Some(child) = children.iter().find(|c| c.id == id && c.region_id == region).cloned() else {
-            return if server {
-                error_response(
-                    op,
-                    404,
-                    "InvalidIpsecServerId.NotFound",
-                    &format!("The specified IPsec server ID ({id}) does not exist."),
-                    request_id,
-                )
-            } else {
-                error_response(
-                    op,
-                    404,
-                    "InvalidVpnConnectionInstanceId.NotFound",
-                    "The specified vpn connection instance id does not exist.",
-                    request_id,
-                )
-            };
-        };
-        if let Some(fault) = &child.fault {
-            return Self::documented(op, fault, id, request_id);
-        }
-        if let Some(conflict) = self.too_fast(op, id, request_id) {
-            return conflict;
-        }
-        let Some(gateway) = self.world.vpn_gateways.iter_mut().find(|g| g.vpn_gateway_id == child.vpn_gateway_id)
-        else {
-            return error_response(
-                op,
-                400,
-                "InvalidVpnGatewayInstanceId.NotFound",
-                "The specified vpn gateway instance id does not exist.",
-                request_id,
-            );
-        };
-        if !server && gateway.financial_locked {
-            return error_response(
-                op,
-                400,
-                "VpnGateway.FinancialLocked",
-                "The specified service is financial locked.",
-                request_id,
-            );
-        }
-        if gateway.status == "updating" {
-            let deleting_connection =
-                self.world.vpn_connections.iter().any(|c| c.deleting && c.vpn_gateway_id == child.vpn_gateway_id);
-            if !server && deleting_connection {
-                return error_response(op, 400, "VpnTask.CONFLICT", "Vpn task has conflict.", request_id);
-            }
-            return error_response(
-                op,
-                400,
-                "VpnGateway.Configuring",
-                "The specified service is configuring.",
-                request_id,
-            );
-        }
-        gateway.status = "updating".into();
-        gateway.updating_until = Some(later(self.world.clock, UPDATE_SECONDS));
-        let children = if server { &mut self.world.ipsec_servers } else { &mut self.world.vpn_connections };
-        for c in children.iter_mut().filter(|c| c.id == id) {
-            c.deleting = true;
-        }
-        self.world.last_change.insert(id.to_owned(), self.world.clock);
-        Self::ok(request_id)
-    }
-
-    fn delete_mirror_session(
-        &mut self,
-        op: &Operation,
-        params: &BTreeMap<String, String>,
-        request_id: &str,
-    ) -> ApiResponse {
-        let (id, region) = (param(params, "TrafficMirrorSessionId"), param(params, "RegionId"));
-        let now = self.world.clock;
-        let Some(session) = self
-            .world
-            .traffic_mirror_sessions
-            .iter_mut()
-            .find(|s| s.traffic_mirror_session_id == id && s.region_id == region)
-        else {
-            return error_response(
-                op,
-                400,
-                "ResourceNotFound.TrafficMirrorSession",
-                "The specified resource of traffic mirror session is not found.",
-                request_id,
-            );
-        };
-        if session.traffic_mirror_filter_status.as_deref().is_some_and(|f| f != "Created") {
-            return error_response(
-                op,
-                400,
-                "IncorrectStatus.TrafficMirrorFilter",
-                "The status of traffic mirror filter is incorrect.",
-                request_id,
-            );
-        }
-        if session.traffic_mirror_session_status != "Created" {
-            return error_response(
-                op,
-                400,
-                "IncorrectStatus.TrafficMirrorSession",
-                "The status of traffic mirror session is incorrect.",
-                request_id,
-            );
-        }
-        session.traffic_mirror_session_status = "Deleting".into();
-        session.deleting_until = Some(later(now, UPDATE_SECONDS));
-        Self::ok(request_id)
-    }
-
-    fn ecr_change(&mut self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
-        let ecr = param(params, "EcrId").to_owned();
-        if self.world.ecr_locks.contains_key(&ecr) {
-            return error_response(op, 400, "Conflict.Lock", "There are other unfinished operations", request_id);
-        }
-        let grant = EcrGrant {
-            ecr_id: ecr.clone(),
-            ecr_owner_ali_uid: param(params, "EcrOwnerAliUid").to_owned(),
-            instance_id: param(params, "InstanceId").to_owned(),
-            instance_type: param(params, "InstanceType").to_owned(),
-            instance_region_id: param(params, "InstanceRegionId").to_owned(),
-        };
-        let same = |g: &EcrGrant| g.ecr_id == grant.ecr_id && g.instance_id == grant.instance_id;
-        let exists = self.world.ecr_grants.iter().any(same);
-        if op.action.eq_ignore_ascii_case("expressconnectrouter:GrantInstanceToExpressConnectRouter") {
-            if !exists {
-                self.world.ecr_grants.push(grant);
-            }
-        } else if exists {
-            self.world.ecr_grants.retain(|g| !same(g));
-        } else {
-            return dynamic_error(op, "IllegalParam.%s", "InstanceId", request_id)
-                .unwrap_or_else(|| Self::documented(op, "IllegalParam.%s", "InstanceId", request_id));
-        }
-        self.world.ecr_locks.insert(ecr, later(self.world.clock, UPDATE_SECONDS));
-        ApiResponse {
-            status: 200,
-            body: json!({"RequestId": request_id, "Success": true, "Code": "200", "Message": "OK", "HttpStatusCode": 200}),
-        }
-    }
-
-    fn read(&self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> Option<ApiResponse> {
-        let region = param(params, "RegionId");
-        let body = match op.api.as_str() {
-            "DescribeVpnGateway" => {
-                let id = param(params, "VpnGatewayId");
-                let Some(gw) = self.world.vpn_gateways.iter().find(|g| g.vpn_gateway_id == id && g.region_id == region)
-                else {
-                    return Some(error_response(
-                        op,
-                        400,
-                        "InvalidVpnGatewayInstanceId.NotFound",
-                        "The specified vpn gateway instance id does not exist.",
-                        request_id,
-                    ));
-                };
-                json!({"RequestId": request_id, "VpnGatewayId": gw.vpn_gateway_id, "Status": gw.status})
-            }
-            "ListIpsecServers" => {
-                let servers: Vec<&GatewayChild> =
-                    self.world.ipsec_servers.iter().filter(|s| s.region_id == region).collect();
-                json!({"RequestId": request_id, "TotalCount": servers.len(), "IpsecServers": servers})
-            }
-            "ListTrafficMirrorSessions" => {
-                let sessions: Vec<&TrafficMirrorSession> =
-                    self.world.traffic_mirror_sessions.iter().filter(|s| s.region_id == region).collect();
-                json!({"RequestId": request_id, "TotalCount": sessions.len(), "TrafficMirrorSessions": sessions})
-            }
-            "DescribeInstanceGrantedToExpressConnectRouter" => {
-                let ecr = param(params, "EcrId");
-                let grants: Vec<&EcrGrant> = self.world.ecr_grants.iter().filter(|g| g.ecr_id == ecr).collect();
-                json!({"RequestId": request_id, "TotalCount": grants.len(), "EcrGrantedInstanceList": grants})
-            }
-            _ => return None,
-        };
-        Some(ApiResponse { status: 200, body })
-    }
-}
-
-fn job_location(id: &str) -> String {
-    format!("http://localhost:8080/zstack/v1/api-jobs/{id}")
-}
-
-fn not_found(uuid: &str) -> String {
-    format!("invalid field[uuid], resource[uuid:{uuid}, type:IPsecConnectionVO] not found")
-}
-
-fn zstack_error(code: &str, details: &str) -> Value {
-    json!({"error": {"code": code, "description": details, "details": details,
-                     "elaboration": null, "opaque": null, "cause": null}})
-}
-
-/// A connection's inventory as ZStack answers it, the key masked.
-fn inventory(c: &ZstackIpsecConnection) -> Value {
-    json!({"uuid": c.uuid, "name": c.name, "peerAddress": c.peer_address, "authKey": "******",
-           "state": c.state, "status": c.status})
 }
 
 impl Backend for Simulator {
@@ -682,32 +309,11 @@ impl Backend for Simulator {
         Some(&mut self.world.client_tokens)
     }
 
-    fn authenticate(
-        &mut self,
-        op: &Operation,
-        params: &BTreeMap<String, String>,
-        request_id: &str,
-    ) -> Option<ApiResponse> {
+    fn authenticate(&mut self, op: &Operation, params: &Params, request_id: &str) -> Option<ApiResponse> {
         if op.style != crate::operations::catalog::Style::Zstack {
             return None;
         }
-        let Some(session) = params.get("Authorization").and_then(|h| h.strip_prefix("OAuth ")) else {
-            return Some(ApiResponse {
-                status: 400,
-                body: Value::String("the header Authorization: OAuth <session-uuid> is missing or invalid".into()),
-            });
-        };
-        let now = self.world.clock;
-        let valid = self.world.zstack_sessions.iter().any(|s| s.uuid == session.trim() && s.expires_at > now);
-        (!valid).then(|| {
-            error_response(
-                op,
-                401,
-                "ID.1001",
-                &format!("invalid or expired session[uuid:{}]", session.trim()),
-                request_id,
-            )
-        })
+        self.session_denial(op, params, request_id)
     }
 
     fn now(&self) -> i64 {
@@ -723,7 +329,7 @@ impl Backend for Simulator {
         format!("0ED8D006-F706-4D23-88ED-{:012X}", self.world.requests)
     }
 
-    fn perform(&mut self, op: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+    fn perform(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
         self.settle();
         match op.api.as_str() {
             "DeleteIpsecServer" | "DeleteVpnConnection" => self.delete_gateway_child(op, params, request_id),
@@ -732,15 +338,18 @@ impl Backend for Simulator {
                 self.ecr_change(op, params, request_id)
             }
             "ChangeIPSecConnectionState" => self.zstack_change_state(params, request_id),
-            _ => self.read(op, params, request_id).unwrap_or_else(|| {
-                error_response(
-                    op,
-                    501,
-                    "NotImplemented",
-                    &format!("the simulator does not implement {}", op.api),
-                    request_id,
-                )
-            }),
+            _ => self
+                .vpc_read(op, params, request_id)
+                .or_else(|| self.ecr_read(op, params, request_id))
+                .unwrap_or_else(|| {
+                    error_response(
+                        op,
+                        501,
+                        "NotImplemented",
+                        &format!("the simulator does not implement {}", op.api),
+                        request_id,
+                    )
+                }),
         }
     }
 }
