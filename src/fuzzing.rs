@@ -7,8 +7,8 @@
 //! check it against a brute-force oracle, and the wildcard matcher that
 //! both engines use, so that a target can check the two against each other.
 
-use crate::glob::{self, Budget, Tok};
-use crate::pattern::{Case, Pattern};
+use crate::audit::glob::{self, Budget, Tok};
+use crate::language::pattern::{Case, Pattern};
 
 /// One token, as the glob algebra reads patterns and catalog templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

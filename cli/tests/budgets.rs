@@ -16,7 +16,7 @@
 //! - `diff-4/`, `diff-8/`: four and eight policies of about 6,100
 //!   characters, each an Allow of 750 `*<three letters>*` patterns (for the
 //!   `budgets` bench; the memory budget itself is tested in
-//!   `src/diff/strings.rs`, on a family small enough for a debug build).
+//!   `src/audit/diff/strings.rs`, on a family small enough for a debug build).
 
 #![allow(
     clippy::unwrap_used,

@@ -1,0 +1,350 @@
+//! The guard: authorize a call, then make it, answering a denial exactly as
+//! the service does.
+//!
+//! Order, for every call: validate the parameters (answering with the
+//! service's own error codes), let the backend authenticate the caller where
+//! the service does so itself (ZStack sessions), authorize against the compiled policies,
+//! honour `DryRun` (only an allowed call learns that it would pass), honour
+//! `ClientToken` idempotence, and only then call the backend.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::engine::compile::CompiledPolicySet;
+use crate::engine::decision::{Explanation, Outcome};
+use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
+
+/// How long a `ClientToken` is remembered, in seconds of the backend's clock.
+pub const CLIENT_TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
+
+/// An HTTP answer: status and JSON body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl ApiResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error code of an Alibaba Cloud error body, or of a ZStack `error`.
+    pub fn code(&self) -> Option<&str> {
+        self.body.get("Code").or_else(|| self.body.get("error").and_then(|e| e.get("code"))).and_then(Value::as_str)
+    }
+}
+
+/// What performs the operations: a real service client or a simulator.
+pub trait Backend {
+    /// Seconds since the Unix epoch on the backend's clock.
+    fn now(&self) -> i64;
+    /// A fresh request id.
+    fn request_id(&mut self) -> String;
+    /// Performs a call that has been validated and authorized.
+    fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse;
+
+    /// Where client tokens are kept, when the backend keeps them itself.
+    fn client_tokens(&mut self) -> Option<&mut ClientTokens> {
+        None
+    }
+
+    /// Checks who is calling before anything is authorized (a ZStack session,
+    /// say), answering the service's refusal; `None` lets the call go on.
+    fn authenticate(
+        &mut self,
+        operation: &Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> Option<ApiResponse> {
+        let _ = (operation, params, request_id);
+        None
+    }
+}
+
+/// Why the guard could not handle a call at all (as opposed to answering it
+/// with an error response).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// The operation is not in the catalog.
+    #[error("`{action}` is not in the catalog{}", suggestion.as_ref().map(|s| format!(": did you mean `{s}`?")).unwrap_or_default())]
+    UnknownOperation {
+        /// The action asked for.
+        action: String,
+        /// The closest known action.
+        suggestion: Option<String>,
+    },
+    /// The call cannot be turned into an authorization request.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
+
+/// The guard's answer to one call.
+#[derive(Debug, Clone)]
+pub struct GuardOutcome {
+    /// What the service answers (or would answer).
+    pub response: ApiResponse,
+    /// Why the call was denied, when it was.
+    pub explanation: Option<Explanation>,
+    /// Whether the backend was called.
+    pub performed: bool,
+}
+
+/// The first answer given to a `ClientToken`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RememberedCall {
+    /// The action the token was used with.
+    pub action: String,
+    /// The token.
+    pub token: String,
+    /// The call's parameters.
+    pub params: BTreeMap<String, String>,
+    /// When it was answered (the backend's clock).
+    pub at: i64,
+    /// The answer.
+    pub status: u16,
+    /// The answer's body.
+    pub body: Value,
+}
+
+/// Client tokens and the answers they were given, kept for
+/// [`CLIENT_TOKEN_TTL_SECONDS`]. A backend can keep them (a simulator keeps
+/// them in its world, so they last across runs); otherwise the guard does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientTokens(Vec<RememberedCall>);
+
+impl ClientTokens {
+    fn forget_before(&mut self, now: i64) {
+        self.0.retain(|r| now.saturating_sub(r.at) < CLIENT_TOKEN_TTL_SECONDS);
+    }
+
+    fn find(&self, action: &str, token: &str) -> Option<&RememberedCall> {
+        self.0.iter().find(|r| r.action == action && r.token == token)
+    }
+}
+
+/// Authorizes calls against compiled policies, then makes them.
+#[derive(Debug)]
+pub struct Guard {
+    policies: CompiledPolicySet,
+    catalog: Catalog,
+    tokens: ClientTokens,
+}
+
+fn is_boolean(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+}
+
+/// The service's error envelope for `code` and `message`.
+pub fn error_response(operation: &Operation, status: u16, code: &str, message: &str, request_id: &str) -> ApiResponse {
+    let body = match operation.style {
+        Style::Rpc => json!({
+            "RequestId": request_id,
+            "HostId": format!("{}.aliyuncs.com", operation.product.to_ascii_lowercase()),
+            "Code": code,
+            "Message": message,
+            "Recommend": format!(
+                "https://api.aliyun.com/troubleshoot?q={code}&product={}&requestId={request_id}",
+                operation.product
+            ),
+        }),
+        Style::Zstack => json!({"error": {
+            "code": code, "description": message, "details": message,
+            "elaboration": null, "opaque": null, "cause": null,
+        }}),
+    };
+    ApiResponse { status, body }
+}
+
+/// An error with a `%s` template (`MissingParam.%s`) filled for `name`:
+/// the template stays in `Code` / `Message` and the concrete text goes in
+/// `DynamicCode` / `DynamicMessage`, as ExpressConnect Router answers.
+pub(crate) fn dynamic_error(
+    operation: &Operation,
+    template: &str,
+    name: &str,
+    request_id: &str,
+) -> Option<ApiResponse> {
+    let spec = operation.errors.iter().find(|e| e.code == template)?;
+    let mut response = error_response(operation, spec.status, &spec.code, &spec.message, request_id);
+    if let Some(body) = response.body.as_object_mut() {
+        body.insert("DynamicCode".into(), Value::from(spec.code.replace("%s", name)));
+        body.insert("DynamicMessage".into(), Value::from(spec.message.replace("%s", name)));
+    }
+    Some(response)
+}
+
+impl Guard {
+    /// A guard over `policies`, for the operations in `catalog`.
+    pub fn new(policies: CompiledPolicySet, catalog: Catalog) -> Self {
+        Self { policies, catalog, tokens: ClientTokens::default() }
+    }
+
+    /// The operations the guard knows.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Handles one call: validate, authorize, `DryRun`, `ClientToken`, then the backend.
+    pub fn call<B: Backend>(
+        &mut self,
+        backend: &mut B,
+        action: &str,
+        params: &BTreeMap<String, String>,
+        caller: &Caller,
+    ) -> Result<GuardOutcome, GuardError> {
+        let operation = self.catalog.get(action).cloned().ok_or_else(|| GuardError::UnknownOperation {
+            action: action.to_owned(),
+            suggestion: self.catalog.suggest(action).map(str::to_owned),
+        })?;
+        let request_id = backend.request_id();
+        let answer = |response| Ok(GuardOutcome { response, explanation: None, performed: false });
+        if let Some(response) = validate(&operation, params, &request_id) {
+            return answer(response);
+        }
+        if let Some(response) = backend.authenticate(&operation, params, &request_id) {
+            return answer(response);
+        }
+
+        let request = operation.authorization_request(params, caller)?;
+        let decision = self.policies.authorize(&request);
+        if !decision.outcome.is_allow() {
+            let explanation = self.policies.explain(&request);
+            let response = denial(&operation, decision.outcome, &explanation, &request_id);
+            return Ok(GuardOutcome { response, explanation: Some(explanation), performed: false });
+        }
+
+        if operation.dry_run.is_some() && params.get("DryRun").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return answer(error_response(
+                &operation,
+                400,
+                "DryRunOperation",
+                "Request validation has been passed with DryRun flag set.",
+                &request_id,
+            ));
+        }
+
+        let token = params.get("ClientToken").cloned();
+        let now = backend.now();
+        if let Some(token) = &token {
+            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
+            tokens.forget_before(now);
+            if let Some(first) = tokens.find(&operation.action, token) {
+                if first.params == *params {
+                    return answer(ApiResponse { status: first.status, body: first.body.clone() });
+                }
+                return answer(error_response(
+                    &operation,
+                    400,
+                    "IdempotentParameterMismatch",
+                    "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.",
+                    &request_id,
+                ));
+            }
+        }
+
+        let response = backend.perform(&operation, params, &request_id);
+        if let Some(token) = token
+            && response.is_success()
+        {
+            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
+            tokens.0.push(RememberedCall {
+                action: operation.action.clone(),
+                token,
+                params: params.clone(),
+                at: now,
+                status: response.status,
+                body: response.body.clone(),
+            });
+        }
+        Ok(GuardOutcome { response, explanation: None, performed: true })
+    }
+}
+
+/// The service's answer to invalid parameters, or `None` when they are valid.
+fn validate(operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> Option<ApiResponse> {
+    let zstack = operation.style == Style::Zstack;
+    let invalid = |name: &str, value: &str| {
+        if zstack {
+            let allowed = operation.parameter(name).and_then(|p| p.values.clone()).unwrap_or_default().join(", ");
+            let message = format!("valid value for field[{name}] are [{allowed}], but {value} found");
+            return error_response(operation, 400, "SYS.1007", &message, request_id);
+        }
+        error_response(
+            operation,
+            400,
+            "InvalidParameter",
+            &format!("The specified parameter \"{name}\" is not valid."),
+            request_id,
+        )
+    };
+    for p in &operation.parameters {
+        let Some(value) = params.get(&p.name) else {
+            if !p.required {
+                continue;
+            }
+            if zstack {
+                let message = format!("missing mandatory field[{}]", p.name);
+                return Some(error_response(operation, 400, "SYS.1007", &message, request_id));
+            }
+            return Some(dynamic_error(operation, "MissingParam.%s", &p.name, request_id).unwrap_or_else(|| {
+                let message = format!(
+                    "The input parameter \"{}\" that is mandatory for processing this request is not supplied.",
+                    p.name
+                );
+                error_response(operation, 400, "MissingParameter", &message, request_id)
+            }));
+        };
+        if p.name == "DryRun" && !is_boolean(value) {
+            return Some(invalid(&p.name, value));
+        }
+        if p.name == "ClientToken" && (!value.is_ascii() || p.max_length.is_some_and(|max| value.chars().count() > max))
+        {
+            return Some(invalid(&p.name, value));
+        }
+        let bad_format = match p.param_type {
+            ParamType::Integer => value.parse::<i64>().is_err(),
+            ParamType::Boolean => !is_boolean(value),
+            ParamType::String | ParamType::List => false,
+        };
+        if bad_format {
+            return Some(
+                dynamic_error(operation, "IllegalParamFormat.%s", &p.name, request_id)
+                    .unwrap_or_else(|| invalid(&p.name, value)),
+            );
+        }
+        if let Some(values) = &p.values
+            && !values.contains(value)
+        {
+            return Some(
+                dynamic_error(operation, "IllegalParam.%s", &p.name, request_id)
+                    .unwrap_or_else(|| invalid(&p.name, value)),
+            );
+        }
+    }
+    None
+}
+
+/// The service's answer to a RAM denial: its documented code in its own
+/// envelope, with Alibaba's `AccessDeniedDetail` for Alibaba Cloud services.
+fn denial(operation: &Operation, outcome: Outcome, explanation: &Explanation, request_id: &str) -> ApiResponse {
+    let d = &operation.denial;
+    let (code, message) = match (outcome, &d.explicit_code, &d.explicit_message) {
+        (Outcome::ExplicitDeny, Some(code), Some(message)) => (code.clone(), message.clone()),
+        _ => (d.code.clone(), d.message.replace("%s", &operation.api)),
+    };
+    let mut response = error_response(operation, d.status, &code, &message, request_id);
+    if operation.style == Style::Rpc
+        && let (Some(body), Some(detail)) = (response.body.as_object_mut(), &explanation.access_denied_detail)
+    {
+        body.insert("AccessDeniedDetail".into(), serde_json::to_value(detail).unwrap_or(Value::Null));
+    }
+    response
+}
