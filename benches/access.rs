@@ -28,7 +28,10 @@ use std::path::Path;
 
 use common::Rng;
 use criterion::{Criterion, criterion_group, criterion_main};
-use ramguard::{AccessModel, Catalog, Context, Request, Snapshot, WhoCanQuery};
+use ramguard::access::{AccessModel, WhoCanQuery};
+use ramguard::catalog::Catalog;
+use ramguard::snapshot::Snapshot;
+use ramguard::{Context, Request};
 use serde_json::{Value, json};
 
 const ACCT: &str = "1234567890123456";

@@ -25,9 +25,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ramguard::access::{AccessModel, WhoCanQuery};
+use ramguard::catalog::Catalog;
 use ramguard::diff::{DiffOptions, diff};
 use ramguard::lint::{LintOptions, lint_document};
-use ramguard::{AccessModel, Catalog, Context, Limits, Policy, PolicyKind, PolicySet, Snapshot, WhoCanQuery};
+use ramguard::snapshot::Snapshot;
+use ramguard::{Context, Limits, Policy, PolicyKind, PolicySet};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/budgets").join(name)

@@ -24,9 +24,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ramguard::catalog::Catalog;
 use ramguard::lint::{LintOptions, lint_document};
 use ramguard::report::{FileReport, Report};
-use ramguard::{Catalog, Limits, Policy, PolicyKind};
+use ramguard::{Limits, Policy, PolicyKind};
 
 const MEMBERS: usize = 100_000;
 const ERRORS: usize = 20_000;

@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::{Caller, Catalog, EcrGrant, Guard, Policy, PolicyKind, PolicySetBuilder, Simulator, World};
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{EcrGrant, Simulator, World};
+use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = "policies/ecr-revoke-vbr-only.json";
@@ -44,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             outcome.response.status,
             outcome.response.code().unwrap_or("-")
         );
-        ecr.advance(ramguard::UPDATE_SECONDS);
+        ecr.advance(ramguard::sim::UPDATE_SECONDS);
     }
     println!("grants left: {:?}", ecr.world().ecr_grants.iter().map(|g| &g.instance_id).collect::<Vec<_>>());
     Ok(())

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::{
-    Caller, Catalog, GatewayChild, Guard, Policy, PolicyKind, PolicySetBuilder, Simulator, UPDATE_SECONDS, VpnGateway,
-    World,
-};
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{GatewayChild, Simulator, UPDATE_SECONDS, VpnGateway, World};
+use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 fn gateway_status(vpc: &Simulator) -> &str {
     vpc.world().vpn_gateways.first().map_or("(none)", |g| g.status.as_str())

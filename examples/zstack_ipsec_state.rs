@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::{
-    Caller, Catalog, Guard, JOB_SECONDS, Policy, PolicyKind, PolicySetBuilder, Simulator, World, ZstackIpsecConnection,
-    ZstackSession,
-};
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{JOB_SECONDS, Simulator, World, ZstackIpsecConnection, ZstackSession};
+use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = "policies/zstack-ipsec-operator.json";

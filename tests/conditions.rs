@@ -41,7 +41,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use ramguard::{Context, Operator, Outcome, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request};
+use ramguard::policy::Operator;
+use ramguard::{Context, Outcome, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 

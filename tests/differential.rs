@@ -18,9 +18,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use ramguard::{
-    CompiledPolicySet, Context, Operator, Policy, PolicyKind, PolicySet, Principal, Request, canonical_key,
-};
+use ramguard::policy::{Operator, canonical_key};
+use ramguard::{CompiledPolicySet, Context, Policy, PolicyKind, PolicySet, Principal, Request};
 use serde_json::{Value, json};
 
 const ACTIONS: &[&str] = &[
@@ -110,13 +109,15 @@ fn one_or_many(items: Vec<String>) -> Value {
 
 fn policy_values(op: Operator) -> BoxedStrategy<Vec<String>> {
     let pool: &'static [&'static str] = match op.value_type() {
-        ramguard::ValueType::String => &["a", "A", "a*", "?", "b", "VBR", "vbr", "*"],
-        ramguard::ValueType::Number => &["1", "1.0", "2", "-1", "10.25"],
-        ramguard::ValueType::Date => {
+        ramguard::policy::ValueType::String => &["a", "A", "a*", "?", "b", "VBR", "vbr", "*"],
+        ramguard::policy::ValueType::Number => &["1", "1.0", "2", "-1", "10.25"],
+        ramguard::policy::ValueType::Date => {
             &["2020-01-01T00:00:00Z", "2020-01-01T07:00:00+08:00", "2021-06-01", "2019-12-31T23:59Z"]
         }
-        ramguard::ValueType::Bool => &["true", "FALSE"],
-        ramguard::ValueType::Ip => &["10.0.0.0/8", "10.1.2.3", "::1", "2001:db8::/32", "0.0.0.0/0", "192.168.0.0/24"],
+        ramguard::policy::ValueType::Bool => &["true", "FALSE"],
+        ramguard::policy::ValueType::Ip => {
+            &["10.0.0.0/8", "10.1.2.3", "::1", "2001:db8::/32", "0.0.0.0/0", "192.168.0.0/24"]
+        }
     };
     prop::collection::vec(prop::sample::select(pool).prop_map(str::to_owned), 1..6).boxed()
 }

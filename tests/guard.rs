@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::{
-    ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Caller, Catalog, CompiledPolicySet, Guard, GuardError, Operation,
-    Policy, PolicyKind, PolicySetBuilder, decode_diagnostic_message,
-};
+use ramguard::catalog::{Caller, Catalog, Operation};
+use ramguard::decision::decode_diagnostic_message;
+use ramguard::guard::{ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Guard, GuardError};
+use ramguard::{CompiledPolicySet, Policy, PolicyKind, PolicySetBuilder};
 use serde_json::json;
 
 #[derive(Default)]

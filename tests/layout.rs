@@ -87,12 +87,33 @@ fn paths_at(text: &str) -> Vec<Vec<&str>> {
     vec![segments]
 }
 
-/// The crate-root names that `src/lib.rs` re-exports from each stage.
+/// The crate-root names that `src/lib.rs` re-exports from each stage: items
+/// and modules re-exported from a stage, and the public modules written in
+/// `src/lib.rs` itself, by the latest stage they draw from.
 fn root_exports(lib: &str) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
     let flat = lib.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join(" ");
+    let mut facade: Option<String> = None;
     for item in flat.split(';') {
-        let Some(rest) = item.trim().strip_prefix("pub use ") else { continue };
+        let mut item = item.trim();
+        if let Some(rest) = item.strip_prefix('}') {
+            facade = None;
+            item = rest.trim();
+        }
+        if let Some(rest) = item.strip_prefix("pub mod ")
+            && let Some((name, body)) = rest.split_once('{')
+        {
+            facade = Some(name.trim().to_owned());
+            item = body.trim();
+        }
+        let Some(rest) = item.strip_prefix("pub use ") else { continue };
+        if let (Some(facade), Some(path)) = (&facade, rest.strip_prefix("crate::")) {
+            let stage = path.split("::").next().unwrap_or("");
+            if rank(stage).is_some() && names.get(facade).is_none_or(|s: &String| rank(s) < rank(stage)) {
+                names.insert(facade.clone(), stage.to_owned());
+            }
+            continue;
+        }
         let stage = rest.split("::").next().unwrap_or("");
         if rank(stage).is_none() {
             continue;
@@ -163,7 +184,12 @@ fn violations(file: &str, module: &[String], text: &str, exports: &BTreeMap<Stri
 fn stages_depend_one_way_only() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let exports = root_exports(&fs::read_to_string(src.join("lib.rs")).unwrap());
-    assert!(exports.contains_key("Guard") && exports.contains_key("Policy"), "src/lib.rs re-exports were not read");
+    let stage_of = |name: &str| exports.get(name).map(String::as_str);
+    assert!(
+        stage_of("guard") == Some("operations") && stage_of("Policy") == Some("language"),
+        "src/lib.rs re-exports were not read"
+    );
+    assert_eq!(stage_of("decision"), Some("engine"), "src/lib.rs's own public modules were not read");
     let mut files = Vec::new();
     for stage in STAGES {
         rust_files(&src.join(stage), &mut files);
@@ -180,7 +206,10 @@ fn stages_depend_one_way_only() {
 
 #[test]
 fn uses_against_the_direction_are_found() {
-    let exports = root_exports("pub use operations::guard::{Guard, Backend};\npub use engine::eval::PolicySet;");
+    let exports = root_exports(
+        "pub use operations::guard::{Guard, Backend};\npub use engine::eval::PolicySet;\npub use audit::lint;\n\
+         pub mod parts {\n    //! Doc.\n    pub use crate::language::arn::Arn;\n    pub use crate::engine::decision::Note;\n}",
+    );
     let module = |path: &str| module_of(Path::new(path));
     let check = |path: &str, text: &str| violations(path, &module(path), text, &exports);
     assert_eq!(check("language/json.rs", "use crate::engine::eval::PolicySet;").len(), 1);
@@ -196,4 +225,7 @@ fn uses_against_the_direction_are_found() {
     assert!(check("audit/diff/strings.rs", "use super::super::glob; use super::values;").is_empty());
     assert!(check("operations/sim/vpc.rs", "use super::{Params, later}; use crate::PolicySet;").is_empty());
     assert!(check("engine/compile.rs", "use crate::language::pattern::Pattern; use crate::engine::eval;").is_empty());
+    assert_eq!(check("operations/guard.rs", "use crate::lint::Finding;").len(), 1);
+    assert_eq!(check("language/json.rs", "use crate::parts::Arn;").len(), 1);
+    assert!(check("engine/eval.rs", "use crate::parts::Arn;").is_empty());
 }

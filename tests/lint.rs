@@ -17,8 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use ramguard::catalog::Catalog;
 use ramguard::lint::{Finding, LintOptions, RULES, Severity, lint, rule};
-use ramguard::{Catalog, Limits, Policy, PolicyKind};
+use ramguard::{Limits, Policy, PolicyKind};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -617,7 +618,8 @@ fn catalog_requests() -> Vec<ramguard::Request> {
         }
         for params in &calls {
             for (ip, mfa) in [(Some("10.1.2.3"), true), (Some("203.0.113.7"), false), (None, false)] {
-                let mut caller = ramguard::Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap());
+                let mut caller =
+                    ramguard::catalog::Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap());
                 caller.source_ip = ip.map(str::to_owned);
                 caller.mfa_present = Some(mfa);
                 if let Ok(request) = op.authorization_request(params, &caller) {

@@ -1,20 +1,56 @@
-//! Everything a user needs is reachable from the crate root.
+//! The public surface is enough for each of ramguard's uses, through the
+//! paths a user would write: the deciding core from the crate root, each
+//! subsystem from its own module. Every import below is explicit, so an item
+//! that moves or disappears breaks this file.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
 
-use ramguard::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ramguard::catalog::{Caller, Catalog, Operation};
+use ramguard::decision::{ConditionTrace, DiagnosticMessage, StatementTrace, decode_diagnostic_message};
+use ramguard::guard::{ApiResponse, Backend, Guard, GuardOutcome};
+use ramguard::policy::{ActionSpec, Arn, Effect, Operator, canonical_key};
+use ramguard::{
+    AccessDeniedDetail, CompiledPolicySet, Context, DecidedBy, Decision, Explanation, Limits, Location, Outcome,
+    ParseError, ParseErrorKind, ParseErrors, Policy, PolicyKind, PolicySet, PolicySetBuilder, Principal, Request,
+};
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A backend of the embedder's own: it counts the calls that reach it.
+struct Counting {
+    calls: Vec<String>,
+}
+
+impl Backend for Counting {
+    fn now(&self) -> i64 {
+        1_796_219_400
+    }
+    fn request_id(&mut self) -> String {
+        format!("req-{}", self.calls.len())
+    }
+    fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+        self.calls.push(format!("{} {}", operation.action, params.get("IpsecServerId").cloned().unwrap_or_default()));
+        ApiResponse { status: 200, body: serde_json::json!({"RequestId": request_id}) }
+    }
+}
 
 #[test]
-fn the_root_exports_are_enough_for_the_whole_flow() {
+fn embedding_decides_explains_and_guards_from_the_root_and_the_guard() {
     let policy = Policy::parse(
         "ops",
         r#"{"Version": "1", "Statement": [
-            {"Sid": "Vco", "Effect": "Allow", "Action": "vpc:DeleteVpnConnection", "Resource": "*"},
+            {"Sid": "Iss", "Effect": "Allow", "Action": "vpc:DeleteIpsecServer", "Resource": "*"},
             {"Effect": "Deny", "Action": "vpc:*", "Resource": "*", "Condition": {"Bool": {"acs:SecureTransport": "false"}}}]}"#,
         PolicyKind::Identity,
     )
     .unwrap();
-    assert_eq!(policy.statements()[0].sid(), Some("Vco"));
+    assert_eq!(policy.statements()[0].sid(), Some("Iss"));
+    assert_eq!(policy.statements()[1].effect(), Effect::Deny);
     assert_eq!(policy.statements()[1].conditions()[0].operator(), Operator::Bool);
     assert!(matches!(policy.statements()[0].actions(), ActionSpec::Action(_)));
 
@@ -23,16 +59,15 @@ fn the_root_exports_are_enough_for_the_whole_flow() {
     let compiled: CompiledPolicySet = builder.build().unwrap();
     let reference = PolicySet::new().with(policy);
 
-    let principal: Principal = "acs:ram::1234567890123456:user/alice".parse().unwrap();
-    let arn: Arn = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1".parse().unwrap();
-    assert_eq!(arn.resource_type(), "vpnconnection");
-    let request = Request::new(principal, "vpc:DeleteVpnConnection", &arn.to_string())
+    let alice: Principal = "acs:ram::1234567890123456:user/alice".parse().unwrap();
+    let arn: Arn = "acs:vpc:cn-hangzhou:1234567890123456:vpnipsecserver/iss-1".parse().unwrap();
+    assert_eq!(arn.resource_type(), "vpnipsecserver");
+    let request = Request::new(alice.clone(), "vpc:DeleteIpsecServer", &arn.to_string())
         .with_context(Context::new().with("acs:SecureTransport", "false"));
 
     let decision: Decision = compiled.authorize(&request);
     assert_eq!(decision, reference.authorize(&request));
-    assert_eq!(decision.outcome, Outcome::ExplicitDeny);
-    assert_eq!(decision.decided_by, DecidedBy::Identity);
+    assert_eq!((decision.outcome, decision.decided_by), (Outcome::ExplicitDeny, DecidedBy::Identity));
 
     let explanation: Explanation = compiled.explain(&request);
     let statement: &StatementTrace = &explanation.matched[1];
@@ -42,6 +77,26 @@ fn the_root_exports_are_enough_for_the_whole_flow() {
     let detail: &AccessDeniedDetail = explanation.access_denied_detail.as_ref().unwrap();
     let decoded: DiagnosticMessage = decode_diagnostic_message(&detail.encoded_diagnostic_message).unwrap();
     assert_eq!(decoded.explicit_deny_statements, ["ops#1"]);
+
+    // The guard wraps the embedder's own operation: a denied call never
+    // reaches it and is answered as the service answers; an allowed one is made.
+    let mut guard = Guard::new(compiled, Catalog::builtin().unwrap().clone());
+    let mut backend = Counting { calls: Vec::new() };
+    let params: BTreeMap<String, String> = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut caller = Caller::new(alice);
+    caller.secure_transport = Some(false);
+    let denied: GuardOutcome = guard.call(&mut backend, "vpc:DeleteIpsecServer", &params, &caller).unwrap();
+    assert!(!denied.performed && backend.calls.is_empty());
+    assert_eq!((denied.response.status, denied.response.code()), (403, Some("Forbidden")));
+    assert_eq!(denied.response.body["AccessDeniedDetail"]["NoPermissionType"], "ExplicitDeny");
+
+    caller.secure_transport = Some(true);
+    let allowed = guard.call(&mut backend, "vpc:DeleteIpsecServer", &params, &caller).unwrap();
+    assert!(allowed.performed && allowed.response.is_success());
+    assert_eq!(backend.calls, ["vpc:DeleteIpsecServer iss-1"]);
 }
 
 #[test]
@@ -63,10 +118,18 @@ fn errors_are_reachable_and_located() {
 }
 
 #[test]
-fn the_audit_modules_are_reachable_for_a_whole_review() {
+fn ci_validates_lints_reports_runs_suites_and_refuses_new_access() {
     use ramguard::diff::{DiffOptions, diff};
+    use ramguard::files::{READ_CAP, read_regular};
     use ramguard::lint::{LintOptions, Severity, lint};
     use ramguard::report::{FileReport, Report};
+    use ramguard::suite::Suite;
+
+    // Validate a file from disk, read bounded, with the kind it declares.
+    let path = repo("policies/network-ops-vpn.json");
+    let text = read_regular(&path, READ_CAP).unwrap();
+    assert_eq!(ramguard::detect_kind(&text), PolicyKind::Identity);
+    assert!(Policy::parse("network-ops-vpn.json", &text, PolicyKind::Identity).is_ok());
 
     let catalog = Catalog::builtin().unwrap();
     let old_text = r#"{"Version": "1", "Statement": [
@@ -85,23 +148,46 @@ fn the_audit_modules_are_reachable_for_a_whole_review() {
     assert!(report.fails(Severity::Warning) && !report.fails(Severity::Error));
     assert_eq!(report.sarif()["version"], "2.1.0");
 
+    // A suite: the bundled one passes every case.
+    let suite = Suite::load(&repo("policies/network-ops.suite.json")).unwrap();
+    let results = suite.run();
+    assert_eq!(
+        results.failed,
+        0,
+        "{:?}",
+        results.cases.iter().filter(|c| !c.passed).map(|c| &c.name).collect::<Vec<_>>()
+    );
+    assert_eq!(results.passed, suite.len());
+
     // Diff: the widened resource is new access outside `iss-prod*`.
     let set = |name: &str, text: &str| PolicySet::new().with(Policy::parse(name, text, PolicyKind::Identity).unwrap());
     let found = diff(&set("old.json", old_text), &set("new.json", new_text), &DiffOptions::default()).unwrap();
     let example = found.counterexamples.iter().find(|c| c.action == "vpc:DeleteIpsecServer").unwrap();
     assert!(example.resource.contains(":vpnipsecserver/"), "{}", example.resource);
     assert!(!example.resource.contains("iss-prod"), "{}", example.resource);
+    assert!(found.complete);
 }
 
 #[test]
-fn snapshots_answer_who_can_from_the_crate_root() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/account.json");
+fn audit_answers_who_can_and_what_can_from_a_snapshot() {
+    use ramguard::access::{AccessModel, WhatCanReport, WhoCanQuery, WhoCanReport};
+    use ramguard::snapshot::Snapshot;
+
+    let path = repo("tests/snapshots/account.json");
     let snapshot = Snapshot::from_json(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
     let model = AccessModel::new(&snapshot).unwrap();
+    let catalog = Catalog::builtin().unwrap();
     let query =
         WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), resources: Vec::new(), context: Context::new() };
-    let report: WhoCanReport = model.who_can(&query, Catalog::builtin().unwrap()).unwrap();
+    let report: WhoCanReport = model.who_can(&query, catalog).unwrap();
+    assert!(report.is_decided());
     let names: Vec<&str> = report.allowed.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["alice", "bob", "ops"]);
     assert_eq!(report.conditional.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["carol"]);
+    let granted_by = &report.allowed[0].granted_by;
+    assert!(!granted_by.is_empty() && granted_by.iter().all(|s| s.kind == PolicyKind::Identity));
+
+    let alice = model.find("alice").unwrap();
+    let what: WhatCanReport = model.what_can(alice, catalog, &Context::new()).unwrap();
+    assert!(what.actions.iter().any(|a| a.action == "vpc:DeleteIpsecServer"));
 }

@@ -12,9 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ramguard::catalog::Catalog;
 use ramguard::lint::{Finding, LintOptions, Rule, Severity, Unchecked, lint};
 use ramguard::report::{FileReport, IgnoreList, Report};
-use ramguard::{Catalog, JsonPath, Limits, Location};
+use ramguard::{JsonPath, Limits, Location};
 use serde_json::Value;
 
 const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas");

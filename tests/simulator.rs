@@ -11,11 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use ramguard::{
-    Caller, Catalog, EcrGrant, GatewayChild, Guard, JOB_RETENTION_SECONDS, JOB_SECONDS, Policy, PolicyKind,
-    PolicySetBuilder, Simulator, TrafficMirrorSession, UPDATE_SECONDS, VpnGateway, World, ZstackIpsecConnection,
-    ZstackSession,
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{
+    EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession, UPDATE_SECONDS,
+    VpnGateway, World, ZstackIpsecConnection, ZstackSession,
 };
+use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 const POLICY: &str = r#"{"Version": "1", "Statement": [
     {"Effect": "Allow", "Action": ["vpc:Delete*", "vpc:Describe*", "vpc:List*"], "Resource": "*"},
@@ -400,9 +402,11 @@ fn world_files_with_numbers_out_of_range_are_refused_where_they_are() {
     for (field, path) in FIELDS {
         for value in out_of_range {
             let plausible = match field {
-                "requests" => value.parse::<u64>().is_ok_and(|n| n <= ramguard::MAX_REQUESTS),
+                "requests" => value.parse::<u64>().is_ok_and(|n| n <= ramguard::sim::MAX_REQUESTS),
                 "status" => value.parse::<u16>().is_ok_and(|n| (100..600).contains(&n)),
-                _ => value.parse::<i64>().is_ok_and(|n| (ramguard::MIN_CLOCK..=ramguard::MAX_CLOCK).contains(&n)),
+                _ => value
+                    .parse::<i64>()
+                    .is_ok_and(|n| (ramguard::sim::MIN_CLOCK..=ramguard::sim::MAX_CLOCK).contains(&n)),
             };
             if plausible {
                 continue;
@@ -519,9 +523,9 @@ proptest::proptest! {
             proptest::prop_oneof![
                 proptest::prelude::Strategy::prop_map(proptest::prelude::any::<i64>(), |n| n.to_string()),
                 proptest::prelude::Strategy::prop_map(proptest::prelude::any::<u64>(), |n| n.to_string()),
-                proptest::prelude::Strategy::prop_map(ramguard::MIN_CLOCK..=ramguard::MAX_CLOCK, |n| n.to_string()),
+                proptest::prelude::Strategy::prop_map(ramguard::sim::MIN_CLOCK..=ramguard::sim::MAX_CLOCK, |n| n.to_string()),
                 proptest::prelude::Strategy::prop_map(100u16..600, |n| n.to_string()),
-                proptest::prelude::Just(ramguard::MAX_CLOCK.to_string()),
+                proptest::prelude::Just(ramguard::sim::MAX_CLOCK.to_string()),
             ],
             10,
         ),

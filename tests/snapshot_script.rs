@@ -57,7 +57,7 @@ fn files(dir: &Path) -> Vec<String> {
 fn the_stand_in_behaves_when_told_nothing() {
     let (o, base) = run("plain", "", None);
     assert!(o.status.success(), "{}", stderr(&o));
-    ramguard::Snapshot::load(&base.join("out/snapshot")).unwrap();
+    ramguard::snapshot::Snapshot::load(&base.join("out/snapshot")).unwrap();
 }
 
 #[test]

@@ -24,7 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use ramguard::{MAX_CLOCK, MIN_CLOCK, Simulator, World, format_clock, parse_clock};
+use ramguard::sim::{MAX_CLOCK, MIN_CLOCK, Simulator, World, format_clock, parse_clock};
 
 /// A world file, locked for this process until it is dropped.
 pub(crate) struct LockedWorld {

@@ -32,10 +32,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ramguard::{
-    AccessModel, Catalog, Context, EffectScope, PolicyKind, PolicyType, PrincipalKind, Snapshot, SnapshotErrorKind,
-    WhatCanReport, WhoCanQuery, WhoCanReport,
-};
+use ramguard::access::{AccessModel, PrincipalKind, WhatCanReport, WhoCanQuery, WhoCanReport};
+use ramguard::catalog::Catalog;
+use ramguard::snapshot::{EffectScope, PolicyType, Snapshot, SnapshotErrorKind};
+use ramguard::{Context, PolicyKind};
 
 const ACCT: &str = "1234567890123456";
 const FILE: &str = "tests/snapshots/account.json";
@@ -75,7 +75,7 @@ fn conditional(report: &WhoCanReport) -> Vec<&str> {
 }
 
 /// `policy#index` of each statement.
-fn refs(statements: &[ramguard::StatementRef]) -> Vec<String> {
+fn refs(statements: &[ramguard::access::AttachedStatement]) -> Vec<String> {
     statements.iter().map(|s| format!("{}#{}", s.policy, s.statement)).collect()
 }
 
@@ -577,12 +577,14 @@ fn a_granted_principal_is_not_also_conditional() {
     // allowed (on a cn-beijing witness), and her MFA-conditioned cn-hangzhou
     // grant no longer makes her a conditional grant.
     let mut s = Snapshot::load(&path(FILE)).unwrap();
-    let reference = ramguard::PolicyRef { policy_type: PolicyType::Custom, name: "BeijingIpsec".to_owned() };
+    let reference = ramguard::snapshot::PolicyRef { policy_type: PolicyType::Custom, name: "BeijingIpsec".to_owned() };
     let text = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"vpc:DeleteIpsecServer",
         "Resource":"acs:vpc:cn-beijing:*:vpnipsecserver/*"}]}"#;
     let document = ramguard::Policy::parse("BeijingIpsec", text, PolicyKind::Identity).unwrap();
-    s.policies
-        .insert(reference.clone(), ramguard::SnapshotPolicy { reference: reference.clone(), version: None, document });
+    s.policies.insert(
+        reference.clone(),
+        ramguard::snapshot::SnapshotPolicy { reference: reference.clone(), version: None, document },
+    );
     s.users[2].policies.push(reference);
     let m = AccessModel::new(&s).unwrap();
     let query = WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), ..WhoCanQuery::default() };

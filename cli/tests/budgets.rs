@@ -30,8 +30,11 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use ramguard::access::{AccessModel, WhoCanQuery};
+use ramguard::catalog::Catalog;
 use ramguard::lint::{LintOptions, PAIRWISE_STEPS, lint_document};
-use ramguard::{AccessModel, Catalog, Context, Limits, Snapshot, WhoCanQuery};
+use ramguard::snapshot::Snapshot;
+use ramguard::{Context, Limits};
 
 fn fixture(name: &str) -> PathBuf {
     common::repo().join("tests/fixtures/budgets").join(name)
@@ -86,7 +89,7 @@ fn the_fixtures_are_ram_valid() {
     }
 }
 
-fn who_can(snapshot: &str) -> ramguard::WhoCanReport {
+fn who_can(snapshot: &str) -> ramguard::access::WhoCanReport {
     let model = AccessModel::new(&Snapshot::load(&fixture(snapshot)).unwrap()).unwrap();
     let query =
         WhoCanQuery { action: "vpc:DeleteIpsecServer".to_owned(), resources: Vec::new(), context: Context::new() };

@@ -509,7 +509,8 @@ fn eval_exit_codes_follow_the_decision() {
     assert_eq!(detail["AuthPrincipalType"], "SubUser");
     assert_eq!(detail["AuthPrincipalOwnerId"], "1234567890123456");
     assert_eq!(detail["AuthPrincipalDisplayName"], "test-user");
-    let decoded = ramguard::decode_diagnostic_message(detail["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
+    let decoded =
+        ramguard::decision::decode_diagnostic_message(detail["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
     assert_eq!(decoded.auth_resource, VCO);
 
     // A malformed address fails closed, and the explanation shows it.
@@ -564,9 +565,10 @@ fn eval_decides_every_resource() {
     assert_eq!(e["decision"], "ImplicitDeny");
     assert_eq!(e["resources"][0]["decision"], "Allow");
     assert_eq!(e["resources"][1]["decision"], "ImplicitDeny");
-    let decoded =
-        ramguard::decode_diagnostic_message(e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap())
-            .unwrap();
+    let decoded = ramguard::decision::decode_diagnostic_message(
+        e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap(),
+    )
+    .unwrap();
     assert_eq!(decoded.auth_resource, beijing, "the denial names the resource that was denied");
 
     let o = ops_eval(&["--action", "vpc:DeleteVpnConnection", "--resource", VCO, beijing]);
@@ -638,8 +640,9 @@ fn eval_takes_every_policy_kind() {
     let e = json(&o);
     assert_eq!(e["decided_by"], "account-boundary");
     assert_eq!(e["access_denied_detail"]["PolicyType"], "ResourceBasedPolicy");
-    let detail =
-        ramguard::decode_diagnostic_message(e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap());
+    let detail = ramguard::decision::decode_diagnostic_message(
+        e["access_denied_detail"]["EncodedDiagnosticMessage"].as_str().unwrap(),
+    );
     assert_eq!(detail.unwrap().deny_reason.as_deref(), Some("AccountBoundary"));
     let o = boundary("human");
     assert!(stdout(&o).starts_with("ImplicitDeny (decided by the account boundary)"), "{}", stdout(&o));

@@ -14,9 +14,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ramguard::catalog::Catalog;
 use ramguard::lint::{LintOptions, lint};
+use ramguard::sim::World;
+use ramguard::snapshot::Snapshot;
 use ramguard::suite::Suite;
-use ramguard::{Catalog, Limits, Policy, PolicyKind, Snapshot, World};
+use ramguard::{Limits, Policy, PolicyKind};
 
 const BOM: &str = "\u{feff}";
 
@@ -315,7 +318,9 @@ fn list_parameters_may_be_given_element_by_element() {
     let (op, list) = catalog
         .operations()
         .iter()
-        .find_map(|op| op.parameters.iter().find(|p| p.param_type == ramguard::ParamType::List).map(|p| (op, p)))
+        .find_map(|op| {
+            op.parameters.iter().find(|p| p.param_type == ramguard::catalog::ParamType::List).map(|p| (op, p))
+        })
         .unwrap();
     let element = format!("{}.1", list.name);
     let twelfth = format!("{}.12", list.name);

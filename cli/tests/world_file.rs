@@ -212,7 +212,7 @@ fn a_run_killed_while_it_writes_leaves_the_old_world_or_the_new() {
         let _ = child.wait().unwrap();
 
         let now = read_world(&world);
-        ramguard::World::from_json(&std::fs::read_to_string(&world).unwrap()).unwrap();
+        ramguard::sim::World::from_json(&std::fs::read_to_string(&world).unwrap()).unwrap();
         let counted = now["requests"].as_u64().unwrap_or(0);
         assert!(counted == requests || counted == requests + 1, "{requests} then {counted}");
         assert_eq!(now["vpn_gateways"].as_array().unwrap().len(), PADDING + 1);
@@ -311,7 +311,7 @@ fn a_world_at_the_end_of_time_still_runs() {
     // world written back can be read again.
     let o = delete(&world, &[]).output().unwrap();
     assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o.stderr));
-    ramguard::World::from_json(&std::fs::read_to_string(&world).unwrap()).unwrap();
+    ramguard::sim::World::from_json(&std::fs::read_to_string(&world).unwrap()).unwrap();
 }
 
 #[test]

@@ -12,7 +12,8 @@
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use ramguard::{CompiledPolicySet, Context, Operator, Policy, PolicyKind, PolicySet, Principal, Request};
+use ramguard::policy::Operator;
+use ramguard::{CompiledPolicySet, Context, Policy, PolicyKind, PolicySet, Principal, Request};
 use serde_json::{Map, Value, json};
 
 const ACTIONS: &[&str] = &[

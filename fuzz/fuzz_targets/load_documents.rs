@@ -13,11 +13,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
+use ramguard::access::{AccessModel, WhoCanQuery};
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{Simulator, World};
+use ramguard::snapshot::Snapshot;
 use ramguard::suite::{Suite, SuiteError};
-use ramguard::{
-    AccessModel, Caller, Catalog, CompiledPolicySet, Context, Guard, Limits, Location, Policy, PolicyKind, PolicySet,
-    Simulator, Snapshot, WhoCanQuery, World,
-};
+use ramguard::{CompiledPolicySet, Context, Limits, Location, Policy, PolicyKind, PolicySet};
 
 /// Whether `at` is a place in `text` (one past the end of a line included).
 fn inside(text: &str, at: Location) -> bool {

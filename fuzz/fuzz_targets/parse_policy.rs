@@ -7,10 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use ramguard::catalog::Catalog;
 use ramguard::lint::{LintOptions, lint_document};
-use ramguard::{
-    Catalog, CompiledPolicySet, Limits, Location, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind,
-};
+use ramguard::{CompiledPolicySet, Limits, Location, Policy, PolicyKind, PolicySet, Principal, Request, detect_kind};
 
 const KINDS: [PolicyKind; 4] = [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Control, PolicyKind::Session];
 
@@ -58,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
         let mut actions: Vec<String> = vec!["vpc:DeleteVpnConnection".to_owned()];
         let mut resources: Vec<String> = vec!["acs:vpc:cn-hangzhou:1:vpnconnection/vco-1".to_owned()];
         for s in policy.statements().iter().take(4) {
-            let (ramguard::ActionSpec::Action(p) | ramguard::ActionSpec::NotAction(p)) = s.actions();
+            let (ramguard::policy::ActionSpec::Action(p) | ramguard::policy::ActionSpec::NotAction(p)) = s.actions();
             actions.extend(p.iter().take(2).map(|p| p.as_str().replace(['*', '?'], "x")));
             if let Some(r) = s.resources() {
                 resources.extend(r.iter().take(2).map(|p| p.as_str().replace(['*', '?'], "x")));

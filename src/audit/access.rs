@@ -26,6 +26,28 @@
 //! search that ran out is reported as undecided, never as not allowed; a
 //! `Deny` whose overlap with a granted pattern could not be settled within
 //! [`INTERSECT_STEPS`] steps is listed as possibly overlapping.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use ramguard::access::{AccessModel, WhoCanQuery};
+//! use ramguard::catalog::Catalog;
+//! use ramguard::snapshot::Snapshot;
+//! use ramguard::Context;
+//!
+//! let snapshot = Snapshot::load(Path::new("tests/snapshots/account.json"))?;
+//! let model = AccessModel::new(&snapshot)?;
+//! let query = WhoCanQuery {
+//!     action: "vpc:DeleteIpsecServer".to_owned(),
+//!     resources: Vec::new(),
+//!     context: Context::new(),
+//! };
+//! let report = model.who_can(&query, Catalog::builtin()?)?;
+//! assert!(report.is_decided());
+//! let allowed: Vec<&str> = report.allowed.iter().map(|g| g.name.as_str()).collect();
+//! assert_eq!(allowed, ["alice", "bob", "ops"]);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -111,7 +133,7 @@ impl AuditPrincipal {
     }
 
     /// The granting statements, sorted, with how each policy is attached.
-    fn refs(&self, statements: BTreeSet<StatementRef>) -> Vec<StatementRef> {
+    fn refs(&self, statements: BTreeSet<AttachedStatement>) -> Vec<AttachedStatement> {
         statements
             .into_iter()
             .map(|mut s| {
@@ -161,9 +183,10 @@ pub enum AccessError {
     },
 }
 
-/// A statement, as granting answers name it.
+/// A statement as it bears on one principal: which policy, which statement,
+/// and how the principal has the policy.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct StatementRef {
+pub struct AttachedStatement {
     /// The policy's name.
     pub policy: String,
     /// The policy's kind.
@@ -179,7 +202,7 @@ pub struct StatementRef {
     pub via: Vec<String>,
 }
 
-impl StatementRef {
+impl AttachedStatement {
     fn of(trace: &StatementTrace) -> Self {
         Self {
             policy: trace.policy.clone(),
@@ -191,7 +214,7 @@ impl StatementRef {
     }
 }
 
-impl std::fmt::Display for StatementRef {
+impl std::fmt::Display for AttachedStatement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}#{}", self.policy, self.statement)?;
         if let Some(sid) = &self.sid {
@@ -227,7 +250,7 @@ pub struct Grant {
     /// The resources it was decided on: those asked about, or the witnesses found.
     pub resources: Vec<String>,
     /// The statements that grant it (identity and trust statements that applied).
-    pub granted_by: Vec<StatementRef>,
+    pub granted_by: Vec<AttachedStatement>,
 }
 
 /// A principal that would be allowed if condition keys the request lacks
@@ -245,7 +268,7 @@ pub struct ConditionalGrant {
     /// The keys whose absence made the granting statements' conditions fail.
     pub missing_context_keys: Vec<String>,
     /// The `Allow` statements that would then apply.
-    pub statements: Vec<StatementRef>,
+    pub statements: Vec<AttachedStatement>,
 }
 
 /// A principal whose answer is unknown: no witness it was decided on is
@@ -298,7 +321,7 @@ pub struct RootAnswer {
     /// The resources decided on (the witness when none was asked about).
     pub resources: Vec<String>,
     /// What grants it: the root identity itself, or a trust policy.
-    pub granted_by: Vec<StatementRef>,
+    pub granted_by: Vec<AttachedStatement>,
     /// Why not, when a rule of RAM's rather than a policy refuses it (the
     /// root identity cannot call `sts:AssumeRole`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -325,14 +348,14 @@ pub struct ResourceGrant {
     /// A resource within the pattern that the principal may act on.
     pub witness: String,
     /// The statements that grant it.
-    pub granted_by: Vec<StatementRef>,
+    pub granted_by: Vec<AttachedStatement>,
     /// `Deny` statements for the action whose resources overlap the pattern:
     /// they cut part of it away, or all of it under conditions.
-    pub partially_denied_by: Vec<StatementRef>,
+    pub partially_denied_by: Vec<AttachedStatement>,
     /// `Deny` statements for the action whose overlap with the pattern could
     /// not be settled within the budget: they may cut part of it away.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub possibly_denied_by: Vec<StatementRef>,
+    pub possibly_denied_by: Vec<AttachedStatement>,
 }
 
 /// A resource pattern of a principal's `Allow` statements whose grant is
@@ -395,9 +418,9 @@ pub struct AccessModel {
 #[derive(Default)]
 struct Answer {
     granted: Vec<String>,
-    statements: BTreeSet<StatementRef>,
+    statements: BTreeSet<AttachedStatement>,
     /// Resources, missing keys, and the statements they would turn on.
-    conditional: Vec<(Vec<String>, Vec<String>, BTreeSet<StatementRef>)>,
+    conditional: Vec<(Vec<String>, Vec<String>, BTreeSet<AttachedStatement>)>,
 }
 
 /// Witness resources, and the searches that ran out of budget.
@@ -909,7 +932,7 @@ fn overlapping_denies(
     set: &CompiledPolicySet,
     action: &str,
     pattern: &Pattern,
-) -> (Vec<StatementRef>, Vec<StatementRef>) {
+) -> (Vec<AttachedStatement>, Vec<AttachedStatement>) {
     let mut out = Vec::new();
     let mut possible = Vec::new();
     for kind in [PolicyKind::Control, PolicyKind::Identity] {
@@ -920,7 +943,7 @@ fn overlapping_denies(
                 }
                 let overlaps =
                     Settled::any(statement.resources().unwrap_or_default().iter().map(|q| overlap(pattern, q)));
-                let r = StatementRef {
+                let r = AttachedStatement {
                     policy: policy.name().to_owned(),
                     kind,
                     statement: statement.index(),
@@ -947,12 +970,12 @@ fn abridged(text: &str) -> String {
 
 /// The `Allow` statements that applied, apart from control policies (which
 /// only let a grant through).
-fn granting(explanations: &[Explanation]) -> BTreeSet<StatementRef> {
+fn granting(explanations: &[Explanation]) -> BTreeSet<AttachedStatement> {
     explanations
         .iter()
         .flat_map(|e| e.matched.iter())
         .filter(|t| t.effect == Effect::Allow && t.kind != PolicyKind::Control)
-        .map(StatementRef::of)
+        .map(AttachedStatement::of)
         .collect()
 }
 
@@ -962,7 +985,7 @@ fn near_miss(
     explanations: &[Explanation],
     principal: &Principal,
     action: &str,
-) -> Option<(Vec<String>, BTreeSet<StatementRef>)> {
+) -> Option<(Vec<String>, BTreeSet<AttachedStatement>)> {
     let mut keys = BTreeSet::new();
     let mut statements = BTreeSet::new();
     for trace in explanations.iter().flat_map(|e| e.considered.iter()) {
@@ -980,7 +1003,7 @@ fn near_miss(
         let failed: Vec<_> = trace.conditions.iter().filter(|c| !c.result).collect();
         if !failed.is_empty() && failed.iter().all(|c| c.missing) {
             keys.extend(failed.iter().map(|c| c.key.clone()));
-            statements.insert(StatementRef::of(trace));
+            statements.insert(AttachedStatement::of(trace));
         }
     }
     (!statements.is_empty()).then(|| (keys.into_iter().collect(), statements))

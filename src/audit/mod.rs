@@ -6,11 +6,11 @@
 //! the engine and language stages, and of the operations stage only the
 //! operation catalog.
 
-pub(crate) mod access;
+pub mod access;
 pub mod diff;
 pub(crate) mod glob;
 pub(crate) mod ignore;
 pub mod lint;
 pub mod report;
-pub(crate) mod snapshot;
+pub mod snapshot;
 pub mod suite;

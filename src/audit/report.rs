@@ -10,7 +10,8 @@
 //! ```
 //! use ramguard::lint::{LintOptions, lint};
 //! use ramguard::report::{FileReport, Report};
-//! use ramguard::{Catalog, Limits};
+//! use ramguard::{Limits};
+//! use ramguard::catalog::{Catalog};
 //!
 //! let text = r#"{"Version": "1", "Statement": [{"Effect": "Allw", "Action": "ecs:*", "Resource": "*"}]}"#;
 //! let limits = Limits::default();

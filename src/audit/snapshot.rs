@@ -13,6 +13,16 @@
 //! invalid policy document (which the API returns as a JSON string) is
 //! reported with the policy's name and the line and column inside the
 //! document.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use ramguard::snapshot::Snapshot;
+//!
+//! let error = Snapshot::from_json(Path::new("account.json"), "{\n  \"AccountId\": 1234\n}").unwrap_err();
+//! assert_eq!(error.path().to_string(), "AccountId");
+//! assert_eq!(error.location().map(|l| l.line), Some(2));
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

@@ -16,6 +16,27 @@
 //! A context value is a string, a number or a boolean (read as written) or a
 //! list of them; one key written twice, in any spellings, is an error, and
 //! so is one policy name defined twice in `policies`.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use ramguard::suite::Suite;
+//! use ramguard::Limits;
+//!
+//! let suite = Suite::from_json(Path::new("ops.suite.json"), r#"{
+//!   "policies": {"ops": {"Version": "1", "Statement": [{"Effect": "Allow",
+//!                 "Action": "vpc:DeleteVpnConnection", "Resource": "*"}]}},
+//!   "cases": [
+//!     {"name": "ops may delete", "identity": ["ops"], "action": "vpc:DeleteVpnConnection",
+//!      "resource": "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-1", "expect": "Allow"},
+//!     {"name": "ops may not delete servers", "identity": ["ops"], "action": "vpc:DeleteIpsecServer",
+//!      "resource": "acs:vpc:cn-hangzhou:1234567890123456:vpnipsecserver/iss-1", "expect": "Allow"}
+//!   ]}"#, &Limits::default())?;
+//! let report = suite.run();
+//! assert_eq!((report.passed, report.failed), (1, 1));
+//! assert_eq!(report.cases[1].actual.name(), "ImplicitDeny");
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +51,7 @@ use crate::engine::eval::PolicySet;
 use crate::engine::request::{Principal, Request};
 use crate::language::condition::Context;
 use crate::language::error::{JsonPath, Location, ParseErrors};
+use crate::language::files::{LIFTED_READ_CAP, READ_CAP};
 use crate::language::json::Value;
 use crate::language::policy::{Limits, Policy, PolicyKind};
 
@@ -497,5 +519,3 @@ impl Suite {
         SuiteReport { passed, failed: cases.len() - passed, cases }
     }
 }
-
-pub use crate::language::files::{LIFTED_READ_CAP, READ_CAP};

@@ -5,6 +5,15 @@
 //! and again on the open file (the path may have been replaced in between);
 //! no more than the cap is read, so a device, a pipe or a growing file can
 //! make no command take unbounded time or memory.
+//!
+//! ```
+//! use ramguard::files::{ReadError, read_capped};
+//!
+//! assert_eq!(read_capped(&b"{}"[..], 16)?, "{}");
+//! assert!(matches!(read_capped(&[b' '; 17][..], 16), Err(ReadError::TooLarge { cap: 16 })));
+//! assert!(matches!(read_capped(&[0xff][..], 16), Err(ReadError::NotUtf8 { valid_up_to: 0 })));
+//! Ok::<(), ReadError>(())
+//! ```
 
 use std::io::Read as _;
 use std::path::Path;

@@ -10,6 +10,29 @@
 //!
 //! [`Operation::authorization_request`] turns a call (parameters plus facts
 //! about the caller) into the [`Request`] that RAM would evaluate.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//!
+//! use ramguard::catalog::{Caller, Catalog};
+//!
+//! let catalog = Catalog::builtin()?;
+//! let revoke = catalog.get("expressconnectrouter:RevokeInstanceFromExpressConnectRouter").ok_or("unknown")?;
+//! let params = BTreeMap::from([
+//!     ("EcrId".to_owned(), "ecr-mezk2idmsd0vx2".to_owned()),
+//!     ("InstanceId".to_owned(), "vbr-j6cwxhgg0s5nuephp".to_owned()),
+//!     ("InstanceType".to_owned(), "VBR".to_owned()),
+//!     ("InstanceRegionId".to_owned(), "cn-hangzhou".to_owned()),
+//!     ("EcrOwnerAliUid".to_owned(), "1210123456123456".to_owned()),
+//! ]);
+//! let caller = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
+//! let request = revoke.authorization_request(&params, &caller)?;
+//! // Authorized against the network instance being revoked, not the router.
+//! assert_eq!(request.resources(), ["acs:expressconnect:cn-hangzhou:1234567890123456:virtualborderrouter/vbr-j6cwxhgg0s5nuephp"]);
+//! assert_eq!(request.context().get("expressconnectrouter:InstanceType"), ["VBR"]);
+//! assert_eq!(catalog.suggest("vpc:DeleteIpsecSever"), Some("vpc:DeleteIpsecServer"));
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;

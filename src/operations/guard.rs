@@ -6,6 +6,50 @@
 //! the service does so itself (ZStack sessions), authorize against the compiled policies,
 //! honour `DryRun` (only an allowed call learns that it would pass), honour
 //! `ClientToken` idempotence, and only then call the backend.
+//!
+//! A guard around an operation of your own: implement [`Backend`] and the
+//! guard calls it only for an allowed, valid call.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//!
+//! use ramguard::catalog::{Caller, Catalog, Operation};
+//! use ramguard::guard::{ApiResponse, Backend, Guard};
+//! use ramguard::{Policy, PolicyKind, PolicySetBuilder};
+//!
+//! struct Vpc { deleted: Vec<String> }
+//!
+//! impl Backend for Vpc {
+//!     fn now(&self) -> i64 { 1_796_219_400 }
+//!     fn request_id(&mut self) -> String { "4ec0-req".to_owned() }
+//!     fn perform(&mut self, _: &Operation, params: &BTreeMap<String, String>, id: &str) -> ApiResponse {
+//!         self.deleted.extend(params.get("VpnConnectionId").cloned());
+//!         ApiResponse { status: 200, body: serde_json::json!({"RequestId": id}) }
+//!     }
+//! }
+//!
+//! let mut policies = PolicySetBuilder::new();
+//! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
+//!     "Action": "vpc:DeleteVpnConnection", "Resource": "acs:vpc:*:*:vpnconnection/vco-test*"}]}"#,
+//!     PolicyKind::Identity)?);
+//! let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+//! let mut vpc = Vpc { deleted: Vec::new() };
+//! let alice = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
+//! let call = |id: &str| BTreeMap::from([
+//!     ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
+//!     ("VpnConnectionId".to_owned(), id.to_owned()),
+//! ]);
+//!
+//! let denied = guard.call(&mut vpc, "vpc:DeleteVpnConnection", &call("vco-prod1"), &alice)?;
+//! assert!(!denied.performed);
+//! assert_eq!((denied.response.status, denied.response.code()), (403, Some("Forbidden")));
+//! assert_eq!(denied.response.body["AccessDeniedDetail"]["NoPermissionType"], "ImplicitDeny");
+//!
+//! let allowed = guard.call(&mut vpc, "vpc:DeleteVpnConnection", &call("vco-test1"), &alice)?;
+//! assert!(allowed.performed && allowed.response.is_success());
+//! assert_eq!(vpc.deleted, ["vco-test1"]);
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::BTreeMap;
 

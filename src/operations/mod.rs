@@ -4,6 +4,6 @@
 //! In: API parameters and a caller. Out: the service's answer, or the
 //! denial Alibaba Cloud would give. Uses the engine and language stages.
 
-pub(crate) mod catalog;
-pub(crate) mod guard;
-pub(crate) mod sim;
+pub mod catalog;
+pub mod guard;
+pub mod sim;

@@ -3,7 +3,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use ramguard::{AccessModel, Catalog, Context, Snapshot, WhatCanReport, WhoCanQuery, WhoCanReport};
+use ramguard::Context;
+use ramguard::access::{AccessModel, WhatCanReport, WhoCanQuery, WhoCanReport};
+use ramguard::catalog::Catalog;
+use ramguard::snapshot::Snapshot;
 
 use super::output::Format;
 use super::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED};

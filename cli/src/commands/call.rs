@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ramguard::{Caller, Catalog, Guard, Limits, MAX_REQUESTS, PolicyKind, PolicySetBuilder, Principal, format_clock};
+use ramguard::catalog::{Caller, Catalog};
+use ramguard::guard::Guard;
+use ramguard::sim::{MAX_REQUESTS, format_clock};
+use ramguard::{Limits, PolicyKind, PolicySetBuilder, Principal};
 
 use super::inputs;
 use super::output::{Format, print_json, render_explanation};

@@ -1,6 +1,6 @@
 //! `ramguard catalog`.
 
-use ramguard::{Catalog, Operation};
+use ramguard::catalog::{Catalog, Operation};
 
 use super::EXIT_OK;
 use super::output::{Format, print_json};

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ramguard::{Caller, CompiledPolicySet, Context, Limits, PolicyKind, PolicySet, Principal, Request};
+use ramguard::catalog::Caller;
+use ramguard::{CompiledPolicySet, Context, Limits, PolicyKind, PolicySet, Principal, Request};
 
 use super::inputs;
 use super::output::{Format, print_json, render_explanation};

@@ -16,7 +16,8 @@ pub(crate) mod validate;
 
 use std::path::Path;
 
-use ramguard::{Catalog, canonical_key};
+use ramguard::catalog::Catalog;
+use ramguard::policy::canonical_key;
 
 /// Exit code: the answer is yes (valid, allowed, all cases passed).
 pub(crate) const EXIT_OK: u8 = 0;

@@ -47,9 +47,8 @@ use crate::language::condition::{Condition, Context, canonical_key};
 use crate::language::policy::{Effect, Policy, PolicyKind, Statement};
 use crate::operations::catalog::{Catalog, CatalogError};
 
-pub use strings::{
-    MatchKind, Representatives, StringPattern, action_representatives, fill, fresh_char, representative_strings,
-};
+pub use strings::{MatchKind, Representatives, StringPattern, representative_strings};
+use strings::{action_representatives, fill, fresh_char};
 pub use values::KeyValues;
 
 /// The account used for the default principal when the policies name none.

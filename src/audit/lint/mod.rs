@@ -8,6 +8,23 @@
 //!
 //! Every finding carries a stable rule code (see [`RULES`]), the file, the
 //! JSON path, the line and column, a one-line message and a longer help.
+//!
+//! ```
+//! use ramguard::catalog::Catalog;
+//! use ramguard::lint::{LintOptions, Severity, lint};
+//! use ramguard::Limits;
+//!
+//! let text = r#"{"Version": "1", "Statement": [{"Effect": "Allow",
+//!     "Action": "vpc:DeleteIpsecSever", "Resource": "*"}]}"#;
+//! let limits = Limits::default();
+//! let options = LintOptions { catalog: Catalog::builtin()?, limits: &limits, kind: None };
+//! let findings = lint("ops.json", text, &options);
+//! let typo = findings.iter().find(|f| f.code == "RG201").ok_or("no finding")?;
+//! assert_eq!(typo.severity, Severity::Warning);
+//! assert_eq!((typo.location.line, typo.path.to_string().as_str()), (2, "Statement[0].Action"));
+//! assert!(typo.help.contains("vpc:DeleteIpsecServer"));
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod invisible;
 mod rules;

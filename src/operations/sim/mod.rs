@@ -1,6 +1,6 @@
 //! In-memory services that behave as the VPC and ExpressConnect Router APIs
 //! are documented to, with a clock the caller controls. They are backends for
-//! the [`Guard`](crate::Guard) in examples and tests, and a user can load a
+//! the [`Guard`](crate::guard::Guard) in examples and tests, and a user can load a
 //! world of their own from JSON.
 //!
 //! Timing: a VPN delete leaves its gateway `updating` for
@@ -15,6 +15,36 @@
 //! Router grants and locks) and `zstack` (ZStack sessions, IPsec connections,
 //! jobs and polling). This file holds what they share: the [`World`], its
 //! clock and reading from JSON, and the [`Simulator`] that answers for all.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//!
+//! use ramguard::catalog::{Caller, Catalog};
+//! use ramguard::guard::Guard;
+//! use ramguard::sim::{Simulator, UPDATE_SECONDS, World};
+//! use ramguard::{Policy, PolicyKind, PolicySetBuilder};
+//!
+//! let world = World::from_json(r#"{"clock": 1796219400,
+//!     "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
+//!     "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
+//! let mut vpc = Simulator::new(world);
+//! let mut policies = PolicySetBuilder::new();
+//! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
+//!     "Action": "vpc:DeleteVpnConnection", "Resource": "*"}]}"#, PolicyKind::Identity)?);
+//! let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+//! let params = BTreeMap::from([
+//!     ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
+//!     ("VpnConnectionId".to_owned(), "vco-1".to_owned()),
+//! ]);
+//! let alice = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
+//!
+//! assert!(guard.call(&mut vpc, "vpc:DeleteVpnConnection", &params, &alice)?.response.is_success());
+//! assert_eq!(vpc.world().vpn_gateways[0].status, "updating");
+//! vpc.advance(UPDATE_SECONDS);
+//! assert_eq!(vpc.world().vpn_gateways[0].status, "active");
+//! assert!(vpc.world().vpn_connections.is_empty());
+//! Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod ecr;
 mod vpc;
