@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = "policies/ecr-revoke-vbr-only.json";
     let mut policies = PolicySetBuilder::new();
     policies.add(Policy::parse(file, &std::fs::read_to_string(file)?, PolicyKind::Identity)?);
-    let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+    let guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
     let grant = |id: &str, kind: &str| EcrGrant {
         ecr_id: "ecr-mezk2idmsd0vx2".into(),
         ecr_owner_ali_uid: "1210123456123456".into(),
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         instance_type: kind.into(),
         instance_region_id: "cn-hangzhou".into(),
     };
-    let mut ecr = Simulator::new(World {
+    let ecr = Simulator::new(World {
         clock: 1_796_219_400,
         ecr_grants: vec![grant("vbr-j6cwxhgg0s5nuephp", "VBR"), grant("vpc-bp1example", "VPC")],
         ..World::default()
@@ -40,8 +40,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let outcome =
-            guard.call(&mut ecr, "expressconnectrouter:RevokeInstanceFromExpressConnectRouter", &params, &netops)?;
+        let outcome = pollster::block_on(guard.call(
+            &ecr,
+            "expressconnectrouter:RevokeInstanceFromExpressConnectRouter",
+            &params,
+            &netops,
+        ))?;
         println!(
             "revoke {kind} {instance}: HTTP {}, Code {}",
             outcome.response.status,

@@ -10,8 +10,8 @@ use ramguard::guard::Guard;
 use ramguard::sim::{GatewayChild, Simulator, UPDATE_SECONDS, VpnGateway, World};
 use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
-fn gateway_status(vpc: &Simulator) -> &str {
-    vpc.world().vpn_gateways.first().map_or("(none)", |g| g.status.as_str())
+fn gateway_status(vpc: &Simulator) -> String {
+    vpc.world().vpn_gateways.first().map_or_else(|| "(none)".to_owned(), |g| g.status.clone())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,8 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in ["policies/network-ops-vpn.json", "policies/deny-deletes-outside-office.json"] {
         policies.add(Policy::parse(file, &std::fs::read_to_string(file)?, PolicyKind::Identity)?);
     }
-    let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
-    let mut vpc = Simulator::new(World {
+    let guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+    let vpc = Simulator::new(World {
         clock: 1_796_219_400,
         vpn_gateways: vec![VpnGateway {
             vpn_gateway_id: "vpn-1".into(),
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ip in ["198.51.100.20", "203.0.113.7"] {
         let mut alice = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
         alice.source_ip = Some(ip.to_owned());
-        let outcome = guard.call(&mut vpc, "vpc:DeleteIpsecServer", &params, &alice)?;
+        let outcome = pollster::block_on(guard.call(&vpc, "vpc:DeleteIpsecServer", &params, &alice))?;
         println!("from {ip}: HTTP {} {}", outcome.response.status, outcome.response.body);
     }
     println!("gateway now: {}", gateway_status(&vpc));

@@ -14,8 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = "policies/zstack-ipsec-operator.json";
     let mut policies = PolicySetBuilder::new();
     policies.add(Policy::parse(file, &std::fs::read_to_string(file)?, PolicyKind::Identity)?);
-    let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
-    let mut zstack = Simulator::new(World {
+    let guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+    let zstack = Simulator::new(World {
         clock: 1_796_219_400,
         zstack_sessions: vec![ZstackSession {
             uuid: "b86c9016b4f24953a9edefb53ca0678c".into(),
@@ -44,11 +44,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let action = "zstack:ChangeIPSecConnectionState";
 
-    let expired = guard.call(&mut zstack, action, &call("enable", "stale-session"), &operator)?;
+    let expired = pollster::block_on(guard.call(&zstack, action, &call("enable", "stale-session"), &operator))?;
     println!("stale session: HTTP {} {}", expired.response.status, expired.response.body);
-    let disable = guard.call(&mut zstack, action, &call("disable", "b86c9016b4f24953a9edefb53ca0678c"), &operator)?;
+    let disable = pollster::block_on(guard.call(
+        &zstack,
+        action,
+        &call("disable", "b86c9016b4f24953a9edefb53ca0678c"),
+        &operator,
+    ))?;
     println!("disable: HTTP {} {}", disable.response.status, disable.response.body);
-    let enable = guard.call(&mut zstack, action, &call("enable", "b86c9016b4f24953a9edefb53ca0678c"), &operator)?;
+    let enable = pollster::block_on(guard.call(
+        &zstack,
+        action,
+        &call("enable", "b86c9016b4f24953a9edefb53ca0678c"),
+        &operator,
+    ))?;
     println!("enable: HTTP {} {}", enable.response.status, enable.response.body);
     let job = enable
         .response

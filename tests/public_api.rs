@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use ramguard::catalog::{Caller, Catalog, Operation};
 use ramguard::decision::{ConditionTrace, DiagnosticMessage, StatementTrace, decode_diagnostic_message};
@@ -22,19 +23,21 @@ fn repo(path: &str) -> std::path::PathBuf {
 }
 
 /// A backend of the embedder's own: it counts the calls that reach it.
+#[derive(Default)]
 struct Counting {
-    calls: Vec<String>,
+    calls: Mutex<Vec<String>>,
 }
 
 impl Backend for Counting {
     fn now(&self) -> i64 {
         1_796_219_400
     }
-    fn request_id(&mut self) -> String {
-        format!("req-{}", self.calls.len())
+    fn request_id(&self) -> String {
+        format!("req-{}", self.calls.lock().unwrap().len())
     }
-    fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
-        self.calls.push(format!("{} {}", operation.action, params.get("IpsecServerId").cloned().unwrap_or_default()));
+    async fn perform(&self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+        let server = params.get("IpsecServerId").cloned().unwrap_or_default();
+        self.calls.lock().unwrap().push(format!("{} {server}", operation.action));
         ApiResponse { status: 200, body: serde_json::json!({"RequestId": request_id}) }
     }
 }
@@ -80,23 +83,24 @@ fn embedding_decides_explains_and_guards_from_the_root_and_the_guard() {
 
     // The guard wraps the embedder's own operation: a denied call never
     // reaches it and is answered as the service answers; an allowed one is made.
-    let mut guard = Guard::new(compiled, Catalog::builtin().unwrap().clone());
-    let mut backend = Counting { calls: Vec::new() };
+    let guard = Guard::new(compiled, Catalog::builtin().unwrap().clone());
+    let backend = Counting::default();
     let params: BTreeMap<String, String> = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     let mut caller = Caller::new(alice);
     caller.secure_transport = Some(false);
-    let denied: GuardOutcome = guard.call(&mut backend, "vpc:DeleteIpsecServer", &params, &caller).unwrap();
-    assert!(!denied.performed && backend.calls.is_empty());
+    let denied: GuardOutcome =
+        pollster::block_on(guard.call(&backend, "vpc:DeleteIpsecServer", &params, &caller)).unwrap();
+    assert!(!denied.performed && backend.calls.lock().unwrap().is_empty());
     assert_eq!((denied.response.status, denied.response.code()), (403, Some("Forbidden")));
     assert_eq!(denied.response.body["AccessDeniedDetail"]["NoPermissionType"], "ExplicitDeny");
 
     caller.secure_transport = Some(true);
-    let allowed = guard.call(&mut backend, "vpc:DeleteIpsecServer", &params, &caller).unwrap();
+    let allowed = pollster::block_on(guard.call(&backend, "vpc:DeleteIpsecServer", &params, &caller)).unwrap();
     assert!(allowed.performed && allowed.response.is_success());
-    assert_eq!(backend.calls, ["vpc:DeleteIpsecServer iss-1"]);
+    assert_eq!(*backend.calls.lock().unwrap(), ["vpc:DeleteIpsecServer iss-1"]);
 }
 
 #[test]

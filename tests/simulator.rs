@@ -128,98 +128,96 @@ fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
-fn code(g: &mut Guard, s: &mut Simulator, c: &Caller, action: &str, p: &[(&str, &str)]) -> (u16, String) {
-    let out = g.call(s, action, &params(p), c).unwrap();
+fn code(g: &Guard, s: &Simulator, c: &Caller, action: &str, p: &[(&str, &str)]) -> (u16, String) {
+    let out = pollster::block_on(g.call(s, action, &params(p), c)).unwrap();
     (out.response.status, out.response.code().unwrap_or("OK").to_owned())
 }
 
 #[test]
 fn delete_ipsec_server_runs_in_the_background() {
-    let (mut g, mut s, c) = setup();
+    let (g, s, c) = setup();
     let p = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")];
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (200, "OK".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteIpsecServer", &p), (200, "OK".into()));
     let gw = [("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")];
-    let out = g.call(&mut s, "vpc:DescribeVpnGateway", &params(&gw), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, "vpc:DescribeVpnGateway", &params(&gw), &c)).unwrap();
     assert_eq!(out.response.body["Status"], "updating");
     // Too soon on the same instance, then still configuring.
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (409, "OperationConflict".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteIpsecServer", &p), (409, "OperationConflict".into()));
     s.advance(3);
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p), (400, "VpnGateway.Configuring".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteIpsecServer", &p), (400, "VpnGateway.Configuring".into()));
     s.advance(UPDATE_SECONDS);
-    let out = g.call(&mut s, "vpc:DescribeVpnGateway", &params(&gw), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, "vpc:DescribeVpnGateway", &params(&gw), &c)).unwrap();
     assert_eq!(out.response.body["Status"], "active");
-    let (status, error) = code(&mut g, &mut s, &c, "vpc:DeleteIpsecServer", &p);
+    let (status, error) = code(&g, &s, &c, "vpc:DeleteIpsecServer", &p);
     assert_eq!((status, error.as_str()), (404, "InvalidIpsecServerId.NotFound"));
     let missing = [("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-nope")];
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DescribeVpnGateway", &missing),
+        code(&g, &s, &c, "vpc:DescribeVpnGateway", &missing),
         (400, "InvalidVpnGatewayInstanceId.NotFound".into())
     );
-    let listed = g.call(&mut s, "vpc:ListIpsecServers", &params(&[("RegionId", "cn-hangzhou")]), &c).unwrap();
+    let listed =
+        pollster::block_on(g.call(&s, "vpc:ListIpsecServers", &params(&[("RegionId", "cn-hangzhou")]), &c)).unwrap();
     assert_eq!(listed.response.body["TotalCount"], 0);
 }
 
 #[test]
 fn delete_vpn_connection_error_paths() {
-    let (mut g, mut s, c) = setup();
+    let (g, s, c) = setup();
     let del = |id: &'static str| [("RegionId", "cn-hangzhou"), ("VpnConnectionId", id)];
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-flaky")), (400, "InternalError".into()));
-    assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-other-user")),
-        (403, "Forbbiden.SubUser".into())
-    );
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-1")).0, 200);
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-flaky")), (400, "InternalError".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-other-user")), (403, "Forbbiden.SubUser".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-1")).0, 200);
     // Only one connection of a gateway at a time.
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-2")), (400, "VpnTask.CONFLICT".into()));
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-2")), (400, "VpnTask.CONFLICT".into()));
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-locked")),
+        code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-locked")),
         (400, "VpnGateway.FinancialLocked".into())
     );
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-orphan")),
+        code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-orphan")),
         (400, "InvalidVpnGatewayInstanceId.NotFound".into())
     );
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-nope")),
+        code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-nope")),
         (404, "InvalidVpnConnectionInstanceId.NotFound".into())
     );
     s.advance(UPDATE_SECONDS);
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteVpnConnection", &del("vco-2")).0, 200);
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-2")).0, 200);
     assert!(s.world().vpn_connections.iter().all(|v| v.id != "vco-1"));
 }
 
 #[test]
 fn delete_traffic_mirror_session_error_paths() {
-    let (mut g, mut s, c) = setup();
+    let (g, s, c) = setup();
     let del = |id: &'static str| [("RegionId", "cn-hangzhou"), ("TrafficMirrorSessionId", id)];
-    assert_eq!(code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")).0, 200);
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")).0, 200);
     let list = || params(&[("RegionId", "cn-hangzhou")]);
-    let out = g.call(&mut s, "vpc:ListTrafficMirrorSessions", &list(), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &list(), &c)).unwrap();
     assert_eq!(out.response.body["TrafficMirrorSessions"][0]["TrafficMirrorSessionStatus"], "Deleting");
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")),
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-1")),
         (400, "IncorrectStatus.TrafficMirrorSession".into())
     );
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-filter")),
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-filter")),
         (400, "IncorrectStatus.TrafficMirrorFilter".into())
     );
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-busy")),
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-busy")),
         (400, "IncorrectStatus.TrafficMirrorSession".into())
     );
     assert_eq!(
-        code(&mut g, &mut s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-nope")),
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &del("tms-nope")),
         (400, "ResourceNotFound.TrafficMirrorSession".into())
     );
     s.advance(UPDATE_SECONDS);
-    let out = g.call(&mut s, "vpc:ListTrafficMirrorSessions", &list(), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &list(), &c)).unwrap();
     assert_eq!(out.response.body["TotalCount"], 2, "the sessions that could not be deleted are left");
 }
 
 #[test]
 fn ecr_revoke_and_grant_with_the_router_lock() {
-    let (mut g, mut s, c) = setup();
+    let (g, s, c) = setup();
     let call = |id: &'static str, kind: &'static str| {
         [
             ("EcrId", "ecr-1"),
@@ -230,28 +228,27 @@ fn ecr_revoke_and_grant_with_the_router_lock() {
         ]
     };
     let revoke = "expressconnectrouter:RevokeInstanceFromExpressConnectRouter";
-    let out = g.call(&mut s, revoke, &params(&call("vbr-1", "VBR")), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, revoke, &params(&call("vbr-1", "VBR")), &c)).unwrap();
     assert_eq!(out.response.body["Success"], true);
     assert_eq!(out.response.body["HttpStatusCode"], 200);
     assert!(s.world().ecr_grants.is_empty());
     let grant = "expressconnectrouter:GrantInstanceToExpressConnectRouter";
-    assert_eq!(code(&mut g, &mut s, &c, grant, &call("vbr-1", "VBR")), (400, "Conflict.Lock".into()));
+    assert_eq!(code(&g, &s, &c, grant, &call("vbr-1", "VBR")), (400, "Conflict.Lock".into()));
     s.advance(UPDATE_SECONDS);
-    assert_eq!(code(&mut g, &mut s, &c, grant, &call("vbr-1", "VBR")).0, 200);
+    assert_eq!(code(&g, &s, &c, grant, &call("vbr-1", "VBR")).0, 200);
     s.advance(UPDATE_SECONDS);
-    let out = g.call(&mut s, revoke, &params(&call("vbr-9", "VBR")), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, revoke, &params(&call("vbr-9", "VBR")), &c)).unwrap();
     assert_eq!(out.response.body["DynamicCode"], "IllegalParam.InstanceId");
     // A VPC revoke is denied by the policy before it reaches the router.
-    let out = g.call(&mut s, revoke, &params(&call("vpc-1", "VPC")), &c).unwrap();
+    let out = pollster::block_on(g.call(&s, revoke, &params(&call("vpc-1", "VPC")), &c)).unwrap();
     assert_eq!((out.response.status, out.response.code()), (403, Some("Forbidden.RAM")));
-    let described = g
-        .call(
-            &mut s,
-            "expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter",
-            &params(&[("EcrId", "ecr-1")]),
-            &c,
-        )
-        .unwrap();
+    let described = pollster::block_on(g.call(
+        &s,
+        "expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter",
+        &params(&[("EcrId", "ecr-1")]),
+        &c,
+    ))
+    .unwrap();
     assert_eq!(described.response.body["TotalCount"], 1);
 }
 
@@ -266,7 +263,7 @@ fn worlds_round_trip_through_json() {
 
 #[test]
 fn zstack_state_changes_run_as_jobs_behind_a_session() {
-    let (mut g, mut s, c) = setup();
+    let (g, s, c) = setup();
     let action = "zstack:ChangeIPSecConnectionState";
     let call = |uuid: &str, event: &str, auth: Option<&str>| {
         let mut p = params(&[("uuid", uuid), ("stateEvent", event)]);
@@ -278,15 +275,15 @@ fn zstack_state_changes_run_as_jobs_behind_a_session() {
     const SESSION: &str = "OAuth b86c9016b4f24953a9edefb53ca0678c";
     const READY: &str = "76424bb25d3a37c9961fff1116bc06da";
 
-    let no_header = g.call(&mut s, action, &call(READY, "enable", None), &c).unwrap();
+    let no_header = pollster::block_on(g.call(&s, action, &call(READY, "enable", None), &c)).unwrap();
     assert_eq!(no_header.response.status, 400);
     assert!(no_header.response.body.is_string(), "a plain-text answer");
-    let expired = g.call(&mut s, action, &call(READY, "enable", Some("OAuth expired")), &c).unwrap();
+    let expired = pollster::block_on(g.call(&s, action, &call(READY, "enable", Some("OAuth expired")), &c)).unwrap();
     assert_eq!((expired.response.status, expired.response.code()), (401, Some("ID.1001")));
-    let unknown = g.call(&mut s, action, &call("0000", "enable", Some(SESSION)), &c).unwrap();
+    let unknown = pollster::block_on(g.call(&s, action, &call("0000", "enable", Some(SESSION)), &c)).unwrap();
     assert_eq!((unknown.response.status, unknown.response.code()), (503, Some("SYS.1003")));
 
-    let started = g.call(&mut s, action, &call(READY, "enable", Some(SESSION)), &c).unwrap();
+    let started = pollster::block_on(g.call(&s, action, &call(READY, "enable", Some(SESSION)), &c)).unwrap();
     assert_eq!(started.response.status, 202);
     let location = started.response.body["location"].as_str().unwrap().to_owned();
     assert!(location.starts_with("http://localhost:8080/zstack/v1/api-jobs/"));
@@ -300,9 +297,11 @@ fn zstack_state_changes_run_as_jobs_behind_a_session() {
     assert!(!serde_json::to_string(&done.body).unwrap().contains("s3cret"));
 
     // Repeating an event succeeds; a connection that is not Ready fails in its job.
-    let again = g.call(&mut s, action, &call(READY, "enable", Some(SESSION)), &c).unwrap();
+    let again = pollster::block_on(g.call(&s, action, &call(READY, "enable", Some(SESSION)), &c)).unwrap();
     assert_eq!(again.response.status, 202);
-    let busy = g.call(&mut s, action, &call("13b5a2cd8c5c30a9a47ba95802cf4e1a", "disable", Some(SESSION)), &c).unwrap();
+    let busy =
+        pollster::block_on(g.call(&s, action, &call("13b5a2cd8c5c30a9a47ba95802cf4e1a", "disable", Some(SESSION)), &c))
+            .unwrap();
     let busy_job = busy.response.body["location"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     s.advance(JOB_SECONDS);
     let failed = s.poll(&busy_job);
@@ -452,9 +451,9 @@ fn world_files_may_start_with_a_byte_order_mark() {
 fn exercise(world: World, jumps: &[i64]) -> Simulator {
     let mut b = PolicySetBuilder::new();
     b.add(Policy::parse("ops", POLICY, PolicyKind::Identity).unwrap());
-    let mut g = Guard::new(b.build().unwrap(), Catalog::builtin().unwrap().clone());
+    let g = Guard::new(b.build().unwrap(), Catalog::builtin().unwrap().clone());
     let c = Caller::new("acs:ram::1234567890123456:user/alice".parse().unwrap());
-    let mut s = Simulator::new(world);
+    let s = Simulator::new(world);
     let ecr = |id| {
         params(&[
             ("EcrId", "ecr-1"),
@@ -481,7 +480,7 @@ fn exercise(world: World, jumps: &[i64]) -> Simulator {
         ("vpc:DescribeVpnGateway", params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")])),
     ];
     for (i, (action, p)) in calls.iter().enumerate() {
-        let out = g.call(&mut s, action, p, &c).unwrap();
+        let out = pollster::block_on(g.call(&s, action, p, &c)).unwrap();
         if let Some(job) = out.response.body["location"].as_str() {
             let _ = s.poll(job.rsplit('/').next().unwrap());
         }
@@ -536,7 +535,7 @@ proptest::proptest! {
         let base = fill(&pairs);
         if let Ok(world) = World::from_json(&base) {
             let s = exercise(world, &jumps);
-            let saved = serde_json::to_string_pretty(s.world()).unwrap();
+            let saved = serde_json::to_string_pretty(&s.world()).unwrap();
             if let Err(e) = World::from_json(&saved) {
                 proptest::prop_assert!(false, "the simulator wrote a world it refuses: {e}\n{saved}");
             }

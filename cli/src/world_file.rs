@@ -116,7 +116,7 @@ impl LockedWorld {
 pub(crate) fn open_world(file: &LockedWorld, at: Option<&str>) -> Result<Simulator, String> {
     let text = file.read()?;
     let world = World::from_json(&text).map_err(|e| format!("{}:{e}", file.shown().display()))?;
-    let mut simulator = Simulator::new(world);
+    let simulator = Simulator::new(world);
     if let Some(at) = at {
         let when =
             parse_clock(at).ok_or_else(|| format!("--at `{at}`: expected an ISO 8601 time with `Z` or an offset"))?;
@@ -134,9 +134,9 @@ pub(crate) fn open_world(file: &LockedWorld, at: Option<&str>) -> Result<Simulat
     Ok(simulator)
 }
 
-/// Writes the simulator's world back to the locked file.
-pub(crate) fn save_world(file: &LockedWorld, simulator: &Simulator) -> Result<(), String> {
-    let world = serde_json::to_string_pretty(simulator.world()).map_err(|e| e.to_string())?;
+/// Writes the world back to the locked file.
+pub(crate) fn save_world(file: &LockedWorld, world: &World) -> Result<(), String> {
+    let world = serde_json::to_string_pretty(world).map_err(|e| e.to_string())?;
     file.write(&(world + "\n"))
 }
 

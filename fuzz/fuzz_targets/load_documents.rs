@@ -81,8 +81,8 @@ fn world(text: &str, catalog: &Catalog) {
     let allow = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let Ok(policy) = Policy::parse("all", allow, PolicyKind::Identity) else { return };
     let Ok(set) = CompiledPolicySet::compile(PolicySet::new().with(policy)) else { return };
-    let mut guard = Guard::new(set, catalog.clone());
-    let mut simulator = Simulator::new(world);
+    let guard = Guard::new(set, catalog.clone());
+    let simulator = Simulator::new(world);
     let ids: Vec<String> = {
         let w = simulator.world();
         let mut ids: Vec<String> = Vec::new();
@@ -103,7 +103,7 @@ fn world(text: &str, catalog: &Catalog) {
                 params.insert(p.name.clone(), value.to_owned());
             }
             params.insert("ClientToken".to_owned(), format!("t-{id}"));
-            let _ = guard.call(&mut simulator, &operation.action, &params, &caller);
+            let _ = pollster::block_on(guard.call(&simulator, &operation.action, &params, &caller));
         }
     }
     simulator.advance(i64::MAX);

@@ -12,18 +12,19 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
+//! use std::sync::Mutex;
 //!
 //! use ramguard::catalog::{Caller, Catalog, Operation};
 //! use ramguard::guard::{ApiResponse, Backend, Guard};
 //! use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 //!
-//! struct Vpc { deleted: Vec<String> }
+//! struct Vpc { deleted: Mutex<Vec<String>> }
 //!
 //! impl Backend for Vpc {
 //!     fn now(&self) -> i64 { 1_796_219_400 }
-//!     fn request_id(&mut self) -> String { "4ec0-req".to_owned() }
-//!     fn perform(&mut self, _: &Operation, params: &BTreeMap<String, String>, id: &str) -> ApiResponse {
-//!         self.deleted.extend(params.get("VpnConnectionId").cloned());
+//!     fn request_id(&self) -> String { "4ec0-req".to_owned() }
+//!     async fn perform(&self, _: &Operation, params: &BTreeMap<String, String>, id: &str) -> ApiResponse {
+//!         self.deleted.lock().unwrap().extend(params.get("VpnConnectionId").cloned());
 //!         ApiResponse { status: 200, body: serde_json::json!({"RequestId": id}) }
 //!     }
 //! }
@@ -32,26 +33,28 @@
 //! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
 //!     "Action": "vpc:DeleteVpnConnection", "Resource": "acs:vpc:*:*:vpnconnection/vco-test*"}]}"#,
 //!     PolicyKind::Identity)?);
-//! let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
-//! let mut vpc = Vpc { deleted: Vec::new() };
+//! let guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+//! let vpc = Vpc { deleted: Mutex::new(Vec::new()) };
 //! let alice = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
 //! let call = |id: &str| BTreeMap::from([
 //!     ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
 //!     ("VpnConnectionId".to_owned(), id.to_owned()),
 //! ]);
 //!
-//! let denied = guard.call(&mut vpc, "vpc:DeleteVpnConnection", &call("vco-prod1"), &alice)?;
+//! let denied = pollster::block_on(guard.call(&vpc, "vpc:DeleteVpnConnection", &call("vco-prod1"), &alice))?;
 //! assert!(!denied.performed);
 //! assert_eq!((denied.response.status, denied.response.code()), (403, Some("Forbidden")));
 //! assert_eq!(denied.response.body["AccessDeniedDetail"]["NoPermissionType"], "ImplicitDeny");
 //!
-//! let allowed = guard.call(&mut vpc, "vpc:DeleteVpnConnection", &call("vco-test1"), &alice)?;
+//! let allowed = pollster::block_on(guard.call(&vpc, "vpc:DeleteVpnConnection", &call("vco-test1"), &alice))?;
 //! assert!(allowed.performed && allowed.response.is_success());
-//! assert_eq!(vpc.deleted, ["vco-test1"]);
+//! assert_eq!(*vpc.deleted.lock().unwrap(), ["vco-test1"]);
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -59,6 +62,9 @@ use serde_json::{Value, json};
 use crate::engine::compile::CompiledPolicySet;
 use crate::engine::decision::{Explanation, Outcome};
 use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
+pub use crate::operations::tokens::{
+    Claim, ClientTokenStore, DEFAULT_TOKEN_CAPACITY, MemoryTokens, Settlement, TokenKey,
+};
 
 /// How long a `ClientToken` is remembered, in seconds of the backend's clock.
 pub const CLIENT_TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -84,30 +90,35 @@ impl ApiResponse {
     }
 }
 
-/// What performs the operations: a real service client or a simulator.
-pub trait Backend {
+/// What performs the operations: a client of the real service, a
+/// simulator, or an operation of your own.
+///
+/// The guard shares one backend among all its callers, so a backend is
+/// called through `&self` and is `Send + Sync`; its calls are asynchronous,
+/// since a real backend answers over the network.
+pub trait Backend: Send + Sync {
     /// Seconds since the Unix epoch on the backend's clock.
     fn now(&self) -> i64;
     /// A fresh request id.
-    fn request_id(&mut self) -> String;
+    fn request_id(&self) -> String;
     /// Performs a call that has been validated and authorized.
-    fn perform(&mut self, operation: &Operation, params: &BTreeMap<String, String>, request_id: &str) -> ApiResponse;
-
-    /// Where client tokens are kept, when the backend keeps them itself.
-    fn client_tokens(&mut self) -> Option<&mut ClientTokens> {
-        None
-    }
+    fn perform(
+        &self,
+        operation: &Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> impl Future<Output = ApiResponse> + Send;
 
     /// Checks who is calling before anything is authorized (a ZStack session,
     /// say), answering the service's refusal; `None` lets the call go on.
     fn authenticate(
-        &mut self,
+        &self,
         operation: &Operation,
         params: &BTreeMap<String, String>,
         request_id: &str,
-    ) -> Option<ApiResponse> {
+    ) -> impl Future<Output = Option<ApiResponse>> + Send {
         let _ = (operation, params, request_id);
-        None
+        std::future::ready(None)
     }
 }
 
@@ -138,6 +149,8 @@ pub struct GuardOutcome {
     pub explanation: Option<Explanation>,
     /// Whether the backend was called.
     pub performed: bool,
+    /// The revision of the policies that decided the call.
+    pub revision: u64,
 }
 
 /// The first answer given to a `ClientToken`.
@@ -157,29 +170,55 @@ pub struct RememberedCall {
     pub body: Value,
 }
 
-/// Client tokens and the answers they were given, kept for
-/// [`CLIENT_TOKEN_TTL_SECONDS`]. A backend can keep them (a simulator keeps
-/// them in its world, so they last across runs); otherwise the guard does.
+/// Client tokens and the answers they were given, as a world file keeps
+/// them between runs (see [`MemoryTokens::from_remembered`] and
+/// [`MemoryTokens::remembered`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ClientTokens(Vec<RememberedCall>);
 
 impl ClientTokens {
-    fn forget_before(&mut self, now: i64) {
-        self.0.retain(|r| now.saturating_sub(r.at) < CLIENT_TOKEN_TTL_SECONDS);
+    /// The calls, as given.
+    pub fn from_calls(calls: Vec<RememberedCall>) -> Self {
+        Self(calls)
     }
 
-    fn find(&self, action: &str, token: &str) -> Option<&RememberedCall> {
-        self.0.iter().find(|r| r.action == action && r.token == token)
+    /// The calls.
+    pub fn into_calls(self) -> Vec<RememberedCall> {
+        self.0
+    }
+
+    /// How many calls are remembered.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
+/// The policies a guard decides with, and their revision: 0 for the set it
+/// was built with, one more at each [`Guard::replace_policies`].
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// The revision number.
+    pub number: u64,
+    /// The policies.
+    pub policies: Arc<CompiledPolicySet>,
+}
+
 /// Authorizes calls against compiled policies, then makes them.
+///
+/// One guard serves any number of concurrent calls: share it behind an
+/// `Arc`. Its policies can be replaced while calls are in flight; each call
+/// is decided wholly by the revision that was current when it started.
 #[derive(Debug)]
-pub struct Guard {
-    policies: CompiledPolicySet,
+pub struct Guard<T = MemoryTokens> {
+    policies: RwLock<Revision>,
     catalog: Catalog,
-    tokens: ClientTokens,
+    tokens: T,
 }
 
 fn is_boolean(value: &str) -> bool {
@@ -226,9 +265,56 @@ pub(crate) fn dynamic_error(
 }
 
 impl Guard {
-    /// A guard over `policies`, for the operations in `catalog`.
+    /// A guard over `policies`, for the operations in `catalog`, keeping
+    /// client tokens in memory.
     pub fn new(policies: CompiledPolicySet, catalog: Catalog) -> Self {
-        Self { policies, catalog, tokens: ClientTokens::default() }
+        Self::with_tokens(policies, catalog, MemoryTokens::default())
+    }
+}
+
+/// The answer to a call with a client token that is already in use by a
+/// call with other parameters.
+fn mismatch(operation: &Operation, request_id: &str) -> ApiResponse {
+    error_response(
+        operation,
+        400,
+        "IdempotentParameterMismatch",
+        "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.",
+        request_id,
+    )
+}
+
+/// Settles a claimed token when the call ends, however it ends: a call
+/// dropped while the backend performed it leaves the token unknown, one
+/// dropped before leaves it free.
+struct ClaimedToken<'a, T: ClientTokenStore> {
+    store: &'a T,
+    key: TokenKey,
+    performing: bool,
+    settled: bool,
+}
+
+impl<T: ClientTokenStore> ClaimedToken<'_, T> {
+    fn settle(mut self, settlement: Settlement) {
+        self.settled = true;
+        self.store.settle(&self.key, settlement);
+    }
+}
+
+impl<T: ClientTokenStore> Drop for ClaimedToken<'_, T> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.store.settle(&self.key, if self.performing { Settlement::Unknown } else { Settlement::Released });
+        }
+    }
+}
+
+impl<T: ClientTokenStore> Guard<T> {
+    /// A guard over `policies`, for the operations in `catalog`, keeping
+    /// client tokens in `tokens`.
+    pub fn with_tokens(policies: CompiledPolicySet, catalog: Catalog, tokens: T) -> Self {
+        let revision = Revision { number: 0, policies: Arc::new(policies) };
+        Self { policies: RwLock::new(revision), catalog, tokens }
     }
 
     /// The operations the guard knows.
@@ -236,38 +322,71 @@ impl Guard {
         &self.catalog
     }
 
-    /// Handles one call: validate, authorize, `DryRun`, `ClientToken`, then the backend.
-    pub fn call<B: Backend>(
-        &mut self,
-        backend: &mut B,
+    /// Where the guard keeps client tokens.
+    pub fn tokens(&self) -> &T {
+        &self.tokens
+    }
+
+    /// The policies calls are decided with now.
+    pub fn policies(&self) -> Revision {
+        self.policies.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the policies, at once for every call that starts after this
+    /// returns; calls in flight finish with the revision they started with.
+    /// Returns the new revision number.
+    pub fn replace_policies(&self, policies: CompiledPolicySet) -> u64 {
+        let mut current = self.policies.write().unwrap_or_else(PoisonError::into_inner);
+        current.number = current.number.saturating_add(1);
+        current.policies = Arc::new(policies);
+        current.number
+    }
+
+    /// Handles one call: validate, authorize, `DryRun`, `ClientToken`, then
+    /// the backend.
+    ///
+    /// A call with a `ClientToken` is performed at most once while the token
+    /// is remembered: an identical call that arrives while the first is in
+    /// flight waits for it and gets its answer, one with other parameters is
+    /// answered `IdempotentParameterMismatch` at once.
+    pub async fn call<B: Backend>(
+        &self,
+        backend: &B,
         action: &str,
         params: &BTreeMap<String, String>,
         caller: &Caller,
     ) -> Result<GuardOutcome, GuardError> {
-        let operation = self.catalog.get(action).cloned().ok_or_else(|| GuardError::UnknownOperation {
+        let operation = self.catalog.get(action).ok_or_else(|| GuardError::UnknownOperation {
             action: action.to_owned(),
             suggestion: self.catalog.suggest(action).map(str::to_owned),
         })?;
+        let revision = self.policies();
         let request_id = backend.request_id();
-        let answer = |response| Ok(GuardOutcome { response, explanation: None, performed: false });
-        if let Some(response) = validate(&operation, params, &request_id) {
+        let answer =
+            |response| Ok(GuardOutcome { response, explanation: None, performed: false, revision: revision.number });
+        if let Some(response) = validate(operation, params, &request_id) {
             return answer(response);
         }
-        if let Some(response) = backend.authenticate(&operation, params, &request_id) {
+        if let Some(response) = backend.authenticate(operation, params, &request_id).await {
             return answer(response);
         }
 
         let request = operation.authorization_request(params, caller)?;
-        let decision = self.policies.authorize(&request);
+        let decision = revision.policies.authorize(&request);
         if !decision.outcome.is_allow() {
-            let explanation = self.policies.explain(&request);
-            let response = denial(&operation, decision.outcome, &explanation, &request_id);
-            return Ok(GuardOutcome { response, explanation: Some(explanation), performed: false });
+            let explanation = revision.policies.explain(&request);
+            let response = denial(operation, decision.outcome, &explanation, &request_id);
+            return Ok(GuardOutcome {
+                response,
+                explanation: Some(explanation),
+                performed: false,
+                revision: revision.number,
+            });
         }
 
         if operation.dry_run.is_some() && params.get("DryRun").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
             return answer(error_response(
-                &operation,
+                operation,
                 400,
                 "DryRunOperation",
                 "Request validation has been passed with DryRun flag set.",
@@ -275,40 +394,59 @@ impl Guard {
             ));
         }
 
-        let token = params.get("ClientToken").cloned();
         let now = backend.now();
-        if let Some(token) = &token {
-            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
-            tokens.forget_before(now);
-            if let Some(first) = tokens.find(&operation.action, token) {
-                if first.params == *params {
-                    return answer(ApiResponse { status: first.status, body: first.body.clone() });
+        let mut claimed = None;
+        if let Some(token) = params.get("ClientToken") {
+            let key = TokenKey { action: operation.action.clone(), token: token.clone() };
+            match self.tokens.claim(&key, params, now).await {
+                Claim::Fresh => {
+                    claimed = Some(ClaimedToken { store: &self.tokens, key, performing: false, settled: false })
                 }
-                return answer(error_response(
-                    &operation,
-                    400,
-                    "IdempotentParameterMismatch",
-                    "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.",
-                    &request_id,
-                ));
+                Claim::Answered(first) if first.params == *params => {
+                    return answer(ApiResponse { status: first.status, body: first.body });
+                }
+                Claim::Answered(_) | Claim::Mismatch => return answer(mismatch(operation, &request_id)),
+                Claim::Unknown => {
+                    return answer(error_response(
+                        operation,
+                        500,
+                        "UnknownError",
+                        "The first request with this client token was interrupted while it was being performed, and its outcome is unknown. Check the resource, then retry with a new client token.",
+                        &request_id,
+                    ));
+                }
+                Claim::Full => {
+                    return answer(error_response(
+                        operation,
+                        503,
+                        "ServiceUnavailable",
+                        "The request has failed due to a temporary failure of the server.",
+                        &request_id,
+                    ));
+                }
             }
         }
 
-        let response = backend.perform(&operation, params, &request_id);
-        if let Some(token) = token
-            && response.is_success()
-        {
-            let tokens = backend.client_tokens().unwrap_or(&mut self.tokens);
-            tokens.0.push(RememberedCall {
-                action: operation.action.clone(),
-                token,
-                params: params.clone(),
-                at: now,
-                status: response.status,
-                body: response.body.clone(),
-            });
+        if let Some(claimed) = &mut claimed {
+            claimed.performing = true;
         }
-        Ok(GuardOutcome { response, explanation: None, performed: true })
+        let response = backend.perform(operation, params, &request_id).await;
+        if let Some(claimed) = claimed {
+            let settlement = if response.is_success() {
+                Settlement::Answered(RememberedCall {
+                    action: operation.action.clone(),
+                    token: claimed.key.token.clone(),
+                    params: params.clone(),
+                    at: now,
+                    status: response.status,
+                    body: response.body.clone(),
+                })
+            } else {
+                Settlement::Released
+            };
+            claimed.settle(settlement);
+        }
+        Ok(GuardOutcome { response, explanation: None, performed: true, revision: revision.number })
     }
 }
 

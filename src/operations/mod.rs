@@ -7,3 +7,4 @@
 pub mod catalog;
 pub mod guard;
 pub mod sim;
+mod tokens;

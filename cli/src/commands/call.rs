@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ramguard::catalog::{Caller, Catalog};
-use ramguard::guard::Guard;
+use ramguard::guard::{Guard, MemoryTokens};
 use ramguard::sim::{MAX_REQUESTS, format_clock};
 use ramguard::{Limits, PolicyKind, PolicySetBuilder, Principal};
 
@@ -32,18 +32,22 @@ pub(crate) fn run(inputs: &CallInputs, format: Format) -> Result<u8, String> {
     for path in &inputs.identity {
         builder.add(inputs::load(path, PolicyKind::Identity, &Limits::default())?);
     }
-    let mut guard =
-        Guard::new(builder.build().map_err(|e| e.to_string())?, Catalog::builtin().map_err(|e| e.to_string())?.clone());
+    let policies = builder.build().map_err(|e| e.to_string())?;
+    let catalog = Catalog::builtin().map_err(|e| e.to_string())?.clone();
     let principal: Principal = inputs.principal.parse().map_err(|e| format!("--principal: {e}"))?;
     // Held from reading the world until the changed world is in place.
     let file = LockedWorld::lock(&inputs.world)?;
-    let mut simulator = open_world(&file, inputs.at.as_deref())?;
+    let simulator = open_world(&file, inputs.at.as_deref())?;
     if simulator.requests_left() == 0 {
         return Err(format!("{}: the world has used all {MAX_REQUESTS} request ids", inputs.world.display()));
     }
+    let world = simulator.world();
+    // The world file keeps the client tokens between runs; the guard keeps
+    // them while it runs.
+    let guard = Guard::with_tokens(policies, catalog, MemoryTokens::from_remembered(world.client_tokens));
     let mut caller = Caller::new(principal);
     caller.source_ip.clone_from(&inputs.source_ip);
-    caller.current_time = format_clock(simulator.world().clock);
+    caller.current_time = format_clock(world.clock);
     caller.mfa_present = inputs.mfa;
     let mut params = BTreeMap::new();
     for text in &inputs.param {
@@ -62,8 +66,11 @@ pub(crate) fn run(inputs: &CallInputs, format: Format) -> Result<u8, String> {
             );
         }
     }
-    let outcome = guard.call(&mut simulator, &inputs.operation, &params, &caller).map_err(|e| e.to_string())?;
-    save_world(&file, &simulator)?;
+    let outcome =
+        pollster::block_on(guard.call(&simulator, &inputs.operation, &params, &caller)).map_err(|e| e.to_string())?;
+    let mut world = simulator.into_world();
+    world.client_tokens = guard.tokens().remembered();
+    save_world(&file, &world)?;
     drop(file);
     match format {
         Format::Json => print_json(&serde_json::json!({

@@ -10,10 +10,10 @@ use crate::world_file::{LockedWorld, open_world, save_world};
 /// the world back.
 pub(crate) fn run(world: &Path, at: Option<&str>, job: &str, format: Format) -> Result<u8, String> {
     let file = LockedWorld::lock(world)?;
-    let mut simulator = open_world(&file, at)?;
+    let simulator = open_world(&file, at)?;
     let id = job.rsplit('/').next().unwrap_or(job);
     let response = simulator.poll(id);
-    save_world(&file, &simulator)?;
+    save_world(&file, &simulator.world())?;
     drop(file);
     match format {
         Format::Json => print_json(&serde_json::json!({ "status": response.status, "body": response.body }))?,

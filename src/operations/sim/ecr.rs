@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Params, Simulator, UPDATE_SECONDS, later, param};
+use super::{Params, Services, UPDATE_SECONDS, later, param};
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, dynamic_error, error_response};
 
@@ -24,7 +24,7 @@ pub struct EcrGrant {
     pub instance_region_id: String,
 }
 
-impl Simulator {
+impl Services {
     /// Releases the router locks that have ended by `now`.
     pub(super) fn settle_ecr(&mut self, now: i64) {
         self.world.ecr_locks.retain(|_, until| *until > now);

@@ -27,18 +27,18 @@
 //! let world = World::from_json(r#"{"clock": 1796219400,
 //!     "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
 //!     "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
-//! let mut vpc = Simulator::new(world);
+//! let vpc = Simulator::new(world);
 //! let mut policies = PolicySetBuilder::new();
 //! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
 //!     "Action": "vpc:DeleteVpnConnection", "Resource": "*"}]}"#, PolicyKind::Identity)?);
-//! let mut guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
+//! let guard = Guard::new(policies.build()?, Catalog::builtin()?.clone());
 //! let params = BTreeMap::from([
 //!     ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
 //!     ("VpnConnectionId".to_owned(), "vco-1".to_owned()),
 //! ]);
 //! let alice = Caller::new("acs:ram::1234567890123456:user/alice".parse()?);
 //!
-//! assert!(guard.call(&mut vpc, "vpc:DeleteVpnConnection", &params, &alice)?.response.is_success());
+//! assert!(pollster::block_on(guard.call(&vpc, "vpc:DeleteVpnConnection", &params, &alice))?.response.is_success());
 //! assert_eq!(vpc.world().vpn_gateways[0].status, "updating");
 //! vpc.advance(UPDATE_SECONDS);
 //! assert_eq!(vpc.world().vpn_gateways[0].status, "active");
@@ -59,6 +59,7 @@ use crate::language::error::{JsonPath, Location};
 use crate::language::json::Value as JsonValue;
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, Backend, ClientTokens, error_response};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// How long a VPN gateway stays `updating`, a mirror session `Deleting`, and
 /// a router locked, in seconds.
@@ -256,9 +257,17 @@ pub fn format_clock(seconds: i64) -> Option<String> {
     crate::language::condition::value::format_unix_seconds(seconds)
 }
 
-/// A simulated VPC and ExpressConnect Router service over a [`World`].
-#[derive(Debug, Clone, Default)]
+/// Simulated VPC, ExpressConnect Router and ZStack services over a
+/// [`World`], shared by every caller: calls through one simulator are
+/// answered one at a time, in the order they take its lock.
+#[derive(Debug, Default)]
 pub struct Simulator {
+    services: Mutex<Services>,
+}
+
+/// The services' state and the code that changes it, one call at a time.
+#[derive(Debug, Clone, Default)]
+struct Services {
     world: World,
 }
 
@@ -269,36 +278,58 @@ fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params.get(name).map_or("", String::as_str)
 }
 
+impl Clone for Simulator {
+    fn clone(&self) -> Self {
+        Self { services: Mutex::new(self.lock().clone()) }
+    }
+}
+
 impl Simulator {
     /// A simulator over `world`.
     pub fn new(world: World) -> Self {
-        let mut sim = Self { world };
-        sim.settle();
-        sim
+        let mut services = Services { world };
+        services.settle();
+        Self { services: Mutex::new(services) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Services> {
+        // Every change to the world completes under the lock, so a world
+        // left by a panic elsewhere is still whole.
+        self.services.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many more request ids the world can hand out before
     /// [`MAX_REQUESTS`].
     pub fn requests_left(&self) -> u64 {
-        MAX_REQUESTS.saturating_sub(self.world.requests)
+        MAX_REQUESTS.saturating_sub(self.lock().world.requests)
     }
 
-    /// The world as it is now.
-    pub fn world(&self) -> &World {
-        &self.world
+    /// A copy of the world as it is now.
+    pub fn world(&self) -> World {
+        self.lock().world.clone()
     }
 
     /// Takes the world back out, as it is now.
     pub fn into_world(self) -> World {
-        self.world
+        self.services.into_inner().unwrap_or_else(PoisonError::into_inner).world
     }
 
     /// Moves the clock forward and lets background work finish. The clock
     /// stops at [`MAX_CLOCK`].
-    pub fn advance(&mut self, seconds: i64) {
-        self.world.clock = later(self.world.clock, seconds.max(0));
-        self.settle();
+    pub fn advance(&self, seconds: i64) {
+        let mut services = self.lock();
+        services.world.clock = later(services.world.clock, seconds.max(0));
+        services.settle();
     }
+
+    /// The answer to `GET` on a ZStack job's location: 202 while it runs, 200
+    /// with the inventory, 503 with the error, 404 once it has expired.
+    pub fn poll(&self, job_id: &str) -> ApiResponse {
+        self.lock().poll(job_id)
+    }
+}
+
+impl Services {
     /// Completes whatever background work is due at the current time.
     fn settle(&mut self) {
         let now = self.world.clock;
@@ -335,30 +366,33 @@ impl Simulator {
 }
 
 impl Backend for Simulator {
-    fn client_tokens(&mut self) -> Option<&mut ClientTokens> {
-        Some(&mut self.world.client_tokens)
-    }
-
-    fn authenticate(&mut self, op: &Operation, params: &Params, request_id: &str) -> Option<ApiResponse> {
+    async fn authenticate(&self, op: &Operation, params: &Params, request_id: &str) -> Option<ApiResponse> {
         if op.style != crate::operations::catalog::Style::Zstack {
             return None;
         }
-        self.session_denial(op, params, request_id)
+        self.lock().session_denial(op, params, request_id)
     }
 
     fn now(&self) -> i64 {
-        self.world.clock
+        self.lock().world.clock
     }
 
     /// The next request id. The counter stops at its maximum rather than
     /// overflow ([`World::from_json`] refuses a count beyond
     /// [`MAX_REQUESTS`]); a caller that needs every id unique checks
     /// [`Simulator::requests_left`] first.
-    fn request_id(&mut self) -> String {
-        self.world.requests = self.world.requests.saturating_add(1);
-        format!("0ED8D006-F706-4D23-88ED-{:012X}", self.world.requests)
+    fn request_id(&self) -> String {
+        let mut services = self.lock();
+        services.world.requests = services.world.requests.saturating_add(1);
+        format!("0ED8D006-F706-4D23-88ED-{:012X}", services.world.requests)
     }
 
+    async fn perform(&self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
+        self.lock().perform(op, params, request_id)
+    }
+}
+
+impl Services {
     fn perform(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
         self.settle();
         match op.api.as_str() {

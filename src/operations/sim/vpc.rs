@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Params, Simulator, UPDATE_SECONDS, later, param};
+use super::{Params, Services, UPDATE_SECONDS, later, param};
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, error_response};
 
@@ -63,7 +63,7 @@ pub struct TrafficMirrorSession {
     pub traffic_mirror_filter_status: Option<String>,
 }
 
-impl Simulator {
+impl Services {
     /// Finishes the gateway updates, child deletions and mirror session
     /// deletions due by `now`.
     pub(super) fn settle_vpc(&mut self, now: i64) {

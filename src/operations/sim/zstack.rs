@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Params, Simulator, later, param};
+use super::{Params, Services, later, param};
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, error_response};
 
@@ -57,7 +57,7 @@ pub struct ZstackJob {
     pub finishes_at: i64,
 }
 
-impl Simulator {
+impl Services {
     /// Applies the jobs finished by `now` and forgets those past their
     /// retention.
     pub(super) fn settle_zstack(&mut self, now: i64) {
@@ -75,7 +75,7 @@ impl Simulator {
 
     /// The answer to `GET` on a ZStack job's location: 202 while it runs, 200
     /// with the inventory, 503 with the error, 404 once it has expired.
-    pub fn poll(&mut self, job_id: &str) -> ApiResponse {
+    pub(super) fn poll(&mut self, job_id: &str) -> ApiResponse {
         self.settle();
         let Some(job) = self.world.zstack_jobs.iter().find(|j| j.id == job_id) else {
             return ApiResponse { status: 404, body: Value::String(format!("job[{job_id}] not found")) };
