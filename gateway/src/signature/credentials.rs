@@ -10,8 +10,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// An AccessKey secret. It is only ever used as an HMAC key: `Debug`
-/// prints no part of it, and it has no `Display`.
-#[derive(Clone, PartialEq, Eq)]
+/// prints no part of it, and it has neither `Display` nor an equality that
+/// could compare it in variable time.
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
@@ -32,7 +33,7 @@ impl fmt::Debug for Secret {
 }
 
 /// What the gateway knows of one AccessKeyId.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Credential {
     secret: Secret,
     temporary: Option<(String, OffsetDateTime)>,
