@@ -165,6 +165,21 @@ fn a_byte_changed_in_the_signature_does_not_match() {
 }
 
 #[test]
+fn a_wrong_secret_answers_the_clients_own_string_to_sign() {
+    // The V1 Python core SDK compares the text after the message's `:` with
+    // its own string-to-sign; when they are equal it reports a wrong
+    // AccessKeySecret rather than a signing bug.
+    let vpn = Capture::get(V1_VPN);
+    let wrong = common::verifier_with(std::collections::HashMap::from([(
+        KEY_ID.to_owned(),
+        ramguard_gateway::signature::Credential::permanent(ramguard_gateway::signature::Secret::new("NotTheSecret")),
+    )]));
+    let string_to_sign = assert_does_not_match(vpn.verify(&wrong, vpn.timestamp()));
+    assert_eq!(string_to_sign, spec_v1_string_to_sign("POST", &query_parameters(&vpn.target)));
+    assert!(string_to_sign.starts_with("POST&%2F&AccessKeyId%3DLTAI5tExampleKeyId%26Action%3DDeleteVpnConnection"));
+}
+
+#[test]
 fn a_forged_request_uses_up_no_nonce() {
     for index in [V3_IPSEC, V3_ECR, V1_VPN] {
         let genuine = Capture::get(index);

@@ -131,6 +131,16 @@ fn a_request_without_host_header_signs_its_authority() {
     assert!(!parts.headers.contains_key("host"));
     let call = verifier().verify(&SignedRequest::from_parts(&parts, &body), capture.timestamp()).unwrap();
     assert_eq!(call.action, "DeleteIpsecServer");
+    // The host must be signed even when it comes as the authority.
+    let mut unsigned = parts.clone();
+    let authorization = unsigned.headers["authorization"].to_str().unwrap().replacen("host;", "", 1);
+    unsigned.headers.insert("authorization", HeaderValue::from_str(&authorization).unwrap());
+    let error = assert_code(
+        verifier().verify(&SignedRequest::from_parts(&unsigned, &body), capture.timestamp()),
+        400,
+        "IncompleteSignature",
+    );
+    assert_eq!(error, AuthError::IncompleteSignature { reason: "host is not signed" });
     // Without the authority, the signed host is absent.
     let headers = parts.headers.clone();
     let without =
