@@ -35,8 +35,8 @@ pub enum AuthError {
     /// Message: the prefix the official Go SDK matches
     /// (`MessagePrefix` in `alibaba-cloud-sdk-go`,
     /// `sdk/errors/signature_does_not_match_wrapper.go`), as Alibaba's API
-    /// gateway answers V1 requests (for example the answer quoted in
-    /// NewFuture/DDNS issue 57), followed by the server's string-to-sign. The
+    /// gateway answers V1 requests (for example the `alidns` answer quoted by
+    /// the NewFuture/DDNS project), followed by the server's string-to-sign. The
     /// V1 Python core SDK (`aliyunsdkcore/client.py`) takes
     /// `Message.split(':')[1]` and compares it with its own string-to-sign
     /// to tell a wrong secret from a wrong signature, so the message has

@@ -1,7 +1,7 @@
 //! What the gateway's tests share: the SDK captures, the credentials they
 //! were made with, and a V1 signer written from the specification alone
 //! (operations.md section 4), independent of the crate's own.
-#![allow(dead_code, reason = "each test file uses a part of the helpers")]
+#![allow(dead_code, reason = "each test file uses a part of what is shared here")]
 
 use std::collections::{BTreeMap, HashMap};
 
