@@ -1,0 +1,483 @@
+//! The verifier: one request in, what it authenticates (or Alibaba's
+//! error) out.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::credentials::{Credential, Credentials};
+use super::encoding::{Pairs, insert_all, parse_pairs};
+use super::error::AuthError;
+use super::nonce::{NonceRefusal, NonceStore};
+use super::timestamp::parse_timestamp;
+use super::{v1, v3};
+
+/// The most a request's time may be from the server's clock, either way:
+/// 15 minutes, as Alibaba Cloud allows.
+pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// The request to verify, as the HTTP layer holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    method: &'a Method,
+    target: &'a str,
+    authority: Option<&'a str>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl<'a> SignedRequest<'a> {
+    /// A request with `method`, `target` (the path and query as sent,
+    /// `/?Action=...`), `headers` and the whole `body`.
+    pub fn new(method: &'a Method, target: &'a str, headers: &'a HeaderMap, body: &'a [u8]) -> Self {
+        Self { method, target, authority: None, headers, body }
+    }
+
+    /// The request of `parts` (as `http::Request::into_parts` gives them)
+    /// with the collected `body`. The URI's authority stands in for a
+    /// missing `Host` header, as HTTP/2 sends it.
+    pub fn from_parts(parts: &'a http::request::Parts, body: &'a [u8]) -> Self {
+        Self {
+            method: &parts.method,
+            target: parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str),
+            authority: parts.uri.authority().map(http::uri::Authority::as_str),
+            headers: &parts.headers,
+            body,
+        }
+    }
+}
+
+/// How large a request the verifier reads. Past any of them the request is
+/// refused (`InvalidParameter`) before any other work, so verification
+/// costs time linear in what the limits allow (sorting parameters and
+/// header values adds a logarithmic factor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Bytes of the path and query: 32 KiB by default, four times the
+    /// request line most HTTP servers take (8 KiB).
+    pub target_bytes: usize,
+    /// Header fields, counting each value of a repeated header: 100.
+    pub header_fields: usize,
+    /// Bytes of header names and values: 64 KiB (an STS token is 1 to 2 KiB).
+    pub header_bytes: usize,
+    /// Bytes of the body: 1 MiB.
+    pub body_bytes: usize,
+    /// Parameters of the query and a form body together: 1,000.
+    pub parameters: usize,
+    /// Bytes of a nonce: 128 (the SDKs send 32 hex digits or a 36-character
+    /// UUID); this bounds what the nonce store holds per request.
+    pub nonce_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            target_bytes: 32 * 1024,
+            header_fields: 100,
+            header_bytes: 64 * 1024,
+            body_bytes: 1024 * 1024,
+            parameters: 1000,
+            nonce_bytes: 128,
+        }
+    }
+}
+
+/// Which signature a request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureVersion {
+    /// `ACS3-HMAC-SHA256`, in the `Authorization` header.
+    V3,
+    /// `HMAC-SHA1`, in the `Signature` parameter.
+    V1,
+}
+
+impl SignatureVersion {
+    /// The algorithm's name: `ACS3-HMAC-SHA256` or `HMAC-SHA1`.
+    pub fn algorithm(self) -> &'static str {
+        match self {
+            Self::V3 => v3::ALGORITHM,
+            Self::V1 => v1::SIGNATURE_METHOD,
+        }
+    }
+}
+
+/// What a verified request authenticated.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Authenticated {
+    /// Who signed.
+    pub access_key_id: String,
+    /// With which signature.
+    pub signature_version: SignatureVersion,
+    /// The API operation (`x-acs-action` or `Action`).
+    pub action: String,
+    /// The API version (`x-acs-version` or `Version`).
+    pub api_version: String,
+    /// The API parameters, of the query and a form body, decoded and
+    /// verbatim (`DryRun` stays `False` if sent so); for V1 without the
+    /// signature's own ([`v1::PROTOCOL_PARAMETERS`]).
+    pub parameters: BTreeMap<String, String>,
+    /// The request's nonce, now remembered.
+    pub nonce: String,
+    /// The request's time.
+    pub timestamp: OffsetDateTime,
+    /// The security token of a temporary credential.
+    pub security_token: Option<String>,
+}
+
+impl fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("access_key_id", &self.access_key_id)
+            .field("signature_version", &self.signature_version)
+            .field("action", &self.action)
+            .field("api_version", &self.api_version)
+            .field("parameters", &self.parameters)
+            .field("nonce", &self.nonce)
+            .field("timestamp", &self.timestamp)
+            .field("security_token", &self.security_token.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+/// Verifies requests against `credentials`, remembering nonces in `nonces`.
+///
+/// Share one verifier (and so one nonce store) between all the threads that
+/// serve requests: it is `Sync` when its parts are.
+#[derive(Debug)]
+pub struct Verifier<C, N> {
+    credentials: C,
+    nonces: N,
+    limits: Limits,
+}
+
+/// The parts of a request both signatures read.
+struct Parsed<'a> {
+    request: &'a SignedRequest<'a>,
+    path: &'a str,
+    query: Pairs,
+    body: Pairs,
+    form: bool,
+}
+
+impl<C: Credentials, N: NonceStore> Verifier<C, N> {
+    /// A verifier with the default [`Limits`].
+    pub fn new(credentials: C, nonces: N) -> Self {
+        Self { credentials, nonces, limits: Limits::default() }
+    }
+
+    /// The same verifier with other limits.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The credentials it looks AccessKeyIds up in.
+    pub fn credentials(&self) -> &C {
+        &self.credentials
+    }
+
+    /// The nonce store.
+    pub fn nonces(&self) -> &N {
+        &self.nonces
+    }
+
+    /// Verifies `request` at `now` (the wall clock).
+    ///
+    /// A request with an `Authorization` header is V3, one without is V1.
+    /// Everything that needs no secret is checked first (limits, the form
+    /// of the signature and of every header and parameter it covers,
+    /// parameters given twice, the timestamp's form); then the AccessKeyId,
+    /// the clock skew and the signature; then the security token, and only
+    /// then is the nonce remembered, so that neither a forged request nor
+    /// one with a wrong token uses one up.
+    pub fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+        self.check_limits(request)?;
+        let (path, query) = request.target.split_once('?').unwrap_or((request.target, ""));
+        let mut query_pairs = Pairs::new();
+        parse_pairs(query.as_bytes(), self.limits.parameters, &mut query_pairs)?;
+        let form = is_form(request.headers)?;
+        let mut body_pairs = Pairs::new();
+        if form {
+            let room = self.limits.parameters.saturating_sub(query_pairs.len());
+            parse_pairs(request.body, room, &mut body_pairs)?;
+        }
+        let parsed = Parsed { request, path, query: query_pairs, body: body_pairs, form };
+        let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
+        match (authorization.next(), authorization.next()) {
+            (Some(_), Some(_)) => {
+                Err(AuthError::IncompleteSignature { reason: "the request has more than one Authorization header" })
+            }
+            (Some(value), None) => self.verify_v3(parsed, value, now),
+            (None, _) => self.verify_v1(parsed, now),
+        }
+    }
+
+    fn check_limits(&self, request: &SignedRequest<'_>) -> Result<(), AuthError> {
+        let limits = &self.limits;
+        let too_large = |what, limit| Err(AuthError::TooLarge { what, limit });
+        if request.target.len() > limits.target_bytes {
+            return too_large("path and query bytes", limits.target_bytes);
+        }
+        if request.headers.len() > limits.header_fields {
+            return too_large("header fields", limits.header_fields);
+        }
+        let header_bytes = request
+            .headers
+            .iter()
+            .fold(0_usize, |sum, (name, value)| sum.saturating_add(name.as_str().len()).saturating_add(value.len()));
+        if header_bytes > limits.header_bytes {
+            return too_large("header bytes", limits.header_bytes);
+        }
+        if request.body.len() > limits.body_bytes {
+            return too_large("body bytes", limits.body_bytes);
+        }
+        Ok(())
+    }
+
+    fn verify_v3(
+        &self,
+        parsed: Parsed<'_>,
+        authorization: &http::HeaderValue,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, AuthError> {
+        let Parsed { request, path, query: query_pairs, body: body_pairs, .. } = parsed;
+        let headers = request.headers;
+        let auth = v3::parse_authorization(authorization)?;
+        let action = required_header(headers, v3::ACTION)?;
+        let api_version = required_header(headers, v3::VERSION)?;
+        let date = required_header(headers, v3::DATE)?;
+        let nonce = required_header(headers, v3::NONCE)?;
+        let content_sha256 = required_header(headers, v3::CONTENT_SHA256)?;
+        let security_token = single_header(headers, v3::SECURITY_TOKEN)?.filter(|token| !token.is_empty());
+        self.check_nonce_size(v3::NONCE, nonce)?;
+        check_signed_headers(&auth.signed_headers, headers, request.authority)?;
+        let canonical_headers =
+            v3::canonical_headers(&auth.signed_headers, headers, request.authority).map_err(|bad| match bad {
+                v3::BadHeader::NotUtf8(name) => AuthError::InvalidParameter { name: name.to_owned() },
+                v3::BadHeader::Absent(_) => AuthError::IncompleteSignature { reason: "a signed header is absent" },
+            })?;
+        let mut query = BTreeMap::new();
+        insert_all(&mut query, query_pairs)?;
+        let mut parameters = query.clone();
+        insert_all(&mut parameters, body_pairs)?;
+        let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: v3::DATE })?;
+
+        let credential = self.credentials.credential(auth.access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
+        check_skew(timestamp, now)?;
+        let body_hash = hex::encode(Sha256::digest(request.body));
+        let canonical = v3::assemble(
+            request.method.as_str(),
+            path,
+            &query,
+            &canonical_headers,
+            &auth.signed_headers.join(";"),
+            &body_hash,
+        );
+        let string_to_sign = v3::string_to_sign(&canonical);
+        if !content_sha256.eq_ignore_ascii_case(&body_hash) {
+            return Err(AuthError::BodyHashMismatch { string_to_sign });
+        }
+        if !v3::verify(credential.secret(), &string_to_sign, &auth.signature) {
+            return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
+        }
+        check_security_token(&credential, security_token, now)?;
+        self.remember(auth.access_key_id, nonce, timestamp, now)?;
+        Ok(Authenticated {
+            access_key_id: auth.access_key_id.to_owned(),
+            signature_version: SignatureVersion::V3,
+            action: action.to_owned(),
+            api_version: api_version.to_owned(),
+            parameters,
+            nonce: nonce.to_owned(),
+            timestamp,
+            security_token: security_token.map(str::to_owned),
+        })
+    }
+
+    fn verify_v1(&self, parsed: Parsed<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+        let Parsed { request, query, body, form, .. } = parsed;
+        if !form && !request.body.is_empty() {
+            return Err(AuthError::IncompleteSignature {
+                reason: "a V1 request has a body that is not form parameters, which its signature would not cover",
+            });
+        }
+        let mut signed = BTreeMap::new();
+        insert_all(&mut signed, query)?;
+        insert_all(&mut signed, body)?;
+        let Some(signature) = signed.get("Signature") else {
+            return Err(AuthError::IncompleteSignature {
+                reason: "the request carries neither an Authorization header nor a Signature parameter",
+            });
+        };
+        let signature =
+            STANDARD.decode(signature).ok().filter(|bytes| bytes.len() == 20).ok_or(
+                AuthError::IncompleteSignature { reason: "the Signature parameter is not a base64 HMAC-SHA1" },
+            )?;
+        let required = |name: &'static str| {
+            signed
+                .get(name)
+                .map(String::as_str)
+                .filter(|value| !value.is_empty())
+                .ok_or(AuthError::MissingParameter { name })
+        };
+        let access_key_id = required("AccessKeyId")?;
+        let method = required("SignatureMethod")?;
+        let version = required("SignatureVersion")?;
+        let nonce = required("SignatureNonce")?;
+        let date = required("Timestamp")?;
+        let action = required("Action")?;
+        let api_version = required("Version")?;
+        if method != v1::SIGNATURE_METHOD {
+            return Err(AuthError::InvalidParameter { name: "SignatureMethod".to_owned() });
+        }
+        if version != v1::SIGNATURE_VERSION {
+            return Err(AuthError::InvalidParameter { name: "SignatureVersion".to_owned() });
+        }
+        self.check_nonce_size("SignatureNonce", nonce)?;
+        let security_token = signed.get("SecurityToken").map(String::as_str).filter(|token| !token.is_empty());
+        // The V1 SDK also sends x-acs-action and x-acs-version headers, which
+        // its signature does not cover: they may only repeat what it does.
+        for (header, signed_value) in
+            [(v3::ACTION, Some(action)), (v3::VERSION, Some(api_version)), (v3::SECURITY_TOKEN, security_token)]
+        {
+            if let Some(value) = single_header(request.headers, header)?
+                && Some(value) != signed_value
+            {
+                return Err(AuthError::IncompleteSignature {
+                    reason: "an x-acs- header of a V1 request differs from the signed parameter",
+                });
+            }
+        }
+        let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: "Timestamp" })?;
+
+        let credential = self.credentials.credential(access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
+        check_skew(timestamp, now)?;
+        let string_to_sign = v1::string_to_sign(request.method.as_str(), &signed);
+        if !v1::verify(credential.secret(), &string_to_sign, &signature) {
+            return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
+        }
+        check_security_token(&credential, security_token, now)?;
+        self.remember(access_key_id, nonce, timestamp, now)?;
+        let authenticated = Authenticated {
+            access_key_id: access_key_id.to_owned(),
+            signature_version: SignatureVersion::V1,
+            action: action.to_owned(),
+            api_version: api_version.to_owned(),
+            parameters: BTreeMap::new(),
+            nonce: nonce.to_owned(),
+            timestamp,
+            security_token: security_token.map(str::to_owned),
+        };
+        let parameters =
+            signed.into_iter().filter(|(name, _)| !v1::PROTOCOL_PARAMETERS.contains(&name.as_str())).collect();
+        Ok(Authenticated { parameters, ..authenticated })
+    }
+
+    fn check_nonce_size(&self, name: &str, nonce: &str) -> Result<(), AuthError> {
+        if nonce.len() > self.limits.nonce_bytes {
+            return Err(AuthError::InvalidParameter { name: name.to_owned() });
+        }
+        Ok(())
+    }
+
+    fn remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        timestamp: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), AuthError> {
+        self.nonces.remember(access_key_id, nonce, timestamp, now).map_err(|refusal| match refusal {
+            NonceRefusal::Used => AuthError::NonceUsed,
+            NonceRefusal::Full { retry_after } => AuthError::Unavailable { retry_after },
+        })
+    }
+}
+
+/// Whether the body is `application/x-www-form-urlencoded` (with any
+/// parameters, such as `charset`).
+fn is_form(headers: &HeaderMap) -> Result<bool, AuthError> {
+    Ok(single_header(headers, CONTENT_TYPE.as_str())?.is_some_and(|value| {
+        value.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    }))
+}
+
+/// The value of a header that must not be sent twice, trimmed.
+fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, AuthError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(AuthError::DuplicateParameter { name: name.to_owned() });
+    }
+    let text =
+        std::str::from_utf8(value.as_bytes()).map_err(|_| AuthError::InvalidParameter { name: name.to_owned() })?;
+    Ok(Some(text.trim_matches([' ', '\t'])))
+}
+
+/// The value of a header the V3 signature needs.
+fn required_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, AuthError> {
+    single_header(headers, name)?.filter(|value| !value.is_empty()).ok_or(AuthError::MissingParameter { name })
+}
+
+/// `host`, `content-type` (when sent) and every `x-acs-*` header must be
+/// signed, and every signed header sent.
+fn check_signed_headers(signed: &[&str], headers: &HeaderMap, authority: Option<&str>) -> Result<(), AuthError> {
+    let is_signed = |name: &str| signed.binary_search(&name).is_ok();
+    if !is_signed("host") {
+        return Err(AuthError::IncompleteSignature { reason: "host is not signed" });
+    }
+    if headers.keys().any(|name| v3::must_be_signed(name.as_str()) && !is_signed(name.as_str())) {
+        return Err(AuthError::IncompleteSignature { reason: "an x-acs- header or Content-Type is not signed" });
+    }
+    let present = |name: &str| headers.contains_key(name) || (name == "host" && authority.is_some());
+    if !signed.iter().all(|name| present(name)) {
+        return Err(AuthError::IncompleteSignature { reason: "a signed header is absent" });
+    }
+    Ok(())
+}
+
+fn check_skew(timestamp: OffsetDateTime, now: OffsetDateTime) -> Result<(), AuthError> {
+    if timestamp.unix_timestamp().abs_diff(now.unix_timestamp()) > MAX_SKEW.as_secs() {
+        return Err(AuthError::TimestampExpired);
+    }
+    Ok(())
+}
+
+/// A temporary credential needs its own token and must not have expired; a
+/// permanent one takes no token.
+fn check_security_token(
+    credential: &Credential,
+    presented: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
+    match (credential.security_token(), presented) {
+        (None, None) => {}
+        (Some(_), None) => return Err(AuthError::MissingSecurityToken),
+        (None, Some(_)) => return Err(AuthError::SecurityTokenMismatch),
+        (Some(expected), Some(given)) => {
+            if expected != given {
+                return Err(AuthError::SecurityTokenMismatch);
+            }
+        }
+    }
+    if credential.expires_at().is_some_and(|at| now >= at) {
+        return Err(AuthError::SecurityTokenExpired);
+    }
+    Ok(())
+}
