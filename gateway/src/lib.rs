@@ -1,5 +1,8 @@
 //! The ramguard gateway: the service in front of real Alibaba Cloud SDK
-//! traffic. This crate is its authentication layer: [`signature`] verifies
+//! traffic. [`layer::GuardLayer`] is a tower layer that authenticates each
+//! request, authorizes it with `ramguard`'s guard and passes only allowed
+//! calls to the service it wraps; [`rpc::Gateway::handle`] is the same path
+//! as a plain async function. Underneath, [`signature`] verifies
 //! the two request signatures the official SDKs send (V3
 //! `ACS3-HMAC-SHA256` in the `Authorization` header, V1 `HMAC-SHA1` in the
 //! `Signature` parameter) against the gateway's credentials and a nonce
@@ -39,4 +42,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod layer;
+pub mod rpc;
 pub mod signature;
