@@ -356,11 +356,25 @@ impl<T: ClientTokenStore> Guard<T> {
         params: &BTreeMap<String, String>,
         caller: &Caller,
     ) -> Result<GuardOutcome, GuardError> {
+        self.call_with(&self.policies(), backend, action, params, caller).await
+    }
+
+    /// [`Guard::call`], decided by `revision` instead of the guard's own
+    /// policies: for a gateway whose callers each have their own (a RAM
+    /// user's attached policies), sharing one guard's catalog and client
+    /// tokens.
+    pub async fn call_with<B: Backend>(
+        &self,
+        revision: &Revision,
+        backend: &B,
+        action: &str,
+        params: &BTreeMap<String, String>,
+        caller: &Caller,
+    ) -> Result<GuardOutcome, GuardError> {
         let operation = self.catalog.get(action).ok_or_else(|| GuardError::UnknownOperation {
             action: action.to_owned(),
             suggestion: self.catalog.suggest(action).map(str::to_owned),
         })?;
-        let revision = self.policies();
         let request_id = backend.request_id();
         let answer =
             |response| Ok(GuardOutcome { response, explanation: None, performed: false, revision: revision.number });

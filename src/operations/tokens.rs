@@ -151,17 +151,21 @@ impl MemoryTokens {
     /// kept), with the default capacity.
     pub fn from_remembered(remembered: ClientTokens) -> Self {
         let store = Self::default();
-        {
-            let mut state = store.lock();
-            let mut calls = remembered.into_calls();
-            calls.sort_by_key(|c| c.at);
-            for call in calls {
-                let key = TokenKey { action: call.action.clone(), token: call.token.clone() };
-                state.order.push_back((call.at, key.clone()));
-                state.entries.insert(key, Entry::Answered(call));
-            }
-        }
+        store.remember(remembered);
         store
+    }
+
+    /// Adds `remembered` (the answers a world file kept) to the store, each
+    /// under its action and token.
+    pub fn remember(&self, remembered: ClientTokens) {
+        let mut state = self.lock();
+        let mut calls = remembered.into_calls();
+        calls.sort_by_key(|c| c.at);
+        for call in calls {
+            let key = TokenKey { action: call.action.clone(), token: call.token.clone() };
+            state.order.push_back((call.at, key.clone()));
+            state.entries.insert(key, Entry::Answered(call));
+        }
     }
 
     /// The answered tokens, oldest first, as a world file keeps them.
@@ -193,6 +197,16 @@ impl MemoryTokens {
         // A panic elsewhere while the lock was held leaves the map as it
         // was between two whole operations; keep serving it.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T: ClientTokenStore> ClientTokenStore for std::sync::Arc<T> {
+    fn claim(&self, key: &TokenKey, params: &BTreeMap<String, String>, now: i64) -> impl Future<Output = Claim> + Send {
+        (**self).claim(key, params, now)
+    }
+
+    fn settle(&self, key: &TokenKey, settlement: Settlement) {
+        (**self).settle(key, settlement);
     }
 }
 
