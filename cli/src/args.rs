@@ -125,6 +125,18 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Serve the gateway: verify the official SDKs' signatures, authorize
+    /// each call with the policies of an account snapshot, and perform the
+    /// allowed ones on the configured backend. Runs until SIGTERM or Ctrl-C.
+    Serve {
+        /// The gateway's configuration file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Listen here instead of the configured address (`127.0.0.1:0`
+        /// picks a free port, printed on stderr).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Poll a ZStack job of the simulated world: 202 while it runs, 200 with
     /// the inventory, 503 with the error, 404 once it has expired.
     ///

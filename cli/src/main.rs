@@ -52,6 +52,10 @@ fn main() -> ExitCode {
             commands::eval::run(&inputs, format, limits(no_size_limit))
         }
         Command::Catalog { action, format } => commands::catalog::run(action.as_deref(), format),
+        Command::Serve { config, listen } => match ramguard_gateway::server::serve(&config, listen) {
+            Ok(()) => Ok(commands::EXIT_OK),
+            Err(e) => Err(format!("serve: {e}")),
+        },
         Command::Poll { world, at, job, format } => commands::poll::run(&world, at.as_deref(), &job, format),
         Command::Call { world, operation, param, principal, identity, source_ip, at, mfa, format } => {
             let inputs = CallInputs { world, operation, param, principal, identity, source_ip, at, mfa };

@@ -170,11 +170,8 @@ where
     N: NonceStore,
 {
     let (parts, body) = request.into_parts();
-    let refuse = |status: StatusCode, code: &str, message: &str| Handled {
-        response: envelope(status, code, message, &request_id(), "ramguard"),
-        access_key_id: None,
-        action: None,
-        outcome: None,
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        Handled::refused(envelope(status, code, message, &request_id(), "ramguard"))
     };
     let Some(peer) = parts.extensions.get::<Peer>().copied() else {
         return refuse(

@@ -44,4 +44,5 @@
 
 pub mod layer;
 pub mod rpc;
+pub mod server;
 pub mod signature;

@@ -16,14 +16,14 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use ramguard::Principal;
 use ramguard::catalog::{Caller, Catalog, Operation};
-use ramguard::guard::{Backend, ClientTokenStore, Guard, GuardOutcome, MemoryTokens};
+use ramguard::guard::{Backend, ClientTokenStore, Guard, GuardOutcome, MemoryTokens, Revision};
 use ramguard::sim::format_clock;
+use ramguard::{Explanation, Principal};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -40,12 +40,14 @@ pub struct Peer {
     pub secure: bool,
 }
 
-/// One AccessKeyId the gateway accepts: its credential and whose it is.
+/// One AccessKeyId the gateway accepts: its credential, whose it is, and
+/// (when they are the key's own) the policies its calls are decided by.
 #[derive(Clone)]
 pub struct Key {
     credential: Credential,
     principal: Principal,
     mfa: bool,
+    policies: Option<Revision>,
 }
 
 impl std::fmt::Debug for Key {
@@ -58,7 +60,15 @@ impl Key {
     /// A key of `principal` (a RAM user's AccessKey, or a role session's
     /// temporary credential).
     pub fn new(credential: Credential, principal: Principal) -> Self {
-        Self { credential, principal, mfa: false }
+        Self { credential, principal, mfa: false, policies: None }
+    }
+
+    /// Decides this key's calls by `policies` (the principal's attached
+    /// policies) rather than the guard's own.
+    #[must_use]
+    pub fn with_policies(mut self, policies: Revision) -> Self {
+        self.policies = Some(policies);
+        self
     }
 
     /// Says that requests signed with this key were authenticated with MFA
@@ -79,6 +89,27 @@ impl Key {
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     keys: HashMap<String, Key>,
+}
+
+/// The gateway's key ring, replaceable while requests are served.
+#[derive(Debug, Default)]
+pub struct SharedKeys(RwLock<Arc<KeyRing>>);
+
+impl SharedKeys {
+    /// The key ring in force.
+    pub fn current(&self) -> Arc<KeyRing> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn replace(&self, keys: KeyRing) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+    }
+}
+
+impl Credentials for SharedKeys {
+    fn credential(&self, access_key_id: &str) -> Option<Credential> {
+        self.current().credential(access_key_id)
+    }
 }
 
 impl KeyRing {
@@ -122,10 +153,31 @@ pub struct Handled {
     pub response: Response<Bytes>,
     /// The AccessKeyId that signed, once the signature was verified.
     pub access_key_id: Option<String>,
+    /// The principal of that key.
+    pub principal: Option<String>,
     /// The operation, once it was found in the catalog.
     pub action: Option<String>,
+    /// The resources the call was authorized against.
+    pub resources: Vec<String>,
     /// The guard's outcome, when the call reached the guard.
     pub outcome: Option<GuardOutcome>,
+    /// Why the call was decided so: on a denial always, on an allowed call
+    /// when the gateway explains every decision ([`Gateway::explaining`]).
+    pub explanation: Option<Explanation>,
+}
+
+impl Handled {
+    pub(crate) fn refused(response: Response<Bytes>) -> Self {
+        Self {
+            response,
+            access_key_id: None,
+            principal: None,
+            action: None,
+            resources: Vec::new(),
+            outcome: None,
+            explanation: None,
+        }
+    }
 }
 
 /// Alibaba Cloud's error envelope for answers given before an operation is
@@ -159,15 +211,16 @@ pub fn request_id() -> String {
 /// Share one behind an `Arc`; every method takes `&self`.
 pub struct Gateway<T = MemoryTokens, N = MemoryNonceStore> {
     guard: Arc<Guard<T>>,
-    keys: Arc<KeyRing>,
-    verifier: Verifier<Arc<KeyRing>, N>,
+    keys: Arc<SharedKeys>,
+    verifier: Verifier<Arc<SharedKeys>, N>,
     trusted_proxies: Vec<IpAddr>,
+    explaining: bool,
 }
 
 impl<T, N> std::fmt::Debug for Gateway<T, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway")
-            .field("keys", &self.keys.len())
+            .field("keys", &self.keys.current().len())
             .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
@@ -177,8 +230,28 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     /// A gateway that authorizes with `guard`, accepts `keys`, and
     /// remembers nonces in `nonces`.
     pub fn new(guard: Arc<Guard<T>>, keys: KeyRing, nonces: N) -> Self {
-        let keys = Arc::new(keys);
-        Self { guard, verifier: Verifier::new(keys.clone(), nonces), keys, trusted_proxies: Vec::new() }
+        let keys = Arc::new(SharedKeys(RwLock::new(Arc::new(keys))));
+        Self {
+            guard,
+            verifier: Verifier::new(keys.clone(), nonces),
+            keys,
+            trusted_proxies: Vec::new(),
+            explaining: false,
+        }
+    }
+
+    /// Explains allowed calls too (for a decision log that names the
+    /// statements that allowed), at the cost of the slow path per call.
+    #[must_use]
+    pub fn explaining(mut self, explaining: bool) -> Self {
+        self.explaining = explaining;
+        self
+    }
+
+    /// Replaces the key ring (and with it the keys' policies) for every
+    /// request that starts after this returns.
+    pub fn replace_keys(&self, keys: KeyRing) {
+        self.keys.replace(keys);
     }
 
     /// Trusts these peers to say, in `X-Forwarded-For`, whom they forward.
@@ -194,7 +267,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     }
 
     /// The signature verifier (its limits bound what one request may hold).
-    pub fn verifier(&self) -> &Verifier<Arc<KeyRing>, N> {
+    pub fn verifier(&self) -> &Verifier<Arc<SharedKeys>, N> {
         &self.verifier
     }
 
@@ -235,17 +308,15 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     ) -> Handled {
         let now = OffsetDateTime::now_utc();
         let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("ramguard").to_owned();
-        let refuse = |status: StatusCode, code: &str, message: &str| Handled {
-            response: envelope(status, code, message, &request_id(), &host),
-            access_key_id: None,
-            action: None,
-            outcome: None,
+        let refuse = |status: StatusCode, code: &str, message: &str| {
+            Handled::refused(envelope(status, code, message, &request_id(), &host))
         };
         let authenticated = match self.verifier.verify(&SignedRequest::from_parts(parts, body), now) {
             Ok(a) => a,
             Err(e) => return auth_error(&e, &host),
         };
-        let Some(key) = self.keys.get(&authenticated.access_key_id) else {
+        let keys = self.keys.current();
+        let Some(key) = keys.get(&authenticated.access_key_id) else {
             return refuse(StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
         };
         let catalog: &Catalog = self.guard.catalog();
@@ -259,6 +330,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
                 ),
             );
             handled.access_key_id = Some(authenticated.access_key_id);
+            handled.principal = Some(key.principal.to_string());
             return handled;
         };
         let mut caller = Caller::new(key.principal.clone());
@@ -267,24 +339,31 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         caller.current_time = format_clock(now.unix_timestamp());
         caller.mfa_present = Some(key.mfa);
         caller.access_key_id = Some(authenticated.access_key_id.clone());
+        let revision = key.policies.clone().unwrap_or_else(|| self.guard.policies());
+        let request = operation.authorization_request(&authenticated.parameters, &caller).ok();
         let action = operation.action.clone();
-        match self.guard.call(backend, &action, &authenticated.parameters, &caller).await {
+        let mut handled = Handled::refused(Response::new(Bytes::new()));
+        handled.access_key_id = Some(authenticated.access_key_id.clone());
+        handled.principal = Some(key.principal.to_string());
+        handled.action = Some(action.clone());
+        handled.resources = request.as_ref().map(|r| r.resources().to_vec()).unwrap_or_default();
+        match self.guard.call_with(&revision, backend, &action, &authenticated.parameters, &caller).await {
             Ok(outcome) => {
                 let status = StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                Handled {
-                    response: json_response(status, &outcome.response.body),
-                    access_key_id: Some(authenticated.access_key_id),
-                    action: Some(action),
-                    outcome: Some(outcome),
-                }
+                handled.response = json_response(status, &outcome.response.body);
+                handled.explanation = match (&outcome.explanation, &request) {
+                    (Some(explanation), _) => Some(explanation.clone()),
+                    (None, Some(request)) if self.explaining => Some(revision.policies.explain(request)),
+                    (None, _) => None,
+                };
+                handled.outcome = Some(outcome);
             }
             Err(e) => {
-                let mut handled = refuse(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string());
-                handled.access_key_id = Some(authenticated.access_key_id);
-                handled.action = Some(action);
-                handled
+                handled.response =
+                    envelope(StatusCode::BAD_REQUEST, "InvalidParameter", &e.to_string(), &request_id(), &host)
             }
         }
+        handled
     }
 }
 
@@ -303,5 +382,5 @@ fn auth_error(error: &AuthError, host: &str) -> Handled {
             response.headers_mut().insert("x-acs-retry-after", value);
         }
     }
-    Handled { response, access_key_id: None, action: None, outcome: None }
+    Handled::refused(response)
 }

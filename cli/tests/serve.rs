@@ -1,0 +1,208 @@
+//! `ramguard serve` as a user runs it: the bundled configuration copied to a
+//! scratch folder, the server on a free loopback port, requests signed with
+//! V3 as the SDKs sign them and sent over plain HTTP.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ramguard_gateway::signature::{Secret, v3};
+use serde_json::Value;
+
+struct Serve {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+    stdout: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bundled gateway configuration, in a scratch folder of its own.
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = common::repo().join("policies/gateway");
+    for file in ["account.json", "credentials.toml"] {
+        std::fs::copy(gateway.join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::copy(common::repo().join("policies/worlds/network.json"), dir.path().join("world.json")).unwrap();
+    let config = std::fs::read_to_string(gateway.join("gateway.toml"))
+        .unwrap()
+        .replace("../worlds/network.json", "world.json")
+        .replace("../../target/gateway/world.json", "state/world.json");
+    std::fs::write(dir.path().join("gateway.toml"), config).unwrap();
+    private(&dir.path().join("credentials.toml"), 0o600);
+    dir
+}
+
+fn private(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn start(dir: tempfile::TempDir) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ramguard"))
+        .args(["serve", "--config"])
+        .arg(dir.path().join("gateway.toml"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic_line(&line))
+        .parse()
+        .unwrap();
+    let (send, stdout) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    Serve { child, addr, dir, stdout }
+}
+
+fn panic_line(line: &str) -> &str {
+    assert!(line.contains("listening on http://"), "ramguard serve did not say where it listens: {line:?}");
+    line
+}
+
+/// Sends one V3-signed RPC request and returns the status and JSON body.
+fn call(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, query: &str, nonce: &str) -> (u16, Value) {
+    let (mut parts, body) =
+        http::Request::post(format!("http://{}/?{query}", serve.addr)).body(Bytes::new()).unwrap().into_parts();
+    let secret = Secret::new(key.1);
+    let mut signing = v3::V3Signing::new(key.0, &secret, action, "2016-04-28", time::OffsetDateTime::now_utc(), nonce);
+    if let Some(token) = token {
+        signing = signing.with_security_token(token);
+    }
+    v3::sign(&mut parts, &body, &signing).unwrap();
+    let mut request = format!("POST {} HTTP/1.1\r\n", parts.uri.path_and_query().unwrap());
+    for (name, value) in &parts.headers {
+        request.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    request.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
+    let mut stream = TcpStream::connect(serve.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    // The answers carry a Content-Length: the body is the JSON itself.
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn log_line(serve: &Serve) -> Value {
+    let line = serve.stdout.recv_timeout(Duration::from_secs(10)).unwrap();
+    serde_json::from_str(&line).unwrap()
+}
+
+const ALICE: (&str, &str) = ("LTAI5tExampleKeyId", "ExampleSecret123");
+const DAVE: (&str, &str) = ("LTAI5tDaveExampleKey", "DaveSecret456");
+const OPS: (&str, &str) = ("STS.NUExampleOpsSession", "OpsSessionSecret789");
+const DELETE: &str = "RegionId=cn-hangzhou&IpsecServerId=iss-bp1jougp8cfsbo8y9";
+
+#[test]
+fn serve_decides_by_the_snapshot_logs_each_decision_and_keeps_the_world() {
+    let serve = start(scratch());
+
+    let (status, body) = call(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "n-1");
+    assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden")), "{body}");
+    assert_eq!(body["AccessDeniedDetail"]["AuthPrincipalDisplayName"], "dave");
+    let denied = log_line(&serve);
+    assert_eq!(denied["principal"], "acs:ram::1234567890123456:user/dave");
+    assert_eq!(denied["outcome"], "ImplicitDeny");
+    assert_eq!(denied["performed"], false);
+    assert_eq!(denied["resources"][0], "acs:vpc:cn-hangzhou:1234567890123456:vpnipsecserver/iss-bp1jougp8cfsbo8y9");
+
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "n-2");
+    assert_eq!(status, 200, "{body}");
+    let allowed = log_line(&serve);
+    assert_eq!((allowed["outcome"].as_str(), allowed["performed"].as_bool()), (Some("Allow"), Some(true)));
+    assert_eq!(allowed["access_key_id"], ALICE.0);
+    assert!(!allowed["matched"].as_array().unwrap().is_empty(), "{allowed}");
+    assert_eq!(allowed["request_id"], body["RequestId"]);
+
+    // The world file is written after the change.
+    let state = serve.dir.path().join("state/world.json");
+    let mut world = Value::Null;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(&state) {
+            world = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if world["vpn_gateways"][0]["Status"] == "updating" {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
+
+    // No secret is ever written out.
+    let log = [denied.to_string(), allowed.to_string()].concat();
+    for secret in [ALICE.1, DAVE.1] {
+        assert!(!log.contains(secret));
+    }
+}
+
+#[test]
+fn a_role_session_needs_its_security_token() {
+    let serve = start(scratch());
+    let (status, body) = call(&serve, OPS, Some("CAISExampleSecurityToken"), "DeleteIpsecServer", DELETE, "n-3");
+    assert_eq!(status, 200, "{body}");
+    let line = log_line(&serve);
+    assert_eq!(line["principal"], "acs:ram::1234567890123456:assumed-role/ops/alice-oncall");
+
+    let (status, body) = call(&serve, OPS, None, "DeleteIpsecServer", DELETE, "n-4");
+    assert_eq!((status, body["Code"].as_str()), (400, Some("MissingSecurityToken")), "{body}");
+}
+
+#[test]
+fn serve_refuses_credentials_that_others_can_read() {
+    let dir = scratch();
+    private(&dir.path().join("credentials.toml"), 0o644);
+    let out = Command::new(env!("CARGO_BIN_EXE_ramguard"))
+        .args(["serve", "--config"])
+        .arg(dir.path().join("gateway.toml"))
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert!(!stderr.contains(ALICE.1));
+}
+
+#[test]
+fn sigterm_lets_requests_finish_and_saves_the_world() {
+    let mut serve = start(scratch());
+    let (status, _) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "n-5");
+    assert_eq!(status, 200);
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let code = serve.child.wait().unwrap();
+    assert_eq!(code.code(), Some(0), "serve exits cleanly on SIGTERM");
+    let world: Value =
+        serde_json::from_str(&std::fs::read_to_string(serve.dir.path().join("state/world.json")).unwrap()).unwrap();
+    assert_eq!(world["vpn_gateways"][0]["Status"], "updating");
+}

@@ -1,0 +1,503 @@
+//! `ramguard serve`: the gateway as an HTTP server that the official SDKs
+//! talk to, configured by one TOML file.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! snapshot = "account.json"          # who is who: users, groups, roles, policies
+//! credentials = "credentials.toml"   # AccessKeyIds, their secrets and owners (mode 0600)
+//! trusted_proxies = []               # peers whose X-Forwarded-For is believed
+//! decision_log = "-"                 # one JSON line per request: "-" is stdout
+//!
+//! [limits]
+//! max_body_bytes = 1048576
+//! request_timeout_ms = 10000
+//!
+//! [backend]
+//! kind = "simulator"
+//! world = "../worlds/network.json"   # read at start, written back after each change
+//! ```
+//!
+//! Paths are relative to the configuration file. Who may do what comes from
+//! the account snapshot that `ramguard who-can` audits: each key's owner
+//! (a RAM user, or a session of a role) is decided by the policies the
+//! snapshot attaches to it, control policies included, so the audit answers
+//! exactly what the gateway enforces.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Extension, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::any;
+use http::StatusCode;
+use ramguard::access::AccessModel;
+use ramguard::catalog::Catalog;
+use ramguard::guard::{Backend, Guard, MemoryTokens, Revision};
+use ramguard::sim::{Simulator, World};
+use ramguard::snapshot::Snapshot;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use crate::layer::{Authorized, GuardLayer};
+use crate::rpc::{Gateway, Handled, Key, KeyRing, Peer, envelope, json_response, request_id};
+use crate::signature::{Credential, MemoryNonceStore, Secret, parse_timestamp};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// A file could not be read or written.
+    #[error("{}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The configuration or credentials say something the server cannot do.
+    #[error("{0}")]
+    Config(String),
+    /// The listener failed.
+    #[error("listening: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn file_error(path: &Path, message: impl std::fmt::Display) -> ServeError {
+    ServeError::File { path: path.to_owned(), message: message.to_string() }
+}
+
+/// The configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The account snapshot (one JSON file, or a directory).
+    pub snapshot: PathBuf,
+    /// The credentials file.
+    pub credentials: PathBuf,
+    /// Peers whose `X-Forwarded-For` names the caller.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Where to write the decision log: `-` for stdout, or a file to append to.
+    #[serde(default)]
+    pub decision_log: Option<String>,
+    /// Bounds on one request.
+    #[serde(default)]
+    pub limits: Limits,
+    /// What performs the allowed calls.
+    pub backend: BackendConfig,
+}
+
+/// Bounds on one request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The most bytes of a request body.
+    pub max_body_bytes: usize,
+    /// The longest a request may take, in milliseconds; a slower one is
+    /// answered `ServiceUnavailable`.
+    pub request_timeout_ms: u64,
+    /// The most signature nonces remembered at once.
+    pub max_nonces: usize,
+    /// The most client tokens remembered at once.
+    pub max_client_tokens: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: crate::layer::DEFAULT_MAX_BODY,
+            request_timeout_ms: 10_000,
+            max_nonces: 1_000_000,
+            max_client_tokens: ramguard::guard::DEFAULT_TOKEN_CAPACITY,
+        }
+    }
+}
+
+/// What performs the allowed calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// The simulated services over a world file, shared by every request
+    /// and written back (atomically) after each change.
+    Simulator {
+        /// The world to start from.
+        world: PathBuf,
+        /// Where the world is kept as it changes: read instead of `world`
+        /// once it exists, written after each change. Without it, `world`
+        /// itself is written.
+        #[serde(default)]
+        state: Option<PathBuf>,
+    },
+}
+
+/// One entry of the credentials file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    access_key_id: String,
+    access_key_secret: String,
+    /// The RAM user the key belongs to.
+    #[serde(default)]
+    user: Option<String>,
+    /// The role whose session the key is (a temporary credential).
+    #[serde(default)]
+    role: Option<String>,
+    /// The session's name.
+    #[serde(default)]
+    session: Option<String>,
+    /// The temporary credential's token.
+    #[serde(default)]
+    security_token: Option<String>,
+    /// When the temporary credential expires (`yyyy-MM-ddTHH:mm:ssZ`).
+    #[serde(default)]
+    expires: Option<String>,
+    /// Whether the key's holder authenticated with MFA.
+    #[serde(default)]
+    mfa: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsFile {
+    #[serde(default)]
+    key: Vec<KeyEntry>,
+}
+
+/// The most bytes of a configuration or credentials file.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+fn read(path: &Path, cap: u64) -> Result<String, ServeError> {
+    ramguard::files::read_regular(path, cap).map_err(|e| file_error(path, e))
+}
+
+impl Config {
+    /// Reads a configuration file; its paths are made relative to its folder.
+    pub fn load(path: &Path) -> Result<Config, ServeError> {
+        let text = read(path, MAX_CONFIG_BYTES)?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| file_error(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.snapshot = base.join(&config.snapshot);
+        config.credentials = base.join(&config.credentials);
+        match &mut config.backend {
+            BackendConfig::Simulator { world, state } => {
+                *world = base.join(&*world);
+                if let Some(state) = state {
+                    *state = base.join(&*state);
+                }
+            }
+        }
+        if let Some(log) = &mut config.decision_log
+            && log != "-"
+        {
+            *log = base.join(&*log).display().to_string();
+        }
+        Ok(config)
+    }
+}
+
+/// Refuses a credentials file that others may read.
+fn check_private(path: &Path) -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| file_error(path, e))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(file_error(
+                path,
+                format!(
+                    "holds secrets but is open to other users (mode {:o}): run `chmod 600 {}`",
+                    mode & 0o777,
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keys of a credentials file, each decided by its owner's policies in
+/// the snapshot.
+pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<KeyRing, ServeError> {
+    check_private(credentials)?;
+    let text = read(credentials, MAX_CONFIG_BYTES)?;
+    // The file's text holds secrets: no error below quotes a value from it.
+    let file: CredentialsFile = toml::from_str(&text).map_err(|e| {
+        let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
+        file_error(credentials, format!("not a credentials file{place}: {}", e.message()))
+    })?;
+    let mut keys = KeyRing::new();
+    for entry in file.key {
+        let id = &entry.access_key_id;
+        let bad = |message: String| file_error(credentials, format!("key `{id}`: {message}"));
+        let (name, session) = match (&entry.user, &entry.role, &entry.session) {
+            (Some(user), None, None) => (user.clone(), None),
+            (None, Some(role), Some(session)) => (role.clone(), Some(session.clone())),
+            _ => return Err(bad("give `user`, or `role` and `session`".into())),
+        };
+        let owner = model.find(&name).map_err(|e| bad(e.to_string()))?;
+        let principal = match &session {
+            None => owner.principal().clone(),
+            Some(session) => format!("acs:ram::{}:assumed-role/{}/{session}", model.account(), owner.name())
+                .parse()
+                .map_err(|e| bad(format!("session `{session}`: {e}")))?,
+        };
+        let secret = Secret::new(entry.access_key_secret.clone());
+        let credential = match (&entry.security_token, &entry.expires, &session) {
+            (None, None, None) => Credential::permanent(secret),
+            (Some(token), Some(expires), Some(_)) => {
+                let at = parse_timestamp(expires)
+                    .ok_or_else(|| bad(format!("`expires` `{expires}` is not yyyy-MM-ddTHH:mm:ssZ")))?;
+                Credential::temporary(secret, token.clone(), at)
+            }
+            (_, _, Some(_)) => return Err(bad("a role session's key needs `security_token` and `expires`".into())),
+            _ => return Err(bad("only a role session's key has `security_token` and `expires`".into())),
+        };
+        let set = model.policy_set(owner).ok_or_else(|| bad(format!("`{name}` has no policy set")))?;
+        let revision = Revision { number: 0, policies: Arc::new(set.clone()) };
+        if keys.get(id).is_some() {
+            return Err(bad("listed twice".into()));
+        }
+        keys.insert(id.clone(), Key::new(credential, principal).with_mfa(entry.mfa).with_policies(revision));
+    }
+    Ok(keys)
+}
+
+/// The decision log: one JSON line per request.
+struct DecisionLog(Mutex<Box<dyn Write + Send>>);
+
+impl DecisionLog {
+    fn open(target: &str) -> Result<Self, ServeError> {
+        let out: Box<dyn Write + Send> = if target == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            let path = Path::new(target);
+            Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| file_error(path, e))?)
+        };
+        Ok(Self(Mutex::new(out)))
+    }
+
+    fn record(&self, handled: &Handled, latency: Duration) {
+        let body: Value = serde_json::from_slice(handled.response.body()).unwrap_or(Value::Null);
+        let explanation = handled.explanation.as_ref();
+        let line = json!({
+            "time": crate::signature::format_timestamp(OffsetDateTime::now_utc()),
+            "request_id": body.get("RequestId"),
+            "access_key_id": handled.access_key_id,
+            "principal": handled.principal,
+            "action": handled.action,
+            "resources": handled.resources,
+            "outcome": explanation.map(|e| e.decision.name()),
+            "decided_by": explanation.map(|e| e.decided_by.name()),
+            "matched": explanation.map(|e| e.matched.iter().map(|s| format!("{}#{}", s.policy, s.statement)).collect::<Vec<_>>()),
+            "performed": handled.outcome.as_ref().is_some_and(|o| o.performed),
+            "revision": handled.outcome.as_ref().map(|o| o.revision),
+            "status": handled.response.status().as_u16(),
+            "code": body.get("Code"),
+            "latency_ms": latency.as_secs_f64() * 1000.0,
+        });
+        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // A log that cannot be written must not take the gateway down.
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+}
+
+/// The simulated services and where their world is kept.
+struct Services {
+    simulator: Simulator,
+    tokens: Arc<MemoryTokens>,
+    catalog: Catalog,
+    world: PathBuf,
+    changed: Notify,
+}
+
+impl Services {
+    /// Writes the world (and the client tokens) to a temporary file beside
+    /// the world file, then renames it into place.
+    fn save(&self) -> Result<(), ServeError> {
+        let mut world = self.simulator.world();
+        world.client_tokens = self.tokens.remembered();
+        let text = serde_json::to_string_pretty(&world).map_err(|e| file_error(&self.world, e))? + "\n";
+        let dir = self.world.parent().unwrap_or(Path::new("."));
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_error(&self.world, e))?;
+        temp.write_all(text.as_bytes())
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(|e| file_error(&self.world, e))?;
+        temp.persist(&self.world).map_err(|e| file_error(&self.world, e.error))?;
+        Ok(())
+    }
+}
+
+/// Performs an authorized call on the simulator.
+async fn perform(State(services): State<Arc<Services>>, Extension(call): Extension<Authorized>) -> Response {
+    let Some(operation) = services.catalog.get(&call.action) else {
+        let answer = envelope(
+            StatusCode::NOT_FOUND,
+            "InvalidAction.NotFound",
+            "Specified api is not found.",
+            &call.request_id,
+            "ramguard",
+        );
+        return answer.map(axum::body::Body::from);
+    };
+    let answer = services.simulator.perform(operation, &call.parameters, &call.request_id).await;
+    services.changed.notify_one();
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &answer.body).map(axum::body::Body::from)
+}
+
+/// Tells the gateway who is calling, from the connection.
+async fn with_peer(ConnectInfo(addr): ConnectInfo<SocketAddr>, mut request: Request) -> Request {
+    request.extensions_mut().insert(Peer { addr, secure: false });
+    request
+}
+
+/// Bounds the time of one request.
+async fn with_timeout(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let message = format!("The request did not complete within {} ms.", timeout.as_millis());
+            envelope(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &message, &request_id(), "ramguard")
+                .map(axum::body::Body::from)
+        }
+    }
+}
+
+/// A configured server, ready to run.
+pub struct Server {
+    router: Router,
+    services: Arc<Services>,
+    listen: SocketAddr,
+    /// How many keys it accepts.
+    pub keys: usize,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("listen", &self.listen).field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Reads everything the configuration names and builds the server.
+    pub fn new(config: &Config) -> Result<Server, ServeError> {
+        let snapshot = Snapshot::load(&config.snapshot).map_err(|e| ServeError::Config(e.to_string()))?;
+        let model = AccessModel::new(&snapshot).map_err(|e| file_error(&config.snapshot, e))?;
+        let keys = load_keys(&config.credentials, &model)?;
+        let BackendConfig::Simulator { world: start, state } = &config.backend;
+        let kept = state.clone().unwrap_or_else(|| start.clone());
+        let from = if kept.exists() { &kept } else { start };
+        let world = World::from_json(&read(from, ramguard::files::LIFTED_READ_CAP)?)
+            .map_err(|e| ServeError::Config(format!("{}:{e}", from.display())))?;
+        if let Some(dir) = kept.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+        }
+        let tokens = Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens));
+        tokens.remember(world.client_tokens.clone());
+        let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
+        let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
+        let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens.clone()));
+        let key_count = keys.len();
+        let gateway = Gateway::new(guard, keys, MemoryNonceStore::new(config.limits.max_nonces))
+            .with_trusted_proxies(config.trusted_proxies.clone())
+            .explaining(config.decision_log.is_some());
+        let services = Arc::new(Services {
+            simulator: Simulator::new(world),
+            tokens,
+            catalog,
+            world: kept,
+            changed: Notify::new(),
+        });
+        let mut layer = GuardLayer::new(Arc::new(gateway)).max_body(config.limits.max_body_bytes);
+        if let Some(target) = &config.decision_log {
+            let log = Arc::new(DecisionLog::open(target)?);
+            layer =
+                layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
+        }
+        let timeout = Duration::from_millis(config.limits.request_timeout_ms);
+        let router = Router::new()
+            .route("/", any(perform))
+            .with_state(services.clone())
+            .layer(layer)
+            .layer(axum::middleware::from_fn_with_state(timeout, with_timeout))
+            .layer(axum::middleware::map_request(with_peer));
+        Ok(Server { router, services, listen: config.listen, keys: key_count })
+    }
+
+    /// The configured address.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets the
+    /// requests in flight finish and writes the world a last time.
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let services = self.services.clone();
+        let saver = tokio::spawn(async move {
+            loop {
+                services.changed.notified().await;
+                let services = services.clone();
+                // A failed write is reported and retried on the next change.
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || services.save()).await {
+                    eprintln!("ramguard serve: {e}");
+                }
+            }
+        });
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        saver.abort();
+        self.services.save()?;
+        served.map_err(ServeError::Io)
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Serves the configuration at `path` until SIGTERM or Ctrl-C, saying on
+/// stderr where it listens.
+pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> {
+    let config = Config::load(path)?;
+    let server = Server::new(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
+        let addr = listener.local_addr()?;
+        eprintln!("ramguard serve: listening on http://{addr} ({} keys)", server.keys);
+        server.run(listener, shutdown_signal()).await
+    })
+}
