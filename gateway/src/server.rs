@@ -349,7 +349,11 @@ async fn perform(State(services): State<Arc<Services>>, Extension(call): Extensi
         return answer.map(axum::body::Body::from);
     };
     let answer = services.simulator.perform(operation, &call.parameters, &call.request_id).await;
-    services.changed.notify_one();
+    // Reads change nothing worth a write; what time settles is written with
+    // the next change, or at shutdown.
+    if !matches!(operation.access_level.as_str(), "get" | "list") {
+        services.changed.notify_one();
+    }
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     json_response(status, &answer.body).map(axum::body::Body::from)
 }
