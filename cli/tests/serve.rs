@@ -206,3 +206,44 @@ fn sigterm_lets_requests_finish_and_saves_the_world() {
         serde_json::from_str(&std::fs::read_to_string(serve.dir.path().join("state/world.json")).unwrap()).unwrap();
     assert_eq!(world["vpn_gateways"][0]["Status"], "updating");
 }
+
+#[test]
+fn an_upstream_gateway_forwards_allowed_calls_re_signed_with_its_own_key() {
+    // B serves the simulator and knows the front gateway's own key (as alice's).
+    let back_dir = scratch();
+    let mut credentials = std::fs::read_to_string(back_dir.path().join("credentials.toml")).unwrap();
+    credentials.push_str(
+        "\n[[key]]\naccess_key_id = \"LTAI5tFrontGateway\"\naccess_key_secret = \"FrontSecret000\"\nuser = \"alice\"\n",
+    );
+    std::fs::write(back_dir.path().join("credentials.toml"), credentials).unwrap();
+    let back = start(back_dir);
+
+    // A decides with the same snapshot and forwards what it allows to B.
+    let front_dir = scratch();
+    let config = std::fs::read_to_string(front_dir.path().join("gateway.toml")).unwrap();
+    let (settings, _) = config.split_once("[backend]").unwrap();
+    let config = format!("{settings}[backend]\nkind = \"upstream\"\nendpoint = \"http://{}\"\n", back.addr);
+    std::fs::write(front_dir.path().join("gateway.toml"), config).unwrap();
+    let mut credentials = std::fs::read_to_string(front_dir.path().join("credentials.toml")).unwrap();
+    credentials
+        .push_str("\n[upstream]\naccess_key_id = \"LTAI5tFrontGateway\"\naccess_key_secret = \"FrontSecret000\"\n");
+    std::fs::write(front_dir.path().join("credentials.toml"), credentials).unwrap();
+    let front = start(front_dir);
+
+    let (status, body) = call(&front, ALICE, None, "DeleteIpsecServer", DELETE, "n-up-1");
+    assert_eq!(status, 200, "{body}");
+    let front_line = log_line(&front);
+    assert_eq!(
+        (front_line["principal"].as_str(), front_line["performed"].as_bool()),
+        (Some("acs:ram::1234567890123456:user/alice"), Some(true))
+    );
+    let back_line = log_line(&back);
+    assert_eq!(back_line["access_key_id"], "LTAI5tFrontGateway", "B verified the call as signed by A's own key");
+    assert_eq!(back_line["outcome"], "Allow");
+    assert_eq!(body["RequestId"], back_line["request_id"], "A relays B's answer unchanged");
+
+    // Dave is stopped at A: nothing reaches B.
+    let (status, body) = call(&front, DAVE, None, "DeleteIpsecServer", DELETE, "n-up-2");
+    assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden")), "{body}");
+    assert!(back.stdout.recv_timeout(Duration::from_millis(500)).is_err(), "a denied call never reaches the upstream");
+}

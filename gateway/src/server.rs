@@ -34,7 +34,9 @@ use axum::extract::{ConnectInfo, Extension, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::any;
+use bytes::Bytes;
 use http::StatusCode;
+use http_body_util::{BodyExt, Full};
 use ramguard::access::AccessModel;
 use ramguard::catalog::Catalog;
 use ramguard::guard::{Backend, Guard, MemoryTokens, Revision};
@@ -137,6 +139,14 @@ pub enum BackendConfig {
         #[serde(default)]
         state: Option<PathBuf>,
     },
+    /// Another service speaking the same API (Alibaba Cloud's endpoint, or
+    /// another gateway): each allowed call is forwarded there, signed with
+    /// V3 by the gateway's own key (`[upstream]` in the credentials file),
+    /// and its answer relayed unchanged.
+    Upstream {
+        /// The endpoint, `http://host:port`.
+        endpoint: String,
+    },
 }
 
 /// One entry of the credentials file.
@@ -170,6 +180,26 @@ struct KeyEntry {
 struct CredentialsFile {
     #[serde(default)]
     key: Vec<KeyEntry>,
+    /// The gateway's own key, for the upstream it forwards to.
+    #[serde(default)]
+    upstream: Option<UpstreamKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamKey {
+    access_key_id: String,
+    access_key_secret: String,
+}
+
+/// The keys a credentials file lists, and the gateway's own key for its
+/// upstream, if it has one.
+#[derive(Debug)]
+pub struct LoadedKeys {
+    /// The keys callers sign with.
+    pub keys: KeyRing,
+    /// The gateway's own AccessKeyId and secret.
+    pub upstream: Option<(String, Secret)>,
 }
 
 /// The most bytes of a configuration or credentials file.
@@ -194,6 +224,7 @@ impl Config {
                     *state = base.join(&*state);
                 }
             }
+            BackendConfig::Upstream { .. } => {}
         }
         if let Some(log) = &mut config.decision_log
             && log != "-"
@@ -226,7 +257,7 @@ fn check_private(path: &Path) -> Result<(), ServeError> {
 
 /// The keys of a credentials file, each decided by its owner's policies in
 /// the snapshot.
-pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<KeyRing, ServeError> {
+pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<LoadedKeys, ServeError> {
     check_private(credentials)?;
     let text = read(credentials, MAX_CONFIG_BYTES)?;
     // The file's text holds secrets: no error below quotes a value from it.
@@ -268,7 +299,8 @@ pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<KeyRing, Ser
         }
         keys.insert(id.clone(), Key::new(credential, principal).with_mfa(entry.mfa).with_policies(revision));
     }
-    Ok(keys)
+    let upstream = file.upstream.map(|u| (u.access_key_id, Secret::new(u.access_key_secret)));
+    Ok(LoadedKeys { keys, upstream })
 }
 
 /// The decision log: one JSON line per request.
@@ -358,6 +390,66 @@ async fn perform(State(services): State<Arc<Services>>, Extension(call): Extensi
     json_response(status, &answer.body).map(axum::body::Body::from)
 }
 
+/// Where allowed calls are forwarded, and the key they are signed with.
+struct Upstream {
+    client: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    endpoint: http::Uri,
+    access_key_id: String,
+    secret: Secret,
+    catalog: Catalog,
+    max_body: usize,
+}
+
+/// Forwards an authorized call upstream, signed with V3 by the gateway's
+/// key, and relays the answer.
+async fn forward(State(upstream): State<Arc<Upstream>>, Extension(call): Extension<Authorized>) -> Response {
+    let failed = |message: &str| {
+        envelope(StatusCode::BAD_GATEWAY, "ServiceUnavailable", message, &call.request_id, "ramguard")
+            .map(axum::body::Body::from)
+    };
+    let Some(operation) = upstream.catalog.get(&call.action) else {
+        return failed("The operation is not in the catalog.");
+    };
+    let mut query = String::new();
+    for (name, value) in &call.parameters {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        crate::signature::push_encoded(&mut query, name);
+        query.push('=');
+        crate::signature::push_encoded(&mut query, value);
+    }
+    let Ok(uri) = format!("{}?{query}", upstream.endpoint.to_string().trim_end_matches('/').to_owned() + "/")
+        .parse::<http::Uri>()
+    else {
+        return failed("The upstream address could not be formed.");
+    };
+    let Ok(request) = http::Request::post(uri).body(Bytes::new()) else {
+        return failed("The request could not be formed.");
+    };
+    let (mut parts, body) = request.into_parts();
+    let nonce = request_id();
+    let signing = crate::signature::v3::V3Signing::new(
+        &upstream.access_key_id,
+        &upstream.secret,
+        &operation.api,
+        &operation.version,
+        OffsetDateTime::now_utc(),
+        &nonce,
+    );
+    if crate::signature::v3::sign(&mut parts, &body, &signing).is_err() {
+        return failed("The request could not be signed.");
+    }
+    let Ok(response) = upstream.client.request(http::Request::from_parts(parts, Full::new(body))).await else {
+        return failed("The upstream service could not be reached.");
+    };
+    let (parts, body) = response.into_parts();
+    let Ok(collected) = http_body_util::Limited::new(body, upstream.max_body).collect().await else {
+        return failed("The upstream answer could not be read.");
+    };
+    Response::from_parts(parts, axum::body::Body::from(collected.to_bytes()))
+}
+
 /// Tells the gateway who is calling, from the connection.
 async fn with_peer(ConnectInfo(addr): ConnectInfo<SocketAddr>, mut request: Request) -> Request {
     request.extensions_mut().insert(Peer { addr, secure: false });
@@ -379,7 +471,7 @@ async fn with_timeout(State(timeout): State<Duration>, request: Request, next: N
 /// A configured server, ready to run.
 pub struct Server {
     router: Router,
-    services: Arc<Services>,
+    services: Option<Arc<Services>>,
     listen: SocketAddr,
     /// How many keys it accepts.
     pub keys: usize,
@@ -396,43 +488,68 @@ impl Server {
     pub fn new(config: &Config) -> Result<Server, ServeError> {
         let snapshot = Snapshot::load(&config.snapshot).map_err(|e| ServeError::Config(e.to_string()))?;
         let model = AccessModel::new(&snapshot).map_err(|e| file_error(&config.snapshot, e))?;
-        let keys = load_keys(&config.credentials, &model)?;
-        let BackendConfig::Simulator { world: start, state } = &config.backend;
-        let kept = state.clone().unwrap_or_else(|| start.clone());
-        let from = if kept.exists() { &kept } else { start };
-        let world = World::from_json(&read(from, ramguard::files::LIFTED_READ_CAP)?)
-            .map_err(|e| ServeError::Config(format!("{}:{e}", from.display())))?;
-        if let Some(dir) = kept.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-        }
-        let tokens = Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens));
-        tokens.remember(world.client_tokens.clone());
+        let LoadedKeys { keys, upstream } = load_keys(&config.credentials, &model)?;
         let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
+        let tokens = Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens));
         let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
         let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens.clone()));
         let key_count = keys.len();
         let gateway = Gateway::new(guard, keys, MemoryNonceStore::new(config.limits.max_nonces))
             .with_trusted_proxies(config.trusted_proxies.clone())
             .explaining(config.decision_log.is_some());
-        let services = Arc::new(Services {
-            simulator: Simulator::new(world),
-            tokens,
-            catalog,
-            world: kept,
-            changed: Notify::new(),
-        });
         let mut layer = GuardLayer::new(Arc::new(gateway)).max_body(config.limits.max_body_bytes);
         if let Some(target) = &config.decision_log {
             let log = Arc::new(DecisionLog::open(target)?);
             layer =
                 layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
         }
+        let (routes, services) = match &config.backend {
+            BackendConfig::Simulator { world: start, state } => {
+                let kept = state.clone().unwrap_or_else(|| start.clone());
+                let from = if kept.exists() { &kept } else { start };
+                let world = World::from_json(&read(from, ramguard::files::LIFTED_READ_CAP)?)
+                    .map_err(|e| ServeError::Config(format!("{}:{e}", from.display())))?;
+                if let Some(dir) = kept.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+                }
+                tokens.remember(world.client_tokens.clone());
+                let services = Arc::new(Services {
+                    simulator: Simulator::new(world),
+                    tokens,
+                    catalog,
+                    world: kept,
+                    changed: Notify::new(),
+                });
+                (Router::new().route("/", any(perform)).with_state(services.clone()), Some(services))
+            }
+            BackendConfig::Upstream { endpoint } => {
+                let endpoint: http::Uri =
+                    endpoint.parse().map_err(|e| ServeError::Config(format!("backend endpoint `{endpoint}`: {e}")))?;
+                if endpoint.scheme_str() != Some("http") || endpoint.authority().is_none() {
+                    return Err(ServeError::Config(format!(
+                        "backend endpoint `{endpoint}`: expected http://host:port"
+                    )));
+                }
+                let (access_key_id, secret) = upstream.ok_or_else(|| {
+                    file_error(&config.credentials, "an upstream backend needs the gateway's own key: add [upstream]")
+                })?;
+                let client =
+                    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+                let upstream = Arc::new(Upstream {
+                    client,
+                    endpoint,
+                    access_key_id,
+                    secret,
+                    catalog,
+                    max_body: config.limits.max_body_bytes,
+                });
+                (Router::new().route("/", any(forward)).with_state(upstream), None)
+            }
+        };
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
-        let router = Router::new()
-            .route("/", any(perform))
-            .with_state(services.clone())
+        let router = routes
             .layer(layer)
             .layer(axum::middleware::from_fn_with_state(timeout, with_timeout))
             .layer(axum::middleware::map_request(with_peer));
@@ -451,21 +568,26 @@ impl Server {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let services = self.services.clone();
-        let saver = tokio::spawn(async move {
-            loop {
-                services.changed.notified().await;
-                let services = services.clone();
-                // A failed write is reported and retried on the next change.
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || services.save()).await {
-                    eprintln!("ramguard serve: {e}");
+        let saver = self.services.clone().map(|services| {
+            tokio::spawn(async move {
+                loop {
+                    services.changed.notified().await;
+                    let services = services.clone();
+                    // A failed write is reported and retried on the next change.
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || services.save()).await {
+                        eprintln!("ramguard serve: {e}");
+                    }
                 }
-            }
+            })
         });
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-        saver.abort();
-        self.services.save()?;
+        if let Some(saver) = saver {
+            saver.abort();
+        }
+        if let Some(services) = &self.services {
+            services.save()?;
+        }
         served.map_err(ServeError::Io)
     }
 }

@@ -60,6 +60,7 @@ pub mod v3;
 mod verify;
 
 pub use credentials::{Credential, Credentials, Secret};
+pub(crate) use encoding::push_encoded;
 pub use error::AuthError;
 pub use nonce::{MemoryNonceStore, NonceRefusal, NonceStore};
 pub use timestamp::{format_timestamp, parse_timestamp};
