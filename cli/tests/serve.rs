@@ -34,7 +34,7 @@ impl Drop for Serve {
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let gateway = common::repo().join("policies/gateway");
-    for file in ["account.json", "credentials.toml"] {
+    for file in ["account.json", "credentials.toml", "zstack-sessions.toml"] {
         std::fs::copy(gateway.join(file), dir.path().join(file)).unwrap();
     }
     std::fs::copy(common::repo().join("policies/worlds/network.json"), dir.path().join("world.json")).unwrap();
@@ -44,6 +44,7 @@ fn scratch() -> tempfile::TempDir {
         .replace("../../target/gateway/world.json", "state/world.json");
     std::fs::write(dir.path().join("gateway.toml"), config).unwrap();
     private(&dir.path().join("credentials.toml"), 0o600);
+    private(&dir.path().join("zstack-sessions.toml"), 0o600);
     dir
 }
 
@@ -221,6 +222,7 @@ fn an_upstream_gateway_forwards_allowed_calls_re_signed_with_its_own_key() {
     // A decides with the same snapshot and forwards what it allows to B.
     let front_dir = scratch();
     let config = std::fs::read_to_string(front_dir.path().join("gateway.toml")).unwrap();
+    let config = config.replace("zstack_sessions = \"zstack-sessions.toml\"\n", "");
     let (settings, _) = config.split_once("[backend]").unwrap();
     let config = format!("{settings}[backend]\nkind = \"upstream\"\nendpoint = \"http://{}\"\n", back.addr);
     std::fs::write(front_dir.path().join("gateway.toml"), config).unwrap();
@@ -246,4 +248,77 @@ fn an_upstream_gateway_forwards_allowed_calls_re_signed_with_its_own_key() {
     let (status, body) = call(&front, DAVE, None, "DeleteIpsecServer", DELETE, "n-up-2");
     assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden")), "{body}");
     assert!(back.stdout.recv_timeout(Duration::from_millis(500)).is_err(), "a denied call never reaches the upstream");
+}
+
+/// Sends a plain HTTP request and returns the status and the body's text.
+fn raw(serve: &Serve, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", serve.addr);
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()));
+    let mut stream = TcpStream::connect(serve.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, answer.split_once("\r\n\r\n").unwrap().1.to_owned())
+}
+
+const IPSEC: &str = "/zstack/v1/ipsec/76424bb25d3a37c9961fff1116bc06da/actions";
+const ALICE_SESSION: &str = "OAuth b86c9016b4f24953a9edefb53ca0678c";
+const DAVE_SESSION: &str = "OAuth 5f0c0c9e2b6b4f0c9d7a1e3b2c4d6e8f";
+
+fn state_event(event: &str) -> String {
+    format!(r#"{{"changeIPSecConnectionState": {{"stateEvent": "{event}"}}, "systemTags": [], "userTags": []}}"#)
+}
+
+#[test]
+fn zstack_calls_are_authenticated_by_session_decided_and_polled_to_completion() {
+    let serve = start(scratch());
+    let json = [("content-type", "application/json")];
+
+    let (status, body) = raw(&serve, "PUT", IPSEC, &json, &state_event("enable"));
+    assert_eq!(status, 400, "no Authorization header: {body}");
+    assert!(body.contains("Authorization: OAuth"), "{body}");
+
+    let unknown = [("authorization", "OAuth 00000000000000000000000000000000"), json[0]];
+    let (status, body) = raw(&serve, "PUT", IPSEC, &unknown, &state_event("enable"));
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "ID.1001");
+
+    // Dave has no grant; alice may enable but not disable.
+    for (session, event) in [(DAVE_SESSION, "enable"), (ALICE_SESSION, "disable")] {
+        let (status, body) = raw(&serve, "PUT", IPSEC, &[("authorization", session), json[0]], &state_event(event));
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "SYS.1006");
+        assert_eq!(log_line(&serve)["outcome"], "ImplicitDeny");
+    }
+
+    let alice = [("authorization", ALICE_SESSION), json[0]];
+    let (status, body) = raw(&serve, "PUT", IPSEC, &alice, &state_event("enable"));
+    assert_eq!(status, 202, "{body}");
+    let line = log_line(&serve);
+    assert_eq!(
+        (line["principal"].as_str(), line["outcome"].as_str()),
+        (Some("acs:ram::1234567890123456:user/alice"), Some("Allow"))
+    );
+    let location = serde_json::from_str::<Value>(&body).unwrap()["location"].as_str().unwrap().to_owned();
+    let prefix = format!("http://{}/zstack/v1/api-jobs/", serve.addr);
+    assert!(location.starts_with(&prefix), "the job's location is on the gateway: {location}");
+    let job = location.replacen(&format!("http://{}", serve.addr), "", 1);
+
+    let mut polled = (0, String::new());
+    for _ in 0..100 {
+        polled = raw(&serve, "GET", &job, &[("authorization", ALICE_SESSION)], "");
+        if polled.0 != 202 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(polled.0, 200, "{}", polled.1);
+    let inventory = &serde_json::from_str::<Value>(&polled.1).unwrap()["inventory"];
+    assert_eq!(inventory["state"], "Enabled");
+    assert_eq!(raw(&serve, "GET", &job, &[], "").0, 400, "polling needs a session too");
 }

@@ -274,26 +274,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     /// The caller's address: the peer's, or for a trusted proxy the last
     /// address in `X-Forwarded-For` that is not a trusted proxy's.
     pub fn source_ip(&self, peer: &Peer, headers: &http::HeaderMap) -> IpAddr {
-        let mut ip = peer.addr.ip();
-        if !self.trusted_proxies.contains(&ip) {
-            return ip;
-        }
-        let forwarded: Vec<IpAddr> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .map(|a| a.parse::<IpAddr>().ok())
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default();
-        for hop in forwarded.iter().rev() {
-            ip = *hop;
-            if !self.trusted_proxies.contains(hop) {
-                break;
-            }
-        }
-        ip
+        source_ip(&self.trusted_proxies, peer, headers)
     }
 
     /// Handles one RPC request whose body has been read: verify its
@@ -365,6 +346,33 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         }
         handled
     }
+}
+
+/// The caller's address: the peer's, or, when the peer is one of
+/// `trusted_proxies`, the last address in `X-Forwarded-For` that is not a
+/// trusted proxy's. An `X-Forwarded-For` that does not read as addresses
+/// is ignored.
+pub fn source_ip(trusted_proxies: &[IpAddr], peer: &Peer, headers: &http::HeaderMap) -> IpAddr {
+    let mut ip = peer.addr.ip();
+    if !trusted_proxies.contains(&ip) {
+        return ip;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|a| a.parse::<IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    for hop in forwarded.iter().rev() {
+        ip = *hop;
+        if !trusted_proxies.contains(hop) {
+            break;
+        }
+    }
+    ip
 }
 
 /// The operation an RPC request names by API and version.

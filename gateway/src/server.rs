@@ -23,6 +23,7 @@
 //! snapshot attaches to it, control policies included, so the audit answers
 //! exactly what the gateway enforces.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -85,6 +86,9 @@ pub struct Config {
     pub snapshot: PathBuf,
     /// The credentials file.
     pub credentials: PathBuf,
+    /// The ZStack sessions file: which OAuth session is whose.
+    #[serde(default)]
+    pub zstack_sessions: Option<PathBuf>,
     /// Peers whose `X-Forwarded-For` names the caller.
     #[serde(default)]
     pub trusted_proxies: Vec<IpAddr>,
@@ -217,6 +221,9 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.snapshot = base.join(&config.snapshot);
         config.credentials = base.join(&config.credentials);
+        if let Some(sessions) = &mut config.zstack_sessions {
+            *sessions = base.join(&*sessions);
+        }
         match &mut config.backend {
             BackendConfig::Simulator { world, state } => {
                 *world = base.join(&*world);
@@ -303,6 +310,70 @@ pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<LoadedKeys, 
     Ok(LoadedKeys { keys, upstream })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionEntry {
+    uuid: String,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    session: Option<String>,
+    expires: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsFile {
+    #[serde(default)]
+    session: Vec<SessionEntry>,
+}
+
+/// One ZStack login session: whose it is, until when, and its policies.
+#[derive(Debug, Clone)]
+pub struct ZstackSession {
+    principal: ramguard::Principal,
+    expires: OffsetDateTime,
+    policies: Revision,
+}
+
+/// The sessions of a ZStack sessions file, by uuid, each decided by its
+/// owner's policies in the snapshot. Session uuids are bearer secrets: the
+/// file must be private, and no error quotes one.
+pub fn load_sessions(path: &Path, model: &AccessModel) -> Result<HashMap<String, ZstackSession>, ServeError> {
+    check_private(path)?;
+    let text = read(path, MAX_CONFIG_BYTES)?;
+    let file: SessionsFile = toml::from_str(&text).map_err(|e| {
+        let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
+        file_error(path, format!("not a sessions file{place}: {}", e.message()))
+    })?;
+    let mut sessions = HashMap::new();
+    for (n, entry) in file.session.into_iter().enumerate() {
+        let bad = |message: String| file_error(path, format!("session {}: {message}", n + 1));
+        let (name, session) = match (&entry.user, &entry.role, &entry.session) {
+            (Some(user), None, None) => (user.clone(), None),
+            (None, Some(role), Some(session)) => (role.clone(), Some(session.clone())),
+            _ => return Err(bad("give `user`, or `role` and `session`".into())),
+        };
+        let owner = model.find(&name).map_err(|e| bad(e.to_string()))?;
+        let principal = match &session {
+            None => owner.principal().clone(),
+            Some(session) => format!("acs:ram::{}:assumed-role/{}/{session}", model.account(), owner.name())
+                .parse()
+                .map_err(|e| bad(format!("session `{session}`: {e}")))?,
+        };
+        let expires = parse_timestamp(&entry.expires)
+            .ok_or_else(|| bad(format!("`expires` `{}` is not yyyy-MM-ddTHH:mm:ssZ", entry.expires)))?;
+        let set = model.policy_set(owner).ok_or_else(|| bad(format!("`{name}` has no policy set")))?;
+        let policies = Revision { number: 0, policies: Arc::new(set.clone()) };
+        if sessions.insert(entry.uuid, ZstackSession { principal, expires, policies }).is_some() {
+            return Err(bad("its uuid is listed twice".into()));
+        }
+    }
+    Ok(sessions)
+}
+
 /// The decision log: one JSON line per request.
 struct DecisionLog(Mutex<Box<dyn Write + Send>>);
 
@@ -349,9 +420,23 @@ struct Services {
     catalog: Catalog,
     world: PathBuf,
     changed: Notify,
+    /// When the world's clock was last moved on.
+    ticked: Mutex<std::time::Instant>,
 }
 
 impl Services {
+    /// Moves the world's clock on by the whole seconds of wall time since
+    /// it was last moved, so that updates finish and jobs complete as time
+    /// passes.
+    fn tick(&self) {
+        let mut ticked = self.ticked.lock().unwrap_or_else(PoisonError::into_inner);
+        let seconds = ticked.elapsed().as_secs();
+        if seconds > 0 {
+            self.simulator.advance(i64::try_from(seconds).unwrap_or(i64::MAX));
+            *ticked += Duration::from_secs(seconds);
+        }
+    }
+
     /// Writes the world (and the client tokens) to a temporary file beside
     /// the world file, then renames it into place.
     fn save(&self) -> Result<(), ServeError> {
@@ -370,6 +455,7 @@ impl Services {
 
 /// Performs an authorized call on the simulator.
 async fn perform(State(services): State<Arc<Services>>, Extension(call): Extension<Authorized>) -> Response {
+    services.tick();
     let Some(operation) = services.catalog.get(&call.action) else {
         let answer = envelope(
             StatusCode::NOT_FOUND,
@@ -450,6 +536,157 @@ async fn forward(State(upstream): State<Arc<Upstream>>, Extension(call): Extensi
     Response::from_parts(parts, axum::body::Body::from(collected.to_bytes()))
 }
 
+/// The ZStack side of the server: its sessions, and the shared guard and
+/// services.
+struct Zstack {
+    sessions: HashMap<String, ZstackSession>,
+    guard: Arc<Guard<Arc<MemoryTokens>>>,
+    services: Arc<Services>,
+    trusted_proxies: Vec<IpAddr>,
+    log: Option<Arc<DecisionLog>>,
+}
+
+/// The simulator, its own session check left out: the gateway has checked
+/// the session against its sessions file.
+struct SessionChecked<'a>(&'a Simulator);
+
+impl ramguard::guard::Backend for SessionChecked<'_> {
+    fn now(&self) -> i64 {
+        self.0.now()
+    }
+    fn request_id(&self) -> String {
+        self.0.request_id()
+    }
+    async fn perform(
+        &self,
+        operation: &ramguard::catalog::Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> ramguard::guard::ApiResponse {
+        self.0.perform(operation, params, request_id).await
+    }
+}
+
+fn zstack_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let body = json!({"error": {"code": code, "description": description, "details": description,
+        "elaboration": null, "opaque": null, "cause": null}});
+    json_response(status, &body).map(axum::body::Body::from)
+}
+
+impl Zstack {
+    /// The caller's session, or ZStack's answer to a missing, unknown or
+    /// expired one.
+    fn session(&self, headers: &http::HeaderMap) -> Result<&ZstackSession, Box<Response>> {
+        let Some(session) = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("OAuth "))
+            .map(str::trim)
+        else {
+            let mut answer = Response::new(axum::body::Body::from(
+                "the header Authorization: OAuth <session-uuid> is missing or invalid",
+            ));
+            *answer.status_mut() = StatusCode::BAD_REQUEST;
+            return Err(Box::new(answer));
+        };
+        match self.sessions.get(session) {
+            Some(found) if found.expires > OffsetDateTime::now_utc() => Ok(found),
+            _ => Err(Box::new(zstack_error(
+                StatusCode::UNAUTHORIZED,
+                "ID.1001",
+                &format!("invalid or expired session[uuid:{session}]"),
+            ))),
+        }
+    }
+}
+
+/// `PUT /zstack/v1/ipsec/{uuid}/actions`: change an IPsec connection's state.
+async fn zstack_change_state(
+    State(zstack): State<Arc<Zstack>>,
+    axum::extract::Path(uuid): axum::extract::Path<String>,
+    Extension(peer): Extension<Peer>,
+    headers: http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = std::time::Instant::now();
+    let session = match zstack.session(&headers) {
+        Ok(session) => session,
+        Err(answer) => return *answer,
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", "the request body is not JSON");
+    };
+    let mut params = BTreeMap::from([("uuid".to_owned(), uuid)]);
+    if let Some(event) = body.pointer("/changeIPSecConnectionState/stateEvent") {
+        params.insert("stateEvent".to_owned(), event.as_str().map_or_else(|| event.to_string(), str::to_owned));
+    }
+    let mut caller = ramguard::catalog::Caller::new(session.principal.clone());
+    caller.source_ip = Some(crate::rpc::source_ip(&zstack.trusted_proxies, &peer, &headers).to_string());
+    caller.secure_transport = Some(peer.secure);
+    caller.current_time = ramguard::sim::format_clock(OffsetDateTime::now_utc().unix_timestamp());
+    caller.mfa_present = Some(false);
+    zstack.services.tick();
+    let action = "zstack:ChangeIPSecConnectionState";
+    let backend = SessionChecked(&zstack.services.simulator);
+    let outcome = match zstack.guard.call_with(&session.policies, &backend, action, &params, &caller).await {
+        Ok(outcome) => outcome,
+        Err(e) => return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", &e.to_string()),
+    };
+    if outcome.performed {
+        zstack.services.changed.notify_one();
+    }
+    let mut answer = outcome.response.body.clone();
+    if let (Some(location), Some(host)) =
+        (answer.get("location").and_then(Value::as_str), headers.get(http::header::HOST).and_then(|h| h.to_str().ok()))
+    {
+        let relocated = Value::String(location.replacen("localhost:8080", host, 1));
+        if let Some(slot) = answer.get_mut("location") {
+            *slot = relocated;
+        }
+    }
+    let status = StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let response = json_response(status, &answer);
+    if let Some(log) = &zstack.log {
+        let request = zstack.guard.catalog().get(action).and_then(|o| o.authorization_request(&params, &caller).ok());
+        let mut handled = Handled::refused(response.clone());
+        handled.principal = Some(session.principal.to_string());
+        handled.action = Some(action.to_owned());
+        handled.resources = request.as_ref().map(|r| r.resources().to_vec()).unwrap_or_default();
+        handled.explanation =
+            outcome.explanation.clone().or_else(|| request.map(|r| session.policies.policies.explain(&r)));
+        handled.outcome = Some(outcome);
+        log.record(&handled, started.elapsed());
+    }
+    response.map(axum::body::Body::from)
+}
+
+/// `GET /zstack/v1/api-jobs/{id}`: a job's state, for a valid session.
+async fn zstack_poll(
+    State(zstack): State<Arc<Zstack>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: http::HeaderMap,
+) -> Response {
+    if let Err(answer) = zstack.session(&headers) {
+        return *answer;
+    }
+    zstack.services.tick();
+    let answer = zstack.services.simulator.poll(&id);
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &answer.body).map(axum::body::Body::from)
+}
+
+/// Any other path: Alibaba's envelope, not an empty 404.
+async fn not_found() -> Response {
+    envelope(
+        StatusCode::NOT_FOUND,
+        "InvalidAction.NotFound",
+        "Specified api is not found, please check your url and method.",
+        &request_id(),
+        "ramguard",
+    )
+    .map(axum::body::Body::from)
+}
+
 /// Tells the gateway who is calling, from the connection.
 async fn with_peer(ConnectInfo(addr): ConnectInfo<SocketAddr>, mut request: Request) -> Request {
     request.extensions_mut().insert(Peer { addr, secure: false });
@@ -494,15 +731,16 @@ impl Server {
         let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
         let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens.clone()));
         let key_count = keys.len();
-        let gateway = Gateway::new(guard, keys, MemoryNonceStore::new(config.limits.max_nonces))
+        let gateway = Gateway::new(guard.clone(), keys, MemoryNonceStore::new(config.limits.max_nonces))
             .with_trusted_proxies(config.trusted_proxies.clone())
             .explaining(config.decision_log.is_some());
         let mut layer = GuardLayer::new(Arc::new(gateway)).max_body(config.limits.max_body_bytes);
-        if let Some(target) = &config.decision_log {
-            let log = Arc::new(DecisionLog::open(target)?);
+        let log = config.decision_log.as_deref().map(DecisionLog::open).transpose()?.map(Arc::new);
+        if let Some(log) = log.clone() {
             layer =
                 layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
         }
+        let sessions = config.zstack_sessions.as_deref().map(|path| load_sessions(path, &model)).transpose()?;
         let (routes, services) = match &config.backend {
             BackendConfig::Simulator { world: start, state } => {
                 let kept = state.clone().unwrap_or_else(|| start.clone());
@@ -521,8 +759,22 @@ impl Server {
                     catalog,
                     world: kept,
                     changed: Notify::new(),
+                    ticked: Mutex::new(std::time::Instant::now()),
                 });
-                (Router::new().route("/", any(perform)).with_state(services.clone()), Some(services))
+                let rpc = Router::new().route("/", any(perform)).with_state(services.clone()).layer(layer);
+                let zstack = Arc::new(Zstack {
+                    sessions: sessions.unwrap_or_default(),
+                    guard,
+                    services: services.clone(),
+                    trusted_proxies: config.trusted_proxies.clone(),
+                    log,
+                });
+                let zstack = Router::new()
+                    .route("/zstack/v1/ipsec/{uuid}/actions", axum::routing::put(zstack_change_state))
+                    .route("/zstack/v1/api-jobs/{id}", axum::routing::get(zstack_poll))
+                    .with_state(zstack)
+                    .layer(axum::extract::DefaultBodyLimit::max(config.limits.max_body_bytes));
+                (rpc.merge(zstack), Some(services))
             }
             BackendConfig::Upstream { endpoint } => {
                 let endpoint: http::Uri =
@@ -545,12 +797,17 @@ impl Server {
                     catalog,
                     max_body: config.limits.max_body_bytes,
                 });
-                (Router::new().route("/", any(forward)).with_state(upstream), None)
+                if sessions.is_some() {
+                    return Err(ServeError::Config(
+                        "zstack_sessions is for the simulator backend: an upstream backend forwards Alibaba Cloud calls only".into(),
+                    ));
+                }
+                (Router::new().route("/", any(forward)).with_state(upstream).layer(layer), None)
             }
         };
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
         let router = routes
-            .layer(layer)
+            .fallback(not_found)
             .layer(axum::middleware::from_fn_with_state(timeout, with_timeout))
             .layer(axum::middleware::map_request(with_peer));
         Ok(Server { router, services, listen: config.listen, keys: key_count })
