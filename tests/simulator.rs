@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use ramguard::catalog::{Caller, Catalog};
 use ramguard::guard::Guard;
 use ramguard::sim::{
-    EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession, UPDATE_SECONDS,
-    VpnGateway, World, ZstackIpsecConnection, ZstackSession,
+    EcrGrant, IpsecServer, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession, UPDATE_SECONDS,
+    VpnConnection, VpnGateway, World, ZstackIpsecConnection, ZstackSession,
 };
 use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
@@ -27,12 +27,11 @@ const POLICY: &str = r#"{"Version": "1", "Statement": [
     {"Effect": "Allow", "Action": "zstack:ChangeIPSecConnectionState", "Resource": "acs:zstack::1234567890123456:ipsecconnection/*"}]}"#;
 
 fn world() -> World {
-    let child = |id: &str, gw: &str| GatewayChild {
-        id: id.into(),
+    let connection = |id: &str, gw: &str| VpnConnection {
+        vpn_connection_id: id.into(),
         region_id: "cn-hangzhou".into(),
         vpn_gateway_id: gw.into(),
-        deleting: false,
-        fault: None,
+        ..VpnConnection::default()
     };
     World {
         clock: 1_764_000_000,
@@ -52,36 +51,39 @@ fn world() -> World {
                 financial_locked: true,
             },
         ],
-        ipsec_servers: vec![child("iss-1", "vpn-1")],
+        ipsec_servers: vec![IpsecServer {
+            ipsec_server_id: "iss-1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpn_gateway_id: "vpn-1".into(),
+            ..IpsecServer::default()
+        }],
         vpn_connections: vec![
-            GatewayChild { fault: Some("InternalError".into()), ..child("vco-flaky", "vpn-1") },
-            GatewayChild { fault: Some("Forbbiden.SubUser".into()), ..child("vco-other-user", "vpn-1") },
-            child("vco-1", "vpn-1"),
-            child("vco-2", "vpn-1"),
-            child("vco-locked", "vpn-locked"),
-            child("vco-orphan", "vpn-gone"),
+            VpnConnection { fault: Some("InternalError".into()), ..connection("vco-flaky", "vpn-1") },
+            VpnConnection { fault: Some("Forbbiden.SubUser".into()), ..connection("vco-other-user", "vpn-1") },
+            connection("vco-1", "vpn-1"),
+            connection("vco-2", "vpn-1"),
+            connection("vco-locked", "vpn-locked"),
+            connection("vco-orphan", "vpn-gone"),
         ],
         traffic_mirror_sessions: vec![
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-1".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Created".into(),
-                deleting_until: None,
-                traffic_mirror_filter_status: None,
+                ..TrafficMirrorSession::default()
             },
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-filter".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Created".into(),
-                deleting_until: None,
                 traffic_mirror_filter_status: Some("Modifying".into()),
+                ..TrafficMirrorSession::default()
             },
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-busy".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Modifying".into(),
-                deleting_until: None,
-                traffic_mirror_filter_status: None,
+                ..TrafficMirrorSession::default()
             },
         ],
         ecr_grants: vec![EcrGrant {
@@ -183,7 +185,7 @@ fn delete_vpn_connection_error_paths() {
     );
     s.advance(UPDATE_SECONDS);
     assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-2")).0, 200);
-    assert!(s.world().vpn_connections.iter().all(|v| v.id != "vco-1"));
+    assert!(s.world().vpn_connections.iter().all(|v| v.vpn_connection_id != "vco-1"));
 }
 
 #[test]
@@ -212,7 +214,7 @@ fn delete_traffic_mirror_session_error_paths() {
     );
     s.advance(UPDATE_SECONDS);
     let out = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &list(), &c)).unwrap();
-    assert_eq!(out.response.body["TotalCount"], 2, "the sessions that could not be deleted are left");
+    assert_eq!(out.response.body["TotalCount"], "2", "the sessions that could not be deleted are left");
 }
 
 #[test]
@@ -250,6 +252,59 @@ fn ecr_revoke_and_grant_with_the_router_lock() {
     ))
     .unwrap();
     assert_eq!(described.response.body["TotalCount"], 1);
+}
+
+#[test]
+fn answers_carry_the_apis_members_and_none_of_the_simulators() {
+    let (g, s, c) = setup();
+    let region = params(&[("RegionId", "cn-hangzhou")]);
+    let delete = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")];
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteIpsecServer", &delete).0, 200);
+    let listed = pollster::block_on(g.call(&s, "vpc:ListIpsecServers", &region, &c)).unwrap();
+    let server = listed.response.body["IpsecServers"][0].as_object().unwrap().clone();
+    assert_eq!(server["IpsecServerId"], "iss-1");
+    assert!(!server.contains_key("Id") && !server.contains_key("Deleting"), "{server:?}");
+    let sessions = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &region, &c)).unwrap();
+    let session = sessions.response.body["TrafficMirrorSessions"][1].as_object().unwrap().clone();
+    assert_eq!(session["TrafficMirrorSessionId"], "tms-filter");
+    for simulators in ["RegionId", "TrafficMirrorFilterStatus", "DeletingUntil"] {
+        assert!(!session.contains_key(simulators), "{simulators}: {session:?}");
+    }
+    let gateway = params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-locked")]);
+    let locked = pollster::block_on(g.call(&s, "vpc:DescribeVpnGateway", &gateway, &c)).unwrap();
+    assert_eq!(locked.response.body["BusinessStatus"], "FinancialLocked");
+
+    let grants = |extra: &[(&str, &str)]| {
+        let mut p = params(&[("EcrId", "ecr-1")]);
+        p.extend(params(extra));
+        let action = "expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter";
+        pollster::block_on(g.call(&s, action, &p, &c)).unwrap().response.body
+    };
+    let all = grants(&[]);
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeId"], "vbr-1");
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeType"], "VBR");
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeRegionId"], "cn-hangzhou");
+    assert_eq!((&all["Success"], &all["HttpStatusCode"]), (&true.into(), &200.into()));
+    assert_eq!(grants(&[("InstanceType", "VPC")])["TotalCount"], 0);
+    assert_eq!(grants(&[("InstanceRegionId", "cn-beijing")])["TotalCount"], 0);
+    assert_eq!(grants(&[("InstanceType", "VBR"), ("InstanceRegionId", "cn-hangzhou")])["TotalCount"], 1);
+}
+
+#[test]
+fn world_files_may_name_children_by_their_old_id_member() {
+    let old = r#"{"clock": 1, "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
+        "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+        "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#;
+    let world = World::from_json(old).unwrap();
+    assert_eq!(world.ipsec_servers[0].ipsec_server_id, "iss-1");
+    assert_eq!(world.vpn_connections[0].vpn_connection_id, "vco-1");
+    let written = serde_json::to_value(&world).unwrap();
+    assert_eq!(written["ipsec_servers"][0]["IpsecServerId"], "iss-1", "written in the new spelling");
+    assert_eq!(written["vpn_connections"][0]["VpnConnectionId"], "vco-1");
+    assert!(written["ipsec_servers"][0].get("Id").is_none());
+    let both = old.replace(r#""Id": "iss-1""#, r#""Id": "iss-1", "IpsecServerId": "iss-2""#);
+    let e = World::from_json(&both).unwrap_err();
+    assert!(e.message.contains("duplicate field `IpsecServerId`"), "{e}");
 }
 
 #[test]
@@ -320,8 +375,8 @@ const NUMBERS: &str = r#"{
   "clock": @clock@,
   "requests": @requests@,
   "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "updating", "UpdatingUntil": @updating@}],
-  "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
-  "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "ipsec_servers": [{"IpsecServerId": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
   "traffic_mirror_sessions": [{"TrafficMirrorSessionId": "tms-1", "RegionId": "cn-hangzhou",
                                "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@}],
   "ecr_grants": [{"EcrId": "ecr-1", "EcrOwnerAliUid": "1210123456123456", "InstanceId": "vbr-1",

@@ -26,7 +26,7 @@
 //!
 //! let world = World::from_json(r#"{"clock": 1796219400,
 //!     "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
-//!     "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
+//!     "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
 //! let vpc = Simulator::new(world);
 //! let mut policies = PolicySetBuilder::new();
 //! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
@@ -53,7 +53,7 @@ mod zstack;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::language::error::{JsonPath, Location};
 use crate::language::json::Value as JsonValue;
@@ -68,7 +68,7 @@ pub const UPDATE_SECONDS: i64 = 5;
 pub const CONFLICT_SECONDS: i64 = 2;
 
 pub use ecr::EcrGrant;
-pub use vpc::{GatewayChild, TrafficMirrorSession, VpnGateway};
+pub use vpc::{IpsecServer, TrafficMirrorSession, VpnConnection, VpnGateway};
 pub use zstack::{JOB_RETENTION_SECONDS, JOB_SECONDS, ZstackIpsecConnection, ZstackJob, ZstackSession};
 
 /// Everything the simulated services hold.
@@ -85,10 +85,10 @@ pub struct World {
     pub vpn_gateways: Vec<VpnGateway>,
     /// IPsec servers.
     #[serde(default)]
-    pub ipsec_servers: Vec<GatewayChild>,
+    pub ipsec_servers: Vec<IpsecServer>,
     /// IPsec (VPN) connections.
     #[serde(default)]
-    pub vpn_connections: Vec<GatewayChild>,
+    pub vpn_connections: Vec<VpnConnection>,
     /// Traffic mirror sessions.
     #[serde(default)]
     pub traffic_mirror_sessions: Vec<TrafficMirrorSession>,
@@ -276,6 +276,15 @@ type Params = BTreeMap<String, String>;
 
 fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params.get(name).map_or("", String::as_str)
+}
+
+/// An answer without the members it has no value for: the services leave
+/// out what they do not know, and never send `null`.
+fn present(mut answer: Value) -> Value {
+    if let Value::Object(members) = &mut answer {
+        members.retain(|_, value| !value.is_null());
+    }
+    answer
 }
 
 impl Clone for Simulator {
