@@ -20,7 +20,8 @@ use ramguard::sim::{
 use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 const POLICY: &str = r#"{"Version": "1", "Statement": [
-    {"Effect": "Allow", "Action": ["vpc:Delete*", "vpc:Describe*", "vpc:List*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": ["vpc:Create*", "vpc:Update*", "vpc:Modify*", "vpc:Delete*", "vpc:Describe*", "vpc:List*"],
+     "Resource": "*"},
     {"Effect": "Allow", "Action": "expressconnectrouter:*", "Resource": "*",
      "Condition": {"StringEquals": {"InstanceType": "VBR"}}},
     {"Effect": "Allow", "Action": "expressconnectrouter:Describe*", "Resource": "*"},
@@ -255,6 +256,132 @@ fn ecr_revoke_and_grant_with_the_router_lock() {
 }
 
 #[test]
+fn creates_and_updates_of_gateway_children_keep_the_gateway_updating() {
+    let (g, s, c) = setup();
+    let call = |action: &str, p: &[(&str, &str)]| pollster::block_on(g.call(&s, action, &params(p), &c)).unwrap();
+    let region = ("RegionId", "cn-hangzhou");
+    let server = [
+        region,
+        ("VpnGatewayId", "vpn-1"),
+        ("LocalSubnet", "192.168.1.0/24"),
+        ("ClientIpPool", "10.20.0.0/24"),
+        ("IpSecServerName", "lab"),
+    ];
+    let created = call("vpc:CreateIpsecServer", &server);
+    assert_eq!(created.response.status, 200, "{:?}", created.response);
+    let id = created.response.body["IpsecServerId"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("iss-"), "{id}");
+    assert_eq!(created.response.body["IpsecServerName"], "lab");
+    assert_eq!(created.response.body["CreationTime"], "2025-11-24T16:00:00Z");
+    assert_eq!(s.world().vpn_gateways[0].status, "updating");
+    assert_eq!(code(&g, &s, &c, "vpc:CreateIpsecServer", &server), (400, "VpnGateway.Configuring".into()));
+    let elsewhere = [region, ("VpnGatewayId", "vpn-nope"), ("LocalSubnet", "a"), ("ClientIpPool", "b")];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:CreateIpsecServer", &elsewhere),
+        (400, "InvalidVpnGatewayInstanceId.NotFound".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    let renamed =
+        [region, ("IpsecServerId", id.as_str()), ("IpsecServerName", "lab-2"), ("LocalSubnet", "192.168.9.0/24")];
+    assert_eq!(code(&g, &s, &c, "vpc:UpdateIpsecServer", &renamed), (200, "OK".into()));
+    assert_eq!(s.world().vpn_gateways[0].status, "updating");
+    let listed = call("vpc:ListIpsecServers", &[region]);
+    let servers = listed.response.body["IpsecServers"].as_array().unwrap().clone();
+    let mine = servers.iter().find(|s| s["IpsecServerId"] == id.as_str()).unwrap();
+    assert_eq!(
+        (&mine["IpsecServerName"], &mine["LocalSubnet"], &mine["ClientIpPool"]),
+        (&"lab-2".into(), &"192.168.9.0/24".into(), &"10.20.0.0/24".into())
+    );
+    let missing = [region, ("IpsecServerId", "iss-nope")];
+    assert_eq!(code(&g, &s, &c, "vpc:UpdateIpsecServer", &missing), (404, "InvalidIpsecServerId.NotFound".into()));
+
+    s.advance(UPDATE_SECONDS);
+    let connection = |gateway| {
+        [
+            region,
+            ("VpnGatewayId", gateway),
+            ("LocalSubnet", "192.168.2.0/24"),
+            ("RemoteSubnet", "172.16.2.0/24"),
+            ("CustomerGatewayId", "cgw-2"),
+            ("Name", "depot"),
+        ]
+    };
+    assert_eq!(
+        code(&g, &s, &c, "vpc:CreateVpnConnection", &connection("vpn-locked")),
+        (400, "VpnGateway.FinancialLocked".into())
+    );
+    let created = call("vpc:CreateVpnConnection", &connection("vpn-1"));
+    let vco = created.response.body["VpnConnectionId"].as_str().unwrap().to_owned();
+    assert_eq!(created.response.body["CreateTime"], s.world().clock * 1000, "milliseconds");
+    // The new connection changed a moment ago, and its gateway is updating.
+    let modify = [region, ("VpnConnectionId", vco.as_str()), ("Name", "depot-2")];
+    assert_eq!(code(&g, &s, &c, "vpc:ModifyVpnConnectionAttribute", &modify), (409, "OperationConflict".into()));
+    s.advance(UPDATE_SECONDS);
+    let modified = call("vpc:ModifyVpnConnectionAttribute", &modify);
+    assert_eq!((modified.response.status, &modified.response.body["Name"]), (200, &"depot-2".into()));
+    assert_eq!(modified.response.body["RemoteSubnet"], "172.16.2.0/24", "what is not given stays");
+    let described = call("vpc:DescribeVpnConnection", &[region, ("VpnConnectionId", vco.as_str())]);
+    assert_eq!(described.response.body["Name"], "depot-2");
+    assert_eq!(described.response.body["CustomerGatewayId"], "cgw-2");
+    assert_eq!(described.response.body["VpnGatewayId"], "vpn-1");
+    assert_eq!(
+        code(&g, &s, &c, "vpc:DescribeVpnConnection", &[region, ("VpnConnectionId", "vco-nope")]),
+        (404, "InvalidVpnConnectionInstanceId.NotFound".into())
+    );
+    let locked = [region, ("VpnConnectionId", "vco-locked"), ("Name", "x")];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:ModifyVpnConnectionAttribute", &locked),
+        (400, "VpnGateway.FinancialLocked".into())
+    );
+}
+
+#[test]
+fn a_new_traffic_mirror_session_is_creating_then_created() {
+    let (g, s, c) = setup();
+    let create = [
+        ("RegionId", "cn-hangzhou"),
+        ("TrafficMirrorTargetId", "eni-target"),
+        ("TrafficMirrorTargetType", "NetworkInterface"),
+        ("TrafficMirrorFilterId", "tmf-1"),
+        ("Priority", "3"),
+        ("TrafficMirrorSourceIds.10", "eni-j"),
+        ("TrafficMirrorSourceIds.2", "eni-b"),
+        ("TrafficMirrorSourceIds.1", "eni-a"),
+    ];
+    let out = pollster::block_on(g.call(&s, "vpc:CreateTrafficMirrorSession", &params(&create), &c)).unwrap();
+    let id = out.response.body["TrafficMirrorSessionId"].as_str().unwrap().to_owned();
+    let listed = || {
+        let out = pollster::block_on(g.call(
+            &s,
+            "vpc:ListTrafficMirrorSessions",
+            &params(&[("RegionId", "cn-hangzhou")]),
+            &c,
+        ))
+        .unwrap();
+        out.response.body["TrafficMirrorSessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["TrafficMirrorSessionId"] == id.as_str())
+            .cloned()
+    };
+    let creating = listed().unwrap();
+    assert_eq!(creating["TrafficMirrorSessionStatus"], "Creating");
+    assert_eq!(creating["TrafficMirrorSourceIds"], serde_json::json!(["eni-a", "eni-b", "eni-j"]));
+    assert_eq!((&creating["Priority"], &creating["TrafficMirrorFilterId"]), (&3.into(), &"tmf-1".into()));
+    let delete = [("RegionId", "cn-hangzhou"), ("TrafficMirrorSessionId", id.as_str())];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &delete),
+        (400, "IncorrectStatus.TrafficMirrorSession".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    assert_eq!(listed().unwrap()["TrafficMirrorSessionStatus"], "Created");
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &delete).0, 200);
+    s.advance(UPDATE_SECONDS);
+    assert!(listed().is_none(), "deleted");
+}
+
+#[test]
 fn answers_carry_the_apis_members_and_none_of_the_simulators() {
     let (g, s, c) = setup();
     let region = params(&[("RegionId", "cn-hangzhou")]);
@@ -378,7 +505,9 @@ const NUMBERS: &str = r#"{
   "ipsec_servers": [{"IpsecServerId": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
   "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
   "traffic_mirror_sessions": [{"TrafficMirrorSessionId": "tms-1", "RegionId": "cn-hangzhou",
-                               "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@}],
+                               "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@},
+                              {"TrafficMirrorSessionId": "tms-2", "RegionId": "cn-hangzhou",
+                               "TrafficMirrorSessionStatus": "Creating", "CreatingUntil": @creating@}],
   "ecr_grants": [{"EcrId": "ecr-1", "EcrOwnerAliUid": "1210123456123456", "InstanceId": "vbr-1",
                   "InstanceType": "VBR", "InstanceRegionId": "cn-hangzhou"}],
   "ecr_locks": {"ecr-1": @lock@},
@@ -392,11 +521,12 @@ const NUMBERS: &str = r#"{
 }"#;
 
 /// Each placeholder of [`NUMBERS`] and the JSON path of its value.
-const FIELDS: [(&str, &str); 10] = [
+const FIELDS: [(&str, &str); 11] = [
     ("clock", "clock"),
     ("requests", "requests"),
     ("updating", "vpn_gateways[0].UpdatingUntil"),
     ("deleting", "traffic_mirror_sessions[0].DeletingUntil"),
+    ("creating", "traffic_mirror_sessions[1].CreatingUntil"),
     ("lock", "ecr_locks.ecr-1"),
     ("change", "last_change.vco-1"),
     ("expires", "zstack_sessions[0].expiresAt"),
@@ -417,6 +547,7 @@ fn fill(values: &[(&str, &str)]) -> String {
         ("requests", "7"),
         ("updating", "1764000005"),
         ("deleting", "1764000005"),
+        ("creating", "1764000004"),
         ("lock", "1764000005"),
         ("change", "1763999999"),
         ("expires", "1764003600"),
@@ -533,6 +664,41 @@ fn exercise(world: World, jumps: &[i64]) -> Simulator {
             params(&[("uuid", "c-1"), ("stateEvent", "enable"), ("Authorization", "OAuth s-1")]),
         ),
         ("vpc:DescribeVpnGateway", params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")])),
+        (
+            "vpc:CreateIpsecServer",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("VpnGatewayId", "vpn-1"),
+                ("LocalSubnet", "192.168.0.0/24"),
+                ("ClientIpPool", "10.0.0.0/24"),
+            ]),
+        ),
+        ("vpc:UpdateIpsecServer", params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")])),
+        (
+            "vpc:CreateVpnConnection",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("VpnGatewayId", "vpn-1"),
+                ("LocalSubnet", "192.168.0.0/24"),
+                ("RemoteSubnet", "172.16.0.0/24"),
+            ]),
+        ),
+        ("vpc:ModifyVpnConnectionAttribute", params(&[("RegionId", "cn-hangzhou"), ("VpnConnectionId", "vco-1")])),
+        ("vpc:DescribeVpnConnection", params(&[("RegionId", "cn-hangzhou"), ("VpnConnectionId", "vco-1")])),
+        (
+            "vpc:CreateTrafficMirrorSession",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("TrafficMirrorTargetId", "eni-1"),
+                ("TrafficMirrorTargetType", "NetworkInterface"),
+                ("TrafficMirrorFilterId", "tmf-1"),
+                ("Priority", "1"),
+                ("TrafficMirrorSourceIds.1", "eni-2"),
+            ]),
+        ),
+        ("vpc:ListTrafficMirrorSessions", params(&[("RegionId", "cn-hangzhou")])),
+        ("vpc:ListIpsecServers", params(&[("RegionId", "cn-hangzhou")])),
+        ("expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter", params(&[("EcrId", "ecr-1")])),
     ];
     for (i, (action, p)) in calls.iter().enumerate() {
         let out = pollster::block_on(g.call(&s, action, p, &c)).unwrap();
@@ -554,8 +720,8 @@ proptest::proptest! {
     fn any_numbers_in_a_world_never_panic(
         clock in proptest::prelude::any::<i64>(),
         requests in proptest::prelude::any::<u64>(),
-        timers in proptest::collection::vec(proptest::prelude::any::<i64>(), 6),
-        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        timers in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 16),
     ) {
         let mut world = World::from_json(&numbers_world("", "")).unwrap();
         world.clock = clock;
@@ -566,6 +732,7 @@ proptest::proptest! {
         world.last_change.insert("vco-1".into(), timers[3]);
         world.zstack_sessions[0].expires_at = timers[4];
         world.zstack_jobs[0].finishes_at = timers[5];
+        world.traffic_mirror_sessions[1].creating_until = Some(timers[6]);
         let _ = exercise(world, &jumps);
     }
 
@@ -581,11 +748,12 @@ proptest::proptest! {
                 proptest::prelude::Strategy::prop_map(100u16..600, |n| n.to_string()),
                 proptest::prelude::Just(ramguard::sim::MAX_CLOCK.to_string()),
             ],
-            10,
+            11,
         ),
-        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 16),
     ) {
-        let names = ["clock", "requests", "updating", "deleting", "lock", "change", "expires", "finishes", "at", "status"];
+        let names =
+            ["clock", "requests", "updating", "deleting", "creating", "lock", "change", "expires", "finishes", "at", "status"];
         let pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().map(String::as_str)).collect();
         let base = fill(&pairs);
         if let Ok(world) = World::from_json(&base) {

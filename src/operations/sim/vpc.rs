@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Params, Services, UPDATE_SECONDS, later, param, present};
+use super::{Params, Services, UPDATE_SECONDS, format_clock, later, list_param, new_id, param, present};
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, error_response};
 
@@ -128,6 +128,9 @@ pub struct TrafficMirrorSession {
     /// The network interfaces whose traffic it mirrors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic_mirror_source_ids: Vec<String>,
+    /// When a create in progress ends (clock seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creating_until: Option<i64>,
     /// When a delete in progress ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleting_until: Option<i64>,
@@ -147,6 +150,23 @@ impl IpsecServer {
             "LocalSubnet": self.local_subnet,
             "ClientIpPool": self.client_ip_pool,
             "CreationTime": self.creation_time,
+        }))
+    }
+}
+
+impl VpnConnection {
+    /// The connection as `DescribeVpnConnection` and
+    /// `ModifyVpnConnectionAttribute` answer it.
+    fn answer(&self, request_id: &str) -> Value {
+        present(json!({
+            "RequestId": request_id,
+            "VpnConnectionId": self.vpn_connection_id,
+            "VpnGatewayId": self.vpn_gateway_id,
+            "Name": self.name,
+            "LocalSubnet": self.local_subnet,
+            "RemoteSubnet": self.remote_subnet,
+            "CustomerGatewayId": self.customer_gateway_id,
+            "CreateTime": self.create_time,
         }))
     }
 }
@@ -228,8 +248,8 @@ fn financial_locked(op: &Operation, request_id: &str) -> ApiResponse {
 }
 
 impl Services {
-    /// Finishes the gateway updates, child deletions and mirror session
-    /// deletions due by `now`.
+    /// Finishes the gateway updates, child deletions, and mirror session
+    /// creations and deletions due by `now`.
     pub(super) fn settle_vpc(&mut self, now: i64) {
         let mut finished = Vec::new();
         for gw in &mut self.world.vpn_gateways {
@@ -241,6 +261,14 @@ impl Services {
         }
         self.world.ipsec_servers.retain(|s| !(s.deleting && finished.contains(&s.vpn_gateway_id)));
         self.world.vpn_connections.retain(|c| !(c.deleting && finished.contains(&c.vpn_gateway_id)));
+        for session in &mut self.world.traffic_mirror_sessions {
+            if session.creating_until.is_some_and(|t| t <= now) {
+                session.creating_until = None;
+                if session.traffic_mirror_session_status == "Creating" {
+                    session.traffic_mirror_session_status = "Created".into();
+                }
+            }
+        }
         self.world.traffic_mirror_sessions.retain(|s| s.deleting_until.is_none_or(|t| t > now));
     }
 
@@ -302,6 +330,22 @@ impl Services {
         Ok(gateway_id)
     }
 
+    /// The checks a new child of `gateway_id` passes: the gateway exists in
+    /// the region, is not financially locked (connections) and is not
+    /// configuring.
+    fn check_new_child(&self, op: &Operation, child: Child, params: &Params, request_id: &str) -> Option<ApiResponse> {
+        let (gateway_id, region) = (param(params, "VpnGatewayId"), param(params, "RegionId"));
+        let Some(gateway) =
+            self.world.vpn_gateways.iter().find(|g| g.vpn_gateway_id == gateway_id && g.region_id == region)
+        else {
+            return Some(gateway_not_found(op, request_id));
+        };
+        if child == Child::Connection && gateway.financial_locked {
+            return Some(financial_locked(op, request_id));
+        }
+        (gateway.status == "updating").then(|| configuring(op, request_id))
+    }
+
     /// Puts `gateway_id` into `updating` for [`UPDATE_SECONDS`], for a
     /// change to its child `id` made now.
     fn start_update(&mut self, gateway_id: &str, id: &str) {
@@ -334,6 +378,139 @@ impl Services {
             }
         }
         Self::ok(request_id)
+    }
+
+    /// `CreateIpsecServer`: a new server, its gateway `updating` meanwhile.
+    pub(super) fn create_ipsec_server(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
+        if let Some(refused) = self.check_new_child(op, Child::Server, params, request_id) {
+            return refused;
+        }
+        let text = |name: &str| params.get(name).cloned();
+        let server = IpsecServer {
+            ipsec_server_id: new_id("iss", request_id),
+            region_id: param(params, "RegionId").to_owned(),
+            vpn_gateway_id: param(params, "VpnGatewayId").to_owned(),
+            // This one operation spells it with a capital S.
+            ipsec_server_name: text("IpSecServerName"),
+            local_subnet: text("LocalSubnet"),
+            client_ip_pool: text("ClientIpPool"),
+            creation_time: format_clock(self.world.clock),
+            deleting: false,
+            fault: None,
+        };
+        self.start_update(&server.vpn_gateway_id, &server.ipsec_server_id);
+        let mut body = server.answer();
+        if let Value::Object(members) = &mut body {
+            members.insert("RequestId".into(), json!(request_id));
+            members.remove("LocalSubnet");
+            members.remove("ClientIpPool");
+        }
+        self.world.ipsec_servers.push(server);
+        ApiResponse { status: 200, body }
+    }
+
+    /// `UpdateIpsecServer`: the members given change, the gateway is
+    /// `updating` meanwhile.
+    pub(super) fn update_ipsec_server(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
+        let gateway = match self.check_child_change(op, Child::Server, false, params, request_id) {
+            Ok(gateway) => gateway,
+            Err(answer) => return answer,
+        };
+        let (id, region) = (param(params, "IpsecServerId"), param(params, "RegionId"));
+        self.start_update(&gateway, id);
+        if let Some(server) =
+            self.world.ipsec_servers.iter_mut().find(|s| s.ipsec_server_id == id && s.region_id == region)
+        {
+            for (name, member) in [
+                ("IpsecServerName", &mut server.ipsec_server_name),
+                ("LocalSubnet", &mut server.local_subnet),
+                ("ClientIpPool", &mut server.client_ip_pool),
+            ] {
+                if let Some(value) = params.get(name) {
+                    *member = Some(value.clone());
+                }
+            }
+        }
+        Self::ok(request_id)
+    }
+
+    /// `CreateVpnConnection`: a new connection, its gateway `updating`
+    /// meanwhile.
+    pub(super) fn create_vpn_connection(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
+        if let Some(refused) = self.check_new_child(op, Child::Connection, params, request_id) {
+            return refused;
+        }
+        let text = |name: &str| params.get(name).cloned();
+        let connection = VpnConnection {
+            vpn_connection_id: new_id("vco", request_id),
+            region_id: param(params, "RegionId").to_owned(),
+            vpn_gateway_id: param(params, "VpnGatewayId").to_owned(),
+            name: text("Name"),
+            local_subnet: text("LocalSubnet"),
+            remote_subnet: text("RemoteSubnet"),
+            customer_gateway_id: text("CustomerGatewayId"),
+            create_time: Some(self.world.clock.saturating_mul(1000)),
+            deleting: false,
+            fault: None,
+        };
+        self.start_update(&connection.vpn_gateway_id, &connection.vpn_connection_id);
+        let body = present(json!({
+            "RequestId": request_id,
+            "VpnConnectionId": connection.vpn_connection_id,
+            "Name": connection.name,
+            "CreateTime": connection.create_time,
+        }));
+        self.world.vpn_connections.push(connection);
+        ApiResponse { status: 200, body }
+    }
+
+    /// `ModifyVpnConnectionAttribute`: the members given change, the
+    /// gateway is `updating` meanwhile; the answer is the connection.
+    pub(super) fn modify_vpn_connection(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
+        let gateway = match self.check_child_change(op, Child::Connection, false, params, request_id) {
+            Ok(gateway) => gateway,
+            Err(answer) => return answer,
+        };
+        let (id, region) = (param(params, "VpnConnectionId"), param(params, "RegionId"));
+        self.start_update(&gateway, id);
+        let Some(connection) =
+            self.world.vpn_connections.iter_mut().find(|c| c.vpn_connection_id == id && c.region_id == region)
+        else {
+            return Child::Connection.not_found(op, id, request_id);
+        };
+        for (name, member) in [
+            ("Name", &mut connection.name),
+            ("LocalSubnet", &mut connection.local_subnet),
+            ("RemoteSubnet", &mut connection.remote_subnet),
+        ] {
+            if let Some(value) = params.get(name) {
+                *member = Some(value.clone());
+            }
+        }
+        ApiResponse { status: 200, body: connection.answer(request_id) }
+    }
+
+    /// `CreateTrafficMirrorSession`: a new session, `Creating` for
+    /// [`UPDATE_SECONDS`], then `Created`.
+    pub(super) fn create_mirror_session(&mut self, params: &Params, request_id: &str) -> ApiResponse {
+        let text = |name: &str| params.get(name).cloned();
+        let session = TrafficMirrorSession {
+            traffic_mirror_session_id: new_id("tms", request_id),
+            region_id: param(params, "RegionId").to_owned(),
+            traffic_mirror_session_status: "Creating".into(),
+            traffic_mirror_session_name: text("TrafficMirrorSessionName"),
+            traffic_mirror_target_id: text("TrafficMirrorTargetId"),
+            traffic_mirror_target_type: text("TrafficMirrorTargetType"),
+            traffic_mirror_filter_id: text("TrafficMirrorFilterId"),
+            priority: params.get("Priority").and_then(|p| p.parse().ok()),
+            traffic_mirror_source_ids: list_param(params, "TrafficMirrorSourceIds"),
+            creating_until: Some(later(self.world.clock, UPDATE_SECONDS)),
+            deleting_until: None,
+            traffic_mirror_filter_status: None,
+        };
+        let body = json!({"RequestId": request_id, "TrafficMirrorSessionId": session.traffic_mirror_session_id});
+        self.world.traffic_mirror_sessions.push(session);
+        ApiResponse { status: 200, body }
     }
 
     pub(super) fn delete_mirror_session(&mut self, op: &Operation, params: &Params, request_id: &str) -> ApiResponse {
@@ -389,6 +566,15 @@ impl Services {
                 let business = if gw.financial_locked { "FinancialLocked" } else { "Normal" };
                 json!({"RequestId": request_id, "VpnGatewayId": gw.vpn_gateway_id, "Status": gw.status,
                        "BusinessStatus": business})
+            }
+            "DescribeVpnConnection" => {
+                let id = param(params, "VpnConnectionId");
+                let Some(connection) =
+                    self.world.vpn_connections.iter().find(|c| c.vpn_connection_id == id && c.region_id == region)
+                else {
+                    return Some(Child::Connection.not_found(op, id, request_id));
+                };
+                connection.answer(request_id)
             }
             "ListIpsecServers" => {
                 let servers: Vec<Value> = self
