@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use ramguard::catalog::{Caller, Catalog};
 use ramguard::guard::Guard;
-use ramguard::sim::{GatewayChild, Simulator, UPDATE_SECONDS, VpnGateway, World};
+use ramguard::sim::{IpsecServer, Simulator, UPDATE_SECONDS, VpnGateway, World};
 use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 fn gateway_status(vpc: &Simulator) -> String {
@@ -29,12 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             updating_until: None,
             financial_locked: false,
         }],
-        ipsec_servers: vec![GatewayChild {
-            id: "iss-bp1jougp8cfsbo8y9".into(),
+        ipsec_servers: vec![IpsecServer {
+            ipsec_server_id: "iss-bp1jougp8cfsbo8y9".into(),
             region_id: "cn-hangzhou".into(),
             vpn_gateway_id: "vpn-1".into(),
-            deleting: false,
-            fault: None,
+            ..IpsecServer::default()
         }],
         ..World::default()
     });

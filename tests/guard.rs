@@ -205,6 +205,35 @@ fn parameters_are_validated_before_authorization_with_each_services_codes() {
 }
 
 #[test]
+fn a_required_list_may_arrive_as_its_elements() {
+    let mut builder = PolicySetBuilder::new();
+    let all = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:*", "Resource": "*"}]}"#;
+    builder.add(Policy::parse("all", all, PolicyKind::Identity).unwrap());
+    let (g, b) = (Guard::new(builder.build().unwrap(), Catalog::builtin().unwrap().clone()), Recorder::default());
+    let create = |sources: &[(&'static str, &'static str)]| {
+        let mut p = params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("TrafficMirrorTargetId", "eni-target"),
+            ("TrafficMirrorTargetType", "NetworkInterface"),
+            ("TrafficMirrorFilterId", "tmf-1"),
+            ("Priority", "1"),
+        ]);
+        p.extend(params(sources));
+        pollster::block_on(g.call(&b, "vpc:CreateTrafficMirrorSession", &p, &caller(OFFICE))).unwrap()
+    };
+    // As the SDKs flatten a list: `TrafficMirrorSourceIds.1`, `.2`.
+    let out = create(&[("TrafficMirrorSourceIds.1", "eni-a"), ("TrafficMirrorSourceIds.2", "eni-b")]);
+    assert!(out.performed && out.response.is_success(), "{:?}", out.response);
+    assert_eq!(create(&[("TrafficMirrorSourceIds", "eni-a")]).response.status, 200);
+    for absent in [&[][..], &[("TrafficMirrorSourceIds.", "eni-a")], &[("TrafficMirrorSourceIdsX.1", "eni-a")]] {
+        let out = create(absent);
+        assert_eq!((out.response.status, out.response.code()), (400, Some("MissingParameter")), "{absent:?}");
+        assert!(out.response.body["Message"].as_str().unwrap().contains("\"TrafficMirrorSourceIds\""));
+    }
+    assert_eq!(b.performed().len(), 2);
+}
+
+#[test]
 fn dry_run_answers_only_after_authorization() {
     let (g, b) = (guard(), Recorder::default());
     let p = params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1"), ("DryRun", "true")]);

@@ -14,25 +14,25 @@ use std::collections::BTreeMap;
 use ramguard::catalog::{Caller, Catalog};
 use ramguard::guard::Guard;
 use ramguard::sim::{
-    EcrGrant, GatewayChild, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession, UPDATE_SECONDS,
-    VpnGateway, World, ZstackIpsecConnection, ZstackSession,
+    EcrGrant, IpsecServer, JOB_RETENTION_SECONDS, JOB_SECONDS, Simulator, TrafficMirrorSession, UPDATE_SECONDS,
+    VpnConnection, VpnGateway, World, ZstackIpsecConnection, ZstackSession,
 };
 use ramguard::{Policy, PolicyKind, PolicySetBuilder};
 
 const POLICY: &str = r#"{"Version": "1", "Statement": [
-    {"Effect": "Allow", "Action": ["vpc:Delete*", "vpc:Describe*", "vpc:List*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": ["vpc:Create*", "vpc:Update*", "vpc:Modify*", "vpc:Delete*", "vpc:Describe*", "vpc:List*"],
+     "Resource": "*"},
     {"Effect": "Allow", "Action": "expressconnectrouter:*", "Resource": "*",
      "Condition": {"StringEquals": {"InstanceType": "VBR"}}},
     {"Effect": "Allow", "Action": "expressconnectrouter:Describe*", "Resource": "*"},
     {"Effect": "Allow", "Action": "zstack:ChangeIPSecConnectionState", "Resource": "acs:zstack::1234567890123456:ipsecconnection/*"}]}"#;
 
 fn world() -> World {
-    let child = |id: &str, gw: &str| GatewayChild {
-        id: id.into(),
+    let connection = |id: &str, gw: &str| VpnConnection {
+        vpn_connection_id: id.into(),
         region_id: "cn-hangzhou".into(),
         vpn_gateway_id: gw.into(),
-        deleting: false,
-        fault: None,
+        ..VpnConnection::default()
     };
     World {
         clock: 1_764_000_000,
@@ -52,36 +52,39 @@ fn world() -> World {
                 financial_locked: true,
             },
         ],
-        ipsec_servers: vec![child("iss-1", "vpn-1")],
+        ipsec_servers: vec![IpsecServer {
+            ipsec_server_id: "iss-1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpn_gateway_id: "vpn-1".into(),
+            ..IpsecServer::default()
+        }],
         vpn_connections: vec![
-            GatewayChild { fault: Some("InternalError".into()), ..child("vco-flaky", "vpn-1") },
-            GatewayChild { fault: Some("Forbbiden.SubUser".into()), ..child("vco-other-user", "vpn-1") },
-            child("vco-1", "vpn-1"),
-            child("vco-2", "vpn-1"),
-            child("vco-locked", "vpn-locked"),
-            child("vco-orphan", "vpn-gone"),
+            VpnConnection { fault: Some("InternalError".into()), ..connection("vco-flaky", "vpn-1") },
+            VpnConnection { fault: Some("Forbbiden.SubUser".into()), ..connection("vco-other-user", "vpn-1") },
+            connection("vco-1", "vpn-1"),
+            connection("vco-2", "vpn-1"),
+            connection("vco-locked", "vpn-locked"),
+            connection("vco-orphan", "vpn-gone"),
         ],
         traffic_mirror_sessions: vec![
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-1".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Created".into(),
-                deleting_until: None,
-                traffic_mirror_filter_status: None,
+                ..TrafficMirrorSession::default()
             },
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-filter".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Created".into(),
-                deleting_until: None,
                 traffic_mirror_filter_status: Some("Modifying".into()),
+                ..TrafficMirrorSession::default()
             },
             TrafficMirrorSession {
                 traffic_mirror_session_id: "tms-busy".into(),
                 region_id: "cn-hangzhou".into(),
                 traffic_mirror_session_status: "Modifying".into(),
-                deleting_until: None,
-                traffic_mirror_filter_status: None,
+                ..TrafficMirrorSession::default()
             },
         ],
         ecr_grants: vec![EcrGrant {
@@ -183,7 +186,7 @@ fn delete_vpn_connection_error_paths() {
     );
     s.advance(UPDATE_SECONDS);
     assert_eq!(code(&g, &s, &c, "vpc:DeleteVpnConnection", &del("vco-2")).0, 200);
-    assert!(s.world().vpn_connections.iter().all(|v| v.id != "vco-1"));
+    assert!(s.world().vpn_connections.iter().all(|v| v.vpn_connection_id != "vco-1"));
 }
 
 #[test]
@@ -212,7 +215,7 @@ fn delete_traffic_mirror_session_error_paths() {
     );
     s.advance(UPDATE_SECONDS);
     let out = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &list(), &c)).unwrap();
-    assert_eq!(out.response.body["TotalCount"], 2, "the sessions that could not be deleted are left");
+    assert_eq!(out.response.body["TotalCount"], "2", "the sessions that could not be deleted are left");
 }
 
 #[test]
@@ -250,6 +253,185 @@ fn ecr_revoke_and_grant_with_the_router_lock() {
     ))
     .unwrap();
     assert_eq!(described.response.body["TotalCount"], 1);
+}
+
+#[test]
+fn creates_and_updates_of_gateway_children_keep_the_gateway_updating() {
+    let (g, s, c) = setup();
+    let call = |action: &str, p: &[(&str, &str)]| pollster::block_on(g.call(&s, action, &params(p), &c)).unwrap();
+    let region = ("RegionId", "cn-hangzhou");
+    let server = [
+        region,
+        ("VpnGatewayId", "vpn-1"),
+        ("LocalSubnet", "192.168.1.0/24"),
+        ("ClientIpPool", "10.20.0.0/24"),
+        ("IpSecServerName", "lab"),
+    ];
+    let created = call("vpc:CreateIpsecServer", &server);
+    assert_eq!(created.response.status, 200, "{:?}", created.response);
+    let id = created.response.body["IpsecServerId"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("iss-"), "{id}");
+    assert_eq!(created.response.body["IpsecServerName"], "lab");
+    assert_eq!(created.response.body["CreationTime"], "2025-11-24T16:00:00Z");
+    assert_eq!(s.world().vpn_gateways[0].status, "updating");
+    assert_eq!(code(&g, &s, &c, "vpc:CreateIpsecServer", &server), (400, "VpnGateway.Configuring".into()));
+    let elsewhere = [region, ("VpnGatewayId", "vpn-nope"), ("LocalSubnet", "a"), ("ClientIpPool", "b")];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:CreateIpsecServer", &elsewhere),
+        (400, "InvalidVpnGatewayInstanceId.NotFound".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    let renamed =
+        [region, ("IpsecServerId", id.as_str()), ("IpsecServerName", "lab-2"), ("LocalSubnet", "192.168.9.0/24")];
+    assert_eq!(code(&g, &s, &c, "vpc:UpdateIpsecServer", &renamed), (200, "OK".into()));
+    assert_eq!(s.world().vpn_gateways[0].status, "updating");
+    let listed = call("vpc:ListIpsecServers", &[region]);
+    let servers = listed.response.body["IpsecServers"].as_array().unwrap().clone();
+    let mine = servers.iter().find(|s| s["IpsecServerId"] == id.as_str()).unwrap();
+    assert_eq!(
+        (&mine["IpsecServerName"], &mine["LocalSubnet"], &mine["ClientIpPool"]),
+        (&"lab-2".into(), &"192.168.9.0/24".into(), &"10.20.0.0/24".into())
+    );
+    let missing = [region, ("IpsecServerId", "iss-nope")];
+    assert_eq!(code(&g, &s, &c, "vpc:UpdateIpsecServer", &missing), (404, "InvalidIpsecServerId.NotFound".into()));
+
+    s.advance(UPDATE_SECONDS);
+    let connection = |gateway| {
+        [
+            region,
+            ("VpnGatewayId", gateway),
+            ("LocalSubnet", "192.168.2.0/24"),
+            ("RemoteSubnet", "172.16.2.0/24"),
+            ("CustomerGatewayId", "cgw-2"),
+            ("Name", "depot"),
+        ]
+    };
+    assert_eq!(
+        code(&g, &s, &c, "vpc:CreateVpnConnection", &connection("vpn-locked")),
+        (400, "VpnGateway.FinancialLocked".into())
+    );
+    let created = call("vpc:CreateVpnConnection", &connection("vpn-1"));
+    let vco = created.response.body["VpnConnectionId"].as_str().unwrap().to_owned();
+    assert_eq!(created.response.body["CreateTime"], s.world().clock * 1000, "milliseconds");
+    // The new connection changed a moment ago, and its gateway is updating.
+    let modify = [region, ("VpnConnectionId", vco.as_str()), ("Name", "depot-2")];
+    assert_eq!(code(&g, &s, &c, "vpc:ModifyVpnConnectionAttribute", &modify), (409, "OperationConflict".into()));
+    s.advance(UPDATE_SECONDS);
+    let modified = call("vpc:ModifyVpnConnectionAttribute", &modify);
+    assert_eq!((modified.response.status, &modified.response.body["Name"]), (200, &"depot-2".into()));
+    assert_eq!(modified.response.body["RemoteSubnet"], "172.16.2.0/24", "what is not given stays");
+    let described = call("vpc:DescribeVpnConnection", &[region, ("VpnConnectionId", vco.as_str())]);
+    assert_eq!(described.response.body["Name"], "depot-2");
+    assert_eq!(described.response.body["CustomerGatewayId"], "cgw-2");
+    assert_eq!(described.response.body["VpnGatewayId"], "vpn-1");
+    assert_eq!(
+        code(&g, &s, &c, "vpc:DescribeVpnConnection", &[region, ("VpnConnectionId", "vco-nope")]),
+        (404, "InvalidVpnConnectionInstanceId.NotFound".into())
+    );
+    let locked = [region, ("VpnConnectionId", "vco-locked"), ("Name", "x")];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:ModifyVpnConnectionAttribute", &locked),
+        (400, "VpnGateway.FinancialLocked".into())
+    );
+}
+
+#[test]
+fn a_new_traffic_mirror_session_is_creating_then_created() {
+    let (g, s, c) = setup();
+    let create = [
+        ("RegionId", "cn-hangzhou"),
+        ("TrafficMirrorTargetId", "eni-target"),
+        ("TrafficMirrorTargetType", "NetworkInterface"),
+        ("TrafficMirrorFilterId", "tmf-1"),
+        ("Priority", "3"),
+        ("TrafficMirrorSourceIds.10", "eni-j"),
+        ("TrafficMirrorSourceIds.2", "eni-b"),
+        ("TrafficMirrorSourceIds.1", "eni-a"),
+    ];
+    let out = pollster::block_on(g.call(&s, "vpc:CreateTrafficMirrorSession", &params(&create), &c)).unwrap();
+    let id = out.response.body["TrafficMirrorSessionId"].as_str().unwrap().to_owned();
+    let listed = || {
+        let out = pollster::block_on(g.call(
+            &s,
+            "vpc:ListTrafficMirrorSessions",
+            &params(&[("RegionId", "cn-hangzhou")]),
+            &c,
+        ))
+        .unwrap();
+        out.response.body["TrafficMirrorSessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["TrafficMirrorSessionId"] == id.as_str())
+            .cloned()
+    };
+    let creating = listed().unwrap();
+    assert_eq!(creating["TrafficMirrorSessionStatus"], "Creating");
+    assert_eq!(creating["TrafficMirrorSourceIds"], serde_json::json!(["eni-a", "eni-b", "eni-j"]));
+    assert_eq!((&creating["Priority"], &creating["TrafficMirrorFilterId"]), (&3.into(), &"tmf-1".into()));
+    let delete = [("RegionId", "cn-hangzhou"), ("TrafficMirrorSessionId", id.as_str())];
+    assert_eq!(
+        code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &delete),
+        (400, "IncorrectStatus.TrafficMirrorSession".into())
+    );
+    s.advance(UPDATE_SECONDS);
+    assert_eq!(listed().unwrap()["TrafficMirrorSessionStatus"], "Created");
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteTrafficMirrorSession", &delete).0, 200);
+    s.advance(UPDATE_SECONDS);
+    assert!(listed().is_none(), "deleted");
+}
+
+#[test]
+fn answers_carry_the_apis_members_and_none_of_the_simulators() {
+    let (g, s, c) = setup();
+    let region = params(&[("RegionId", "cn-hangzhou")]);
+    let delete = [("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")];
+    assert_eq!(code(&g, &s, &c, "vpc:DeleteIpsecServer", &delete).0, 200);
+    let listed = pollster::block_on(g.call(&s, "vpc:ListIpsecServers", &region, &c)).unwrap();
+    let server = listed.response.body["IpsecServers"][0].as_object().unwrap().clone();
+    assert_eq!(server["IpsecServerId"], "iss-1");
+    assert!(!server.contains_key("Id") && !server.contains_key("Deleting"), "{server:?}");
+    let sessions = pollster::block_on(g.call(&s, "vpc:ListTrafficMirrorSessions", &region, &c)).unwrap();
+    let session = sessions.response.body["TrafficMirrorSessions"][1].as_object().unwrap().clone();
+    assert_eq!(session["TrafficMirrorSessionId"], "tms-filter");
+    for simulators in ["RegionId", "TrafficMirrorFilterStatus", "DeletingUntil"] {
+        assert!(!session.contains_key(simulators), "{simulators}: {session:?}");
+    }
+    let gateway = params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-locked")]);
+    let locked = pollster::block_on(g.call(&s, "vpc:DescribeVpnGateway", &gateway, &c)).unwrap();
+    assert_eq!(locked.response.body["BusinessStatus"], "FinancialLocked");
+
+    let grants = |extra: &[(&str, &str)]| {
+        let mut p = params(&[("EcrId", "ecr-1")]);
+        p.extend(params(extra));
+        let action = "expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter";
+        pollster::block_on(g.call(&s, action, &p, &c)).unwrap().response.body
+    };
+    let all = grants(&[]);
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeId"], "vbr-1");
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeType"], "VBR");
+    assert_eq!(all["EcrGrantedInstanceList"][0]["NodeRegionId"], "cn-hangzhou");
+    assert_eq!((&all["Success"], &all["HttpStatusCode"]), (&true.into(), &200.into()));
+    assert_eq!(grants(&[("InstanceType", "VPC")])["TotalCount"], 0);
+    assert_eq!(grants(&[("InstanceRegionId", "cn-beijing")])["TotalCount"], 0);
+    assert_eq!(grants(&[("InstanceType", "VBR"), ("InstanceRegionId", "cn-hangzhou")])["TotalCount"], 1);
+}
+
+#[test]
+fn world_files_may_name_children_by_their_old_id_member() {
+    let old = r#"{"clock": 1, "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
+        "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+        "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#;
+    let world = World::from_json(old).unwrap();
+    assert_eq!(world.ipsec_servers[0].ipsec_server_id, "iss-1");
+    assert_eq!(world.vpn_connections[0].vpn_connection_id, "vco-1");
+    let written = serde_json::to_value(&world).unwrap();
+    assert_eq!(written["ipsec_servers"][0]["IpsecServerId"], "iss-1", "written in the new spelling");
+    assert_eq!(written["vpn_connections"][0]["VpnConnectionId"], "vco-1");
+    assert!(written["ipsec_servers"][0].get("Id").is_none());
+    let both = old.replace(r#""Id": "iss-1""#, r#""Id": "iss-1", "IpsecServerId": "iss-2""#);
+    let e = World::from_json(&both).unwrap_err();
+    assert!(e.message.contains("duplicate field `IpsecServerId`"), "{e}");
 }
 
 #[test]
@@ -320,10 +502,12 @@ const NUMBERS: &str = r#"{
   "clock": @clock@,
   "requests": @requests@,
   "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "updating", "UpdatingUntil": @updating@}],
-  "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
-  "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "ipsec_servers": [{"IpsecServerId": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+  "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
   "traffic_mirror_sessions": [{"TrafficMirrorSessionId": "tms-1", "RegionId": "cn-hangzhou",
-                               "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@}],
+                               "TrafficMirrorSessionStatus": "Deleting", "DeletingUntil": @deleting@},
+                              {"TrafficMirrorSessionId": "tms-2", "RegionId": "cn-hangzhou",
+                               "TrafficMirrorSessionStatus": "Creating", "CreatingUntil": @creating@}],
   "ecr_grants": [{"EcrId": "ecr-1", "EcrOwnerAliUid": "1210123456123456", "InstanceId": "vbr-1",
                   "InstanceType": "VBR", "InstanceRegionId": "cn-hangzhou"}],
   "ecr_locks": {"ecr-1": @lock@},
@@ -337,11 +521,12 @@ const NUMBERS: &str = r#"{
 }"#;
 
 /// Each placeholder of [`NUMBERS`] and the JSON path of its value.
-const FIELDS: [(&str, &str); 10] = [
+const FIELDS: [(&str, &str); 11] = [
     ("clock", "clock"),
     ("requests", "requests"),
     ("updating", "vpn_gateways[0].UpdatingUntil"),
     ("deleting", "traffic_mirror_sessions[0].DeletingUntil"),
+    ("creating", "traffic_mirror_sessions[1].CreatingUntil"),
     ("lock", "ecr_locks.ecr-1"),
     ("change", "last_change.vco-1"),
     ("expires", "zstack_sessions[0].expiresAt"),
@@ -362,6 +547,7 @@ fn fill(values: &[(&str, &str)]) -> String {
         ("requests", "7"),
         ("updating", "1764000005"),
         ("deleting", "1764000005"),
+        ("creating", "1764000004"),
         ("lock", "1764000005"),
         ("change", "1763999999"),
         ("expires", "1764003600"),
@@ -478,6 +664,41 @@ fn exercise(world: World, jumps: &[i64]) -> Simulator {
             params(&[("uuid", "c-1"), ("stateEvent", "enable"), ("Authorization", "OAuth s-1")]),
         ),
         ("vpc:DescribeVpnGateway", params(&[("RegionId", "cn-hangzhou"), ("VpnGatewayId", "vpn-1")])),
+        (
+            "vpc:CreateIpsecServer",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("VpnGatewayId", "vpn-1"),
+                ("LocalSubnet", "192.168.0.0/24"),
+                ("ClientIpPool", "10.0.0.0/24"),
+            ]),
+        ),
+        ("vpc:UpdateIpsecServer", params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")])),
+        (
+            "vpc:CreateVpnConnection",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("VpnGatewayId", "vpn-1"),
+                ("LocalSubnet", "192.168.0.0/24"),
+                ("RemoteSubnet", "172.16.0.0/24"),
+            ]),
+        ),
+        ("vpc:ModifyVpnConnectionAttribute", params(&[("RegionId", "cn-hangzhou"), ("VpnConnectionId", "vco-1")])),
+        ("vpc:DescribeVpnConnection", params(&[("RegionId", "cn-hangzhou"), ("VpnConnectionId", "vco-1")])),
+        (
+            "vpc:CreateTrafficMirrorSession",
+            params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("TrafficMirrorTargetId", "eni-1"),
+                ("TrafficMirrorTargetType", "NetworkInterface"),
+                ("TrafficMirrorFilterId", "tmf-1"),
+                ("Priority", "1"),
+                ("TrafficMirrorSourceIds.1", "eni-2"),
+            ]),
+        ),
+        ("vpc:ListTrafficMirrorSessions", params(&[("RegionId", "cn-hangzhou")])),
+        ("vpc:ListIpsecServers", params(&[("RegionId", "cn-hangzhou")])),
+        ("expressconnectrouter:DescribeInstanceGrantedToExpressConnectRouter", params(&[("EcrId", "ecr-1")])),
     ];
     for (i, (action, p)) in calls.iter().enumerate() {
         let out = pollster::block_on(g.call(&s, action, p, &c)).unwrap();
@@ -499,8 +720,8 @@ proptest::proptest! {
     fn any_numbers_in_a_world_never_panic(
         clock in proptest::prelude::any::<i64>(),
         requests in proptest::prelude::any::<u64>(),
-        timers in proptest::collection::vec(proptest::prelude::any::<i64>(), 6),
-        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        timers in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 16),
     ) {
         let mut world = World::from_json(&numbers_world("", "")).unwrap();
         world.clock = clock;
@@ -511,6 +732,7 @@ proptest::proptest! {
         world.last_change.insert("vco-1".into(), timers[3]);
         world.zstack_sessions[0].expires_at = timers[4];
         world.zstack_jobs[0].finishes_at = timers[5];
+        world.traffic_mirror_sessions[1].creating_until = Some(timers[6]);
         let _ = exercise(world, &jumps);
     }
 
@@ -526,11 +748,12 @@ proptest::proptest! {
                 proptest::prelude::Strategy::prop_map(100u16..600, |n| n.to_string()),
                 proptest::prelude::Just(ramguard::sim::MAX_CLOCK.to_string()),
             ],
-            10,
+            11,
         ),
-        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 7),
+        jumps in proptest::collection::vec(proptest::prelude::any::<i64>(), 16),
     ) {
-        let names = ["clock", "requests", "updating", "deleting", "lock", "change", "expires", "finishes", "at", "status"];
+        let names =
+            ["clock", "requests", "updating", "deleting", "creating", "lock", "change", "expires", "finishes", "at", "status"];
         let pairs: Vec<(&str, &str)> = names.iter().copied().zip(values.iter().map(String::as_str)).collect();
         let base = fill(&pairs);
         if let Ok(world) = World::from_json(&base) {

@@ -86,8 +86,8 @@ fn world(text: &str, catalog: &Catalog) {
     let ids: Vec<String> = {
         let w = simulator.world();
         let mut ids: Vec<String> = Vec::new();
-        ids.extend(w.ipsec_servers.iter().map(|c| c.id.clone()));
-        ids.extend(w.vpn_connections.iter().map(|c| c.id.clone()));
+        ids.extend(w.ipsec_servers.iter().map(|s| s.ipsec_server_id.clone()));
+        ids.extend(w.vpn_connections.iter().map(|c| c.vpn_connection_id.clone()));
         ids.extend(w.traffic_mirror_sessions.iter().map(|s| s.traffic_mirror_session_id.clone()));
         ids.extend(w.zstack_ipsec_connections.iter().map(|c| c.uuid.clone()));
         ids.truncate(4);

@@ -35,8 +35,8 @@ const POLICY: &str = r#"{"Version": "1", "Statement": [
 
 const WORLD: &str = r#"{"clock": 1796219400,
     "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
-    "ipsec_servers": [{"Id": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
-    "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#;
+    "ipsec_servers": [{"IpsecServerId": "iss-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}],
+    "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#;
 
 /// The services behind the gateway, and how many calls reached them.
 struct Services {

@@ -414,6 +414,12 @@ fn check(operation: &Operation) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// The list and the position of an element parameter, `Name.N` (`N` in
+/// decimal digits), as RPC calls flatten a list; `None` for any other name.
+pub(crate) fn list_element(name: &str) -> Option<(&str, &str)> {
+    name.rsplit_once('.').filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// A parameter a call carries that its operation does not define.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownParameter {
@@ -434,11 +440,8 @@ impl Operation {
     /// its list parameters.
     pub fn knows_parameter(&self, name: &str) -> bool {
         self.parameter(name).is_some()
-            || name.rsplit_once('.').is_some_and(|(base, n)| {
-                !n.is_empty()
-                    && n.bytes().all(|b| b.is_ascii_digit())
-                    && self.parameter(base).is_some_and(|p| p.param_type == ParamType::List)
-            })
+            || list_element(name)
+                .is_some_and(|(base, _)| self.parameter(base).is_some_and(|p| p.param_type == ParamType::List))
     }
 
     /// The names in `names` that the operation does not define, in order,

@@ -61,7 +61,7 @@ use serde_json::{Value, json};
 
 use crate::engine::compile::CompiledPolicySet;
 use crate::engine::decision::{Explanation, Outcome};
-use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style};
+use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style, list_element};
 pub use crate::operations::tokens::{
     Claim, ClientTokenStore, DEFAULT_TOKEN_CAPACITY, MemoryTokens, Settlement, TokenKey,
 };
@@ -483,7 +483,10 @@ fn validate(operation: &Operation, params: &BTreeMap<String, String>, request_id
     };
     for p in &operation.parameters {
         let Some(value) = params.get(&p.name) else {
-            if !p.required {
+            // An RPC list arrives as its elements, `Name.1`, `Name.2`.
+            let elements = p.param_type == ParamType::List
+                && params.keys().any(|k| list_element(k).is_some_and(|(base, _)| base == p.name));
+            if !p.required || elements {
                 continue;
             }
             if zstack {

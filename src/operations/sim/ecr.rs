@@ -2,13 +2,15 @@
 //! router, and the lock a grant or revoke holds on it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Params, Services, UPDATE_SECONDS, later, param};
 use crate::operations::catalog::Operation;
 use crate::operations::guard::{ApiResponse, dynamic_error, error_response};
 
-/// A network instance granted to an ExpressConnect Router.
+/// A network instance granted to an ExpressConnect Router, with the
+/// members of the grant and revoke calls (the router's answers name the
+/// instance `NodeId`, `NodeType` and `NodeRegionId`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct EcrGrant {
@@ -55,21 +57,45 @@ impl Services {
                 .unwrap_or_else(|| Self::documented(op, "IllegalParam.%s", "InstanceId", request_id));
         }
         self.world.ecr_locks.insert(ecr, later(self.world.clock, UPDATE_SECONDS));
-        ApiResponse {
-            status: 200,
-            body: json!({"RequestId": request_id, "Success": true, "Code": "200", "Message": "OK", "HttpStatusCode": 200}),
-        }
+        ApiResponse { status: 200, body: success(request_id) }
     }
 
     /// `DescribeInstanceGrantedToExpressConnectRouter`, or `None` for any
-    /// other API.
+    /// other API: the router's grants, of one instance type or region when
+    /// the call names one.
     pub(super) fn ecr_read(&self, op: &Operation, params: &Params, request_id: &str) -> Option<ApiResponse> {
         if op.api != "DescribeInstanceGrantedToExpressConnectRouter" {
             return None;
         }
         let ecr = param(params, "EcrId");
-        let grants: Vec<&EcrGrant> = self.world.ecr_grants.iter().filter(|g| g.ecr_id == ecr).collect();
-        let body = json!({"RequestId": request_id, "TotalCount": grants.len(), "EcrGrantedInstanceList": grants});
+        let wanted = |name: &str, value: &str| params.get(name).is_none_or(|w| w == value);
+        let grants: Vec<Value> = self
+            .world
+            .ecr_grants
+            .iter()
+            .filter(|g| g.ecr_id == ecr)
+            .filter(|g| wanted("InstanceType", &g.instance_type) && wanted("InstanceRegionId", &g.instance_region_id))
+            .map(EcrGrant::answer)
+            .collect();
+        let mut body = success(request_id);
+        if let Value::Object(members) = &mut body {
+            members.insert("TotalCount".into(), json!(grants.len()));
+            members.insert("EcrGrantedInstanceList".into(), Value::Array(grants));
+        }
         Some(ApiResponse { status: 200, body })
     }
+}
+
+impl EcrGrant {
+    /// The grant as the router lists it: the granted instance is its
+    /// `Node`.
+    fn answer(&self) -> Value {
+        json!({"EcrId": self.ecr_id, "EcrOwnerAliUid": self.ecr_owner_ali_uid, "NodeId": self.instance_id,
+               "NodeType": self.instance_type, "NodeRegionId": self.instance_region_id})
+    }
+}
+
+/// The members every successful ExpressConnect Router answer has.
+fn success(request_id: &str) -> Value {
+    json!({"RequestId": request_id, "Success": true, "Code": "200", "Message": "OK", "HttpStatusCode": 200})
 }

@@ -3,10 +3,11 @@
 //! the [`Guard`](crate::guard::Guard) in examples and tests, and a user can load a
 //! world of their own from JSON.
 //!
-//! Timing: a VPN delete leaves its gateway `updating` for
-//! [`UPDATE_SECONDS`], after which the gateway is `active` and the deleted
-//! resource gone; a traffic mirror session is `Deleting` for as long, then
-//! gone. Two calls on one instance less than [`CONFLICT_SECONDS`] apart get
+//! Timing: a change to an IPsec server or a VPN connection (create,
+//! update, delete) leaves its gateway `updating` for [`UPDATE_SECONDS`],
+//! after which the gateway is `active` and a deleted resource gone; a new
+//! traffic mirror session is `Creating` for as long, then `Created`, and a
+//! deleted one `Deleting`, then gone. Two calls on one instance less than [`CONFLICT_SECONDS`] apart get
 //! `OperationConflict`. An ExpressConnect Router grant or revoke locks the
 //! router for [`UPDATE_SECONDS`] (`Conflict.Lock`).
 //!
@@ -26,7 +27,7 @@
 //!
 //! let world = World::from_json(r#"{"clock": 1796219400,
 //!     "vpn_gateways": [{"VpnGatewayId": "vpn-1", "RegionId": "cn-hangzhou", "Status": "active"}],
-//!     "vpn_connections": [{"Id": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
+//!     "vpn_connections": [{"VpnConnectionId": "vco-1", "RegionId": "cn-hangzhou", "VpnGatewayId": "vpn-1"}]}"#)?;
 //! let vpc = Simulator::new(world);
 //! let mut policies = PolicySetBuilder::new();
 //! policies.add(Policy::parse("ops", r#"{"Version": "1", "Statement": [{"Effect": "Allow",
@@ -53,11 +54,11 @@ mod zstack;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::language::error::{JsonPath, Location};
 use crate::language::json::Value as JsonValue;
-use crate::operations::catalog::Operation;
+use crate::operations::catalog::{Operation, list_element};
 use crate::operations::guard::{ApiResponse, Backend, ClientTokens, error_response};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -68,7 +69,7 @@ pub const UPDATE_SECONDS: i64 = 5;
 pub const CONFLICT_SECONDS: i64 = 2;
 
 pub use ecr::EcrGrant;
-pub use vpc::{GatewayChild, TrafficMirrorSession, VpnGateway};
+pub use vpc::{IpsecServer, TrafficMirrorSession, VpnConnection, VpnGateway};
 pub use zstack::{JOB_RETENTION_SECONDS, JOB_SECONDS, ZstackIpsecConnection, ZstackJob, ZstackSession};
 
 /// Everything the simulated services hold.
@@ -85,10 +86,10 @@ pub struct World {
     pub vpn_gateways: Vec<VpnGateway>,
     /// IPsec servers.
     #[serde(default)]
-    pub ipsec_servers: Vec<GatewayChild>,
+    pub ipsec_servers: Vec<IpsecServer>,
     /// IPsec (VPN) connections.
     #[serde(default)]
-    pub vpn_connections: Vec<GatewayChild>,
+    pub vpn_connections: Vec<VpnConnection>,
     /// Traffic mirror sessions.
     #[serde(default)]
     pub traffic_mirror_sessions: Vec<TrafficMirrorSession>,
@@ -204,7 +205,7 @@ fn check_numbers(text: &str, root: &JsonValue) -> Result<(), WorldError> {
     }
     let lists: [(&str, &[(&str, Number)]); 5] = [
         ("vpn_gateways", &[("UpdatingUntil", Number::Instant)]),
-        ("traffic_mirror_sessions", &[("DeletingUntil", Number::Instant)]),
+        ("traffic_mirror_sessions", &[("CreatingUntil", Number::Instant), ("DeletingUntil", Number::Instant)]),
         ("zstack_sessions", &[("expiresAt", Number::Instant)]),
         ("zstack_jobs", &[("finishesAt", Number::Instant)]),
         ("client_tokens", &[("at", Number::Instant), ("status", Number::Status)]),
@@ -276,6 +277,40 @@ type Params = BTreeMap<String, String>;
 
 fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params.get(name).map_or("", String::as_str)
+}
+
+/// The elements of the list parameter `name`, in order: `Name.1`, `Name.2`,
+/// ... as RPC calls send them, or `Name` alone as one element.
+fn list_param(params: &Params, name: &str) -> Vec<String> {
+    let mut elements: Vec<(&str, &String)> = params
+        .iter()
+        .filter_map(|(key, value)| list_element(key).filter(|(base, _)| *base == name).map(|(_, n)| (n, value)))
+        .collect();
+    // Decimal order without parsing, so that no index is too long to read.
+    elements.sort_by_key(|(n, _)| {
+        let digits = n.trim_start_matches('0');
+        (digits.len(), digits)
+    });
+    match params.get(name) {
+        Some(whole) if elements.is_empty() => vec![whole.clone()],
+        _ => elements.into_iter().map(|(_, value)| value.clone()).collect(),
+    }
+}
+
+/// The id of a resource a call creates: `prefix-` and the request id's
+/// last twelve hexadecimal digits, so that ids are unique in a world.
+fn new_id(prefix: &str, request_id: &str) -> String {
+    let serial = request_id.rsplit('-').next().unwrap_or(request_id);
+    format!("{prefix}-{}", serial.to_ascii_lowercase())
+}
+
+/// An answer without the members it has no value for: the services leave
+/// out what they do not know, and never send `null`.
+fn present(mut answer: Value) -> Value {
+    if let Value::Object(members) = &mut answer {
+        members.retain(|_, value| !value.is_null());
+    }
+    answer
 }
 
 impl Clone for Simulator {
@@ -398,6 +433,11 @@ impl Services {
         match op.api.as_str() {
             "DeleteIpsecServer" | "DeleteVpnConnection" => self.delete_gateway_child(op, params, request_id),
             "DeleteTrafficMirrorSession" => self.delete_mirror_session(op, params, request_id),
+            "CreateIpsecServer" => self.create_ipsec_server(op, params, request_id),
+            "UpdateIpsecServer" => self.update_ipsec_server(op, params, request_id),
+            "CreateVpnConnection" => self.create_vpn_connection(op, params, request_id),
+            "ModifyVpnConnectionAttribute" => self.modify_vpn_connection(op, params, request_id),
+            "CreateTrafficMirrorSession" => self.create_mirror_session(params, request_id),
             "RevokeInstanceFromExpressConnectRouter" | "GrantInstanceToExpressConnectRouter" => {
                 self.ecr_change(op, params, request_id)
             }
