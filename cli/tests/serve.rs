@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
 
 mod common;
+#[path = "../../tests/common/python.rs"]
+mod python;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -321,4 +323,140 @@ fn zstack_calls_are_authenticated_by_session_decided_and_polled_to_completion() 
     let inventory = &serde_json::from_str::<Value>(&polled.1).unwrap()["inventory"];
     assert_eq!(inventory["state"], "Enabled");
     assert_eq!(raw(&serve, "GET", &job, &[], "").0, 400, "polling needs a session too");
+}
+
+/// What the official Python SDK returned or raised for `scenario` of
+/// `tests/sdk/drive.py` against `serve`.
+fn sdk(serve: &Serve, scenario: &str, args: &Value) -> Value {
+    let script = common::repo().join("tests/sdk/drive.py");
+    let out = Command::new(python::sdk_python())
+        .arg(&script)
+        .arg(serve.addr.to_string())
+        .arg(scenario)
+        .arg(args.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{scenario}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn key_args(key: (&str, &str), more: Value) -> Value {
+    let mut args = serde_json::json!({"key": key.0, "secret": key.1});
+    args.as_object_mut().unwrap().extend(more.as_object().unwrap().clone());
+    args
+}
+
+#[test]
+fn the_official_sdks_call_the_gateway_unmodified() {
+    let serve = start(scratch());
+    let server = serde_json::json!({"server": "iss-bp1jougp8cfsbo8y9"});
+
+    // V3: DryRun is answered by the gateway, not performed.
+    let dry = sdk(
+        &serve,
+        "delete_ipsec_server",
+        &key_args(ALICE, serde_json::json!({"server": "iss-bp1jougp8cfsbo8y9", "dry_run": "true"})),
+    );
+    assert_eq!((dry[0]["code"].as_str(), dry[0]["status"].as_u64()), (Some("DryRunOperation"), Some(400)), "{dry}");
+
+    // V3: allowed, parsed by the SDK's response model; the same ClientToken twice deletes once.
+    let twice = sdk(
+        &serve,
+        "delete_ipsec_server",
+        &key_args(
+            ALICE,
+            serde_json::json!({"server": "iss-bp1jougp8cfsbo8y9", "client_token": "02fb3da4-130e-11e9", "times": 2}),
+        ),
+    );
+    assert_eq!(twice[0]["status"], 200, "{twice}");
+    assert!(twice[0]["body"]["RequestId"].is_string(), "{twice}");
+    assert_eq!(twice[1], twice[0], "the second call with the token gets the first answer");
+    let lines = [log_line(&serve), log_line(&serve), log_line(&serve)];
+    assert_eq!(lines.iter().filter(|l| l["performed"] == true).count(), 1, "{lines:?}");
+
+    // V1: denied by the account's control policy, with the detail explain gives.
+    let denied = sdk(
+        &serve,
+        "v1_delete_vpn_connection",
+        &key_args(ALICE, serde_json::json!({"connection": "vco-bp1bbi27hojx80nck"})),
+    );
+    assert_eq!(
+        (denied["raised"].as_str(), denied["code"].as_str()),
+        (Some("ServerException"), Some("Forbidden")),
+        "{denied}"
+    );
+    assert_eq!(denied["status"], 403);
+    let detail = &denied["raw_body"]["AccessDeniedDetail"];
+    let expected = expected_denial(
+        "alice",
+        "vpc:DeleteVpnConnection",
+        "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-bp1bbi27hojx80nck",
+    );
+    for field in [
+        "AuthAction",
+        "AuthPrincipalType",
+        "AuthPrincipalOwnerId",
+        "AuthPrincipalDisplayName",
+        "PolicyType",
+        "NoPermissionType",
+    ] {
+        assert_eq!(detail[field], expected[field], "{field}: {detail}");
+    }
+    let message =
+        ramguard::decision::decode_diagnostic_message(detail["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
+    let wanted =
+        ramguard::decision::decode_diagnostic_message(expected["EncodedDiagnosticMessage"].as_str().unwrap()).unwrap();
+    assert_eq!(message.explicit_deny_statements, wanted.explicit_deny_statements);
+    assert_eq!(message.auth_resource, wanted.auth_resource);
+
+    // ExpressConnect Router: a VBR-only policy lets the VBR through and stops the VPC.
+    let vbr = sdk(
+        &serve,
+        "revoke_instance",
+        &key_args(ALICE, serde_json::json!({"instance": "vbr-j6cwxhgg0s5nuephp", "type": "VBR"})),
+    );
+    assert_eq!(vbr["status"], 200, "{vbr}");
+    let vpc = sdk(
+        &serve,
+        "revoke_instance",
+        &key_args(ALICE, serde_json::json!({"instance": "vpc-bp1example", "type": "VPC"})),
+    );
+    assert_eq!((vpc["code"].as_str(), vpc["status"].as_u64()), (Some("Forbidden.RAM"), Some(403)), "{vpc}");
+    assert!(vpc["data"]["AccessDeniedDetail"].is_object(), "{vpc}");
+
+    // Refusals the SDK raises with Alibaba's codes.
+    let wrong = sdk(&serve, "delete_ipsec_server", &key_args((ALICE.0, "not-the-secret"), server.clone()));
+    assert_eq!(wrong[0]["code"], "SignatureDoesNotMatch", "{wrong}");
+    let unknown = sdk(&serve, "delete_ipsec_server", &key_args(("LTAI5tNobody", "x"), server.clone()));
+    assert_eq!(unknown[0]["code"], "InvalidAccessKeyId.NotFound", "{unknown}");
+    let stale = sdk(&serve, "stale_timestamp", &key_args(ALICE, server.clone()));
+    assert_eq!(stale[0]["code"], "InvalidTimeStamp.Expired", "{stale}");
+    let replay = sdk(&serve, "replayed_nonce", &key_args(DAVE, server));
+    assert_eq!(replay[0]["code"], "Forbidden", "the first call is decided: {replay}");
+    assert_eq!(replay[1]["code"], "SignatureNonceUsed", "{replay}");
+
+    // The world changed once, as the SDK's first call asked.
+    let mut world = Value::Null;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(serve.dir.path().join("state/world.json")) {
+            world = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if world["vpn_gateways"][0]["Status"] == "updating" {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
+}
+
+/// The `AccessDeniedDetail` the library's explanation gives for `user`'s
+/// request under the bundled snapshot.
+fn expected_denial(user: &str, action: &str, resource: &str) -> Value {
+    let snapshot = ramguard::snapshot::Snapshot::load(&common::repo().join("policies/gateway/account.json")).unwrap();
+    let model = ramguard::access::AccessModel::new(&snapshot).unwrap();
+    let principal = model.find(user).unwrap();
+    let request = ramguard::Request::new(principal.principal().clone(), action, resource)
+        .with_context(ramguard::Context::new().with("acs:SourceIp", "127.0.0.1"));
+    let explanation = model.policy_set(principal).unwrap().explain(&request);
+    serde_json::to_value(explanation.access_denied_detail.unwrap()).unwrap()
 }
