@@ -40,7 +40,7 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use ramguard::access::AccessModel;
 use ramguard::catalog::Catalog;
-use ramguard::guard::{Backend, Guard, MemoryTokens, Revision};
+use ramguard::guard::{Guard, MemoryTokens, Revision};
 use ramguard::sim::{Simulator, World};
 use ramguard::snapshot::Snapshot;
 use serde::Deserialize;
@@ -417,7 +417,6 @@ impl DecisionLog {
 struct Services {
     simulator: Simulator,
     tokens: Arc<MemoryTokens>,
-    catalog: Catalog,
     world: PathBuf,
     changed: Notify,
     /// When the world's clock was last moved on.
@@ -453,27 +452,66 @@ impl Services {
     }
 }
 
-/// Performs an authorized call on the simulator.
-async fn perform(State(services): State<Arc<Services>>, Extension(call): Extension<Authorized>) -> Response {
-    services.tick();
-    let Some(operation) = services.catalog.get(&call.action) else {
-        let answer = envelope(
-            StatusCode::NOT_FOUND,
-            "InvalidAction.NotFound",
-            "Specified api is not found.",
-            &call.request_id,
-            "ramguard",
-        );
-        return answer.map(axum::body::Body::from);
-    };
-    let answer = services.simulator.perform(operation, &call.parameters, &call.request_id).await;
-    // Reads change nothing worth a write; what time settles is written with
-    // the next change, or at shutdown.
-    if !matches!(operation.access_level.as_str(), "get" | "list") {
-        services.changed.notify_one();
+/// The simulator as the gateway's backend: it moves the simulated clock on
+/// before each call and wakes the saver after a call that changes the world.
+struct SimulatorBackend<'a>(&'a Services);
+
+impl ramguard::guard::Backend for SimulatorBackend<'_> {
+    fn now(&self) -> i64 {
+        self.0.simulator.now()
     }
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_response(status, &answer.body).map(axum::body::Body::from)
+    fn request_id(&self) -> String {
+        request_id()
+    }
+    async fn perform(
+        &self,
+        operation: &ramguard::catalog::Operation,
+        params: &BTreeMap<String, String>,
+        request_id: &str,
+    ) -> ramguard::guard::ApiResponse {
+        self.0.tick();
+        let answer = self.0.simulator.perform(operation, params, request_id).await;
+        // Reads change nothing worth a write; what time settles is written
+        // with the next change, or at shutdown.
+        if !matches!(operation.access_level.as_str(), "get" | "list") {
+            self.0.changed.notify_one();
+        }
+        answer
+    }
+}
+
+/// The RPC side of a simulator-backed server: the gateway, called directly
+/// with the simulator as its backend.
+struct Rpc {
+    gateway: Arc<Gateway<Arc<MemoryTokens>>>,
+    services: Arc<Services>,
+    log: Option<Arc<DecisionLog>>,
+    max_body: usize,
+}
+
+/// One RPC request: the gateway's whole path, then the decision log.
+async fn rpc(State(rpc): State<Arc<Rpc>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        envelope(status, code, message, &request_id(), "ramguard").map(axum::body::Body::from)
+    };
+    let Some(peer) = parts.extensions.get::<Peer>().copied() else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "The gateway does not know the caller's address.",
+        );
+    };
+    let Ok(body) = http_body_util::Limited::new(body, rpc.max_body).collect().await.map(|c| c.to_bytes()) else {
+        let message = format!("The request body is larger than {} bytes, or could not be read.", rpc.max_body);
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message);
+    };
+    let handled = rpc.gateway.handle(&parts, &body, &peer, &SimulatorBackend(&rpc.services)).await;
+    if let Some(log) = &rpc.log {
+        log.record(&handled, started.elapsed());
+    }
+    handled.response.map(axum::body::Body::from)
 }
 
 /// Where allowed calls are forwarded, and the key they are signed with.
@@ -731,10 +769,12 @@ impl Server {
         let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
         let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens.clone()));
         let key_count = keys.len();
-        let gateway = Gateway::new(guard.clone(), keys, MemoryNonceStore::new(config.limits.max_nonces))
-            .with_trusted_proxies(config.trusted_proxies.clone())
-            .explaining(config.decision_log.is_some());
-        let mut layer = GuardLayer::new(Arc::new(gateway)).max_body(config.limits.max_body_bytes);
+        let gateway = Arc::new(
+            Gateway::new(guard.clone(), keys, MemoryNonceStore::new(config.limits.max_nonces))
+                .with_trusted_proxies(config.trusted_proxies.clone())
+                .explaining(config.decision_log.is_some()),
+        );
+        let mut layer = GuardLayer::new(gateway.clone()).max_body(config.limits.max_body_bytes);
         let log = config.decision_log.as_deref().map(DecisionLog::open).transpose()?.map(Arc::new);
         if let Some(log) = log.clone() {
             layer =
@@ -756,12 +796,19 @@ impl Server {
                 let services = Arc::new(Services {
                     simulator: Simulator::new(world),
                     tokens,
-                    catalog,
                     world: kept,
                     changed: Notify::new(),
                     ticked: Mutex::new(std::time::Instant::now()),
                 });
-                let rpc = Router::new().route("/", any(perform)).with_state(services.clone()).layer(layer);
+                // The gateway is called directly, with the simulator as its
+                // backend: no second pass through the router per call.
+                let rpc = Arc::new(Rpc {
+                    gateway,
+                    services: services.clone(),
+                    log: log.clone(),
+                    max_body: config.limits.max_body_bytes,
+                });
+                let rpc = Router::new().route("/", any(self::rpc)).with_state(rpc);
                 let zstack = Arc::new(Zstack {
                     sessions: sessions.unwrap_or_default(),
                     guard,
