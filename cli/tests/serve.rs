@@ -148,17 +148,7 @@ fn serve_decides_by_the_snapshot_logs_each_decision_and_keeps_the_world() {
     assert_eq!(allowed["request_id"], body["RequestId"]);
 
     // The world file is written after the change.
-    let state = serve.dir.path().join("state/world.json");
-    let mut world = Value::Null;
-    for _ in 0..100 {
-        if let Ok(text) = std::fs::read_to_string(&state) {
-            world = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if world["vpn_gateways"][0]["Status"] == "updating" {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let world = saved_world_once_updated(&serve);
     assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
 
     // No secret is ever written out.
@@ -436,16 +426,7 @@ fn the_official_sdks_call_the_gateway_unmodified() {
     assert_eq!(replay[1]["code"], "SignatureNonceUsed", "{replay}");
 
     // The world changed once, as the SDK's first call asked.
-    let mut world = Value::Null;
-    for _ in 0..100 {
-        if let Ok(text) = std::fs::read_to_string(serve.dir.path().join("state/world.json")) {
-            world = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if world["vpn_gateways"][0]["Status"] == "updating" {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let world = saved_world_once_updated(&serve);
     assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
 }
 
@@ -459,4 +440,20 @@ fn expected_denial(user: &str, action: &str, resource: &str) -> Value {
         .with_context(ramguard::Context::new().with("acs:SourceIp", "127.0.0.1"));
     let explanation = model.policy_set(principal).unwrap().explain(&request);
     serde_json::to_value(explanation.access_denied_detail.unwrap()).unwrap()
+}
+
+/// The world file the server keeps, read until it shows the VPN gateway
+/// `updating` (the saver writes it shortly after the change), or after 5 s.
+fn saved_world_once_updated(serve: &Serve) -> Value {
+    let mut world = Value::Null;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(serve.dir.path().join("state/world.json")) {
+            world = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if world["vpn_gateways"][0]["Status"] == "updating" {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    world
 }

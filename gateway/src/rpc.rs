@@ -321,18 +321,17 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         caller.mfa_present = Some(key.mfa);
         caller.access_key_id = Some(authenticated.access_key_id.clone());
         let revision = key.policies.clone().unwrap_or_else(|| self.guard.policies());
-        let request = operation.authorization_request(&authenticated.parameters, &caller).ok();
         let action = operation.action.clone();
         let mut handled = Handled::refused(Response::new(Bytes::new()));
         handled.access_key_id = Some(authenticated.access_key_id.clone());
         handled.principal = Some(key.principal.to_string());
         handled.action = Some(action.clone());
-        handled.resources = request.as_ref().map(|r| r.resources().to_vec()).unwrap_or_default();
         match self.guard.call_with(&revision, backend, &action, &authenticated.parameters, &caller).await {
             Ok(outcome) => {
                 let status = StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 handled.response = json_response(status, &outcome.response.body);
-                handled.explanation = match (&outcome.explanation, &request) {
+                handled.resources = outcome.request.as_ref().map(|r| r.resources().to_vec()).unwrap_or_default();
+                handled.explanation = match (&outcome.explanation, &outcome.request) {
                     (Some(explanation), _) => Some(explanation.clone()),
                     (None, Some(request)) if self.explaining => Some(revision.policies.explain(request)),
                     (None, _) => None,

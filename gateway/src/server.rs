@@ -262,32 +262,52 @@ fn check_private(path: &Path) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// Reads a private TOML file of secrets (`what` names it in errors, which
+/// never quote its text).
+fn read_secrets<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, ServeError> {
+    check_private(path)?;
+    let text = read(path, MAX_CONFIG_BYTES)?;
+    toml::from_str(&text).map_err(|e| {
+        let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
+        file_error(path, format!("not a {what}{place}: {}", e.message()))
+    })
+}
+
+/// Whose a key or session is: a RAM user of the snapshot, or a named
+/// session of one of its roles; with that principal's policies.
+fn owner(
+    model: &AccessModel,
+    user: Option<&str>,
+    role: Option<&str>,
+    session: Option<&str>,
+) -> Result<(ramguard::Principal, Revision), String> {
+    let (name, session) = match (user, role, session) {
+        (Some(user), None, None) => (user, None),
+        (None, Some(role), Some(session)) => (role, Some(session)),
+        _ => return Err("give `user`, or `role` and `session`".into()),
+    };
+    let owner = model.find(name).map_err(|e| e.to_string())?;
+    let principal = match session {
+        None => owner.principal().clone(),
+        Some(session) => format!("acs:ram::{}:assumed-role/{}/{session}", model.account(), owner.name())
+            .parse()
+            .map_err(|e| format!("session `{session}`: {e}"))?,
+    };
+    let set = model.policy_set(owner).ok_or_else(|| format!("`{name}` has no policy set"))?;
+    Ok((principal, Revision { number: 0, policies: Arc::new(set.clone()) }))
+}
+
 /// The keys of a credentials file, each decided by its owner's policies in
 /// the snapshot.
 pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<LoadedKeys, ServeError> {
-    check_private(credentials)?;
-    let text = read(credentials, MAX_CONFIG_BYTES)?;
-    // The file's text holds secrets: no error below quotes a value from it.
-    let file: CredentialsFile = toml::from_str(&text).map_err(|e| {
-        let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
-        file_error(credentials, format!("not a credentials file{place}: {}", e.message()))
-    })?;
+    let file: CredentialsFile = read_secrets(credentials, "credentials file")?;
     let mut keys = KeyRing::new();
     for entry in file.key {
         let id = &entry.access_key_id;
         let bad = |message: String| file_error(credentials, format!("key `{id}`: {message}"));
-        let (name, session) = match (&entry.user, &entry.role, &entry.session) {
-            (Some(user), None, None) => (user.clone(), None),
-            (None, Some(role), Some(session)) => (role.clone(), Some(session.clone())),
-            _ => return Err(bad("give `user`, or `role` and `session`".into())),
-        };
-        let owner = model.find(&name).map_err(|e| bad(e.to_string()))?;
-        let principal = match &session {
-            None => owner.principal().clone(),
-            Some(session) => format!("acs:ram::{}:assumed-role/{}/{session}", model.account(), owner.name())
-                .parse()
-                .map_err(|e| bad(format!("session `{session}`: {e}")))?,
-        };
+        let (principal, revision) =
+            owner(model, entry.user.as_deref(), entry.role.as_deref(), entry.session.as_deref()).map_err(bad)?;
+        let session = entry.session.as_ref();
         let secret = Secret::new(entry.access_key_secret.clone());
         let credential = match (&entry.security_token, &entry.expires, &session) {
             (None, None, None) => Credential::permanent(secret),
@@ -299,8 +319,6 @@ pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<LoadedKeys, 
             (_, _, Some(_)) => return Err(bad("a role session's key needs `security_token` and `expires`".into())),
             _ => return Err(bad("only a role session's key has `security_token` and `expires`".into())),
         };
-        let set = model.policy_set(owner).ok_or_else(|| bad(format!("`{name}` has no policy set")))?;
-        let revision = Revision { number: 0, policies: Arc::new(set.clone()) };
         if keys.get(id).is_some() {
             return Err(bad("listed twice".into()));
         }
@@ -342,31 +360,14 @@ pub struct ZstackSession {
 /// owner's policies in the snapshot. Session uuids are bearer secrets: the
 /// file must be private, and no error quotes one.
 pub fn load_sessions(path: &Path, model: &AccessModel) -> Result<HashMap<String, ZstackSession>, ServeError> {
-    check_private(path)?;
-    let text = read(path, MAX_CONFIG_BYTES)?;
-    let file: SessionsFile = toml::from_str(&text).map_err(|e| {
-        let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
-        file_error(path, format!("not a sessions file{place}: {}", e.message()))
-    })?;
+    let file: SessionsFile = read_secrets(path, "sessions file")?;
     let mut sessions = HashMap::new();
     for (n, entry) in file.session.into_iter().enumerate() {
         let bad = |message: String| file_error(path, format!("session {}: {message}", n + 1));
-        let (name, session) = match (&entry.user, &entry.role, &entry.session) {
-            (Some(user), None, None) => (user.clone(), None),
-            (None, Some(role), Some(session)) => (role.clone(), Some(session.clone())),
-            _ => return Err(bad("give `user`, or `role` and `session`".into())),
-        };
-        let owner = model.find(&name).map_err(|e| bad(e.to_string()))?;
-        let principal = match &session {
-            None => owner.principal().clone(),
-            Some(session) => format!("acs:ram::{}:assumed-role/{}/{session}", model.account(), owner.name())
-                .parse()
-                .map_err(|e| bad(format!("session `{session}`: {e}")))?,
-        };
+        let (principal, policies) =
+            owner(model, entry.user.as_deref(), entry.role.as_deref(), entry.session.as_deref()).map_err(bad)?;
         let expires = parse_timestamp(&entry.expires)
             .ok_or_else(|| bad(format!("`expires` `{}` is not yyyy-MM-ddTHH:mm:ssZ", entry.expires)))?;
-        let set = model.policy_set(owner).ok_or_else(|| bad(format!("`{name}` has no policy set")))?;
-        let policies = Revision { number: 0, policies: Arc::new(set.clone()) };
         if sessions.insert(entry.uuid, ZstackSession { principal, expires, policies }).is_some() {
             return Err(bad("its uuid is listed twice".into()));
         }
@@ -454,6 +455,8 @@ impl Services {
 
 /// The simulator as the gateway's backend: it moves the simulated clock on
 /// before each call and wakes the saver after a call that changes the world.
+/// It leaves authentication to the gateway (the simulator's own check of
+/// ZStack sessions against its world is not made).
 struct SimulatorBackend<'a>(&'a Services);
 
 impl ramguard::guard::Backend for SimulatorBackend<'_> {
@@ -584,27 +587,6 @@ struct Zstack {
     log: Option<Arc<DecisionLog>>,
 }
 
-/// The simulator, its own session check left out: the gateway has checked
-/// the session against its sessions file.
-struct SessionChecked<'a>(&'a Simulator);
-
-impl ramguard::guard::Backend for SessionChecked<'_> {
-    fn now(&self) -> i64 {
-        self.0.now()
-    }
-    fn request_id(&self) -> String {
-        self.0.request_id()
-    }
-    async fn perform(
-        &self,
-        operation: &ramguard::catalog::Operation,
-        params: &BTreeMap<String, String>,
-        request_id: &str,
-    ) -> ramguard::guard::ApiResponse {
-        self.0.perform(operation, params, request_id).await
-    }
-}
-
 fn zstack_error(status: StatusCode, code: &str, description: &str) -> Response {
     let body = json!({"error": {"code": code, "description": description, "details": description,
         "elaboration": null, "opaque": null, "cause": null}});
@@ -663,16 +645,14 @@ async fn zstack_change_state(
     caller.secure_transport = Some(peer.secure);
     caller.current_time = ramguard::sim::format_clock(OffsetDateTime::now_utc().unix_timestamp());
     caller.mfa_present = Some(false);
-    zstack.services.tick();
     let action = "zstack:ChangeIPSecConnectionState";
-    let backend = SessionChecked(&zstack.services.simulator);
+    // The gateway has checked the session against its sessions file; the
+    // simulator's own check of its world's sessions is not asked for.
+    let backend = SimulatorBackend(&zstack.services);
     let outcome = match zstack.guard.call_with(&session.policies, &backend, action, &params, &caller).await {
         Ok(outcome) => outcome,
         Err(e) => return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", &e.to_string()),
     };
-    if outcome.performed {
-        zstack.services.changed.notify_one();
-    }
     let mut answer = outcome.response.body.clone();
     if let (Some(location), Some(host)) =
         (answer.get("location").and_then(Value::as_str), headers.get(http::header::HOST).and_then(|h| h.to_str().ok()))

@@ -61,6 +61,7 @@ use serde_json::{Value, json};
 
 use crate::engine::compile::CompiledPolicySet;
 use crate::engine::decision::{Explanation, Outcome};
+use crate::engine::request::Request;
 use crate::operations::catalog::{Caller, Catalog, MappingError, Operation, ParamType, Style, list_element};
 pub use crate::operations::tokens::{
     Claim, ClientTokenStore, DEFAULT_TOKEN_CAPACITY, MemoryTokens, Settlement, TokenKey,
@@ -151,6 +152,11 @@ pub struct GuardOutcome {
     pub performed: bool,
     /// The revision of the policies that decided the call.
     pub revision: u64,
+    /// The request RAM evaluated, once the call got that far (its
+    /// parameters valid and its caller authenticated): the resources, the
+    /// context. A gateway logs it, or explains an allowed call with it,
+    /// without building it again.
+    pub request: Option<Request>,
 }
 
 /// The first answer given to a `ClientToken`.
@@ -376,8 +382,14 @@ impl<T: ClientTokenStore> Guard<T> {
             suggestion: self.catalog.suggest(action).map(str::to_owned),
         })?;
         let request_id = backend.request_id();
-        let answer =
-            |response| Ok(GuardOutcome { response, explanation: None, performed: false, revision: revision.number });
+        let outcome = |response, request: Option<&Request>| GuardOutcome {
+            response,
+            explanation: None,
+            performed: false,
+            revision: revision.number,
+            request: request.cloned(),
+        };
+        let answer = |response| Ok(outcome(response, None));
         if let Some(response) = validate(operation, params, &request_id) {
             return answer(response);
         }
@@ -395,8 +407,11 @@ impl<T: ClientTokenStore> Guard<T> {
                 explanation: Some(explanation),
                 performed: false,
                 revision: revision.number,
+                request: Some(request),
             });
         }
+        // From here on, an answer carries the request it was decided on.
+        let answer = |response| Ok(outcome(response, Some(&request)));
 
         if operation.dry_run.is_some() && params.get("DryRun").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
             return answer(error_response(
@@ -460,7 +475,13 @@ impl<T: ClientTokenStore> Guard<T> {
             };
             claimed.settle(settlement);
         }
-        Ok(GuardOutcome { response, explanation: None, performed: true, revision: revision.number })
+        Ok(GuardOutcome {
+            response,
+            explanation: None,
+            performed: true,
+            revision: revision.number,
+            request: Some(request),
+        })
     }
 }
 
