@@ -6,8 +6,9 @@
 //! on loopback ports, one after the other, and share the machine with the
 //! client.
 //!
-//! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS]`
-//! (defaults: 10 seconds per server, 64 connections).
+//! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS] [bare|gateway]`
+//! (defaults: 10 seconds per server, 64 connections, both servers; naming
+//! one server drives only that one, for a profiler).
 
 #![allow(clippy::indexing_slicing, reason = "the snapshot edited here is the bundled one, whose shape is known")]
 
@@ -195,6 +196,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let seconds = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
     let connections = args.next().map(|s| s.parse()).transpose()?.unwrap_or(64);
+    let only = args.next();
 
     let dir = tempfile::tempdir()?;
     let config = configure(dir.path())?;
@@ -207,8 +209,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         built.elapsed().as_secs_f64()
     );
 
-    let baseline = drive(bare().await?, seconds, connections).await?;
-    report("bare hyper, fixed body", &baseline);
+    let baseline = if only.as_deref() == Some("gateway") {
+        None
+    } else {
+        let baseline = drive(bare().await?, seconds, connections).await?;
+        report("bare hyper, fixed body", &baseline);
+        if only.as_deref() == Some("bare") {
+            return Ok(());
+        }
+        Some(baseline)
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -221,7 +231,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = stop.send(());
     serving.await??;
 
-    let ratio = (gateway.requests as f64 / gateway.seconds) / (baseline.requests as f64 / baseline.seconds);
-    println!("throughput ratio (gateway / bare): {:.0} %", ratio * 100.0);
+    if let Some(baseline) = baseline {
+        let ratio = (gateway.requests as f64 / gateway.seconds) / (baseline.requests as f64 / baseline.seconds);
+        println!("throughput ratio (gateway / bare): {:.0} %", ratio * 100.0);
+    }
     Ok(())
 }
