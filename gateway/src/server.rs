@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Extension, Request, State};
+use axum::extract::{Extension, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::any;
@@ -493,28 +493,22 @@ struct Rpc {
 }
 
 /// One RPC request: the gateway's whole path, then the decision log.
-async fn rpc(State(rpc): State<Arc<Rpc>>, request: Request) -> Response {
+async fn rpc<B>(rpc: &Rpc, peer: Peer, request: http::Request<B>) -> http::Response<Bytes>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    let refuse = |status: StatusCode, code: &str, message: &str| {
-        envelope(status, code, message, &request_id(), "ramguard").map(axum::body::Body::from)
-    };
-    let Some(peer) = parts.extensions.get::<Peer>().copied() else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "The gateway does not know the caller's address.",
-        );
-    };
     let Ok(body) = http_body_util::Limited::new(body, rpc.max_body).collect().await.map(|c| c.to_bytes()) else {
         let message = format!("The request body is larger than {} bytes, or could not be read.", rpc.max_body);
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message);
+        return envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard");
     };
     let handled = rpc.gateway.handle(&parts, &body, &peer, &SimulatorBackend(&rpc.services)).await;
     if let Some(log) = &rpc.log {
         log.record(&handled, started.elapsed());
     }
-    handled.response.map(axum::body::Body::from)
+    handled.response
 }
 
 /// Where allowed calls are forwarded, and the key they are signed with.
@@ -705,27 +699,20 @@ async fn not_found() -> Response {
     .map(axum::body::Body::from)
 }
 
-/// Tells the gateway who is calling, from the connection.
-async fn with_peer(ConnectInfo(addr): ConnectInfo<SocketAddr>, mut request: Request) -> Request {
-    request.extensions_mut().insert(Peer { addr, secure: false });
-    request
-}
-
 /// Bounds the time of one request.
 async fn with_timeout(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => {
-            let message = format!("The request did not complete within {} ms.", timeout.as_millis());
-            envelope(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &message, &request_id(), "ramguard")
-                .map(axum::body::Body::from)
-        }
+        Err(_) => timed_out(timeout).map(axum::body::Body::from),
     }
 }
 
 /// A configured server, ready to run.
 pub struct Server {
     router: Router,
+    /// The simulator's RPC path, served without the router.
+    direct: Option<Arc<Rpc>>,
+    timeout: Duration,
     services: Option<Arc<Services>>,
     listen: SocketAddr,
     /// How many keys it accepts.
@@ -761,6 +748,7 @@ impl Server {
                 layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
         }
         let sessions = config.zstack_sessions.as_deref().map(|path| load_sessions(path, &model)).transpose()?;
+        let mut direct = None;
         let (routes, services) = match &config.backend {
             BackendConfig::Simulator { world: start, state } => {
                 let kept = state.clone().unwrap_or_else(|| start.clone());
@@ -780,15 +768,14 @@ impl Server {
                     changed: Notify::new(),
                     ticked: Mutex::new(std::time::Instant::now()),
                 });
-                // The gateway is called directly, with the simulator as its
-                // backend: no second pass through the router per call.
-                let rpc = Arc::new(Rpc {
+                // RPC calls (on `/`) go to the gateway directly, with the
+                // simulator as its backend, before the router: see `serve`.
+                direct = Some(Arc::new(Rpc {
                     gateway,
                     services: services.clone(),
                     log: log.clone(),
                     max_body: config.limits.max_body_bytes,
-                });
-                let rpc = Router::new().route("/", any(self::rpc)).with_state(rpc);
+                }));
                 let zstack = Arc::new(Zstack {
                     sessions: sessions.unwrap_or_default(),
                     guard,
@@ -801,7 +788,7 @@ impl Server {
                     .route("/zstack/v1/api-jobs/{id}", axum::routing::get(zstack_poll))
                     .with_state(zstack)
                     .layer(axum::extract::DefaultBodyLimit::max(config.limits.max_body_bytes));
-                (rpc.merge(zstack), Some(services))
+                (zstack, Some(services))
             }
             BackendConfig::Upstream { endpoint } => {
                 let endpoint: http::Uri =
@@ -833,11 +820,8 @@ impl Server {
             }
         };
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
-        let router = routes
-            .fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(timeout, with_timeout))
-            .layer(axum::middleware::map_request(with_peer));
-        Ok(Server { router, services, listen: config.listen, keys: key_count })
+        let router = routes.fallback(not_found).layer(axum::middleware::from_fn_with_state(timeout, with_timeout));
+        Ok(Server { router, direct, timeout, services, listen: config.listen, keys: key_count })
     }
 
     /// The configured address.
@@ -864,8 +848,7 @@ impl Server {
                 }
             })
         });
-        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let served = accept_loop(listener, self.router, self.direct, self.timeout, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();
         }
@@ -874,6 +857,82 @@ impl Server {
         }
         served.map_err(ServeError::Io)
     }
+}
+
+/// How long a connection may stay idle, or take to send a request's
+/// headers, before it is closed.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// The accept loop: HTTP/1.1 connections, each request to the gateway
+/// directly when it is an RPC call to the simulator (the hot path: no
+/// routing, no boxed bodies, no middleware), to the router otherwise. On
+/// `shutdown`, it stops accepting and lets every connection finish the
+/// request it is serving.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    direct: Option<Arc<Rpc>>,
+    timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), std::io::Error> {
+    type Body = http_body_util::Either<Full<Bytes>, axum::body::Body>;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, say: wait rather than spin.
+                    eprintln!("ramguard serve: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let direct = direct.clone();
+        let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+            let router = router.clone();
+            let direct = direct.clone();
+            async move {
+                let peer = Peer { addr, secure: false };
+                let response: http::Response<Body> = match direct {
+                    Some(rpc) if request.uri().path() == "/" => {
+                        match tokio::time::timeout(timeout, self::rpc(&rpc, peer, request)).await {
+                            Ok(response) => response.map(|b| Body::Left(Full::new(b))),
+                            Err(_) => timed_out(timeout).map(|b| Body::Left(Full::new(b))),
+                        }
+                    }
+                    _ => {
+                        request.extensions_mut().insert(peer);
+                        let Ok(response) = tower::ServiceExt::oneshot(router, request.map(axum::body::Body::new)).await;
+                        response.map(Body::Right)
+                    }
+                };
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(IDLE)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection that breaks off is the client's business.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The answer to a request that took longer than `timeout`.
+fn timed_out(timeout: Duration) -> http::Response<Bytes> {
+    let message = format!("The request did not complete within {} ms.", timeout.as_millis());
+    envelope(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &message, &request_id(), "ramguard")
 }
 
 /// Completes on SIGTERM or Ctrl-C.
