@@ -377,6 +377,28 @@ fn placeholders(template: &str) -> impl Iterator<Item = &str> {
     template.split("{#").skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
+/// `template` with each `{#name}` replaced by `value(name)`, in one pass:
+/// a value is never read again for placeholders of its own.
+fn fill<'v>(
+    template: &str,
+    mut value: impl FnMut(&str) -> Result<&'v str, MappingError>,
+) -> Result<String, MappingError> {
+    let mut out = String::with_capacity(template.len() + 48);
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once("{#") {
+        out.push_str(before);
+        let Some((name, tail)) = after.split_once('}') else {
+            out.push_str("{#");
+            rest = after;
+            break;
+        };
+        out.push_str(value(name)?);
+        rest = tail;
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Every placeholder of every template can be filled from the parameters.
 fn check(operation: &Operation) -> Result<(), CatalogError> {
     let fail = |message: String| Err(CatalogError::Operation { action: operation.action.clone(), message });
@@ -469,27 +491,23 @@ impl Operation {
             if !applies {
                 continue;
             }
-            let mut arn = template.arn.clone();
-            for name in placeholders(&template.arn) {
-                let value = match name {
-                    "accountId" => account.to_owned(),
-                    "regionId" => {
-                        let param = self.region_parameter.as_deref().unwrap_or("RegionId");
-                        params
-                            .get(param)
-                            .cloned()
-                            .ok_or_else(|| MappingError::MissingParameter { name: param.to_owned() })?
-                    }
-                    other => {
-                        let param = template.bind.get(other).map_or(other, String::as_str);
-                        params
-                            .get(param)
-                            .cloned()
-                            .ok_or_else(|| MappingError::MissingParameter { name: param.to_owned() })?
-                    }
-                };
-                arn = arn.replace(&format!("{{#{name}}}"), &value);
-            }
+            let arn = fill(&template.arn, |name| match name {
+                "accountId" => Ok(account),
+                "regionId" => {
+                    let param = self.region_parameter.as_deref().unwrap_or("RegionId");
+                    params
+                        .get(param)
+                        .map(String::as_str)
+                        .ok_or_else(|| MappingError::MissingParameter { name: param.to_owned() })
+                }
+                other => {
+                    let param = template.bind.get(other).map_or(other, String::as_str);
+                    params
+                        .get(param)
+                        .map(String::as_str)
+                        .ok_or_else(|| MappingError::MissingParameter { name: param.to_owned() })
+                }
+            })?;
             arns.push(arn);
         }
         if arns.is_empty() {
@@ -593,6 +611,24 @@ mod tests {
         assert_eq!(request.context().get("acs:PrincipalARN"), ["acs:ram::1234567890123456:user/alice"]);
         let err = op.authorization_request(&params(&[("RegionId", "cn-hangzhou")]), &caller).unwrap_err();
         assert_eq!(err, MappingError::MissingParameter { name: "IpsecServerId".into() });
+        // A value is put in as sent, never read for placeholders itself.
+        let request = op
+            .authorization_request(&params(&[("RegionId", "{#accountId}"), ("IpsecServerId", "{#regionId}")]), &caller)
+            .unwrap();
+        assert_eq!(request.resources(), ["acs:vpc:{#accountId}:1234567890123456:vpnipsecserver/{#regionId}"]);
+    }
+
+    #[test]
+    fn fills_templates_in_one_pass() {
+        let value = |name: &str| match name {
+            "a" => Ok("x"),
+            "b" => Ok("{#a}"),
+            other => Err(MappingError::MissingParameter { name: other.to_owned() }),
+        };
+        assert_eq!(fill("p/{#a}/{#b}/{#a}", value).unwrap(), "p/x/{#a}/x");
+        assert_eq!(fill("plain", value).unwrap(), "plain");
+        assert_eq!(fill("open {#a", value).unwrap(), "open {#a");
+        assert_eq!(fill("{#c}", value), Err(MappingError::MissingParameter { name: "c".into() }));
     }
 
     #[test]
