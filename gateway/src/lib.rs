@@ -32,11 +32,11 @@
 //!
 //! let credentials = HashMap::from([("LTAI5tExampleKeyId".to_owned(), Credential::permanent(secret.clone()))]);
 //! let verifier = Verifier::new(credentials, MemoryNonceStore::new(100_000));
-//! let call = verifier.verify(&SignedRequest::from_parts(&parts, &body), now)?;
+//! let call = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now))?;
 //! assert_eq!((call.access_key_id.as_str(), call.action.as_str()), ("LTAI5tExampleKeyId", "DeleteIpsecServer"));
 //! assert_eq!(call.parameters["IpsecServerId"], "iss-1");
 //!
-//! let replay = verifier.verify(&SignedRequest::from_parts(&parts, &body), now).unwrap_err();
+//! let replay = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now)).unwrap_err();
 //! assert_eq!((replay.status(), replay.code()), (400, "SignatureNonceUsed"));
 //! assert_eq!(replay.message(), "Specified signature nonce was used already.");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
