@@ -7,7 +7,9 @@
 //! `ACS3-HMAC-SHA256` in the `Authorization` header, V1 `HMAC-SHA1` in the
 //! `Signature` parameter) against the gateway's credentials and a nonce
 //! store, answers a failure with Alibaba's own status, code and message,
-//! and signs with V3 the calls the gateway forwards upstream.
+//! and signs with V3 the calls the gateway forwards upstream. [`store`]
+//! keeps client tokens and nonces in Redis, for several gateways behind
+//! one load balancer.
 //!
 //! What a verification returns, [`signature::Authenticated`], names the
 //! AccessKeyId, the operation (`x-acs-action` / `Action`), its API version
@@ -46,3 +48,4 @@ pub mod layer;
 pub mod rpc;
 pub mod server;
 pub mod signature;
+pub mod store;
