@@ -201,7 +201,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let config = configure(dir.path())?;
     let built = Instant::now();
-    let server = Server::new(&config)?;
+    let server = Server::new(&config).await?;
     println!(
         "gateway: {} keys, {} users' policies compiled in {:.2} s",
         server.keys,
