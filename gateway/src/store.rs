@@ -44,7 +44,10 @@
 //! Redis's own clock, so the replicas' clocks do not matter) was left by a
 //! gateway that stopped mid-call or could not write its settlement: the
 //! waiter answers [`Claim::Unknown`], and nothing ever performs it again
-//! while it is remembered. A waiter waits `abandon_after` at most.
+//! while it is remembered. A waiter waits `abandon_after` at most. A claim
+//! whose transaction fails, or whose call is cancelled, before its reply is
+//! read may have claimed the key all the same: it takes its own record back
+//! (compare-and-delete), since nothing was performed with it.
 //!
 //! Settling ([`ClientTokenStore::settle`]) never blocks: it spawns a task
 //! that replaces the record with the answer, deletes it (released) or marks
@@ -530,6 +533,27 @@ impl RedisTokens {
     }
 }
 
+/// A claim's transaction whose reply has not been read: dropped armed, it
+/// takes the claim back (a compare-and-delete of its own record).
+struct Pending<'a> {
+    tokens: &'a RedisTokens,
+    held: Option<Held>,
+}
+
+impl Pending<'_> {
+    fn disarm(mut self) -> Option<Held> {
+        self.held.take()
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.tokens.write_settlement(held, String::new());
+        }
+    }
+}
+
 impl ClientTokenStore for RedisTokens {
     async fn claim(&self, key: &TokenKey, params: &BTreeMap<String, String>, now: i64) -> Claim {
         if !in_runtime() {
@@ -544,6 +568,11 @@ impl ClientTokenStore for RedisTokens {
         let mut pause = FIRST_POLL;
         loop {
             let (k, m) = (redis_key.clone(), mine.clone());
+            // Until its reply is read, the transaction may have claimed the
+            // key: dropped (the call cancelled) or failed by then, the
+            // claim is taken back, since nothing was performed with it.
+            let pending =
+                Pending { tokens: self, held: Some(Held { key: redis_key.clone(), record: mine.clone(), since: now }) };
             let reply = self
                 .store
                 .run(|mut connection| async move {
@@ -564,17 +593,17 @@ impl ClientTokenStore for RedisTokens {
                 })
                 .await;
             let Some((set, current, pttl)) = reply else {
-                // The transaction may have been applied with its reply lost:
-                // take back a claim that may be ours, since nothing was
-                // performed with it.
-                let held = Held { key: redis_key, record: mine, since: now };
-                self.write_settlement(held, String::new());
+                drop(pending);
                 return Claim::Unavailable;
             };
             if set.is_some() || current.as_deref() == Some(mine.as_str()) {
-                self.held().insert(key.clone(), Held { key: redis_key, record: mine, since: now });
+                if let Some(held) = pending.disarm() {
+                    self.held().insert(key.clone(), held);
+                }
                 return Claim::Fresh;
             }
+            // Another claim holds the key: there is nothing of ours to take back.
+            pending.disarm();
             match current.as_deref().map(serde_json::from_str::<Record>) {
                 // Gone between the commands of one transaction cannot
                 // happen; try again, within the deadline.

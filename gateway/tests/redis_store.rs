@@ -168,6 +168,27 @@ fn a_call_abandoned_by_a_replica_that_stopped_is_answered_unknown_after_the_time
 }
 
 #[test]
+fn a_claim_cancelled_before_its_reply_takes_its_record_back() {
+    let server = RedisServer::start();
+    runtime().block_on(async {
+        let (a, b) = (
+            connect(&server).await.tokens(Duration::from_secs(10)),
+            connect(&server).await.tokens(Duration::from_secs(2)),
+        );
+        // Redis holds every write for 300 ms: A's claim is sent, and A's
+        // call is cancelled (its request timed out, say) before the reply.
+        assert!(server.command(&["CLIENT", "PAUSE", "300", "WRITE"]).starts_with("+OK"));
+        let cancelled =
+            tokio::time::timeout(Duration::from_millis(100), a.claim(&key("t-cut"), &params("iss-1"), 0)).await;
+        assert!(cancelled.is_err(), "Redis held the claim: {cancelled:?}");
+        // Nothing was performed with it, so the token is free once Redis
+        // has run the claim and its taking back: not left in flight to be
+        // answered unknown.
+        assert_eq!(b.claim(&key("t-cut"), &params("iss-1"), 0).await, Claim::Fresh);
+    });
+}
+
+#[test]
 fn records_expire_by_redis_ttl_a_day_for_tokens_and_the_window_for_nonces() {
     let server = RedisServer::start();
     runtime().block_on(async {
