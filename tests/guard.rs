@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use ramguard::catalog::{Caller, Catalog, Operation};
 use ramguard::decision::decode_diagnostic_message;
-use ramguard::guard::{ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Guard, GuardError};
+use ramguard::guard::{
+    ApiResponse, Backend, CLIENT_TOKEN_TTL_SECONDS, Claim, ClientTokenStore, Guard, GuardError, Settlement, TokenKey,
+};
 use ramguard::{CompiledPolicySet, Policy, PolicyKind, PolicySetBuilder};
 use serde_json::json;
 
@@ -274,6 +276,35 @@ fn client_tokens_make_calls_idempotent_for_a_day() {
     pollster::block_on(g.call(&b, "vpc:DeleteIpsecServer", &no_token, &caller(OFFICE))).unwrap();
     pollster::block_on(g.call(&b, "vpc:DeleteIpsecServer", &no_token, &caller(OFFICE))).unwrap();
     assert_eq!(b.performed().len(), 4, "without a token nothing is de-duplicated");
+}
+
+/// A token store kept elsewhere that cannot be reached.
+struct Unreachable;
+
+impl ClientTokenStore for Unreachable {
+    async fn claim(&self, _: &TokenKey, _: &BTreeMap<String, String>, _: i64) -> Claim {
+        Claim::Unavailable
+    }
+    fn settle(&self, _: &TokenKey, _: Settlement) {}
+}
+
+#[test]
+fn a_token_store_that_cannot_answer_refuses_the_call_and_performs_nothing() {
+    let mut builder = PolicySetBuilder::new();
+    builder.add(Policy::parse("ops", POLICY, PolicyKind::Identity).unwrap());
+    let g = Guard::with_tokens(builder.build().unwrap(), Catalog::builtin().unwrap().clone(), Unreachable);
+    let b = Recorder::default();
+    let p = params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1"), ("ClientToken", "02fb3da4-130e")]);
+    let out = pollster::block_on(g.call(&b, "vpc:DeleteIpsecServer", &p, &caller(OFFICE))).unwrap();
+    assert!(!out.performed);
+    assert_eq!((out.response.status, out.response.code()), (503, Some("ServiceUnavailable")));
+    let message = out.response.body["Message"].as_str().unwrap();
+    assert!(message.contains("client token could not be checked"), "{message}");
+    assert!(b.performed().is_empty());
+
+    // A call without a token does not need the store.
+    let no_token = params(&[("RegionId", "cn-hangzhou"), ("IpsecServerId", "iss-1")]);
+    assert!(pollster::block_on(g.call(&b, "vpc:DeleteIpsecServer", &no_token, &caller(OFFICE))).unwrap().performed);
 }
 
 #[test]

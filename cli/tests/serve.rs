@@ -23,6 +23,8 @@ struct Serve {
     addr: SocketAddr,
     dir: tempfile::TempDir,
     stdout: std::sync::mpsc::Receiver<String>,
+    /// What it wrote on stderr after saying where it listens.
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Serve {
@@ -75,14 +77,19 @@ fn start(dir: tempfile::TempDir) -> Serve {
         .unwrap_or_else(|| panic_line(&line))
         .parse()
         .unwrap();
-    let (send, stdout) = std::sync::mpsc::channel();
-    let out = child.stdout.take().unwrap();
+    Serve { addr, dir, stdout: lines(child.stdout.take().unwrap()), stderr: lines(stderr), child }
+}
+
+/// The lines of `out`, read by a thread of their own (so that the server
+/// never blocks on a full pipe).
+fn lines(out: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (send, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             let _ = send.send(line);
         }
     });
-    Serve { child, addr, dir, stdout }
+    lines
 }
 
 fn panic_line(line: &str) -> &str {
@@ -92,6 +99,11 @@ fn panic_line(line: &str) -> &str {
 
 /// Sends one V3-signed RPC request and returns the status and JSON body.
 fn call(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, query: &str, nonce: &str) -> (u16, Value) {
+    send(serve, &signed(serve, key, token, action, query, nonce))
+}
+
+/// One V3-signed RPC request to `serve`, as the bytes an SDK sends.
+fn signed(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, query: &str, nonce: &str) -> String {
     let (mut parts, body) =
         http::Request::post(format!("http://{}/?{query}", serve.addr)).body(Bytes::new()).unwrap().into_parts();
     let secret = Secret::new(key.1);
@@ -105,7 +117,16 @@ fn call(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, que
         request.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
     }
     request.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
-    let mut stream = TcpStream::connect(serve.addr).unwrap();
+    request
+}
+
+/// Sends `request` as it is and returns the status and JSON body.
+fn send(serve: &Serve, request: &str) -> (u16, Value) {
+    send_to(serve.addr, request)
+}
+
+fn send_to(addr: SocketAddr, request: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
@@ -456,4 +477,122 @@ fn saved_world_once_updated(serve: &Serve) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
     world
+}
+
+#[path = "../../tests/common/redis.rs"]
+mod redis_server;
+
+use redis_server::RedisServer;
+
+/// The password of the tests' Redis: it must never be written out.
+const REDIS_PASSWORD: &str = "Redis-Pass-71";
+
+/// The bundled configuration, in a scratch folder, with its client tokens
+/// and nonces kept in `redis`.
+fn scratch_with_redis(redis: &RedisServer) -> tempfile::TempDir {
+    let dir = scratch();
+    let path = dir.path().join("gateway.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str(&format!("\n[store]\nkind = \"redis\"\nurl = \"{}\"\nprefix = \"replicas:\"\n", redis.url()));
+    std::fs::write(&path, config).unwrap();
+    dir
+}
+
+/// Every line `lines` has had, waiting half a second for one more.
+fn drain(lines: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    std::iter::from_fn(|| lines.recv_timeout(Duration::from_millis(500)).ok()).collect()
+}
+
+const DELETE_WITH_TOKEN: &str =
+    "RegionId=cn-hangzhou&IpsecServerId=iss-bp1jougp8cfsbo8y9&ClientToken=02fb3da4-replicas";
+
+#[test]
+fn two_replicas_sharing_redis_perform_a_client_token_call_once_and_accept_a_signed_request_once() {
+    let redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    let replicas = [start(scratch_with_redis(&redis)), start(scratch_with_redis(&redis))];
+
+    // The same call, with one ClientToken, to both replicas at once (each
+    // signed anew, as an SDK's retry is).
+    let requests: Vec<String> = replicas
+        .iter()
+        .enumerate()
+        .map(|(i, replica)| {
+            signed(replica, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, &format!("n-both-{i}"))
+        })
+        .collect();
+    let together = std::sync::Barrier::new(2);
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let sent: Vec<_> = replicas
+            .iter()
+            .zip(&requests)
+            .map(|(replica, request)| {
+                let (together, addr) = (&together, replica.addr);
+                scope.spawn(move || {
+                    together.wait();
+                    send_to(addr, request)
+                })
+            })
+            .collect();
+        sent.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+    }
+    assert_eq!(answers[0].1, answers[1].1, "both replicas answer with the one answer");
+    let lines = [log_line(&replicas[0]), log_line(&replicas[1])];
+    let performed = lines.iter().filter(|line| line["performed"] == true).count();
+    assert_eq!(performed, 1, "exactly one replica performed the call: {lines:?}");
+    assert!(lines.iter().all(|line| line["outcome"] == "Allow"), "{lines:?}");
+
+    // A signed request replayed to the other replica is refused there.
+    let request = signed(&replicas[0], DAVE, None, "DeleteIpsecServer", DELETE, "n-replayed");
+    let (status, body) = send(&replicas[0], &request);
+    assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden")), "the first is decided: {body}");
+    let (status, body) = send(&replicas[1], &request);
+    assert_eq!((status, body["Code"].as_str()), (400, Some("SignatureNonceUsed")), "{body}");
+
+    for replica in &replicas {
+        let said = [drain(&replica.stdout), drain(&replica.stderr)].concat();
+        assert!(said.iter().all(|line| !line.contains(REDIS_PASSWORD)), "{said:?}");
+    }
+}
+
+#[test]
+fn with_redis_stopped_a_replica_refuses_every_call_and_performs_nothing_until_it_is_back() {
+    let mut redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    let serve = start(scratch_with_redis(&redis));
+    redis.stop();
+    for n in 0..5 {
+        let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, &format!("n-down-{n}"));
+        assert_eq!((status, body["Code"].as_str()), (503, Some("ServiceUnavailable")), "{body}");
+        assert!(body["Message"].as_str().unwrap().contains("could not be checked"), "{body}");
+        assert_eq!(log_line(&serve)["performed"], false);
+    }
+    let said = drain(&serve.stderr);
+    assert_eq!(said.len(), 1, "one line for the failure, not one per request: {said:?}");
+    assert!(said[0].contains("failed") && said[0].contains("redis://***@127.0.0.1:"), "{said:?}");
+    assert!(!said[0].contains(REDIS_PASSWORD), "{said:?}");
+
+    // Started again on the same port, Redis is found again: the first calls
+    // may still be refused while the connection comes back.
+    redis.restart();
+    let mut answer = (0, Value::Null);
+    let mut line = Value::Null;
+    for n in 0..100 {
+        answer = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, &format!("n-up-{n}"));
+        line = log_line(&serve);
+        if answer.0 != 503 {
+            break;
+        }
+        assert_eq!(line["performed"], false, "{line}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(line["performed"], true, "{line}");
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, "n-again");
+    assert_eq!((status, &body), (200, &answer.1), "the same token gets the first answer");
+    assert_eq!(log_line(&serve)["performed"], false);
+    let said = drain(&serve.stderr);
+    assert!(said.iter().any(|line| line.contains("answers again")), "{said:?}");
+    assert!(said.iter().all(|line| !line.contains(REDIS_PASSWORD)), "{said:?}");
 }

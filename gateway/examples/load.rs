@@ -9,6 +9,8 @@
 //! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS] [bare|gateway]`
 //! (defaults: 10 seconds per server, 64 connections, both servers; naming
 //! one server drives only that one, for a profiler).
+//! With `LOAD_REDIS_URL=redis://127.0.0.1:6379/0` the gateway keeps its
+//! nonces (and client tokens) in that Redis, as replicas do.
 
 #![allow(clippy::indexing_slicing, reason = "the snapshot edited here is the bundled one, whose shape is known")]
 
@@ -75,11 +77,15 @@ fn configure(dir: &std::path::Path) -> Result<Config, Box<dyn std::error::Error>
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/worlds/network.json"), dir.join("world.json"))?;
-    std::fs::write(
-        dir.join("gateway.toml"),
+    let mut config = String::from(
         "listen = \"127.0.0.1:0\"\nsnapshot = \"account.json\"\ncredentials = \"credentials.toml\"\n\
          [limits]\nmax_nonces = 10000000\n[backend]\nkind = \"simulator\"\nworld = \"world.json\"\n",
-    )?;
+    );
+    // The nonces in a Redis instead, as replicas keep them.
+    if let Ok(url) = std::env::var("LOAD_REDIS_URL") {
+        config.push_str(&format!("[store]\nkind = \"redis\"\nurl = \"{url}\"\nprefix = \"load:\"\n"));
+    }
+    std::fs::write(dir.join("gateway.toml"), config)?;
     Ok(Config::load(&dir.join("gateway.toml"))?)
 }
 
@@ -103,13 +109,19 @@ async fn bare() -> Result<SocketAddr, Box<dyn std::error::Error>> {
     Ok(addr)
 }
 
+/// This run's id: the process id.
+fn run() -> u32 {
+    std::process::id()
+}
+
 /// A `DescribeVpnGateway` call signed with V3 by user `i`'s key, nonce `n`.
 fn request(addr: SocketAddr, i: usize, n: u64) -> Result<http::Request<Full<Bytes>>, Box<dyn std::error::Error>> {
     let uri = format!("http://{addr}/?RegionId=cn-hangzhou&VpnGatewayId=vpn-bp1hgim8by0kc9nga");
     let (mut parts, body) = http::Request::post(uri).body(Bytes::new())?.into_parts();
     let (id, secret) = key(i);
     let secret = Secret::new(secret);
-    let nonce = format!("load-{n:016x}");
+    // Unique across runs too: a Redis store remembers the last run's.
+    let nonce = format!("load-{}-{n:016x}", run());
     let signing =
         v3::V3Signing::new(&id, &secret, "DescribeVpnGateway", "2016-04-28", time::OffsetDateTime::now_utc(), &nonce);
     v3::sign(&mut parts, &body, &signing)?;
@@ -201,7 +213,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let config = configure(dir.path())?;
     let built = Instant::now();
-    let server = Server::new(&config)?;
+    let server = Server::new(&config).await?;
     println!(
         "gateway: {} keys, {} users' policies compiled in {:.2} s",
         server.keys,

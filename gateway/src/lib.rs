@@ -7,7 +7,9 @@
 //! `ACS3-HMAC-SHA256` in the `Authorization` header, V1 `HMAC-SHA1` in the
 //! `Signature` parameter) against the gateway's credentials and a nonce
 //! store, answers a failure with Alibaba's own status, code and message,
-//! and signs with V3 the calls the gateway forwards upstream.
+//! and signs with V3 the calls the gateway forwards upstream. [`store`]
+//! keeps client tokens and nonces in Redis, for several gateways behind
+//! one load balancer.
 //!
 //! What a verification returns, [`signature::Authenticated`], names the
 //! AccessKeyId, the operation (`x-acs-action` / `Action`), its API version
@@ -32,11 +34,11 @@
 //!
 //! let credentials = HashMap::from([("LTAI5tExampleKeyId".to_owned(), Credential::permanent(secret.clone()))]);
 //! let verifier = Verifier::new(credentials, MemoryNonceStore::new(100_000));
-//! let call = verifier.verify(&SignedRequest::from_parts(&parts, &body), now)?;
+//! let call = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now))?;
 //! assert_eq!((call.access_key_id.as_str(), call.action.as_str()), ("LTAI5tExampleKeyId", "DeleteIpsecServer"));
 //! assert_eq!(call.parameters["IpsecServerId"], "iss-1");
 //!
-//! let replay = verifier.verify(&SignedRequest::from_parts(&parts, &body), now).unwrap_err();
+//! let replay = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now)).unwrap_err();
 //! assert_eq!((replay.status(), replay.code()), (400, "SignatureNonceUsed"));
 //! assert_eq!(replay.message(), "Specified signature nonce was used already.");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -46,3 +48,4 @@ pub mod layer;
 pub mod rpc;
 pub mod server;
 pub mod signature;
+pub mod store;

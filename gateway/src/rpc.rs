@@ -292,7 +292,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         let refuse = |status: StatusCode, code: &str, message: &str| {
             Handled::refused(envelope(status, code, message, &request_id(), &host))
         };
-        let authenticated = match self.verifier.verify(&SignedRequest::from_parts(parts, body), now) {
+        let authenticated = match self.verifier.verify(&SignedRequest::from_parts(parts, body), now).await {
             Ok(a) => a,
             Err(e) => return auth_error(&e, &host),
         };

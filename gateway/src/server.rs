@@ -15,7 +15,33 @@
 //! [backend]
 //! kind = "simulator"
 //! world = "../worlds/network.json"   # read at start, written back after each change
+//!
+//! [store]                            # where client tokens and nonces are kept
+//! kind = "memory"                    # this process only (the default)
+//! # kind = "redis"                   # shared by every replica that names the same Redis:
+//! # url = "redis://127.0.0.1:6379/0" # may hold a password; it is never logged
+//! # prefix = "ramguard:"             # the start of every key
+//! # timeout_ms = 1000                # each connection attempt and command
 //! ```
+//!
+//! **Several replicas.** Behind one load balancer, replicas must share their
+//! client tokens (or a retried call with a `ClientToken` could be performed
+//! by each) and their nonces (or a signed request could be replayed to
+//! another): give them one `[store] kind = "redis"`. A call then waits for
+//! Redis at most `timeout_ms` for its nonce and for its token's claim, and
+//! at most `request_timeout_ms` behind an identical call in flight on any
+//! replica; an in-flight call older than `request_timeout_ms + timeout_ms`
+//! was abandoned by a replica that stopped, and is answered `UnknownError`,
+//! never performed again. When Redis does not answer, every signed request
+//! is refused with `ServiceUnavailable` (503) and nothing is performed; the
+//! connection comes back by itself, and stderr says once that Redis
+//! failed and once that it answers again. The server does not start if
+//! Redis does not answer at start. See [`crate::store`] for the keys and
+//! what Redis must guarantee. `max_nonces` and `max_client_tokens` bound
+//! the memory store only. With the simulator backend and Redis, the client
+//! tokens a world file remembers are written to Redis at start (for what
+//! is left of their day, never over a record Redis holds), and the world
+//! file keeps them as it read them.
 //!
 //! Paths are relative to the configuration file. Who may do what comes from
 //! the account snapshot that `ramguard who-can` audits: each key's owner
@@ -40,7 +66,7 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use ramguard::access::AccessModel;
 use ramguard::catalog::Catalog;
-use ramguard::guard::{Guard, MemoryTokens, Revision};
+use ramguard::guard::{Claim, ClientTokenStore, ClientTokens, Guard, MemoryTokens, Revision, Settlement, TokenKey};
 use ramguard::sim::{Simulator, World};
 use ramguard::snapshot::Snapshot;
 use serde::Deserialize;
@@ -50,7 +76,8 @@ use tokio::sync::Notify;
 
 use crate::layer::{Authorized, GuardLayer};
 use crate::rpc::{Gateway, Handled, Key, KeyRing, Peer, envelope, json_response, request_id};
-use crate::signature::{Credential, MemoryNonceStore, Secret, parse_timestamp};
+use crate::signature::{Credential, MemoryNonceStore, NonceRefusal, NonceStore, Secret, parse_timestamp};
+use crate::store::{DEFAULT_PREFIX, RedisNonces, RedisStore, RedisTokens, RedisUrl};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +127,41 @@ pub struct Config {
     pub limits: Limits,
     /// What performs the allowed calls.
     pub backend: BackendConfig,
+    /// Where client tokens and signature nonces are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// Where client tokens and signature nonces are kept: in this process, or
+/// in a Redis that several replicas share.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StoreConfig {
+    /// In memory, for one process (bounded by `max_nonces` and
+    /// `max_client_tokens`).
+    #[default]
+    Memory,
+    /// In Redis (see [`crate::store`]).
+    Redis {
+        /// `redis://[user:password@]host:port/db`; never logged with its
+        /// password.
+        url: RedisUrl,
+        /// The start of every key: `ramguard:` by default.
+        #[serde(default = "default_prefix")]
+        prefix: String,
+        /// The bound on each connection attempt and each command, in
+        /// milliseconds: 1000 by default.
+        #[serde(default = "default_store_timeout_ms")]
+        timeout_ms: u64,
+    },
+}
+
+fn default_prefix() -> String {
+    DEFAULT_PREFIX.to_owned()
+}
+
+fn default_store_timeout_ms() -> u64 {
+    1000
 }
 
 /// Bounds on one request.
@@ -414,10 +476,18 @@ impl DecisionLog {
     }
 }
 
+/// The client tokens a world file keeps: those of the memory store, or,
+/// when the tokens are in Redis, the ones the file held at start (written
+/// to Redis then), kept as they were.
+enum KeptTokens {
+    Memory(Arc<MemoryTokens>),
+    AsRead(ClientTokens),
+}
+
 /// The simulated services and where their world is kept.
 struct Services {
     simulator: Simulator,
-    tokens: Arc<MemoryTokens>,
+    tokens: KeptTokens,
     world: PathBuf,
     changed: Notify,
     /// When the world's clock was last moved on.
@@ -441,7 +511,10 @@ impl Services {
     /// the world file, then renames it into place.
     fn save(&self) -> Result<(), ServeError> {
         let mut world = self.simulator.world();
-        world.client_tokens = self.tokens.remembered();
+        world.client_tokens = match &self.tokens {
+            KeptTokens::Memory(tokens) => tokens.remembered(),
+            KeptTokens::AsRead(tokens) => tokens.clone(),
+        };
         let text = serde_json::to_string_pretty(&world).map_err(|e| file_error(&self.world, e))? + "\n";
         let dir = self.world.parent().unwrap_or(Path::new("."));
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_error(&self.world, e))?;
@@ -486,7 +559,7 @@ impl ramguard::guard::Backend for SimulatorBackend<'_> {
 /// The RPC side of a simulator-backed server: the gateway, called directly
 /// with the simulator as its backend.
 struct Rpc {
-    gateway: Arc<Gateway<Arc<MemoryTokens>>>,
+    gateway: Arc<Gateway<Tokens, Nonces>>,
     services: Arc<Services>,
     log: Option<Arc<DecisionLog>>,
     max_body: usize,
@@ -575,7 +648,7 @@ async fn forward(State(upstream): State<Arc<Upstream>>, Extension(call): Extensi
 /// services.
 struct Zstack {
     sessions: HashMap<String, ZstackSession>,
-    guard: Arc<Guard<Arc<MemoryTokens>>>,
+    guard: Arc<Guard<Tokens>>,
     services: Arc<Services>,
     trusted_proxies: Vec<IpAddr>,
     log: Option<Arc<DecisionLog>>,
@@ -726,18 +799,35 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Reads everything the configuration names and builds the server.
-    pub fn new(config: &Config) -> Result<Server, ServeError> {
+    /// Reads everything the configuration names, connects to its store and
+    /// builds the server. It must run within a tokio runtime (the Redis
+    /// store's connection lives there).
+    pub async fn new(config: &Config) -> Result<Server, ServeError> {
         let snapshot = Snapshot::load(&config.snapshot).map_err(|e| ServeError::Config(e.to_string()))?;
         let model = AccessModel::new(&snapshot).map_err(|e| file_error(&config.snapshot, e))?;
         let LoadedKeys { keys, upstream } = load_keys(&config.credentials, &model)?;
         let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
-        let tokens = Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens));
+        let timeout = Duration::from_millis(config.limits.request_timeout_ms);
+        let (tokens, nonces) = match &config.store {
+            StoreConfig::Memory => (
+                Tokens::Memory(Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens))),
+                Nonces::Memory(MemoryNonceStore::new(config.limits.max_nonces)),
+            ),
+            StoreConfig::Redis { url, prefix, timeout_ms } => {
+                let store_timeout = Duration::from_millis(*timeout_ms);
+                let store = RedisStore::connect(url, prefix, store_timeout)
+                    .await
+                    .map_err(|e| ServeError::Config(e.to_string()))?;
+                // A live replica settles a call within its request timeout
+                // and one write; a record older than that was abandoned.
+                (Tokens::Redis(store.tokens(timeout.saturating_add(store_timeout))), Nonces::Redis(store.nonces()))
+            }
+        };
         let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
-        let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens.clone()));
+        let guard = Arc::new(Guard::with_tokens(empty, catalog.clone(), tokens));
         let key_count = keys.len();
         let gateway = Arc::new(
-            Gateway::new(guard.clone(), keys, MemoryNonceStore::new(config.limits.max_nonces))
+            Gateway::new(guard.clone(), keys, nonces)
                 .with_trusted_proxies(config.trusted_proxies.clone())
                 .explaining(config.decision_log.is_some()),
         );
@@ -760,10 +850,22 @@ impl Server {
                 {
                     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
                 }
-                tokens.remember(world.client_tokens.clone());
+                let kept_tokens = match guard.tokens() {
+                    Tokens::Memory(tokens) => {
+                        tokens.remember(world.client_tokens.clone());
+                        KeptTokens::Memory(tokens.clone())
+                    }
+                    Tokens::Redis(tokens) => {
+                        tokens
+                            .remember(world.client_tokens.clone(), world.clock)
+                            .await
+                            .map_err(|e| ServeError::Config(e.to_string()))?;
+                        KeptTokens::AsRead(world.client_tokens.clone())
+                    }
+                };
                 let services = Arc::new(Services {
                     simulator: Simulator::new(world),
-                    tokens,
+                    tokens: kept_tokens,
                     world: kept,
                     changed: Notify::new(),
                     ticked: Mutex::new(std::time::Instant::now()),
@@ -819,7 +921,6 @@ impl Server {
                 (Router::new().route("/", any(forward)).with_state(upstream).layer(layer), None)
             }
         };
-        let timeout = Duration::from_millis(config.limits.request_timeout_ms);
         let router = routes.fallback(not_found).layer(axum::middleware::from_fn_with_state(timeout, with_timeout));
         Ok(Server { router, direct, timeout, services, listen: config.listen, keys: key_count })
     }
@@ -961,12 +1062,57 @@ pub async fn shutdown_signal() {
 /// stderr where it listens.
 pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> {
     let config = Config::load(path)?;
-    let server = Server::new(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        let server = Server::new(&config).await?;
         let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
         let addr = listener.local_addr()?;
         eprintln!("ramguard serve: listening on http://{addr} ({} keys)", server.keys);
         server.run(listener, shutdown_signal()).await
     })
+}
+
+/// The client tokens where the configuration keeps them.
+#[derive(Debug)]
+enum Tokens {
+    Memory(Arc<MemoryTokens>),
+    Redis(RedisTokens),
+}
+
+impl ClientTokenStore for Tokens {
+    async fn claim(&self, key: &TokenKey, params: &BTreeMap<String, String>, now: i64) -> Claim {
+        match self {
+            Self::Memory(tokens) => tokens.claim(key, params, now).await,
+            Self::Redis(tokens) => tokens.claim(key, params, now).await,
+        }
+    }
+
+    fn settle(&self, key: &TokenKey, settlement: Settlement) {
+        match self {
+            Self::Memory(tokens) => tokens.settle(key, settlement),
+            Self::Redis(tokens) => tokens.settle(key, settlement),
+        }
+    }
+}
+
+/// The signature nonces where the configuration keeps them.
+#[derive(Debug)]
+enum Nonces {
+    Memory(MemoryNonceStore),
+    Redis(RedisNonces),
+}
+
+impl NonceStore for Nonces {
+    async fn remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        timestamp: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), NonceRefusal> {
+        match self {
+            Self::Memory(nonces) => nonces.remember(access_key_id, nonce, timestamp, now).await,
+            Self::Redis(nonces) => nonces.remember(access_key_id, nonce, timestamp, now).await,
+        }
+    }
 }

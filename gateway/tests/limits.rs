@@ -104,14 +104,17 @@ fn malformed_requests_get_alibaba_codes() {
     let mut binary = Capture::get(0);
     let mut headers = binary.header_map();
     headers.insert("user-agent", HeaderValue::from_bytes(b"caf\xe9").unwrap());
-    let error = verifier()
-        .verify(&SignedRequest::new(&binary.method, &binary.target, &headers, &binary.body), binary.timestamp())
-        .unwrap_err();
+    let error = pollster::block_on(
+        verifier()
+            .verify(&SignedRequest::new(&binary.method, &binary.target, &headers, &binary.body), binary.timestamp()),
+    )
+    .unwrap_err();
     assert_eq!(error, AuthError::InvalidParameter { name: "user-agent".into() });
     binary.body.clear();
 
     let empty = HeaderMap::new();
-    let anonymous = verifier().verify(&SignedRequest::new(&Method::GET, "/", &empty, b""), binary.timestamp());
+    let anonymous =
+        pollster::block_on(verifier().verify(&SignedRequest::new(&Method::GET, "/", &empty, b""), binary.timestamp()));
     assert_code(anonymous, 400, "IncompleteSignature");
 }
 
@@ -129,21 +132,23 @@ fn a_request_without_host_header_signs_its_authority() {
     }
     let (parts, body) = builder.body(capture.body.clone()).unwrap().into_parts();
     assert!(!parts.headers.contains_key("host"));
-    let call = verifier().verify(&SignedRequest::from_parts(&parts, &body), capture.timestamp()).unwrap();
+    let call =
+        pollster::block_on(verifier().verify(&SignedRequest::from_parts(&parts, &body), capture.timestamp())).unwrap();
     assert_eq!(call.action, "DeleteIpsecServer");
     // The host must be signed even when it comes as the authority.
     let mut unsigned = parts.clone();
     let authorization = unsigned.headers["authorization"].to_str().unwrap().replacen("host;", "", 1);
     unsigned.headers.insert("authorization", HeaderValue::from_str(&authorization).unwrap());
     let error = assert_code(
-        verifier().verify(&SignedRequest::from_parts(&unsigned, &body), capture.timestamp()),
+        pollster::block_on(verifier().verify(&SignedRequest::from_parts(&unsigned, &body), capture.timestamp())),
         400,
         "IncompleteSignature",
     );
     assert_eq!(error, AuthError::IncompleteSignature { reason: "host is not signed" });
     // Without the authority, the signed host is absent.
     let headers = parts.headers.clone();
-    let without =
-        verifier().verify(&SignedRequest::new(&parts.method, &capture.target, &headers, &body), capture.timestamp());
+    let without = pollster::block_on(
+        verifier().verify(&SignedRequest::new(&parts.method, &capture.target, &headers, &body), capture.timestamp()),
+    );
     assert_code(without, 400, "IncompleteSignature");
 }

@@ -36,7 +36,7 @@ fn of_many_threads_using_one_nonce_exactly_one_wins() {
             let (store, start) = (Arc::clone(&store), Arc::clone(&start));
             std::thread::spawn(move || {
                 start.wait();
-                store.remember(KEY_ID, "58f047248e793d4fdc27d49bc1dc989b", t0(), t0())
+                pollster::block_on(store.remember(KEY_ID, "58f047248e793d4fdc27d49bc1dc989b", t0(), t0()))
             })
         })
         .collect();
@@ -53,7 +53,11 @@ fn many_threads_with_their_own_nonces_all_pass() {
         .map(|thread| {
             let store = Arc::clone(&store);
             std::thread::spawn(move || {
-                (0..500).filter(|n| store.remember(KEY_ID, &format!("{thread}-{n}"), t0(), t0()).is_ok()).count()
+                (0..500)
+                    .filter(|n| {
+                        pollster::block_on(store.remember(KEY_ID, &format!("{thread}-{n}"), t0(), t0())).is_ok()
+                    })
+                    .count()
             })
         })
         .collect();
@@ -64,27 +68,30 @@ fn many_threads_with_their_own_nonces_all_pass() {
 #[test]
 fn a_nonce_is_per_access_key_id() {
     let store = MemoryNonceStore::new(10);
-    assert_eq!(store.remember("LTAI5tOne", "n", t0(), t0()), Ok(()));
-    assert_eq!(store.remember("LTAI5tTwo", "n", t0(), t0()), Ok(()));
-    assert_eq!(store.remember("LTAI5tOne", "n", t0(), t0()), Err(NonceRefusal::Used));
+    assert_eq!(pollster::block_on(store.remember("LTAI5tOne", "n", t0(), t0())), Ok(()));
+    assert_eq!(pollster::block_on(store.remember("LTAI5tTwo", "n", t0(), t0())), Ok(()));
+    assert_eq!(pollster::block_on(store.remember("LTAI5tOne", "n", t0(), t0())), Err(NonceRefusal::Used));
 }
 
 #[test]
 fn a_nonce_is_remembered_while_its_request_is_in_the_window() {
     let store = MemoryNonceStore::new(10);
     let ahead = t0() + minutes(15);
-    assert_eq!(store.remember(KEY_ID, "ahead", ahead, t0()), Ok(()));
-    assert_eq!(store.remember(KEY_ID, "now", t0(), t0()), Ok(()));
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "ahead", ahead, t0())), Ok(()));
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "now", t0(), t0())), Ok(()));
     // 15 minutes on, the request of `now` is still accepted: so is its nonce refused.
     let later = t0() + minutes(15);
-    assert_eq!(store.remember(KEY_ID, "now", t0(), later), Err(NonceRefusal::Used));
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "now", t0(), later)), Err(NonceRefusal::Used));
     // A second more, its timestamp refuses it: the nonce is forgotten.
     let past = later + time::Duration::seconds(1);
-    assert_eq!(store.remember(KEY_ID, "now", t0(), past), Ok(()));
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "now", t0(), past)), Ok(()));
     assert_eq!(store.len(), 1, "remembering an expired request's nonce keeps nothing; `ahead` stays");
     // The one signed 15 minutes ahead stays until 30 minutes from t0.
-    assert_eq!(store.remember(KEY_ID, "ahead", ahead, t0() + minutes(30)), Err(NonceRefusal::Used));
-    assert_eq!(store.remember(KEY_ID, "ahead", ahead, t0() + minutes(30) + time::Duration::seconds(1)), Ok(()));
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "ahead", ahead, t0() + minutes(30))), Err(NonceRefusal::Used));
+    assert_eq!(
+        pollster::block_on(store.remember(KEY_ID, "ahead", ahead, t0() + minutes(30) + time::Duration::seconds(1))),
+        Ok(())
+    );
 }
 
 #[test]
@@ -92,22 +99,26 @@ fn a_full_store_refuses_and_forgets_nothing() {
     let store = MemoryNonceStore::new(3);
     for (n, offset) in [("a", 0), ("b", 60), ("c", 120)] {
         let at = t0() + time::Duration::seconds(offset);
-        assert_eq!(store.remember(KEY_ID, n, at, at), Ok(()));
+        assert_eq!(pollster::block_on(store.remember(KEY_ID, n, at, at)), Ok(()));
     }
     let now = t0() + minutes(3);
     // The oldest (a, at t0) leaves the window 900 s after t0, 721 s from now.
     assert_eq!(
-        store.remember(KEY_ID, "d", now, now),
+        pollster::block_on(store.remember(KEY_ID, "d", now, now)),
         Err(NonceRefusal::Full { retry_after: Duration::from_secs(721) })
     );
     for n in ["a", "b", "c"] {
-        assert_eq!(store.remember(KEY_ID, n, t0(), now), Err(NonceRefusal::Used), "{n} was not forgotten");
+        assert_eq!(
+            pollster::block_on(store.remember(KEY_ID, n, t0(), now)),
+            Err(NonceRefusal::Used),
+            "{n} was not forgotten"
+        );
     }
     assert_eq!(store.len(), 3);
     let after = t0() + minutes(15) + time::Duration::seconds(1);
-    assert_eq!(store.remember(KEY_ID, "d", after, after), Ok(()), "a left the window: room for d");
+    assert_eq!(pollster::block_on(store.remember(KEY_ID, "d", after, after)), Ok(()), "a left the window: room for d");
     assert_eq!(
-        store.remember(KEY_ID, "e", after, after),
+        pollster::block_on(store.remember(KEY_ID, "e", after, after)),
         Err(NonceRefusal::Full { retry_after: Duration::from_secs(60) })
     );
 }
@@ -115,7 +126,7 @@ fn a_full_store_refuses_and_forgets_nothing() {
 #[test]
 fn a_store_of_no_room_refuses_every_request() {
     let store = MemoryNonceStore::new(0);
-    assert!(matches!(store.remember(KEY_ID, "n", t0(), t0()), Err(NonceRefusal::Full { .. })));
+    assert!(matches!(pollster::block_on(store.remember(KEY_ID, "n", t0(), t0())), Err(NonceRefusal::Full { .. })));
     assert!(store.is_empty());
 }
 
@@ -148,7 +159,8 @@ fn the_verifier_shares_one_store_between_threads() {
             let (verifier, request, start) = (Arc::clone(&verifier), Arc::clone(&request), Arc::clone(&start));
             std::thread::spawn(move || {
                 start.wait();
-                verifier.verify(&SignedRequest::from_parts(&request.0, &request.1), t0()).map(|call| call.nonce)
+                pollster::block_on(verifier.verify(&SignedRequest::from_parts(&request.0, &request.1), t0()))
+                    .map(|call| call.nonce)
             })
         })
         .collect();

@@ -99,12 +99,12 @@ proptest! {
             )])),
         };
         let now = t0() + time::Duration::seconds(skew);
-        let call = verifier.verify(&SignedRequest::from_parts(&parts, &body), now).unwrap();
+        let call = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now)).unwrap();
         prop_assert_eq!(call.signature_version, SignatureVersion::V3);
         prop_assert_eq!(&call.parameters, &parameters);
         prop_assert_eq!(call.action.as_str(), "DeleteIpsecServer");
         prop_assert_eq!(call.security_token, token);
-        let replay = verifier.verify(&SignedRequest::from_parts(&parts, &body), now).unwrap_err();
+        let replay = pollster::block_on(verifier.verify(&SignedRequest::from_parts(&parts, &body), now)).unwrap_err();
         prop_assert_eq!(replay, AuthError::NonceUsed);
     }
 
@@ -128,7 +128,7 @@ proptest! {
             encode_pairs(&body, form_encode).into_bytes()
         };
         let target = format!("/?{}", encode_pairs(&query, spec_encode));
-        let call = verifier().verify(&SignedRequest::new(&method, &target, &headers, &body), t0()).unwrap();
+        let call = pollster::block_on(verifier().verify(&SignedRequest::new(&method, &target, &headers, &body), t0())).unwrap();
         prop_assert_eq!(call.signature_version, SignatureVersion::V1);
         prop_assert_eq!(&call.parameters, &parameters);
         prop_assert_eq!(call.nonce, nonce);
@@ -147,7 +147,7 @@ proptest! {
         signed.insert("Signature".into(), signature);
         let target = format!("/?{}", encode_pairs(&signed, spec_encode));
         let headers = HeaderMap::new();
-        let result = verifier().verify(&SignedRequest::new(&Method::POST, &target, &headers, b""), t0());
+        let result = pollster::block_on(verifier().verify(&SignedRequest::new(&Method::POST, &target, &headers, b""), t0()));
         prop_assert!(matches!(result, Err(AuthError::SignatureDoesNotMatch { .. })), "{result:?}");
     }
 
@@ -174,13 +174,13 @@ proptest! {
         }
         let now = OffsetDateTime::from_unix_timestamp(now).unwrap();
         let verifier = verifier();
-        let _ = verifier.verify(&SignedRequest::new(&method, &target, &map, &body), now);
+        let _ = pollster::block_on(verifier.verify(&SignedRequest::new(&method, &target, &map, &body), now));
         if let Ok(value) = HeaderValue::from_str(&authorization) {
             map.insert("authorization", value);
-            let result = verifier.verify(&SignedRequest::new(&method, &target, &map, &body), now);
+            let result = pollster::block_on(verifier.verify(&SignedRequest::new(&method, &target, &map, &body), now));
             prop_assert!(result.is_err(), "{result:?}");
         }
-        let _ = verifier.verify(&SignedRequest::new(&method, &format!("/?{target}"), &map, &body), now);
+        let _ = pollster::block_on(verifier.verify(&SignedRequest::new(&method, &format!("/?{target}"), &map, &body), now));
     }
 
     #[test]

@@ -51,7 +51,7 @@ fn verify_v3(
     request: &(http::request::Parts, Vec<u8>),
     now: OffsetDateTime,
 ) -> Result<Authenticated, AuthError> {
-    verifier.verify(&SignedRequest::from_parts(&request.0, &request.1), now)
+    pollster::block_on(verifier.verify(&SignedRequest::from_parts(&request.0, &request.1), now))
 }
 
 #[test]
@@ -131,7 +131,9 @@ fn v1_call(token: Option<&str>, nonce: &str) -> String {
 fn v1_takes_the_token_as_a_signed_parameter() {
     let verifier = temporary(now() + minutes(60));
     let headers = http::HeaderMap::new();
-    let verify = |target: &str| verifier.verify(&SignedRequest::new(&Method::POST, target, &headers, b""), now());
+    let verify = |target: &str| {
+        pollster::block_on(verifier.verify(&SignedRequest::new(&Method::POST, target, &headers, b""), now()))
+    };
 
     let call = verify(&v1_call(Some(TOKEN), "n1")).unwrap();
     assert_eq!(call.security_token.as_deref(), Some(TOKEN));

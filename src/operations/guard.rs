@@ -453,6 +453,15 @@ impl<T: ClientTokenStore> Guard<T> {
                         &request_id,
                     ));
                 }
+                Claim::Unavailable => {
+                    return answer(error_response(
+                        operation,
+                        503,
+                        "ServiceUnavailable",
+                        "The request has failed due to a temporary failure of the server: its client token could not be checked, so the call was not performed. Retry with the same client token.",
+                        &request_id,
+                    ));
+                }
             }
         }
 

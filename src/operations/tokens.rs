@@ -43,6 +43,11 @@ pub enum Claim {
     /// The store is full of tokens still remembered, and refuses new ones
     /// rather than forget one early.
     Full,
+    /// The store could not answer (it is kept elsewhere and is unreachable,
+    /// or too slow): nothing is known of the token, so the call must not be
+    /// performed. The guard answers `ServiceUnavailable` (503), and a retry
+    /// with the same token is safe.
+    Unavailable,
 }
 
 /// How a claimed token is settled.
@@ -59,7 +64,8 @@ pub enum Settlement {
 /// Where client tokens are kept. An implementation must make [`claim`]
 /// return [`Claim::Fresh`] to at most one caller per key until that key is
 /// settled, and must not forget an answered key for
-/// [`CLIENT_TOKEN_TTL_SECONDS`].
+/// [`CLIENT_TOKEN_TTL_SECONDS`]. A store kept in another process answers
+/// [`Claim::Unavailable`] when it cannot tell, never [`Claim::Fresh`].
 ///
 /// [`claim`]: ClientTokenStore::claim
 pub trait ClientTokenStore: Send + Sync {

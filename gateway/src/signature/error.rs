@@ -183,6 +183,18 @@ pub enum AuthError {
         /// When the oldest remembered nonce leaves the window, freeing room.
         retry_after: Duration,
     },
+    /// `ServiceUnavailable` (503): the nonce store could not answer (it is
+    /// kept in another process, shared by several gateways, and is
+    /// unreachable or too slow), so the request is refused rather than let
+    /// through with a nonce that was not checked. A retry, signed anew, can
+    /// succeed once the store is back.
+    ///
+    /// Code and status: Alibaba's common error codes table (503); the
+    /// message is Alibaba's, followed by what failed.
+    #[error(
+        "The request has failed due to a temporary failure of the server: its signature nonce could not be checked."
+    )]
+    NonceStoreUnavailable,
 }
 
 impl AuthError {
@@ -190,7 +202,7 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             Self::AccessKeyNotFound => 404,
-            Self::Unavailable { .. } => 503,
+            Self::Unavailable { .. } | Self::NonceStoreUnavailable => 503,
             _ => 400,
         }
     }
@@ -212,7 +224,7 @@ impl AuthError {
             Self::SecurityTokenMismatch => "InvalidSecurityToken.MismatchWithAccessKey",
             Self::SecurityTokenExpired => "InvalidSecurityToken.Expired",
             Self::NonceUsed => "SignatureNonceUsed",
-            Self::Unavailable { .. } => "ServiceUnavailable",
+            Self::Unavailable { .. } | Self::NonceStoreUnavailable => "ServiceUnavailable",
         }
     }
 
@@ -225,6 +237,7 @@ impl AuthError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Unavailable { retry_after } => Some(*retry_after),
+            Self::NonceStoreUnavailable => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

@@ -14,7 +14,8 @@
 //!
 //! A [`Verifier`] holds the [`Credentials`] (AccessKeyId to secret, and for
 //! a temporary credential its security token and expiry) and a
-//! [`NonceStore`]. [`Verifier::verify`] takes a [`SignedRequest`] (made from
+//! [`NonceStore`]. [`Verifier::verify`] (async: it awaits the nonce store)
+//! takes a [`SignedRequest`] (made from
 //! an `http::request::Parts` and the collected body) and the wall clock, and
 //! returns what was [`Authenticated`]: who, with which signature, the
 //! operation, its parameters, the nonce, the time and the security token.
@@ -34,7 +35,7 @@
 //! | `InvalidSecurityToken.MismatchWithAccessKey` | 400 | another token, or a token with a permanent key |
 //! | `InvalidSecurityToken.Expired` | 400 | a temporary credential past its expiry |
 //! | `SignatureNonceUsed` | 400 | a nonce this AccessKeyId sent within the window |
-//! | `ServiceUnavailable` | 503 | the nonce store is full (retryable) |
+//! | `ServiceUnavailable` | 503 | the nonce store is full, or (kept elsewhere) cannot answer (retryable) |
 //!
 //! Signatures are compared in constant time (`hmac`'s `verify_slice`). No
 //! input panics, and the work is bounded by [`Limits`]: 32 KiB of path and

@@ -8,6 +8,7 @@
 //! number of nonces.
 
 use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub enum NonceRefusal {
         /// When the oldest remembered nonce leaves its window.
         retry_after: Duration,
     },
+    /// The store could not answer (it is kept elsewhere and is unreachable,
+    /// or too slow), so whether the nonce was used is unknown: the request
+    /// is refused, never let through unchecked.
+    Unavailable,
 }
 
 /// Nonces seen per AccessKeyId.
@@ -34,19 +39,24 @@ pub enum NonceRefusal {
 /// signature, credential and timestamp have been verified, so only a holder
 /// of the secret can use up nonces or room, and only with a timestamp within
 /// the window of `now`.
+///
+/// It is asynchronous so that the nonces can be kept in another process,
+/// shared by several gateways (`store::RedisNonces`); [`MemoryNonceStore`]
+/// answers at once.
 pub trait NonceStore {
     /// Accepts and remembers `nonce` for `access_key_id` unless it was
     /// remembered before, atomically: of two calls with the same pair, one
     /// succeeds. `timestamp` is the request's, `now` the clock's; a store
     /// must remember the nonce at least until `timestamp` is more than
-    /// [`MAX_SKEW`](super::MAX_SKEW) before `now`.
+    /// [`MAX_SKEW`](super::MAX_SKEW) before `now`. A store that cannot tell
+    /// answers [`NonceRefusal::Unavailable`], never `Ok`.
     fn remember(
         &self,
         access_key_id: &str,
         nonce: &str,
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<(), NonceRefusal>;
+    ) -> impl Future<Output = Result<(), NonceRefusal>> + Send;
 }
 
 impl<T: NonceStore + ?Sized> NonceStore for &T {
@@ -56,7 +66,7 @@ impl<T: NonceStore + ?Sized> NonceStore for &T {
         nonce: &str,
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<(), NonceRefusal> {
+    ) -> impl Future<Output = Result<(), NonceRefusal>> + Send {
         (**self).remember(id, nonce, timestamp, now)
     }
 }
@@ -68,7 +78,7 @@ impl<T: NonceStore + ?Sized> NonceStore for Arc<T> {
         nonce: &str,
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<(), NonceRefusal> {
+    ) -> impl Future<Output = Result<(), NonceRefusal>> + Send {
         (**self).remember(id, nonce, timestamp, now)
     }
 }
@@ -93,14 +103,19 @@ impl<T: NonceStore + ?Sized> NonceStore for Arc<T> {
 /// use ramguard_gateway::signature::{MemoryNonceStore, NonceRefusal, NonceStore};
 /// use time::OffsetDateTime;
 ///
+/// use pollster::block_on;
+///
 /// let store = MemoryNonceStore::new(1);
 /// let t = OffsetDateTime::from_unix_timestamp(1_795_350_036)?;
-/// assert_eq!(store.remember("LTAI5t", "n1", t, t), Ok(()));
-/// assert_eq!(store.remember("LTAI5t", "n1", t, t), Err(NonceRefusal::Used));
-/// assert_eq!(store.remember("LTAI5t", "n2", t, t), Err(NonceRefusal::Full { retry_after: Duration::from_secs(901) }));
+/// assert_eq!(block_on(store.remember("LTAI5t", "n1", t, t)), Ok(()));
+/// assert_eq!(block_on(store.remember("LTAI5t", "n1", t, t)), Err(NonceRefusal::Used));
+/// assert_eq!(
+///     block_on(store.remember("LTAI5t", "n2", t, t)),
+///     Err(NonceRefusal::Full { retry_after: Duration::from_secs(901) })
+/// );
 /// // 15 minutes and 1 second on, n1's request would be expired: room again.
 /// let later = t + Duration::from_secs(901);
-/// assert_eq!(store.remember("LTAI5t", "n2", later, later), Ok(()));
+/// assert_eq!(block_on(store.remember("LTAI5t", "n2", later, later)), Ok(()));
 /// # Ok::<(), time::error::ComponentRange>(())
 /// ```
 #[derive(Debug)]
@@ -165,7 +180,20 @@ fn window_seconds() -> i64 {
 }
 
 impl NonceStore for MemoryNonceStore {
+    /// Answers at once: the future is ready.
     fn remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        timestamp: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), NonceRefusal>> + Send {
+        std::future::ready(self.remember_at_once(access_key_id, nonce, timestamp, now))
+    }
+}
+
+impl MemoryNonceStore {
+    fn remember_at_once(
         &self,
         access_key_id: &str,
         nonce: &str,

@@ -204,7 +204,18 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     /// the clock skew and the signature; then the security token, and only
     /// then is the nonce remembered, so that neither a forged request nor
     /// one with a wrong token uses one up.
-    pub fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+    ///
+    /// It awaits only the nonce store, after every other check has passed:
+    /// a store that cannot answer refuses the request
+    /// ([`AuthError::NonceStoreUnavailable`]), it never lets it through.
+    pub async fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+        let authenticated = self.authenticate(request, now)?;
+        self.remember(&authenticated.access_key_id, &authenticated.nonce, authenticated.timestamp, now).await?;
+        Ok(authenticated)
+    }
+
+    /// Every check of [`Verifier::verify`] but the nonce.
+    fn authenticate(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
         self.check_limits(request)?;
         let (path, query) = request.target.split_once('?').unwrap_or((request.target, ""));
         let mut query_pairs = Pairs::new();
@@ -295,7 +306,6 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
         }
         check_security_token(&credential, security_token, now)?;
-        self.remember(auth.access_key_id, nonce, timestamp, now)?;
         Ok(Authenticated {
             access_key_id: auth.access_key_id.to_owned(),
             signature_version: SignatureVersion::V3,
@@ -371,7 +381,6 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
         }
         check_security_token(&credential, security_token, now)?;
-        self.remember(access_key_id, nonce, timestamp, now)?;
         let authenticated = Authenticated {
             access_key_id: access_key_id.to_owned(),
             signature_version: SignatureVersion::V1,
@@ -394,16 +403,17 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         Ok(())
     }
 
-    fn remember(
+    async fn remember(
         &self,
         access_key_id: &str,
         nonce: &str,
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), AuthError> {
-        self.nonces.remember(access_key_id, nonce, timestamp, now).map_err(|refusal| match refusal {
+        self.nonces.remember(access_key_id, nonce, timestamp, now).await.map_err(|refusal| match refusal {
             NonceRefusal::Used => AuthError::NonceUsed,
             NonceRefusal::Full { retry_after } => AuthError::Unavailable { retry_after },
+            NonceRefusal::Unavailable => AuthError::NonceStoreUnavailable,
         })
     }
 }

@@ -120,7 +120,7 @@ impl Capture {
 
     pub fn verify(&self, verifier: &TestVerifier, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
         let headers = self.header_map();
-        verifier.verify(&SignedRequest::new(&self.method, &self.target, &headers, &self.body), now)
+        pollster::block_on(verifier.verify(&SignedRequest::new(&self.method, &self.target, &headers, &self.body), now))
     }
 
     /// Verifies with a fresh verifier at the capture's own time.
