@@ -18,7 +18,7 @@ use ramguard::guard::Guard;
 use ramguard::sim::{Simulator, World};
 use ramguard::{Policy, PolicyKind, PolicySetBuilder, Principal};
 use ramguard_gateway::rpc::{Gateway, Key, KeyRing, Peer};
-use ramguard_gateway::signature::{Credential, MemoryNonceStore, Secret, v3};
+use ramguard_gateway::signature::{Credential, MemoryNonceStore, Secret, SignedRequest, format_timestamp, v1, v3};
 
 const POLICY: &str = r#"{"Version": "1", "Statement": [
     {"Effect": "Allow", "Action": ["vpc:DescribeVpnGateway", "vpc:ListIpsecServers"], "Resource": "*"},
@@ -80,6 +80,73 @@ fn bench(c: &mut Criterion) {
         (parts, body)
     };
     group.bench_function("sign (client side, for reference)", |b| b.iter(|| black_box(signed())));
+    // The verifier the gateway serves with: its shared key ring and its
+    // nonce store (room for every iteration's nonce).
+    let verifier = gateway.verifier();
+    group.bench_function("verify (V3, DescribeVpnGateway)", |b| {
+        b.iter_batched(
+            signed,
+            |(parts, body)| {
+                let authenticated =
+                    verifier.verify(&SignedRequest::from_parts(&parts, &body), time::OffsetDateTime::now_utc());
+                assert!(authenticated.is_ok(), "{authenticated:?}");
+                authenticated
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    // A V1 request as aliyun-python-sdk-core sends one: every parameter and
+    // the signature in the query, and the unsigned x-acs-action and
+    // x-acs-version headers.
+    let signed_v1 = || {
+        let n = format!("bench-{:016x}", nonce.fetch_add(1, Ordering::Relaxed));
+        let timestamp = format_timestamp(time::OffsetDateTime::now_utc());
+        let mut parameters: BTreeMap<String, String> = [
+            ("AccessKeyId", "LTAI5tExampleKeyId"),
+            ("Action", "DescribeVpnGateway"),
+            ("Format", "JSON"),
+            ("RegionId", "cn-hangzhou"),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureNonce", n.as_str()),
+            ("SignatureType", ""),
+            ("SignatureVersion", "1.0"),
+            ("Timestamp", timestamp.as_str()),
+            ("Version", "2016-04-28"),
+            ("VpnGatewayId", "vpn-bp1hgim8by0kc9nga"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+        let signature = v1::signature(&secret, &v1::string_to_sign("POST", &parameters));
+        parameters.insert("Signature".into(), signature);
+        let query: Vec<String> = parameters
+            .iter()
+            .map(|(k, v)| {
+                format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC))
+            })
+            .collect();
+        let uri = format!("http://127.0.0.1:8080/?{}", query.join("&"));
+        let (parts, body) = http::Request::post(uri)
+            .header("host", "127.0.0.1:8080")
+            .header("x-acs-action", "DescribeVpnGateway")
+            .header("x-acs-version", "2016-04-28")
+            .body(Bytes::new())
+            .unwrap()
+            .into_parts();
+        (parts, body)
+    };
+    group.bench_function("verify (V1, DescribeVpnGateway)", |b| {
+        b.iter_batched(
+            signed_v1,
+            |(parts, body)| {
+                let authenticated =
+                    verifier.verify(&SignedRequest::from_parts(&parts, &body), time::OffsetDateTime::now_utc());
+                assert!(authenticated.is_ok(), "{authenticated:?}");
+                authenticated
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
     group.bench_function("Gateway::handle (verify, authorize, simulator)", |b| {
         b.iter_batched(
             signed,
