@@ -60,7 +60,11 @@ fn bench(c: &mut Criterion) {
 
     let mut keys = KeyRing::new();
     keys.insert("LTAI5tExampleKeyId", Key::new(Credential::permanent(Secret::new("ExampleSecret123")), alice));
-    let gateway = Gateway::new(guard.clone(), keys, MemoryNonceStore::new(100_000_000));
+    // Each benchmark that verifies has a gateway, and so a nonce store, of
+    // its own, with room for every iteration's nonce: none pays for the
+    // nonces another left.
+    let fresh_gateway = || Gateway::new(guard.clone(), keys.clone(), MemoryNonceStore::new(100_000_000));
+    let gateway = fresh_gateway();
     let peer = Peer { addr: SocketAddr::from(([127, 0, 0, 1], 40000)), secure: false };
     let secret = Secret::new("ExampleSecret123");
     let nonce = AtomicU64::new(0);
@@ -80,9 +84,9 @@ fn bench(c: &mut Criterion) {
         (parts, body)
     };
     group.bench_function("sign (client side, for reference)", |b| b.iter(|| black_box(signed())));
-    // The verifier the gateway serves with: its shared key ring and its
-    // nonce store (room for every iteration's nonce).
-    let verifier = gateway.verifier();
+    // The verifier the gateway serves with, over its shared key ring.
+    let v3_gateway = fresh_gateway();
+    let verifier = v3_gateway.verifier();
     group.bench_function("verify (V3, DescribeVpnGateway)", |b| {
         b.iter_batched(
             signed,
@@ -135,6 +139,8 @@ fn bench(c: &mut Criterion) {
             .into_parts();
         (parts, body)
     };
+    let v1_gateway = fresh_gateway();
+    let verifier = v1_gateway.verifier();
     group.bench_function("verify (V1, DescribeVpnGateway)", |b| {
         b.iter_batched(
             signed_v1,
