@@ -11,14 +11,15 @@ use time::OffsetDateTime;
 
 /// An AccessKey secret. It is only ever used as an HMAC key: `Debug`
 /// prints no part of it, and it has neither `Display` nor an equality that
-/// could compare it in variable time.
+/// could compare it in variable time. Clones share the text, so that a
+/// credential looked up per request costs no copy of it.
 #[derive(Clone)]
-pub struct Secret(String);
+pub struct Secret(Arc<str>);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
+        Self(Arc::from(secret.into()))
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -32,11 +33,12 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// What the gateway knows of one AccessKeyId.
+/// What the gateway knows of one AccessKeyId. Clones share the secret and
+/// the token.
 #[derive(Clone)]
 pub struct Credential {
     secret: Secret,
-    temporary: Option<(String, OffsetDateTime)>,
+    temporary: Option<(Arc<str>, OffsetDateTime)>,
 }
 
 impl Credential {
@@ -49,7 +51,7 @@ impl Credential {
     /// (`x-acs-security-token` in V3, `SecurityToken` in V1), and are
     /// refused from `expires_at` on.
     pub fn temporary(secret: Secret, security_token: impl Into<String>, expires_at: OffsetDateTime) -> Self {
-        Self { secret, temporary: Some((security_token.into(), expires_at)) }
+        Self { secret, temporary: Some((Arc::from(security_token.into()), expires_at)) }
     }
 
     pub(crate) fn secret(&self) -> &Secret {
@@ -58,7 +60,7 @@ impl Credential {
 
     /// The security token a temporary credential requires.
     pub fn security_token(&self) -> Option<&str> {
-        self.temporary.as_ref().map(|(token, _)| token.as_str())
+        self.temporary.as_ref().map(|(token, _)| &**token)
     }
 
     /// When a temporary credential expires.
