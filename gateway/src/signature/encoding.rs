@@ -12,15 +12,42 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sha2::{Digest, Sha256};
 
 use super::error::AuthError;
 
 /// The bytes RFC 3986 leaves unencoded are letters, digits and `-_.~`.
 const ENCODED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
+/// Where canonical text is written: a `String` that holds it, or a hash
+/// that only digests it (what verification needs: no allocation, one pass).
+pub(crate) trait Sink {
+    /// Appends `text`.
+    fn put(&mut self, text: &str);
+}
+
+impl Sink for String {
+    fn put(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, text: &str) {
+        self.update(text.as_bytes());
+    }
+}
+
 /// Appends `text`, RFC 3986-encoded, to `out`.
 pub(crate) fn push_encoded(out: &mut String, text: &str) {
-    out.extend(utf8_percent_encode(text, ENCODED));
+    write_encoded(out, text);
+}
+
+/// Writes `text`, RFC 3986-encoded, to `out`.
+pub(crate) fn write_encoded(out: &mut (impl Sink + ?Sized), text: &str) {
+    for piece in utf8_percent_encode(text, ENCODED) {
+        out.put(piece);
+    }
 }
 
 /// `name=value` pairs in the order they came.
@@ -63,8 +90,32 @@ pub(crate) fn insert_all(map: &mut BTreeMap<String, String>, pairs: Pairs) -> Re
     Ok(())
 }
 
+/// Moves `pairs` into `map`, refusing a name already there or in `other`.
+pub(crate) fn insert_all_apart(
+    map: &mut BTreeMap<String, String>,
+    other: &BTreeMap<String, String>,
+    pairs: Pairs,
+) -> Result<(), AuthError> {
+    for (name, value) in pairs {
+        if other.contains_key(&name) {
+            return Err(AuthError::DuplicateParameter { name });
+        }
+        match map.entry(name) {
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+            Entry::Occupied(entry) => return Err(AuthError::DuplicateParameter { name: entry.key().clone() }),
+        }
+    }
+    Ok(())
+}
+
 /// One form-encoded component, decoded, if it is well formed and UTF-8.
 fn decode(raw: &[u8]) -> Option<String> {
+    if !raw.iter().any(|&byte| byte == b'%' || byte == b'+') {
+        // Nothing to decode (most names and values): the bytes as they are.
+        return std::str::from_utf8(raw).ok().map(str::to_owned);
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut bytes = raw.iter().copied();
     while let Some(byte) = bytes.next() {
@@ -143,5 +194,24 @@ mod tests {
             insert_all(&mut map, vec![pair("b", "2"), pair("a", "1")]),
             Err(AuthError::DuplicateParameter { name: "a".into() })
         );
+    }
+
+    #[test]
+    fn refuses_a_name_of_the_other_map_or_twice() {
+        let query = BTreeMap::from([pair("a", "1")]);
+        let mut body = BTreeMap::new();
+        assert_eq!(
+            insert_all_apart(&mut body, &query, vec![pair("b", "2"), pair("a", "3")]),
+            Err(AuthError::DuplicateParameter { name: "a".into() })
+        );
+        let mut body = BTreeMap::new();
+        assert_eq!(
+            insert_all_apart(&mut body, &query, vec![pair("b", "2"), pair("c", ""), pair("b", "4")]),
+            Err(AuthError::DuplicateParameter { name: "b".into() })
+        );
+        let mut body = BTreeMap::new();
+        insert_all_apart(&mut body, &query, vec![pair("b", "2"), pair("c", "")]).unwrap();
+        assert_eq!(body, BTreeMap::from([pair("b", "2"), pair("c", "")]));
+        assert_eq!(query, BTreeMap::from([pair("a", "1")]));
     }
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, Method};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::credentials::{Credential, Credentials};
-use super::encoding::{Pairs, insert_all, parse_pairs};
+use super::encoding::{Pairs, insert_all, insert_all_apart, parse_pairs};
 use super::error::AuthError;
 use super::nonce::{NonceRefusal, NonceStore};
 use super::timestamp::parse_timestamp;
@@ -257,45 +257,47 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         let Parsed { request, path, query: query_pairs, body: body_pairs, .. } = parsed;
         let headers = request.headers;
         let auth = v3::parse_authorization(authorization)?;
-        let action = required_header(headers, v3::ACTION)?;
-        let api_version = required_header(headers, v3::VERSION)?;
-        let date = required_header(headers, v3::DATE)?;
-        let nonce = required_header(headers, v3::NONCE)?;
-        let content_sha256 = required_header(headers, v3::CONTENT_SHA256)?;
-        let security_token = single_header(headers, v3::SECURITY_TOKEN)?.filter(|token| !token.is_empty());
+        let action = required_header(headers, &v3::ACTION_NAME)?;
+        let api_version = required_header(headers, &v3::VERSION_NAME)?;
+        let date = required_header(headers, &v3::DATE_NAME)?;
+        let nonce = required_header(headers, &v3::NONCE_NAME)?;
+        let content_sha256 = required_header(headers, &v3::CONTENT_SHA256_NAME)?;
+        let security_token = single_header(headers, &v3::SECURITY_TOKEN_NAME)?.filter(|token| !token.is_empty());
         self.check_nonce_size(v3::NONCE, nonce)?;
-        check_signed_headers(&auth.signed_headers, headers, request.authority)?;
-        let canonical_headers =
-            v3::canonical_headers(&auth.signed_headers, headers, request.authority).map_err(|bad| match bad {
-                v3::BadHeader::NotUtf8(name) => AuthError::InvalidParameter { name: name.to_owned() },
-                v3::BadHeader::Absent(_) => AuthError::IncompleteSignature { reason: "a signed header is absent" },
-            })?;
+        let header_values = signed_header_values(&auth.signed_headers, headers, request.authority)?;
+        // The query alone is signed as the canonical query; the parameters
+        // are the query's and the body's, which are kept apart until the
+        // canonical request is hashed rather than copied.
         let mut query = BTreeMap::new();
         insert_all(&mut query, query_pairs)?;
-        let mut parameters = query.clone();
-        insert_all(&mut parameters, body_pairs)?;
+        let mut body = BTreeMap::new();
+        insert_all_apart(&mut body, &query, body_pairs)?;
         let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: v3::DATE })?;
 
         let credential = self.credentials.credential(auth.access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
-        let body_hash = hex::encode(Sha256::digest(request.body));
-        let canonical = v3::assemble(
+        let body_hash = v3::HexSha256::of(request.body);
+        let mut canonical = Sha256::new();
+        v3::write_canonical_request(
+            &mut canonical,
             request.method.as_str(),
             path,
             &query,
-            &canonical_headers,
-            &auth.signed_headers.join(";"),
-            &body_hash,
+            |out| v3::write_canonical_headers(out, &auth.signed_headers, &header_values),
+            &auth.signed_headers,
+            body_hash.as_str(),
         );
-        let string_to_sign = v3::string_to_sign(&canonical);
-        if !content_sha256.eq_ignore_ascii_case(&body_hash) {
-            return Err(AuthError::BodyHashMismatch { string_to_sign });
+        let string_to_sign = v3::StringToSign::of(&canonical.finalize());
+        if !content_sha256.eq_ignore_ascii_case(body_hash.as_str()) {
+            return Err(AuthError::BodyHashMismatch { string_to_sign: string_to_sign.as_str().to_owned() });
         }
-        if !v3::verify(credential.secret(), &string_to_sign, &auth.signature) {
-            return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
+        if !v3::verify(credential.secret(), string_to_sign.as_str(), &auth.signature) {
+            return Err(AuthError::SignatureDoesNotMatch { string_to_sign: string_to_sign.as_str().to_owned() });
         }
         check_security_token(&credential, security_token, now)?;
         self.remember(auth.access_key_id, nonce, timestamp, now)?;
+        let mut parameters = query;
+        parameters.append(&mut body);
         Ok(Authenticated {
             access_key_id: auth.access_key_id.to_owned(),
             signature_version: SignatureVersion::V3,
@@ -351,9 +353,11 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         let security_token = signed.get("SecurityToken").map(String::as_str).filter(|token| !token.is_empty());
         // The V1 SDK also sends x-acs-action and x-acs-version headers, which
         // its signature does not cover: they may only repeat what it does.
-        for (header, signed_value) in
-            [(v3::ACTION, Some(action)), (v3::VERSION, Some(api_version)), (v3::SECURITY_TOKEN, security_token)]
-        {
+        for (header, signed_value) in [
+            (&v3::ACTION_NAME, Some(action)),
+            (&v3::VERSION_NAME, Some(api_version)),
+            (&v3::SECURITY_TOKEN_NAME, security_token),
+        ] {
             if let Some(value) = single_header(request.headers, header)?
                 && Some(value) != signed_value
             {
@@ -411,45 +415,85 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
 /// Whether the body is `application/x-www-form-urlencoded` (with any
 /// parameters, such as `charset`).
 fn is_form(headers: &HeaderMap) -> Result<bool, AuthError> {
-    Ok(single_header(headers, CONTENT_TYPE.as_str())?.is_some_and(|value| {
+    Ok(single_header(headers, &CONTENT_TYPE)?.is_some_and(|value| {
         value.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
     }))
 }
 
 /// The value of a header that must not be sent twice, trimmed.
-fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, AuthError> {
+fn single_header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, AuthError> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(AuthError::DuplicateParameter { name: name.to_owned() });
+        return Err(AuthError::DuplicateParameter { name: name.as_str().to_owned() });
     }
-    let text =
-        std::str::from_utf8(value.as_bytes()).map_err(|_| AuthError::InvalidParameter { name: name.to_owned() })?;
+    let text = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| AuthError::InvalidParameter { name: name.as_str().to_owned() })?;
     Ok(Some(text.trim_matches([' ', '\t'])))
 }
 
 /// The value of a header the V3 signature needs.
-fn required_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, AuthError> {
-    single_header(headers, name)?.filter(|value| !value.is_empty()).ok_or(AuthError::MissingParameter { name })
+fn required_header<'h>(headers: &'h HeaderMap, name: &'static HeaderName) -> Result<&'h str, AuthError> {
+    single_header(headers, name)?
+        .filter(|value| !value.is_empty())
+        .ok_or(AuthError::MissingParameter { name: name.as_str() })
 }
 
+/// The values of the signed headers (`signed`, sorted and without
+/// repeats), for [`v3::write_canonical_headers`]: each as the index of its
+/// name in `signed` and the value trimmed, sorted by both, read in one pass
+/// over the headers. `host` falls back on `authority` when the request has
+/// no `Host` header (HTTP/2).
+///
 /// `host`, `content-type` (when sent) and every `x-acs-*` header must be
-/// signed, and every signed header sent.
-fn check_signed_headers(signed: &[&str], headers: &HeaderMap, authority: Option<&str>) -> Result<(), AuthError> {
-    let is_signed = |name: &str| signed.binary_search(&name).is_ok();
-    if !is_signed("host") {
+/// signed, every signed header sent, and its values UTF-8 (else the first
+/// such name, in `signed`'s order, is refused as an invalid parameter).
+fn signed_header_values<'h>(
+    signed: &[&str],
+    headers: &'h HeaderMap,
+    authority: Option<&'h str>,
+) -> Result<Vec<(usize, &'h str)>, AuthError> {
+    let Ok(host) = signed.binary_search(&"host") else {
         return Err(AuthError::IncompleteSignature { reason: "host is not signed" });
+    };
+    let mut values = Vec::with_capacity(headers.len() + 1);
+    let (mut unsigned, mut has_host, mut not_utf8) = (false, false, None);
+    for (name, value) in headers {
+        let Ok(index) = signed.binary_search(&name.as_str()) else {
+            unsigned |= v3::must_be_signed(name.as_str());
+            continue;
+        };
+        has_host |= index == host;
+        let text = match std::str::from_utf8(value.as_bytes()) {
+            Ok(text) => text.trim_matches([' ', '\t']),
+            Err(_) => {
+                // Kept (empty) to count the header as sent; refused below.
+                not_utf8 = Some(not_utf8.map_or(index, |first: usize| first.min(index)));
+                ""
+            }
+        };
+        values.push((index, text));
     }
-    if headers.keys().any(|name| v3::must_be_signed(name.as_str()) && !is_signed(name.as_str())) {
+    if unsigned {
         return Err(AuthError::IncompleteSignature { reason: "an x-acs- header or Content-Type is not signed" });
     }
-    let present = |name: &str| headers.contains_key(name) || (name == "host" && authority.is_some());
-    if !signed.iter().all(|name| present(name)) {
+    if !has_host && let Some(authority) = authority {
+        values.push((host, authority));
+    }
+    values.sort_unstable();
+    // Each name counted once, however many values it has.
+    let sent =
+        values.iter().zip(values.iter().skip(1)).filter(|(a, b)| a.0 != b.0).count() + usize::from(!values.is_empty());
+    if sent != signed.len() {
         return Err(AuthError::IncompleteSignature { reason: "a signed header is absent" });
     }
-    Ok(())
+    if let Some(index) = not_utf8 {
+        let name = signed.get(index).copied().unwrap_or_default();
+        return Err(AuthError::InvalidParameter { name: name.to_owned() });
+    }
+    Ok(values)
 }
 
 fn check_skew(timestamp: OffsetDateTime, now: OffsetDateTime) -> Result<(), AuthError> {
@@ -480,4 +524,133 @@ fn check_security_token(
         return Err(AuthError::SecurityTokenExpired);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderName, HeaderValue};
+
+    use super::super::encoding::Sink;
+
+    use super::*;
+
+    fn header_map(fields: &[(&str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for &(name, value) in fields {
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    /// The canonical request as verification writes it, checked against
+    /// the canonical headers of `v3::canonical_headers` (which looks each
+    /// name up) and against its hash as verification computes it.
+    fn canonical(
+        signed: &[&str],
+        headers: &HeaderMap,
+        authority: Option<&str>,
+        query: &BTreeMap<String, String>,
+    ) -> String {
+        let values = signed_header_values(signed, headers, authority).unwrap();
+        let mut written_headers = String::new();
+        v3::write_canonical_headers(&mut written_headers, signed, &values);
+        assert_eq!(written_headers, v3::canonical_headers(signed, headers, authority).unwrap());
+        let payload = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(v3::HexSha256::of(b"").as_str(), payload);
+        let mut text = String::new();
+        let mut hash = Sha256::new();
+        for out in [&mut text as &mut dyn Sink, &mut hash] {
+            v3::write_canonical_request(
+                out,
+                "POST",
+                "/",
+                query,
+                |out| v3::write_canonical_headers(out, signed, &values),
+                signed,
+                payload,
+            );
+        }
+        let digest = hash.finalize();
+        assert_eq!(digest, Sha256::digest(text.as_bytes()));
+        assert_eq!(v3::StringToSign::of(&digest).as_str(), v3::string_to_sign(&text));
+        text
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|&(name, value)| (name.to_owned(), value.to_owned())).collect()
+    }
+
+    #[test]
+    fn the_canonical_request_is_hashed_as_it_is_written() {
+        let headers = header_map(&[
+            ("host", b"vpc.example"),
+            ("x-acs-b", b"  two "),
+            ("x-acs-a", b"\tzero"),
+            ("x-acs-b", b"one"),
+            ("x-acs-empty", b""),
+            ("x-acs-text", "中文 é".as_bytes()),
+            ("user-agent", b"unsigned"),
+        ]);
+        let signed = ["host", "x-acs-a", "x-acs-b", "x-acs-empty", "x-acs-text"];
+        let parameters = query(&[("RegionId", "cn-hangzhou"), ("Empty", ""), ("名", "值 *~+"), ("a&b", "c=d")]);
+        assert_eq!(
+            canonical(&signed, &headers, None, &parameters),
+            "POST\n/\nEmpty=&RegionId=cn-hangzhou&a%26b=c%3Dd&%E5%90%8D=%E5%80%BC%20%2A~%2B\n\
+             host:vpc.example\nx-acs-a:zero\nx-acs-b:one,two\nx-acs-empty:\nx-acs-text:中文 é\n\n\
+             host;x-acs-a;x-acs-b;x-acs-empty;x-acs-text\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // An empty query, a header repeated with equal and empty values, the
+        // host from the authority.
+        let headers = header_map(&[("x-acs-r", b"b"), ("x-acs-r", b""), ("x-acs-r", b"b"), ("x-acs-r", b"a")]);
+        assert_eq!(
+            canonical(&["host", "x-acs-r"], &headers, Some("vpc.example:8080"), &BTreeMap::new()),
+            "POST\n/\n\nhost:vpc.example:8080\nx-acs-r:,a,b,b\n\nhost;x-acs-r\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // A Host header wins over the authority.
+        let headers = header_map(&[("host", b"sent.example")]);
+        assert!(
+            canonical(&["host"], &headers, Some("authority.example"), &BTreeMap::new()).contains("host:sent.example\n")
+        );
+    }
+
+    #[test]
+    fn signed_headers_are_refused_as_before() {
+        let code = |signed: &[&str], fields: &[(&str, &[u8])], authority: Option<&str>| {
+            signed_header_values(signed, &header_map(fields), authority).unwrap_err()
+        };
+        let incomplete = |reason| AuthError::IncompleteSignature { reason };
+        assert_eq!(code(&["x-acs-date"], &[("x-acs-date", b"d")], Some("h")), incomplete("host is not signed"));
+        assert_eq!(
+            code(&["host"], &[("host", b"h"), ("x-acs-date", b"d")], None),
+            incomplete("an x-acs- header or Content-Type is not signed")
+        );
+        assert_eq!(
+            code(&["host"], &[("host", b"h"), ("content-type", b"text/plain")], None),
+            incomplete("an x-acs- header or Content-Type is not signed")
+        );
+        assert_eq!(code(&["host"], &[], None), incomplete("a signed header is absent"));
+        assert_eq!(code(&["host", "x-acs-a"], &[("host", b"h")], None), incomplete("a signed header is absent"));
+        assert_eq!(
+            code(&["host", "x-acs-a"], &[("x-acs-a", b"a"), ("x-acs-a", b"b")], None),
+            incomplete("a signed header is absent")
+        );
+        // Before a value that is not UTF-8, which names the first such header.
+        assert_eq!(
+            code(&["host", "x-acs-a", "x-acs-b"], &[("host", b"h"), ("x-acs-b", b"\xff")], None),
+            incomplete("a signed header is absent")
+        );
+        assert_eq!(
+            code(&["host", "x-acs-a", "x-acs-b"], &[("x-acs-b", b"\xff"), ("host", b"h"), ("x-acs-a", b"\xe4")], None),
+            AuthError::InvalidParameter { name: "x-acs-a".into() }
+        );
+        assert_eq!(
+            code(&["host", "x-acs-a"], &[("x-acs-a", b"a"), ("x-acs-a", b"\xff")], Some("h")),
+            AuthError::InvalidParameter { name: "x-acs-a".into() }
+        );
+        // Headers that need no signature may go unsigned.
+        let headers = header_map(&[("host", b"h"), ("accept", b"*/*")]);
+        assert_eq!(signed_header_values(&["host"], &headers, None).unwrap(), [(0, "h")]);
+    }
 }
