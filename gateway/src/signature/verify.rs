@@ -1,6 +1,7 @@
 //! The verifier: one request in, what it authenticates (or Alibaba's
 //! error) out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -164,8 +165,8 @@ pub struct Verifier<C, N> {
 struct Parsed<'a> {
     request: &'a SignedRequest<'a>,
     path: &'a str,
-    query: Pairs,
-    body: Pairs,
+    query: Pairs<'a>,
+    body: Pairs<'a>,
     form: bool,
 }
 
@@ -317,7 +318,9 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
                 reason: "a V1 request has a body that is not form parameters, which its signature would not cover",
             });
         }
-        let mut signed = BTreeMap::new();
+        // Every parameter is signed; only the operation's, and a few that
+        // the result holds, are copied out of the request.
+        let mut signed: BTreeMap<Cow<'_, str>, Cow<'_, str>> = BTreeMap::new();
         insert_all(&mut signed, query)?;
         insert_all(&mut signed, body)?;
         let Some(signature) = signed.get("Signature") else {
@@ -325,14 +328,19 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
                 reason: "the request carries neither an Authorization header nor a Signature parameter",
             });
         };
-        let signature =
-            STANDARD.decode(signature).ok().filter(|bytes| bytes.len() == 20).ok_or(
-                AuthError::IncompleteSignature { reason: "the Signature parameter is not a base64 HMAC-SHA1" },
-            )?;
+        // Room for more than an HMAC-SHA1, so that a longer signature is
+        // told apart by its length rather than by the room.
+        let mut decoded = [0; 32];
+        let signature = STANDARD
+            .decode_slice(signature.as_bytes(), &mut decoded)
+            .ok()
+            .filter(|&length| length == 20)
+            .and_then(|length| decoded.get(..length))
+            .ok_or(AuthError::IncompleteSignature { reason: "the Signature parameter is not a base64 HMAC-SHA1" })?;
         let required = |name: &'static str| {
             signed
                 .get(name)
-                .map(String::as_str)
+                .map(|value| value.as_ref())
                 .filter(|value| !value.is_empty())
                 .ok_or(AuthError::MissingParameter { name })
         };
@@ -350,7 +358,7 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             return Err(AuthError::InvalidParameter { name: "SignatureVersion".to_owned() });
         }
         self.check_nonce_size("SignatureNonce", nonce)?;
-        let security_token = signed.get("SecurityToken").map(String::as_str).filter(|token| !token.is_empty());
+        let security_token = signed.get("SecurityToken").map(|token| token.as_ref()).filter(|token| !token.is_empty());
         // The V1 SDK also sends x-acs-action and x-acs-version headers, which
         // its signature does not cover: they may only repeat what it does.
         for (header, signed_value) in [
@@ -370,8 +378,10 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
 
         let credential = self.credentials.credential(access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
-        let string_to_sign = v1::string_to_sign(request.method.as_str(), &signed);
-        if !v1::verify(credential.secret(), &string_to_sign, &signature) {
+        let parameters = || signed.iter().map(|(name, value)| (name.as_ref(), value.as_ref()));
+        if !v1::verify(credential.secret(), request.method.as_str(), parameters(), signature) {
+            let mut string_to_sign = String::new();
+            v1::write_string_to_sign(&mut string_to_sign, request.method.as_str(), parameters());
             return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
         }
         check_security_token(&credential, security_token, now)?;
@@ -386,8 +396,11 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             timestamp,
             security_token: security_token.map(str::to_owned),
         };
-        let parameters =
-            signed.into_iter().filter(|(name, _)| !v1::PROTOCOL_PARAMETERS.contains(&name.as_str())).collect();
+        let parameters = signed
+            .into_iter()
+            .filter(|(name, _)| !v1::PROTOCOL_PARAMETERS.contains(&name.as_ref()))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
         Ok(Authenticated { parameters, ..authenticated })
     }
 
