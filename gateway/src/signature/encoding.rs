@@ -159,6 +159,35 @@ fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
     String::from_utf8(out).ok().map(Cow::Owned)
 }
 
+/// `N` bytes from `2 * N` hex digits, of either case, or `None`.
+///
+/// Without a branch per digit (a branch between letters and digits of a
+/// random signature is mispredicted about every other time), so that
+/// decoding costs next to nothing beside the hashing.
+pub(crate) fn decode_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    /// A digit's value, or 256 for a byte that is not a hex digit.
+    fn value(byte: u8) -> u16 {
+        let digit = byte.wrapping_sub(b'0');
+        // `| 0x20` makes `A-F` lower-case, and no other byte `a-f`.
+        let letter = (byte | 0x20).wrapping_sub(b'a');
+        let digit = if digit < 10 { u16::from(digit) } else { 256 };
+        let letter = if letter < 6 { u16::from(letter) + 10 } else { 256 };
+        digit.min(letter)
+    }
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0; N];
+    let mut invalid = 0;
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let &[high, low] = pair else { return None };
+        let (high, low) = (value(high), value(low));
+        invalid |= high | low;
+        *byte = u8::try_from(((high << 4) | low) & 0xff).unwrap_or_default();
+    }
+    (invalid < 256).then_some(out)
+}
+
 fn hex_digit(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),
@@ -197,6 +226,28 @@ mod tests {
         assert_eq!(encoded("a b*c+d/e:f="), "a%20b%2Ac%2Bd%2Fe%3Af%3D");
         assert_eq!(encoded("中"), "%E4%B8%AD");
         assert_eq!(encoded("2026-11-22T12:20:52Z"), "2026-11-22T12%3A20%3A52Z");
+    }
+
+    #[test]
+    fn decodes_hex_as_the_hex_crate_does() {
+        let digest = "5dd105d3793d8ec57234c79309a68e464cd5fdcf544611350851f6415d164f93";
+        assert_eq!(decode_hex::<32>(digest.as_bytes()).map(hex::encode), Some(digest.to_owned()));
+        assert_eq!(decode_hex::<32>(digest.to_ascii_uppercase().as_bytes()).map(hex::encode), Some(digest.to_owned()));
+        assert_eq!(decode_hex::<2>(b"aF09"), Some([0xaf, 0x09]));
+        assert_eq!(decode_hex::<0>(b""), Some([]));
+        for bad in
+            [&b"aF0"[..], b"aF090", b"", b"aF0g", b"G0aa", b"@0aa", b"`0aa", b"/0aa", b":0aa", b"0 aa", b"\xff0aa"]
+        {
+            assert_eq!(decode_hex::<2>(bad), None, "{bad:?}");
+        }
+        // Every pair of bytes, against the hex crate.
+        for high in 0..=u8::MAX {
+            for low in 0..=u8::MAX {
+                let text = [high, low];
+                let expected = hex::decode(text).ok().and_then(|bytes| <[u8; 1]>::try_from(bytes).ok());
+                assert_eq!(decode_hex::<1>(&text), expected, "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::credentials::Secret;
-use super::encoding::{Pairs, Sink, insert_all, parse_pairs, write_encoded};
+use super::encoding::{Pairs, Sink, decode_hex, insert_all, parse_pairs, write_encoded};
 use super::error::AuthError;
 use super::timestamp::format_timestamp;
 
@@ -329,18 +329,18 @@ pub(crate) fn parse_authorization(value: &HeaderValue) -> Result<Authorization<'
     if !signed_headers.windows(2).all(|pair| matches!(pair, [a, b] if a < b)) {
         return Err(incomplete("SignedHeaders is not sorted, or repeats a name"));
     }
-    let mut decoded = [0; 32];
-    signature
-        .and_then(|hex_text| hex::decode_to_slice(hex_text, &mut decoded).ok())
+    let signature = signature
+        .and_then(|hex_text| decode_hex(hex_text.as_bytes()))
         .ok_or(incomplete("the Signature of Authorization is not 64 hex digits"))?;
-    let signature = decoded;
     Ok(Authorization { access_key_id, signed_headers, signature })
 }
 
 /// A byte of an HTTP header name (RFC 9110 `tchar`), but no upper-case
 /// letter.
 fn is_lower_case_token(byte: u8) -> bool {
-    byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&byte)
+    matches!(byte, b'a'..=b'z' | b'0'..=b'9')
+        || matches!(byte, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_')
+        || matches!(byte, b'`' | b'|' | b'~')
 }
 
 /// Why a signed header cannot be canonicalized.
