@@ -63,15 +63,6 @@ pub const CONTENT_SHA256: &str = "x-acs-content-sha256";
 /// The security token of a temporary credential.
 pub const SECURITY_TOKEN: &str = "x-acs-security-token";
 
-// The same names as parsed header names, so that looking a header up does
-// not parse its name again for every request.
-pub(crate) static ACTION_NAME: HeaderName = HeaderName::from_static(ACTION);
-pub(crate) static VERSION_NAME: HeaderName = HeaderName::from_static(VERSION);
-pub(crate) static DATE_NAME: HeaderName = HeaderName::from_static(DATE);
-pub(crate) static NONCE_NAME: HeaderName = HeaderName::from_static(NONCE);
-pub(crate) static CONTENT_SHA256_NAME: HeaderName = HeaderName::from_static(CONTENT_SHA256);
-pub(crate) static SECURITY_TOKEN_NAME: HeaderName = HeaderName::from_static(SECURITY_TOKEN);
-
 /// Why a request could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

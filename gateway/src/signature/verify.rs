@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, HeaderName, Method};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -164,10 +164,57 @@ pub struct Verifier<C, N> {
 /// The parts of a request both signatures read.
 struct Parsed<'a> {
     request: &'a SignedRequest<'a>,
+    named: NamedHeaders<'a>,
     path: &'a str,
     query: Pairs<'a>,
     body: Pairs<'a>,
     form: bool,
+}
+
+/// The headers verification reads by name, found in one pass over the
+/// request's headers rather than looked up one by one.
+#[derive(Default)]
+struct NamedHeaders<'h> {
+    content_type: Named<'h>,
+    authorization: Named<'h>,
+    action: Named<'h>,
+    version: Named<'h>,
+    date: Named<'h>,
+    nonce: Named<'h>,
+    content_sha256: Named<'h>,
+    security_token: Named<'h>,
+}
+
+/// A header's first value, and whether it has more than one.
+#[derive(Debug, Default, Clone, Copy)]
+struct Named<'h> {
+    first: Option<&'h HeaderValue>,
+    repeated: bool,
+}
+
+impl<'h> NamedHeaders<'h> {
+    fn of(headers: &'h HeaderMap) -> Self {
+        let mut named = Self::default();
+        for (name, value) in headers {
+            let header = match name.as_str() {
+                "content-type" => &mut named.content_type,
+                "authorization" => &mut named.authorization,
+                v3::ACTION => &mut named.action,
+                v3::VERSION => &mut named.version,
+                v3::DATE => &mut named.date,
+                v3::NONCE => &mut named.nonce,
+                v3::CONTENT_SHA256 => &mut named.content_sha256,
+                v3::SECURITY_TOKEN => &mut named.security_token,
+                _ => continue,
+            };
+            if header.first.is_none() {
+                header.first = Some(value);
+            } else {
+                header.repeated = true;
+            }
+        }
+        named
+    }
 }
 
 impl<C: Credentials, N: NonceStore> Verifier<C, N> {
@@ -207,23 +254,24 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     /// one with a wrong token uses one up.
     pub fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
         self.check_limits(request)?;
+        let named = NamedHeaders::of(request.headers);
         let (path, query) = request.target.split_once('?').unwrap_or((request.target, ""));
         let mut query_pairs = Pairs::new();
         parse_pairs(query.as_bytes(), self.limits.parameters, &mut query_pairs)?;
-        let form = is_form(request.headers)?;
+        let form = is_form(named.content_type)?;
         let mut body_pairs = Pairs::new();
         if form {
             let room = self.limits.parameters.saturating_sub(query_pairs.len());
             parse_pairs(request.body, room, &mut body_pairs)?;
         }
-        let parsed = Parsed { request, path, query: query_pairs, body: body_pairs, form };
-        let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
-        match (authorization.next(), authorization.next()) {
-            (Some(_), Some(_)) => {
+        let authorization = named.authorization;
+        let parsed = Parsed { request, named, path, query: query_pairs, body: body_pairs, form };
+        match authorization {
+            Named { first: Some(_), repeated: true } => {
                 Err(AuthError::IncompleteSignature { reason: "the request has more than one Authorization header" })
             }
-            (Some(value), None) => self.verify_v3(parsed, value, now),
-            (None, _) => self.verify_v1(parsed, now),
+            Named { first: Some(value), repeated: false } => self.verify_v3(parsed, value, now),
+            Named { first: None, .. } => self.verify_v1(parsed, now),
         }
     }
 
@@ -255,15 +303,15 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         authorization: &http::HeaderValue,
         now: OffsetDateTime,
     ) -> Result<Authenticated, AuthError> {
-        let Parsed { request, path, query: query_pairs, body: body_pairs, .. } = parsed;
+        let Parsed { request, named, path, query: query_pairs, body: body_pairs, .. } = parsed;
         let headers = request.headers;
         let auth = v3::parse_authorization(authorization)?;
-        let action = required_header(headers, &v3::ACTION_NAME)?;
-        let api_version = required_header(headers, &v3::VERSION_NAME)?;
-        let date = required_header(headers, &v3::DATE_NAME)?;
-        let nonce = required_header(headers, &v3::NONCE_NAME)?;
-        let content_sha256 = required_header(headers, &v3::CONTENT_SHA256_NAME)?;
-        let security_token = single_header(headers, &v3::SECURITY_TOKEN_NAME)?.filter(|token| !token.is_empty());
+        let action = required_header(named.action, v3::ACTION)?;
+        let api_version = required_header(named.version, v3::VERSION)?;
+        let date = required_header(named.date, v3::DATE)?;
+        let nonce = required_header(named.nonce, v3::NONCE)?;
+        let content_sha256 = required_header(named.content_sha256, v3::CONTENT_SHA256)?;
+        let security_token = single_header(named.security_token, v3::SECURITY_TOKEN)?.filter(|token| !token.is_empty());
         self.check_nonce_size(v3::NONCE, nonce)?;
         let header_values = signed_header_values(&auth.signed_headers, headers, request.authority)?;
         // The query alone is signed as the canonical query; the parameters
@@ -312,7 +360,7 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     }
 
     fn verify_v1(&self, parsed: Parsed<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
-        let Parsed { request, query, body, form, .. } = parsed;
+        let Parsed { request, named, query, body, form, .. } = parsed;
         if !form && !request.body.is_empty() {
             return Err(AuthError::IncompleteSignature {
                 reason: "a V1 request has a body that is not form parameters, which its signature would not cover",
@@ -361,12 +409,12 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         let security_token = signed.get("SecurityToken").map(|token| token.as_ref()).filter(|token| !token.is_empty());
         // The V1 SDK also sends x-acs-action and x-acs-version headers, which
         // its signature does not cover: they may only repeat what it does.
-        for (header, signed_value) in [
-            (&v3::ACTION_NAME, Some(action)),
-            (&v3::VERSION_NAME, Some(api_version)),
-            (&v3::SECURITY_TOKEN_NAME, security_token),
+        for (header, name, signed_value) in [
+            (named.action, v3::ACTION, Some(action)),
+            (named.version, v3::VERSION, Some(api_version)),
+            (named.security_token, v3::SECURITY_TOKEN, security_token),
         ] {
-            if let Some(value) = single_header(request.headers, header)?
+            if let Some(value) = single_header(header, name)?
                 && Some(value) != signed_value
             {
                 return Err(AuthError::IncompleteSignature {
@@ -427,31 +475,28 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
 
 /// Whether the body is `application/x-www-form-urlencoded` (with any
 /// parameters, such as `charset`).
-fn is_form(headers: &HeaderMap) -> Result<bool, AuthError> {
-    Ok(single_header(headers, &CONTENT_TYPE)?.is_some_and(|value| {
+fn is_form(content_type: Named<'_>) -> Result<bool, AuthError> {
+    Ok(single_header(content_type, CONTENT_TYPE.as_str())?.is_some_and(|value| {
         value.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
     }))
 }
 
-/// The value of a header that must not be sent twice, trimmed.
-fn single_header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, AuthError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
+/// The value of header `name`, which must not be sent twice, trimmed.
+fn single_header<'h>(header: Named<'h>, name: &str) -> Result<Option<&'h str>, AuthError> {
+    let Some(value) = header.first else {
         return Ok(None);
     };
-    if values.next().is_some() {
-        return Err(AuthError::DuplicateParameter { name: name.as_str().to_owned() });
+    if header.repeated {
+        return Err(AuthError::DuplicateParameter { name: name.to_owned() });
     }
-    let text = std::str::from_utf8(value.as_bytes())
-        .map_err(|_| AuthError::InvalidParameter { name: name.as_str().to_owned() })?;
+    let text =
+        std::str::from_utf8(value.as_bytes()).map_err(|_| AuthError::InvalidParameter { name: name.to_owned() })?;
     Ok(Some(text.trim_matches([' ', '\t'])))
 }
 
-/// The value of a header the V3 signature needs.
-fn required_header<'h>(headers: &'h HeaderMap, name: &'static HeaderName) -> Result<&'h str, AuthError> {
-    single_header(headers, name)?
-        .filter(|value| !value.is_empty())
-        .ok_or(AuthError::MissingParameter { name: name.as_str() })
+/// The value of header `name`, which the V3 signature needs.
+fn required_header<'h>(header: Named<'h>, name: &'static str) -> Result<&'h str, AuthError> {
+    single_header(header, name)?.filter(|value| !value.is_empty()).ok_or(AuthError::MissingParameter { name })
 }
 
 /// The values of the signed headers (`signed`, sorted and without
