@@ -242,7 +242,13 @@ impl StringToSign {
 pub(crate) struct HexSha256([u8; HEX_SHA256]);
 
 impl HexSha256 {
+    /// The hex SHA-256 of no bytes, the body of most RPC calls.
+    const EMPTY: Self = Self(*b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
     pub(crate) fn of(bytes: &[u8]) -> Self {
+        if bytes.is_empty() {
+            return Self::EMPTY;
+        }
         let mut text = [b'0'; HEX_SHA256];
         // The lengths are fixed: 32 bytes give exactly 64 digits.
         let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut text);
@@ -517,6 +523,15 @@ mod tests {
             let error = parsed(&text).unwrap_err();
             assert_eq!(error.code(), "IncompleteSignature", "{text:?}: {error:?}");
         }
+    }
+
+    #[test]
+    fn digests_are_written_as_hex() {
+        for body in [&b""[..], b"abc", &[0; 1000]] {
+            assert_eq!(HexSha256::of(body).as_str(), hex::encode(Sha256::digest(body)));
+        }
+        let digest = Sha256::digest(b"canonical");
+        assert_eq!(StringToSign::of(&digest).as_str(), format!("ACS3-HMAC-SHA256\n{}", hex::encode(digest)));
     }
 
     #[test]
