@@ -7,23 +7,50 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use hmac::{Hmac, KeyInit};
+use sha1::Sha1;
+use sha2::Sha256;
 use time::OffsetDateTime;
 
 /// An AccessKey secret. It is only ever used as an HMAC key: `Debug`
 /// prints no part of it, and it has neither `Display` nor an equality that
-/// could compare it in variable time. Clones share the text, so that a
-/// credential looked up per request costs no copy of it.
+/// could compare it in variable time.
+///
+/// It is held as the two HMACs the signatures use, keyed once (keying
+/// hashes a block for the inner and the outer hash), and clones share them,
+/// so that a credential looked up per request costs no copy and a
+/// signature no keying.
 #[derive(Clone)]
-pub struct Secret(Arc<str>);
+pub struct Secret(Arc<Keyed>);
+
+/// The HMACs of a secret, keyed and before any message. HMAC takes keys of
+/// any length, so neither is ever `None`; were one to be, it would verify
+/// nothing.
+struct Keyed {
+    /// HMAC-SHA256 under the secret, for V3.
+    v3: Option<Hmac<Sha256>>,
+    /// HMAC-SHA1 under the secret followed by `&`, for V1.
+    v1: Option<Hmac<Sha1>>,
+}
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(secret: impl Into<String>) -> Self {
-        Self(Arc::from(secret.into()))
+        let mut secret = secret.into();
+        let v3 = Hmac::new_from_slice(secret.as_bytes()).ok();
+        secret.push('&');
+        let v1 = Hmac::new_from_slice(secret.as_bytes()).ok();
+        Self(Arc::new(Keyed { v3, v1 }))
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+    /// A fresh HMAC-SHA256 under the secret.
+    pub(crate) fn v3_mac(&self) -> Option<Hmac<Sha256>> {
+        self.0.v3.clone()
+    }
+
+    /// A fresh HMAC-SHA1 under the secret followed by `&`.
+    pub(crate) fn v1_mac(&self) -> Option<Hmac<Sha1>> {
+        self.0.v1.clone()
     }
 }
 

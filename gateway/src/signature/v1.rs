@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::credentials::Secret;
@@ -132,8 +132,5 @@ pub(crate) fn verify<'p>(
 
 /// The HMAC-SHA1 keyed with the secret followed by `&`.
 fn mac(secret: &Secret) -> Option<Hmac<Sha1>> {
-    let mut key = Vec::with_capacity(secret.as_bytes().len() + 1);
-    key.extend_from_slice(secret.as_bytes());
-    key.push(b'&');
-    <Hmac<Sha1> as KeyInit>::new_from_slice(&key).ok()
+    secret.v1_mac()
 }

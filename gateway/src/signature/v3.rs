@@ -36,7 +36,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use http::header::{AUTHORIZATION, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
@@ -275,7 +275,7 @@ pub(crate) fn verify(secret: &Secret, string_to_sign: &str, signature: &[u8]) ->
 }
 
 fn mac(secret: &Secret, string_to_sign: &str) -> Option<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).ok()?;
+    let mut mac = secret.v3_mac()?;
     mac.update(string_to_sign.as_bytes());
     Some(mac)
 }
