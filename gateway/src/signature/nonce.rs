@@ -86,7 +86,8 @@ impl<T: NonceStore + ?Sized> NonceStore for Arc<T> {
 /// since a forgotten nonce could be replayed. Size `capacity` at the peak
 /// rate of accepted requests per second times 900 (the window), doubled for
 /// clients whose clocks run ahead. An entry is a 128-bit digest of its
-/// AccessKeyId and nonce, whatever their length: some 50 bytes in all.
+/// AccessKeyId and nonce, whatever their length: well under 100 bytes in
+/// all.
 ///
 /// ```
 /// use std::time::Duration;

@@ -74,7 +74,9 @@ pub struct Limits {
     /// Parameters of the query and a form body together: 1,000.
     pub parameters: usize,
     /// Bytes of a nonce: 128 (the SDKs send 32 hex digits or a 36-character
-    /// UUID); this bounds what the nonce store holds per request.
+    /// UUID); this bounds what a nonce store holds per request (a
+    /// [`MemoryNonceStore`](super::MemoryNonceStore) holds a digest of a
+    /// fixed size).
     pub nonce_bytes: usize,
 }
 
