@@ -221,9 +221,10 @@ impl StringToSign {
     /// The string-to-sign of the canonical request whose SHA-256 is `digest`.
     pub(crate) fn of(digest: &[u8]) -> Self {
         let mut text = [b'\n'; ALGORITHM.len() + 1 + HEX_SHA256];
-        let (algorithm, rest) = text.split_at_mut(ALGORITHM.len());
-        algorithm.copy_from_slice(ALGORITHM.as_bytes());
-        if let Some(hex_digits) = rest.get_mut(1..) {
+        for (slot, byte) in text.iter_mut().zip(ALGORITHM.bytes()) {
+            *slot = byte;
+        }
+        if let Some(hex_digits) = text.get_mut(ALGORITHM.len() + 1..) {
             // A SHA-256 gives exactly 64 digits; anything else leaves no
             // digits, a string-to-sign that no client signed.
             let _ = hex::encode_to_slice(digest, hex_digits);
