@@ -108,7 +108,8 @@ impl SharedKeys {
 
 impl Credentials for SharedKeys {
     fn credential(&self, access_key_id: &str) -> Option<Credential> {
-        self.current().credential(access_key_id)
+        // Looked up under the lock, without taking a reference to the ring.
+        self.0.read().unwrap_or_else(PoisonError::into_inner).credential(access_key_id)
     }
 }
 

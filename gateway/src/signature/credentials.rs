@@ -7,22 +7,50 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use hmac::{Hmac, KeyInit};
+use sha1::Sha1;
+use sha2::Sha256;
 use time::OffsetDateTime;
 
 /// An AccessKey secret. It is only ever used as an HMAC key: `Debug`
 /// prints no part of it, and it has neither `Display` nor an equality that
 /// could compare it in variable time.
+///
+/// It is held as the two HMACs the signatures use, keyed once (keying
+/// hashes a block for the inner and the outer hash), and clones share them,
+/// so that a credential looked up per request costs no copy and a
+/// signature no keying.
 #[derive(Clone)]
-pub struct Secret(String);
+pub struct Secret(Arc<Keyed>);
+
+/// The HMACs of a secret, keyed and before any message. HMAC takes keys of
+/// any length, so neither is ever `None`; were one to be, it would verify
+/// nothing.
+struct Keyed {
+    /// HMAC-SHA256 under the secret, for V3.
+    v3: Option<Hmac<Sha256>>,
+    /// HMAC-SHA1 under the secret followed by `&`, for V1.
+    v1: Option<Hmac<Sha1>>,
+}
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
+        let mut secret = secret.into();
+        let v3 = Hmac::new_from_slice(secret.as_bytes()).ok();
+        secret.push('&');
+        let v1 = Hmac::new_from_slice(secret.as_bytes()).ok();
+        Self(Arc::new(Keyed { v3, v1 }))
     }
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+    /// A fresh HMAC-SHA256 under the secret.
+    pub(crate) fn v3_mac(&self) -> Option<Hmac<Sha256>> {
+        self.0.v3.clone()
+    }
+
+    /// A fresh HMAC-SHA1 under the secret followed by `&`.
+    pub(crate) fn v1_mac(&self) -> Option<Hmac<Sha1>> {
+        self.0.v1.clone()
     }
 }
 
@@ -32,11 +60,12 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// What the gateway knows of one AccessKeyId.
+/// What the gateway knows of one AccessKeyId. Clones share the secret and
+/// the token.
 #[derive(Clone)]
 pub struct Credential {
     secret: Secret,
-    temporary: Option<(String, OffsetDateTime)>,
+    temporary: Option<(Arc<str>, OffsetDateTime)>,
 }
 
 impl Credential {
@@ -49,7 +78,7 @@ impl Credential {
     /// (`x-acs-security-token` in V3, `SecurityToken` in V1), and are
     /// refused from `expires_at` on.
     pub fn temporary(secret: Secret, security_token: impl Into<String>, expires_at: OffsetDateTime) -> Self {
-        Self { secret, temporary: Some((security_token.into(), expires_at)) }
+        Self { secret, temporary: Some((Arc::from(security_token.into()), expires_at)) }
     }
 
     pub(crate) fn secret(&self) -> &Secret {
@@ -58,7 +87,7 @@ impl Credential {
 
     /// The security token a temporary credential requires.
     pub fn security_token(&self) -> Option<&str> {
-        self.temporary.as_ref().map(|(token, _)| token.as_str())
+        self.temporary.as_ref().map(|(token, _)| &**token)
     }
 
     /// When a temporary credential expires.

@@ -12,6 +12,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::MAX_SKEW;
@@ -94,9 +95,9 @@ impl<T: NonceStore + ?Sized> NonceStore for Arc<T> {
 /// `ServiceUnavailable` (HTTP 503, retryable) instead of forgetting one,
 /// since a forgotten nonce could be replayed. Size `capacity` at the peak
 /// rate of accepted requests per second times 900 (the window), doubled for
-/// clients whose clocks run ahead; an entry holds its AccessKeyId and nonce
-/// twice (at most 128 bytes of nonce by default, see
-/// [`Limits`](super::Limits)), a few hundred bytes in all.
+/// clients whose clocks run ahead. An entry is a 128-bit digest of its
+/// AccessKeyId and nonce, whatever their length: well under 100 bytes in
+/// all.
 ///
 /// ```
 /// use std::time::Duration;
@@ -124,24 +125,38 @@ pub struct MemoryNonceStore {
     entries: Mutex<Entries>,
 }
 
+/// A remembered (AccessKeyId, nonce): the first 128 bits of the SHA-256 of
+/// the AccessKeyId's length (8 bytes, little-endian), the AccessKeyId and
+/// the nonce. The length makes the bytes hashed tell every pair apart, and
+/// two pairs share a key only by a collision of SHA-256 in 128 bits (about
+/// one chance in 2^69 among a billion entries), which would refuse a fresh
+/// nonce, never accept a replay: a replay has the very same key.
+type Key = [u8; 16];
+
+fn key(access_key_id: &str, nonce: &str) -> Key {
+    let length = u64::try_from(access_key_id.len()).unwrap_or(u64::MAX);
+    let digest =
+        Sha256::new().chain_update(length.to_le_bytes()).chain_update(access_key_id).chain_update(nonce).finalize();
+    digest.first_chunk().copied().unwrap_or_default()
+}
+
 #[derive(Debug, Default)]
 struct Entries {
     /// Every remembered (AccessKeyId, nonce).
-    seen: HashSet<(String, String)>,
-    /// The same, by the second after which each may be forgotten (with a
-    /// sequence number to keep equal seconds apart).
-    by_expiry: BTreeMap<(i64, u64), (String, String)>,
-    next: u64,
+    seen: HashSet<Key>,
+    /// The same, by the second after which each may be forgotten.
+    by_expiry: BTreeMap<i64, Vec<Key>>,
 }
 
 impl Entries {
     fn forget_expired(&mut self, now: i64) {
         while let Some(oldest) = self.by_expiry.first_entry() {
-            if oldest.key().0 >= now {
+            if *oldest.key() >= now {
                 break;
             }
-            let key = oldest.remove();
-            self.seen.remove(&key);
+            for key in oldest.remove() {
+                self.seen.remove(&key);
+            }
         }
     }
 }
@@ -202,6 +217,7 @@ impl MemoryNonceStore {
     ) -> Result<(), NonceRefusal> {
         let now = now.unix_timestamp();
         let expires = timestamp.unix_timestamp().saturating_add(window_seconds());
+        let key = key(access_key_id, nonce);
         let mut entries = self.lock();
         entries.forget_expired(now);
         if expires < now {
@@ -209,19 +225,96 @@ impl MemoryNonceStore {
             // refuses any replay, so there is nothing to remember.
             return Ok(());
         }
-        let key = (access_key_id.to_owned(), nonce.to_owned());
-        if entries.seen.contains(&key) {
-            return Err(NonceRefusal::Used);
-        }
         if entries.seen.len() >= self.capacity {
-            let oldest = entries.by_expiry.first_key_value().map_or(expires, |(&(at, _), _)| at);
+            if entries.seen.contains(&key) {
+                return Err(NonceRefusal::Used);
+            }
+            let oldest = entries.by_expiry.first_key_value().map_or(expires, |(&at, _)| at);
             let wait = oldest.saturating_sub(now).saturating_add(1).max(1);
             return Err(NonceRefusal::Full { retry_after: Duration::from_secs(u64::try_from(wait).unwrap_or(1)) });
         }
-        let sequence = entries.next;
-        entries.next = sequence.wrapping_add(1);
-        entries.seen.insert(key.clone());
-        entries.by_expiry.insert((expires, sequence), key);
+        if !entries.seen.insert(key) {
+            return Err(NonceRefusal::Used);
+        }
+        entries.by_expiry.entry(expires).or_default().push(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remember(
+        store: &MemoryNonceStore,
+        id: &str,
+        nonce: &str,
+        timestamp: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), NonceRefusal> {
+        pollster::block_on(NonceStore::remember(store, id, nonce, timestamp, now))
+    }
+
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_795_350_036 + seconds).unwrap()
+    }
+
+    #[test]
+    fn keys_tell_every_pair_apart() {
+        assert_eq!(key("LTAI5t", "n1"), key("LTAI5t", "n1"));
+        assert_ne!(key("LTAI5t", "n1"), key("LTAI5t", "n2"));
+        assert_ne!(key("LTAI5t", "n1"), key("LTAI5u", "n1"));
+        // The same bytes, split differently.
+        assert_ne!(key("ab", "c"), key("a", "bc"));
+        assert_ne!(key("a", ""), key("", "a"));
+    }
+
+    #[test]
+    fn refuses_a_replay_but_not_the_nonce_under_another_access_key_id() {
+        let store = MemoryNonceStore::new(10);
+        assert_eq!(remember(&store, "LTAI5tOne", "n", at(0), at(0)), Ok(()));
+        assert_eq!(remember(&store, "LTAI5tOne", "n", at(0), at(1)), Err(NonceRefusal::Used));
+        assert_eq!(remember(&store, "LTAI5tTwo", "n", at(0), at(1)), Ok(()));
+        assert_eq!(remember(&store, "LTAI5tOn", "en", at(0), at(1)), Ok(()));
+        assert_eq!(store.len(), 3);
+    }
+
+    #[test]
+    fn forgets_a_nonce_once_its_request_leaves_the_window() {
+        let store = MemoryNonceStore::new(10);
+        for nonce in ["a", "b", "c"] {
+            assert_eq!(remember(&store, "LTAI5t", nonce, at(0), at(0)), Ok(()));
+        }
+        assert_eq!(remember(&store, "LTAI5t", "d", at(5), at(5)), Ok(()));
+        // 15 minutes on, the requests of the first second are still in the window.
+        assert_eq!(remember(&store, "LTAI5t", "a", at(0), at(900)), Err(NonceRefusal::Used));
+        // A second later they are not, and are forgotten together.
+        assert_eq!(remember(&store, "LTAI5t", "e", at(901), at(901)), Ok(()));
+        assert_eq!(store.len(), 2);
+        assert_eq!(remember(&store, "LTAI5t", "d", at(5), at(901)), Err(NonceRefusal::Used));
+        assert_eq!(remember(&store, "LTAI5t", "a", at(901), at(901)), Ok(()));
+        // A request already outside the window leaves nothing to remember.
+        assert_eq!(remember(&store, "LTAI5t", "f", at(0), at(901)), Ok(()));
+        assert_eq!(store.len(), 3);
+    }
+
+    #[test]
+    fn a_full_store_refuses_until_its_oldest_nonce_leaves_the_window() {
+        let store = MemoryNonceStore::new(2);
+        assert_eq!(remember(&store, "LTAI5t", "a", at(10), at(0)), Ok(()));
+        assert_eq!(remember(&store, "LTAI5t", "b", at(-10), at(0)), Ok(()));
+        // The oldest, b, may be forgotten 890 seconds on: room a second later.
+        assert_eq!(
+            remember(&store, "LTAI5t", "c", at(0), at(0)),
+            Err(NonceRefusal::Full { retry_after: Duration::from_secs(891) })
+        );
+        // A replay is a replay, full or not.
+        assert_eq!(remember(&store, "LTAI5t", "a", at(10), at(0)), Err(NonceRefusal::Used));
+        assert_eq!(remember(&store, "LTAI5t", "c", at(0), at(891)), Ok(()));
+        // Now c is the oldest: it may be forgotten at 900.
+        assert_eq!(
+            remember(&store, "LTAI5t", "b", at(0), at(891)),
+            Err(NonceRefusal::Full { retry_after: Duration::from_secs(10) })
+        );
     }
 }

@@ -36,11 +36,11 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::credentials::Secret;
-use super::encoding::push_encoded;
+use super::encoding::{Sink, write_encoded_twice};
 
 /// The value of `SignatureMethod`.
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
@@ -68,40 +68,69 @@ pub const PROTOCOL_PARAMETERS: [&str; 11] = [
 /// parameter of the query and of a form body; a `Signature` among them is
 /// left out).
 pub fn string_to_sign(method: &str, parameters: &BTreeMap<String, String>) -> String {
-    let mut canonical = String::new();
-    for (name, value) in parameters.iter().filter(|(name, _)| name.as_str() != "Signature") {
-        if !canonical.is_empty() {
-            canonical.push('&');
-        }
-        push_encoded(&mut canonical, name);
-        canonical.push('=');
-        push_encoded(&mut canonical, value);
-    }
-    let mut text = String::with_capacity(method.len() + 6 + canonical.len() * 3 / 2);
-    text.push_str(method);
-    text.push_str("&%2F&");
-    push_encoded(&mut text, &canonical);
+    let mut text = String::with_capacity(256);
+    write_string_to_sign(&mut text, method, parameters.iter().map(|(name, value)| (name.as_str(), value.as_str())));
     text
+}
+
+/// Writes the string-to-sign of `method` and `parameters` (sorted by name)
+/// to `out`: `METHOD&%2F&` and the pairs `name=value` joined by `&`, each
+/// name and value encoded and the whole encoded once more.
+pub(crate) fn write_string_to_sign<'p>(
+    out: &mut (impl Sink + ?Sized),
+    method: &str,
+    parameters: impl IntoIterator<Item = (&'p str, &'p str)>,
+) {
+    out.put(method);
+    out.put("&%2F&");
+    let mut first = true;
+    for (name, value) in parameters.into_iter().filter(|&(name, _)| name != "Signature") {
+        if !first {
+            // `&`, encoded.
+            out.put("%26");
+        }
+        first = false;
+        write_encoded_twice(out, name);
+        // `=`, encoded.
+        out.put("%3D");
+        write_encoded_twice(out, value);
+    }
+}
+
+impl Sink for Hmac<Sha1> {
+    fn put(&mut self, text: &str) {
+        self.update(text.as_bytes());
+    }
 }
 
 /// The base64 signature of `string_to_sign` under `secret`.
 pub fn signature(secret: &Secret, string_to_sign: &str) -> String {
     // HMAC takes keys of any length, so `mac` always gives one; were it
     // not to, the empty signature verifies nothing.
-    mac(secret, string_to_sign).map(|mac| STANDARD.encode(mac.finalize().into_bytes())).unwrap_or_default()
+    mac(secret)
+        .map(|mut mac| {
+            mac.update(string_to_sign.as_bytes());
+            STANDARD.encode(mac.finalize().into_bytes())
+        })
+        .unwrap_or_default()
 }
 
-/// Whether `signature` (decoded) is the signature of `string_to_sign`,
-/// compared in constant time.
-pub(crate) fn verify(secret: &Secret, string_to_sign: &str, signature: &[u8]) -> bool {
-    mac(secret, string_to_sign).is_some_and(|mac| mac.verify_slice(signature).is_ok())
+/// Whether `signature` (decoded) is the signature of the string-to-sign of
+/// `method` and `parameters` (sorted by name), compared in constant time.
+/// The string-to-sign is hashed as it is written.
+pub(crate) fn verify<'p>(
+    secret: &Secret,
+    method: &str,
+    parameters: impl IntoIterator<Item = (&'p str, &'p str)>,
+    signature: &[u8],
+) -> bool {
+    mac(secret).is_some_and(|mut mac| {
+        write_string_to_sign(&mut mac, method, parameters);
+        mac.verify_slice(signature).is_ok()
+    })
 }
 
-fn mac(secret: &Secret, string_to_sign: &str) -> Option<Hmac<Sha1>> {
-    let mut key = Vec::with_capacity(secret.as_bytes().len() + 1);
-    key.extend_from_slice(secret.as_bytes());
-    key.push(b'&');
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&key).ok()?;
-    mac.update(string_to_sign.as_bytes());
-    Some(mac)
+/// The HMAC-SHA1 keyed with the secret followed by `&`.
+fn mac(secret: &Secret) -> Option<Hmac<Sha1>> {
+    secret.v1_mac()
 }

@@ -36,14 +36,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use http::header::{AUTHORIZATION, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::credentials::Secret;
-use super::encoding::{Pairs, insert_all, parse_pairs, push_encoded};
+use super::encoding::{Pairs, Sink, decode_hex, insert_all, parse_pairs, write_encoded};
 use super::error::AuthError;
 use super::timestamp::format_timestamp;
 
@@ -177,8 +177,7 @@ pub fn sign(parts: &mut http::request::Parts, body: &[u8], signing: &V3Signing<'
         BadHeader::NotUtf8(name) | BadHeader::Absent(name) => SignError::HeaderValue { name: name.to_owned() },
     })?;
     let signed_headers = signed.join(";");
-    let canonical =
-        assemble(parts.method.as_str(), parts.uri.path(), &query, &canonical_headers, &signed_headers, &body_hash);
+    let canonical = assemble(parts.method.as_str(), parts.uri.path(), &query, &canonical_headers, &signed, &body_hash);
     let signature = signature(signing.secret, &string_to_sign(&canonical));
     let authorization = format!(
         "{ALGORITHM} Credential={},SignedHeaders={signed_headers},Signature={signature}",
@@ -203,12 +202,64 @@ pub fn canonical_request(
     let canonical_headers = canonical_headers(&signed, headers, None).map_err(|bad| match bad {
         BadHeader::NotUtf8(name) | BadHeader::Absent(name) => SignError::HeaderValue { name: name.to_owned() },
     })?;
-    Ok(assemble(method.as_str(), path, query, &canonical_headers, &signed.join(";"), hashed_payload))
+    Ok(assemble(method.as_str(), path, query, &canonical_headers, &signed, hashed_payload))
 }
 
 /// `ACS3-HMAC-SHA256\n` and the hex SHA-256 of `canonical_request`.
 pub fn string_to_sign(canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
+    StringToSign::of(&Sha256::digest(canonical_request.as_bytes())).as_str().to_owned()
+}
+
+/// The length of a hex SHA-256.
+const HEX_SHA256: usize = 64;
+
+/// A string-to-sign, `ACS3-HMAC-SHA256\n` and a hex SHA-256, held without
+/// allocating.
+pub(crate) struct StringToSign([u8; ALGORITHM.len() + 1 + HEX_SHA256]);
+
+impl StringToSign {
+    /// The string-to-sign of the canonical request whose SHA-256 is `digest`.
+    pub(crate) fn of(digest: &[u8]) -> Self {
+        let mut text = [b'\n'; ALGORITHM.len() + 1 + HEX_SHA256];
+        for (slot, byte) in text.iter_mut().zip(ALGORITHM.bytes()) {
+            *slot = byte;
+        }
+        if let Some(hex_digits) = text.get_mut(ALGORITHM.len() + 1..) {
+            // A SHA-256 gives exactly 64 digits; anything else leaves no
+            // digits, a string-to-sign that no client signed.
+            let _ = hex::encode_to_slice(digest, hex_digits);
+        }
+        Self(text)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII was written; were it not so, the empty string signs
+        // nothing the client sent.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// The hex SHA-256 of `bytes`, held without allocating.
+pub(crate) struct HexSha256([u8; HEX_SHA256]);
+
+impl HexSha256 {
+    /// The hex SHA-256 of no bytes, the body of most RPC calls.
+    const EMPTY: Self = Self(*b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        if bytes.is_empty() {
+            return Self::EMPTY;
+        }
+        let mut text = [b'0'; HEX_SHA256];
+        // The lengths are fixed: 32 bytes give exactly 64 digits.
+        let _ = hex::encode_to_slice(Sha256::digest(bytes), &mut text);
+        Self(text)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits were written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// The hex HMAC-SHA256 of `string_to_sign` under `secret`.
@@ -225,7 +276,7 @@ pub(crate) fn verify(secret: &Secret, string_to_sign: &str, signature: &[u8]) ->
 }
 
 fn mac(secret: &Secret, string_to_sign: &str) -> Option<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).ok()?;
+    let mut mac = secret.v3_mac()?;
     mac.update(string_to_sign.as_bytes());
     Some(mac)
 }
@@ -241,7 +292,7 @@ pub(crate) struct Authorization<'a> {
     pub(crate) access_key_id: &'a str,
     /// Lower-case, sorted, without repeats.
     pub(crate) signed_headers: Vec<&'a str>,
-    pub(crate) signature: Vec<u8>,
+    pub(crate) signature: [u8; 32],
 }
 
 /// Reads `ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<a;b>,Signature=<hex>`
@@ -277,8 +328,7 @@ pub(crate) fn parse_authorization(value: &HeaderValue) -> Result<Authorization<'
         return Err(incomplete("SignedHeaders is not sorted, or repeats a name"));
     }
     let signature = signature
-        .and_then(|hex_text| hex::decode(hex_text).ok())
-        .filter(|bytes| bytes.len() == 32)
+        .and_then(|hex_text| decode_hex(hex_text.as_bytes()))
         .ok_or(incomplete("the Signature of Authorization is not 64 hex digits"))?;
     Ok(Authorization { access_key_id, signed_headers, signature })
 }
@@ -286,7 +336,9 @@ pub(crate) fn parse_authorization(value: &HeaderValue) -> Result<Authorization<'
 /// A byte of an HTTP header name (RFC 9110 `tchar`), but no upper-case
 /// letter.
 fn is_lower_case_token(byte: u8) -> bool {
-    byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&byte)
+    matches!(byte, b'a'..=b'z' | b'0'..=b'9')
+        || matches!(byte, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_')
+        || matches!(byte, b'`' | b'|' | b'~')
 }
 
 /// Why a signed header cannot be canonicalized.
@@ -343,29 +395,79 @@ pub(crate) fn assemble(
     path: &str,
     query: &BTreeMap<String, String>,
     canonical_headers: &str,
-    signed_headers: &str,
+    signed_headers: &[&str],
     hashed_payload: &str,
 ) -> String {
     let mut out = String::with_capacity(method.len() + path.len() + canonical_headers.len() + 256);
-    out.push_str(method);
-    out.push('\n');
-    out.push_str(if path.is_empty() { "/" } else { path });
-    out.push('\n');
+    write_canonical_request(
+        &mut out,
+        method,
+        path,
+        query,
+        |out| out.put(canonical_headers),
+        signed_headers,
+        hashed_payload,
+    );
+    out
+}
+
+/// Writes the canonical request to `out`, the canonical headers
+/// (`name:value\n` each) by `canonical_headers`.
+pub(crate) fn write_canonical_request<S: Sink + ?Sized>(
+    out: &mut S,
+    method: &str,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    canonical_headers: impl FnOnce(&mut S),
+    signed_headers: &[&str],
+    hashed_payload: &str,
+) {
+    out.put(method);
+    out.put("\n");
+    out.put(if path.is_empty() { "/" } else { path });
+    out.put("\n");
     for (index, (name, value)) in query.iter().enumerate() {
         if index > 0 {
-            out.push('&');
+            out.put("&");
         }
-        push_encoded(&mut out, name);
-        out.push('=');
-        push_encoded(&mut out, value);
+        write_encoded(out, name);
+        out.put("=");
+        write_encoded(out, value);
     }
-    out.push('\n');
-    out.push_str(canonical_headers);
-    out.push('\n');
-    out.push_str(signed_headers);
-    out.push('\n');
-    out.push_str(hashed_payload);
-    out
+    out.put("\n");
+    canonical_headers(out);
+    out.put("\n");
+    for (index, name) in signed_headers.iter().enumerate() {
+        if index > 0 {
+            out.put(";");
+        }
+        out.put(name);
+    }
+    out.put("\n");
+    out.put(hashed_payload);
+}
+
+/// Writes `name:value\n` for each signed header, from `values`: pairs of
+/// the index of a name in `signed` and one of its values, sorted, with
+/// every name present. The values of a name are joined by `,`.
+pub(crate) fn write_canonical_headers(out: &mut (impl Sink + ?Sized), signed: &[&str], values: &[(usize, &str)]) {
+    let mut current = None;
+    for &(index, value) in values {
+        if current == Some(index) {
+            out.put(",");
+        } else {
+            if current.is_some() {
+                out.put("\n");
+            }
+            out.put(signed.get(index).copied().unwrap_or_default());
+            out.put(":");
+            current = Some(index);
+        }
+        out.put(value);
+    }
+    if current.is_some() {
+        out.put("\n");
+    }
 }
 
 fn header_value(name: &str, value: &str) -> Result<HeaderValue, SignError> {
@@ -391,7 +493,7 @@ mod tests {
         .unwrap();
         assert_eq!(auth.access_key_id, "LTAI5t");
         assert_eq!(auth.signed_headers, ["host", "x-acs-action", "x-acs-date"]);
-        assert_eq!(hex::encode(&auth.signature), SIGNATURE);
+        assert_eq!(hex::encode(auth.signature), SIGNATURE);
         let spaced =
             parsed(&format!("ACS3-HMAC-SHA256 Credential=LTAI5t, SignedHeaders=host, Signature={SIGNATURE}")).unwrap();
         assert_eq!(spaced.signed_headers, ["host"]);
@@ -422,6 +524,15 @@ mod tests {
             let error = parsed(&text).unwrap_err();
             assert_eq!(error.code(), "IncompleteSignature", "{text:?}: {error:?}");
         }
+    }
+
+    #[test]
+    fn digests_are_written_as_hex() {
+        for body in [&b""[..], b"abc", &[0; 1000]] {
+            assert_eq!(HexSha256::of(body).as_str(), hex::encode(Sha256::digest(body)));
+        }
+        let digest = Sha256::digest(b"canonical");
+        assert_eq!(StringToSign::of(&digest).as_str(), format!("ACS3-HMAC-SHA256\n{}", hex::encode(digest)));
     }
 
     #[test]

@@ -1,19 +1,20 @@
 //! The verifier: one request in, what it authenticates (or Alibaba's
 //! error) out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, Method};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::credentials::{Credential, Credentials};
-use super::encoding::{Pairs, insert_all, parse_pairs};
+use super::encoding::{Pairs, insert_all, insert_all_apart, parse_pairs};
 use super::error::AuthError;
 use super::nonce::{NonceRefusal, NonceStore};
 use super::timestamp::parse_timestamp;
@@ -73,7 +74,9 @@ pub struct Limits {
     /// Parameters of the query and a form body together: 1,000.
     pub parameters: usize,
     /// Bytes of a nonce: 128 (the SDKs send 32 hex digits or a 36-character
-    /// UUID); this bounds what the nonce store holds per request.
+    /// UUID); this bounds what a nonce store holds per request (a
+    /// [`MemoryNonceStore`](super::MemoryNonceStore) holds a digest of a
+    /// fixed size).
     pub nonce_bytes: usize,
 }
 
@@ -163,10 +166,57 @@ pub struct Verifier<C, N> {
 /// The parts of a request both signatures read.
 struct Parsed<'a> {
     request: &'a SignedRequest<'a>,
+    named: NamedHeaders<'a>,
     path: &'a str,
-    query: Pairs,
-    body: Pairs,
+    query: Pairs<'a>,
+    body: Pairs<'a>,
     form: bool,
+}
+
+/// The headers verification reads by name, found in one pass over the
+/// request's headers rather than looked up one by one.
+#[derive(Default)]
+struct NamedHeaders<'h> {
+    content_type: Named<'h>,
+    authorization: Named<'h>,
+    action: Named<'h>,
+    version: Named<'h>,
+    date: Named<'h>,
+    nonce: Named<'h>,
+    content_sha256: Named<'h>,
+    security_token: Named<'h>,
+}
+
+/// A header's first value, and whether it has more than one.
+#[derive(Debug, Default, Clone, Copy)]
+struct Named<'h> {
+    first: Option<&'h HeaderValue>,
+    repeated: bool,
+}
+
+impl<'h> NamedHeaders<'h> {
+    fn of(headers: &'h HeaderMap) -> Self {
+        let mut named = Self::default();
+        for (name, value) in headers {
+            let header = match name.as_str() {
+                "content-type" => &mut named.content_type,
+                "authorization" => &mut named.authorization,
+                v3::ACTION => &mut named.action,
+                v3::VERSION => &mut named.version,
+                v3::DATE => &mut named.date,
+                v3::NONCE => &mut named.nonce,
+                v3::CONTENT_SHA256 => &mut named.content_sha256,
+                v3::SECURITY_TOKEN => &mut named.security_token,
+                _ => continue,
+            };
+            if header.first.is_none() {
+                header.first = Some(value);
+            } else {
+                header.repeated = true;
+            }
+        }
+        named
+    }
 }
 
 impl<C: Credentials, N: NonceStore> Verifier<C, N> {
@@ -217,23 +267,24 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     /// Every check of [`Verifier::verify`] but the nonce.
     fn authenticate(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
         self.check_limits(request)?;
+        let named = NamedHeaders::of(request.headers);
         let (path, query) = request.target.split_once('?').unwrap_or((request.target, ""));
         let mut query_pairs = Pairs::new();
         parse_pairs(query.as_bytes(), self.limits.parameters, &mut query_pairs)?;
-        let form = is_form(request.headers)?;
+        let form = is_form(named.content_type)?;
         let mut body_pairs = Pairs::new();
         if form {
             let room = self.limits.parameters.saturating_sub(query_pairs.len());
             parse_pairs(request.body, room, &mut body_pairs)?;
         }
-        let parsed = Parsed { request, path, query: query_pairs, body: body_pairs, form };
-        let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
-        match (authorization.next(), authorization.next()) {
-            (Some(_), Some(_)) => {
+        let authorization = named.authorization;
+        let parsed = Parsed { request, named, path, query: query_pairs, body: body_pairs, form };
+        match authorization {
+            Named { first: Some(_), repeated: true } => {
                 Err(AuthError::IncompleteSignature { reason: "the request has more than one Authorization header" })
             }
-            (Some(value), None) => self.verify_v3(parsed, value, now),
-            (None, _) => self.verify_v1(parsed, now),
+            Named { first: Some(value), repeated: false } => self.verify_v3(parsed, value, now),
+            Named { first: None, .. } => self.verify_v1(parsed, now),
         }
     }
 
@@ -265,47 +316,49 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         authorization: &http::HeaderValue,
         now: OffsetDateTime,
     ) -> Result<Authenticated, AuthError> {
-        let Parsed { request, path, query: query_pairs, body: body_pairs, .. } = parsed;
+        let Parsed { request, named, path, query: query_pairs, body: body_pairs, .. } = parsed;
         let headers = request.headers;
         let auth = v3::parse_authorization(authorization)?;
-        let action = required_header(headers, v3::ACTION)?;
-        let api_version = required_header(headers, v3::VERSION)?;
-        let date = required_header(headers, v3::DATE)?;
-        let nonce = required_header(headers, v3::NONCE)?;
-        let content_sha256 = required_header(headers, v3::CONTENT_SHA256)?;
-        let security_token = single_header(headers, v3::SECURITY_TOKEN)?.filter(|token| !token.is_empty());
+        let action = required_header(named.action, v3::ACTION)?;
+        let api_version = required_header(named.version, v3::VERSION)?;
+        let date = required_header(named.date, v3::DATE)?;
+        let nonce = required_header(named.nonce, v3::NONCE)?;
+        let content_sha256 = required_header(named.content_sha256, v3::CONTENT_SHA256)?;
+        let security_token = single_header(named.security_token, v3::SECURITY_TOKEN)?.filter(|token| !token.is_empty());
         self.check_nonce_size(v3::NONCE, nonce)?;
-        check_signed_headers(&auth.signed_headers, headers, request.authority)?;
-        let canonical_headers =
-            v3::canonical_headers(&auth.signed_headers, headers, request.authority).map_err(|bad| match bad {
-                v3::BadHeader::NotUtf8(name) => AuthError::InvalidParameter { name: name.to_owned() },
-                v3::BadHeader::Absent(_) => AuthError::IncompleteSignature { reason: "a signed header is absent" },
-            })?;
+        let header_values = signed_header_values(&auth.signed_headers, headers, request.authority)?;
+        // The query alone is signed as the canonical query; the parameters
+        // are the query's and the body's, which are kept apart until the
+        // canonical request is hashed rather than copied.
         let mut query = BTreeMap::new();
         insert_all(&mut query, query_pairs)?;
-        let mut parameters = query.clone();
-        insert_all(&mut parameters, body_pairs)?;
+        let mut body = BTreeMap::new();
+        insert_all_apart(&mut body, &query, body_pairs)?;
         let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: v3::DATE })?;
 
         let credential = self.credentials.credential(auth.access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
-        let body_hash = hex::encode(Sha256::digest(request.body));
-        let canonical = v3::assemble(
+        let body_hash = v3::HexSha256::of(request.body);
+        let mut canonical = Sha256::new();
+        v3::write_canonical_request(
+            &mut canonical,
             request.method.as_str(),
             path,
             &query,
-            &canonical_headers,
-            &auth.signed_headers.join(";"),
-            &body_hash,
+            |out| v3::write_canonical_headers(out, &auth.signed_headers, &header_values),
+            &auth.signed_headers,
+            body_hash.as_str(),
         );
-        let string_to_sign = v3::string_to_sign(&canonical);
-        if !content_sha256.eq_ignore_ascii_case(&body_hash) {
-            return Err(AuthError::BodyHashMismatch { string_to_sign });
+        let string_to_sign = v3::StringToSign::of(&canonical.finalize());
+        if !content_sha256.eq_ignore_ascii_case(body_hash.as_str()) {
+            return Err(AuthError::BodyHashMismatch { string_to_sign: string_to_sign.as_str().to_owned() });
         }
-        if !v3::verify(credential.secret(), &string_to_sign, &auth.signature) {
-            return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
+        if !v3::verify(credential.secret(), string_to_sign.as_str(), &auth.signature) {
+            return Err(AuthError::SignatureDoesNotMatch { string_to_sign: string_to_sign.as_str().to_owned() });
         }
         check_security_token(&credential, security_token, now)?;
+        let mut parameters = query;
+        parameters.append(&mut body);
         Ok(Authenticated {
             access_key_id: auth.access_key_id.to_owned(),
             signature_version: SignatureVersion::V3,
@@ -319,13 +372,15 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     }
 
     fn verify_v1(&self, parsed: Parsed<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
-        let Parsed { request, query, body, form, .. } = parsed;
+        let Parsed { request, named, query, body, form, .. } = parsed;
         if !form && !request.body.is_empty() {
             return Err(AuthError::IncompleteSignature {
                 reason: "a V1 request has a body that is not form parameters, which its signature would not cover",
             });
         }
-        let mut signed = BTreeMap::new();
+        // Every parameter is signed; only the operation's, and a few that
+        // the result holds, are copied out of the request.
+        let mut signed: BTreeMap<Cow<'_, str>, Cow<'_, str>> = BTreeMap::new();
         insert_all(&mut signed, query)?;
         insert_all(&mut signed, body)?;
         let Some(signature) = signed.get("Signature") else {
@@ -333,14 +388,19 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
                 reason: "the request carries neither an Authorization header nor a Signature parameter",
             });
         };
-        let signature =
-            STANDARD.decode(signature).ok().filter(|bytes| bytes.len() == 20).ok_or(
-                AuthError::IncompleteSignature { reason: "the Signature parameter is not a base64 HMAC-SHA1" },
-            )?;
+        // Room for more than an HMAC-SHA1, so that a longer signature is
+        // told apart by its length rather than by the room.
+        let mut decoded = [0; 32];
+        let signature = STANDARD
+            .decode_slice(signature.as_bytes(), &mut decoded)
+            .ok()
+            .filter(|&length| length == 20)
+            .and_then(|length| decoded.get(..length))
+            .ok_or(AuthError::IncompleteSignature { reason: "the Signature parameter is not a base64 HMAC-SHA1" })?;
         let required = |name: &'static str| {
             signed
                 .get(name)
-                .map(String::as_str)
+                .map(|value| value.as_ref())
                 .filter(|value| !value.is_empty())
                 .ok_or(AuthError::MissingParameter { name })
         };
@@ -358,13 +418,15 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             return Err(AuthError::InvalidParameter { name: "SignatureVersion".to_owned() });
         }
         self.check_nonce_size("SignatureNonce", nonce)?;
-        let security_token = signed.get("SecurityToken").map(String::as_str).filter(|token| !token.is_empty());
+        let security_token = signed.get("SecurityToken").map(|token| token.as_ref()).filter(|token| !token.is_empty());
         // The V1 SDK also sends x-acs-action and x-acs-version headers, which
         // its signature does not cover: they may only repeat what it does.
-        for (header, signed_value) in
-            [(v3::ACTION, Some(action)), (v3::VERSION, Some(api_version)), (v3::SECURITY_TOKEN, security_token)]
-        {
-            if let Some(value) = single_header(request.headers, header)?
+        for (header, name, signed_value) in [
+            (named.action, v3::ACTION, Some(action)),
+            (named.version, v3::VERSION, Some(api_version)),
+            (named.security_token, v3::SECURITY_TOKEN, security_token),
+        ] {
+            if let Some(value) = single_header(header, name)?
                 && Some(value) != signed_value
             {
                 return Err(AuthError::IncompleteSignature {
@@ -376,8 +438,10 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
 
         let credential = self.credentials.credential(access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
-        let string_to_sign = v1::string_to_sign(request.method.as_str(), &signed);
-        if !v1::verify(credential.secret(), &string_to_sign, &signature) {
+        let parameters = || signed.iter().map(|(name, value)| (name.as_ref(), value.as_ref()));
+        if !v1::verify(credential.secret(), request.method.as_str(), parameters(), signature) {
+            let mut string_to_sign = String::new();
+            v1::write_string_to_sign(&mut string_to_sign, request.method.as_str(), parameters());
             return Err(AuthError::SignatureDoesNotMatch { string_to_sign });
         }
         check_security_token(&credential, security_token, now)?;
@@ -391,8 +455,11 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             timestamp,
             security_token: security_token.map(str::to_owned),
         };
-        let parameters =
-            signed.into_iter().filter(|(name, _)| !v1::PROTOCOL_PARAMETERS.contains(&name.as_str())).collect();
+        let parameters = signed
+            .into_iter()
+            .filter(|(name, _)| !v1::PROTOCOL_PARAMETERS.contains(&name.as_ref()))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
         Ok(Authenticated { parameters, ..authenticated })
     }
 
@@ -420,19 +487,18 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
 
 /// Whether the body is `application/x-www-form-urlencoded` (with any
 /// parameters, such as `charset`).
-fn is_form(headers: &HeaderMap) -> Result<bool, AuthError> {
-    Ok(single_header(headers, CONTENT_TYPE.as_str())?.is_some_and(|value| {
+fn is_form(content_type: Named<'_>) -> Result<bool, AuthError> {
+    Ok(single_header(content_type, CONTENT_TYPE.as_str())?.is_some_and(|value| {
         value.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
     }))
 }
 
-/// The value of a header that must not be sent twice, trimmed.
-fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, AuthError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
+/// The value of header `name`, which must not be sent twice, trimmed.
+fn single_header<'h>(header: Named<'h>, name: &str) -> Result<Option<&'h str>, AuthError> {
+    let Some(value) = header.first else {
         return Ok(None);
     };
-    if values.next().is_some() {
+    if header.repeated {
         return Err(AuthError::DuplicateParameter { name: name.to_owned() });
     }
     let text =
@@ -440,26 +506,73 @@ fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h st
     Ok(Some(text.trim_matches([' ', '\t'])))
 }
 
-/// The value of a header the V3 signature needs.
-fn required_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, AuthError> {
-    single_header(headers, name)?.filter(|value| !value.is_empty()).ok_or(AuthError::MissingParameter { name })
+/// The value of header `name`, which the V3 signature needs.
+fn required_header<'h>(header: Named<'h>, name: &'static str) -> Result<&'h str, AuthError> {
+    single_header(header, name)?.filter(|value| !value.is_empty()).ok_or(AuthError::MissingParameter { name })
 }
 
+/// The values of the signed headers (`signed`, sorted and without
+/// repeats), for [`v3::write_canonical_headers`]: each as the index of its
+/// name in `signed` and the value trimmed, sorted by both, read in one pass
+/// over the headers. `host` falls back on `authority` when the request has
+/// no `Host` header (HTTP/2).
+///
 /// `host`, `content-type` (when sent) and every `x-acs-*` header must be
-/// signed, and every signed header sent.
-fn check_signed_headers(signed: &[&str], headers: &HeaderMap, authority: Option<&str>) -> Result<(), AuthError> {
-    let is_signed = |name: &str| signed.binary_search(&name).is_ok();
-    if !is_signed("host") {
+/// signed, every signed header sent, and its values UTF-8 (else the first
+/// such name, in `signed`'s order, is refused as an invalid parameter).
+fn signed_header_values<'h>(
+    signed: &[&str],
+    headers: &'h HeaderMap,
+    authority: Option<&'h str>,
+) -> Result<Vec<(usize, &'h str)>, AuthError> {
+    // The index of a name in `signed`: for the dozen names the SDKs sign,
+    // comparing lengths first is cheaper than comparing text.
+    let index = |name: &str| {
+        if signed.len() <= 16 {
+            signed.iter().position(|&signed| signed == name)
+        } else {
+            signed.binary_search(&name).ok()
+        }
+    };
+    let Some(host) = index("host") else {
         return Err(AuthError::IncompleteSignature { reason: "host is not signed" });
+    };
+    let mut values = Vec::with_capacity(headers.len() + 1);
+    let (mut unsigned, mut has_host, mut not_utf8) = (false, false, None);
+    for (name, value) in headers {
+        let Some(index) = index(name.as_str()) else {
+            unsigned |= v3::must_be_signed(name.as_str());
+            continue;
+        };
+        has_host |= index == host;
+        let text = match std::str::from_utf8(value.as_bytes()) {
+            Ok(text) => text.trim_matches([' ', '\t']),
+            Err(_) => {
+                // Kept (empty) to count the header as sent; refused below.
+                not_utf8 = Some(not_utf8.map_or(index, |first: usize| first.min(index)));
+                ""
+            }
+        };
+        values.push((index, text));
     }
-    if headers.keys().any(|name| v3::must_be_signed(name.as_str()) && !is_signed(name.as_str())) {
+    if unsigned {
         return Err(AuthError::IncompleteSignature { reason: "an x-acs- header or Content-Type is not signed" });
     }
-    let present = |name: &str| headers.contains_key(name) || (name == "host" && authority.is_some());
-    if !signed.iter().all(|name| present(name)) {
+    if !has_host && let Some(authority) = authority {
+        values.push((host, authority));
+    }
+    values.sort_unstable();
+    // Each name counted once, however many values it has.
+    let sent =
+        values.iter().zip(values.iter().skip(1)).filter(|(a, b)| a.0 != b.0).count() + usize::from(!values.is_empty());
+    if sent != signed.len() {
         return Err(AuthError::IncompleteSignature { reason: "a signed header is absent" });
     }
-    Ok(())
+    if let Some(index) = not_utf8 {
+        let name = signed.get(index).copied().unwrap_or_default();
+        return Err(AuthError::InvalidParameter { name: name.to_owned() });
+    }
+    Ok(values)
 }
 
 fn check_skew(timestamp: OffsetDateTime, now: OffsetDateTime) -> Result<(), AuthError> {
@@ -490,4 +603,146 @@ fn check_security_token(
         return Err(AuthError::SecurityTokenExpired);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderName, HeaderValue};
+
+    use super::super::encoding::Sink;
+
+    use super::*;
+
+    fn header_map(fields: &[(&str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for &(name, value) in fields {
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    /// The canonical request as verification writes it, checked against
+    /// the canonical headers of `v3::canonical_headers` (which looks each
+    /// name up) and against its hash as verification computes it.
+    fn canonical(
+        signed: &[&str],
+        headers: &HeaderMap,
+        authority: Option<&str>,
+        query: &BTreeMap<String, String>,
+    ) -> String {
+        let values = signed_header_values(signed, headers, authority).unwrap();
+        let mut written_headers = String::new();
+        v3::write_canonical_headers(&mut written_headers, signed, &values);
+        assert_eq!(written_headers, v3::canonical_headers(signed, headers, authority).unwrap());
+        let payload = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(v3::HexSha256::of(b"").as_str(), payload);
+        let mut text = String::new();
+        let mut hash = Sha256::new();
+        for out in [&mut text as &mut dyn Sink, &mut hash] {
+            v3::write_canonical_request(
+                out,
+                "POST",
+                "/",
+                query,
+                |out| v3::write_canonical_headers(out, signed, &values),
+                signed,
+                payload,
+            );
+        }
+        let digest = hash.finalize();
+        assert_eq!(digest, Sha256::digest(text.as_bytes()));
+        assert_eq!(v3::StringToSign::of(&digest).as_str(), v3::string_to_sign(&text));
+        text
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|&(name, value)| (name.to_owned(), value.to_owned())).collect()
+    }
+
+    #[test]
+    fn the_canonical_request_is_hashed_as_it_is_written() {
+        let headers = header_map(&[
+            ("host", b"vpc.example"),
+            ("x-acs-b", b"  two "),
+            ("x-acs-a", b"\tzero"),
+            ("x-acs-b", b"one"),
+            ("x-acs-empty", b""),
+            ("x-acs-text", "中文 é".as_bytes()),
+            ("user-agent", b"unsigned"),
+        ]);
+        let signed = ["host", "x-acs-a", "x-acs-b", "x-acs-empty", "x-acs-text"];
+        let parameters = query(&[("RegionId", "cn-hangzhou"), ("Empty", ""), ("名", "值 *~+"), ("a&b", "c=d")]);
+        assert_eq!(
+            canonical(&signed, &headers, None, &parameters),
+            "POST\n/\nEmpty=&RegionId=cn-hangzhou&a%26b=c%3Dd&%E5%90%8D=%E5%80%BC%20%2A~%2B\n\
+             host:vpc.example\nx-acs-a:zero\nx-acs-b:one,two\nx-acs-empty:\nx-acs-text:中文 é\n\n\
+             host;x-acs-a;x-acs-b;x-acs-empty;x-acs-text\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // An empty query, a header repeated with equal and empty values, the
+        // host from the authority.
+        let headers = header_map(&[("x-acs-r", b"b"), ("x-acs-r", b""), ("x-acs-r", b"b"), ("x-acs-r", b"a")]);
+        assert_eq!(
+            canonical(&["host", "x-acs-r"], &headers, Some("vpc.example:8080"), &BTreeMap::new()),
+            "POST\n/\n\nhost:vpc.example:8080\nx-acs-r:,a,b,b\n\nhost;x-acs-r\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // A Host header wins over the authority.
+        let headers = header_map(&[("host", b"sent.example")]);
+        assert!(
+            canonical(&["host"], &headers, Some("authority.example"), &BTreeMap::new()).contains("host:sent.example\n")
+        );
+    }
+
+    #[test]
+    fn signed_headers_are_refused_as_before() {
+        let code = |signed: &[&str], fields: &[(&str, &[u8])], authority: Option<&str>| {
+            signed_header_values(signed, &header_map(fields), authority).unwrap_err()
+        };
+        let incomplete = |reason| AuthError::IncompleteSignature { reason };
+        assert_eq!(code(&["x-acs-date"], &[("x-acs-date", b"d")], Some("h")), incomplete("host is not signed"));
+        assert_eq!(
+            code(&["host"], &[("host", b"h"), ("x-acs-date", b"d")], None),
+            incomplete("an x-acs- header or Content-Type is not signed")
+        );
+        assert_eq!(
+            code(&["host"], &[("host", b"h"), ("content-type", b"text/plain")], None),
+            incomplete("an x-acs- header or Content-Type is not signed")
+        );
+        assert_eq!(code(&["host"], &[], None), incomplete("a signed header is absent"));
+        assert_eq!(code(&["host", "x-acs-a"], &[("host", b"h")], None), incomplete("a signed header is absent"));
+        assert_eq!(
+            code(&["host", "x-acs-a"], &[("x-acs-a", b"a"), ("x-acs-a", b"b")], None),
+            incomplete("a signed header is absent")
+        );
+        // Before a value that is not UTF-8, which names the first such header.
+        assert_eq!(
+            code(&["host", "x-acs-a", "x-acs-b"], &[("host", b"h"), ("x-acs-b", b"\xff")], None),
+            incomplete("a signed header is absent")
+        );
+        assert_eq!(
+            code(&["host", "x-acs-a", "x-acs-b"], &[("x-acs-b", b"\xff"), ("host", b"h"), ("x-acs-a", b"\xe4")], None),
+            AuthError::InvalidParameter { name: "x-acs-a".into() }
+        );
+        assert_eq!(
+            code(&["host", "x-acs-a"], &[("x-acs-a", b"a"), ("x-acs-a", b"\xff")], Some("h")),
+            AuthError::InvalidParameter { name: "x-acs-a".into() }
+        );
+        // Many signed headers, as many as sent.
+        let names: Vec<String> = (0..20).map(|n| format!("x-acs-{n:02}")).collect();
+        let mut signed: Vec<&str> = names.iter().map(String::as_str).collect();
+        signed.push("host");
+        signed.sort_unstable();
+        let mut fields: Vec<(&str, &[u8])> = signed.iter().map(|&name| (name, &b"v"[..])).collect();
+        let headers = header_map(&fields);
+        let values = signed_header_values(&signed, &headers, None).unwrap();
+        assert_eq!(values.iter().map(|&(index, _)| index).collect::<Vec<_>>(), (0..21).collect::<Vec<_>>());
+        fields.retain(|&(name, _)| name != "x-acs-07");
+        assert_eq!(code(&signed, &fields, None), incomplete("a signed header is absent"));
+        fields.push(("x-acs-20", b"v"));
+        assert_eq!(code(&signed, &fields, None), incomplete("an x-acs- header or Content-Type is not signed"));
+        // Headers that need no signature may go unsigned.
+        let headers = header_map(&[("host", b"h"), ("accept", b"*/*")]);
+        assert_eq!(signed_header_values(&["host"], &headers, None).unwrap(), [(0, "h")]);
+    }
 }
