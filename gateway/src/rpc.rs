@@ -197,7 +197,10 @@ pub fn envelope(status: StatusCode, code: &str, message: &str, request_id: &str,
 
 /// A JSON answer with `status`.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(body.to_string()));
+    // Writing to a `Vec` skips the formatter that `to_string` goes through;
+    // a `Value` always serializes, and were it not to, `{}` says nothing.
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Bytes::from(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
     response
