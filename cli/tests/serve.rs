@@ -853,3 +853,39 @@ fn under_load_every_answer_is_the_one_its_revision_gives() {
     assert!(seen.len() == 2, "both answers were given: {seen:?}");
     assert!(answers.len() >= 20 * 20, "{} answers", answers.len());
 }
+
+#[test]
+fn sighup_reopens_the_decision_log_for_rotation() {
+    let dir = scratch();
+    let config = dir.path().join("gateway.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let to_file = text.replace("decision_log = \"-\"", "decision_log = \"decisions.log\"");
+    assert_ne!(to_file, text, "the bundled configuration logs to stdout");
+    std::fs::write(&config, to_file).unwrap();
+    let serve = start(dir);
+    let log = serve.dir.path().join("decisions.log");
+    let rotated = serve.dir.path().join("decisions.log.1");
+    let ids = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["request_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dry = |nonce: &str| {
+        let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DRY_DELETE, nonce);
+        assert_eq!(status, 400, "{body}");
+        body["RequestId"].as_str().unwrap().to_owned()
+    };
+
+    let first = dry("rot-1");
+    // Moved away as logrotate does: the server writes on to the moved file...
+    std::fs::rename(&log, &rotated).unwrap();
+    let second = dry("rot-2");
+    // ...until SIGHUP, after which it writes to a new file at the path.
+    hup(&serve);
+    let _ = wait_stderr(&serve, "reopened the decision log");
+    let third = dry("rot-3");
+    assert_eq!(ids(&rotated), [first, second]);
+    assert_eq!(ids(&log), [third]);
+}

@@ -54,7 +54,8 @@
 //! each request's [`crate::rpc::Handled::revision`] and its decision-log
 //! line. A change that does not read, parse or validate is refused and
 //! logged on stderr with its file and location; the set in force stays. A
-//! reload costs what a start costs: the snapshot is compiled again.
+//! reload costs what a start costs: the snapshot is compiled again. SIGHUP
+//! also reopens a `decision_log` file, for log rotation.
 //!
 //! Paths are relative to the configuration file. Who may do what comes from
 //! the account snapshot that `ramguard who-can` audits: each key's owner
@@ -465,18 +466,44 @@ fn sessions_from(path: &Path, text: &str, model: &AccessModel) -> Result<HashMap
     Ok(sessions)
 }
 
-/// The decision log: one JSON line per request.
-struct DecisionLog(Mutex<Box<dyn Write + Send>>);
+/// The decision log: one JSON line per request, to stdout or to a file
+/// (reopened on SIGHUP, for log rotation).
+struct DecisionLog {
+    out: Mutex<Box<dyn Write + Send>>,
+    /// The file, when it is one.
+    file: Option<PathBuf>,
+}
 
 impl DecisionLog {
     fn open(target: &str) -> Result<Self, ServeError> {
-        let out: Box<dyn Write + Send> = if target == "-" {
-            Box::new(std::io::stdout())
-        } else {
-            let path = Path::new(target);
-            Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| file_error(path, e))?)
-        };
-        Ok(Self(Mutex::new(out)))
+        if target == "-" {
+            return Ok(Self { out: Mutex::new(Box::new(std::io::stdout())), file: None });
+        }
+        let path = PathBuf::from(target);
+        let out = Self::append(&path)?;
+        Ok(Self { out: Mutex::new(out), file: Some(path) })
+    }
+
+    fn append(path: &Path) -> Result<Box<dyn Write + Send>, ServeError> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| file_error(path, e))?;
+        Ok(Box::new(file))
+    }
+
+    /// Opens the log file anew (after logrotate moved it away, say): the
+    /// lines after this go to the file now at its path. If it cannot be
+    /// opened, the lines go on to the old one. Blocking.
+    fn reopen(&self) {
+        let Some(path) = &self.file else { return };
+        match Self::append(path) {
+            Ok(out) => {
+                let mut old = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = old.flush();
+                *old = out;
+                drop(old);
+                eprintln!("ramguard serve: reopened the decision log {}", path.display());
+            }
+            Err(e) => eprintln!("ramguard serve: the decision log stays where it was: {e}"),
+        }
     }
 
     fn record(&self, handled: &Handled, latency: Duration) {
@@ -498,7 +525,7 @@ impl DecisionLog {
             "code": body.get("Code"),
             "latency_ms": latency.as_secs_f64() * 1000.0,
         });
-        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written must not take the gateway down.
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
     }
@@ -879,6 +906,7 @@ impl Server {
             gateway: gateway.clone(),
             sessions: shared_sessions.clone(),
             revision: Mutex::new(revision.clone()),
+            log: log.clone(),
         });
         let mut direct = None;
         let (routes, services) = match &config.backend {

@@ -15,7 +15,9 @@ use ramguard::access::AccessModel;
 use ramguard::snapshot::Snapshot;
 use sha2::{Digest, Sha256};
 
-use super::{Config, LoadedKeys, Nonces, ServeError, Tokens, ZstackSession, file_error, keys_from, read_private};
+use super::{
+    Config, DecisionLog, LoadedKeys, Nonces, ServeError, Tokens, ZstackSession, file_error, keys_from, read_private,
+};
 use crate::rpc::{Gateway, KeyRing};
 use crate::signature::Secret;
 
@@ -179,6 +181,8 @@ pub(super) struct Reloader {
     /// The revision in force; held while a reload swaps, so that two never
     /// interleave.
     pub revision: Mutex<Arc<str>>,
+    /// The decision log, reopened on SIGHUP.
+    pub log: Option<Arc<DecisionLog>>,
 }
 
 impl Reloader {
@@ -203,8 +207,8 @@ impl Reloader {
                 }
                 *current = policies.revision;
                 eprintln!(
-                    "ramguard serve: reloaded policies, revision {current} (in {} ms)",
-                    started.elapsed().as_millis()
+                    "ramguard serve: reloaded policies, revision {current} (in {:.1} ms)",
+                    started.elapsed().as_secs_f64() * 1000.0
                 );
             }
         }
@@ -242,7 +246,7 @@ pub(super) fn hangups() -> Option<Hangups> {
     }
 }
 
-/// Reloads on SIGHUP, and when the files' fingerprint differs from the one
+/// Reopens the decision log and reloads on SIGHUP; reloads when the files' fingerprint differs from the one
 /// last seen (`seen`, taken before the files in force were read).
 pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, seen: Fingerprint) {
     let mut tick = tokio::time::interval(POLL);
@@ -256,6 +260,9 @@ pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, 
         let reloader = reloader.clone();
         let last = std::mem::take(&mut seen);
         let looked = tokio::task::spawn_blocking(move || {
+            if asked && let Some(log) = &reloader.log {
+                log.reopen();
+            }
             let now = fingerprint(&reloader.config);
             if asked || now != last {
                 reloader.reload(asked);
