@@ -71,8 +71,20 @@ fn part(hash: &mut Sha256, name: &str, bytes: &[u8]) {
     }
 }
 
+/// How deep a snapshot directory may go (its own layout is three levels
+/// deep): a deeper one, or a symbolic link to a folder above, is refused
+/// rather than followed for ever.
+const MAX_DEPTH: usize = 8;
+
 /// The regular files under `dir`, sorted, recursively.
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ServeError> {
+    files_within(dir, out, MAX_DEPTH)
+}
+
+fn files_within(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ServeError> {
+    let Some(depth) = depth.checked_sub(1) else {
+        return Err(file_error(dir, format!("more than {MAX_DEPTH} folders deep (a link to a folder above?)")));
+    };
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| file_error(dir, e))?
         .map(|entry| entry.map(|e| e.path()).map_err(|e| file_error(dir, e)))
@@ -80,7 +92,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ServeError> {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            files_under(&path, out)?;
+            files_within(&path, out, depth)?;
         } else {
             out.push(path);
         }
@@ -272,5 +284,34 @@ pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, 
         .await;
         // A reload that panicked changed nothing: look again next time.
         seen = looked.unwrap_or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests unwrap what they just built")]
+
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_snapshot_folder_that_links_to_itself_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ListUsers.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        let error = hash_dir(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("folders deep"), "{error}");
+    }
+
+    #[test]
+    fn the_same_files_hash_alike_and_a_moved_byte_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "xy").unwrap();
+        let before = hash_dir(dir.path()).unwrap();
+        assert_eq!(hash_dir(dir.path()).unwrap(), before);
+        // The same bytes, framed otherwise: another name and content.
+        std::fs::remove_file(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("ax"), "y").unwrap();
+        assert_ne!(hash_dir(dir.path()).unwrap(), before);
     }
 }
