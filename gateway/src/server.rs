@@ -1127,25 +1127,31 @@ fn timed_out(timeout: Duration) -> http::Response<Bytes> {
     envelope(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &message, &request_id(), "ramguard")
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGTERM or Ctrl-C. SIGTERM is listened for from the call
+/// on (not from the first poll), so that one sent as soon as the server
+/// says it listens stops it cleanly. Call it within a tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 
@@ -1158,8 +1164,9 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
         let server = Server::new(&config).await?;
         let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
         let addr = listener.local_addr()?;
+        let shutdown = shutdown_signal();
         eprintln!("ramguard serve: listening on http://{addr} ({} keys, revision {})", server.keys, server.revision());
-        server.run(listener, shutdown_signal()).await
+        server.run(listener, shutdown).await
     })
 }
 
