@@ -25,6 +25,8 @@ struct Serve {
     stdout: std::sync::mpsc::Receiver<String>,
     /// What it wrote on stderr after saying where it listens.
     stderr: std::sync::mpsc::Receiver<String>,
+    /// The line that says where it listens.
+    banner: String,
 }
 
 impl Drop for Serve {
@@ -77,7 +79,7 @@ fn start(dir: tempfile::TempDir) -> Serve {
         .unwrap_or_else(|| panic_line(&line))
         .parse()
         .unwrap();
-    Serve { addr, dir, stdout: lines(child.stdout.take().unwrap()), stderr: lines(stderr), child }
+    Serve { addr, dir, stdout: lines(child.stdout.take().unwrap()), stderr: lines(stderr), child, banner: line }
 }
 
 /// The lines of `out`, read by a thread of their own (so that the server
@@ -104,8 +106,19 @@ fn call(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, que
 
 /// One V3-signed RPC request to `serve`, as the bytes an SDK sends.
 fn signed(serve: &Serve, key: (&str, &str), token: Option<&str>, action: &str, query: &str, nonce: &str) -> String {
+    signed_to(serve.addr, key, token, action, query, nonce)
+}
+
+fn signed_to(
+    addr: SocketAddr,
+    key: (&str, &str),
+    token: Option<&str>,
+    action: &str,
+    query: &str,
+    nonce: &str,
+) -> String {
     let (mut parts, body) =
-        http::Request::post(format!("http://{}/?{query}", serve.addr)).body(Bytes::new()).unwrap().into_parts();
+        http::Request::post(format!("http://{addr}/?{query}")).body(Bytes::new()).unwrap().into_parts();
     let secret = Secret::new(key.1);
     let mut signing = v3::V3Signing::new(key.0, &secret, action, "2016-04-28", time::OffsetDateTime::now_utc(), nonce);
     if let Some(token) = token {
@@ -595,4 +608,284 @@ fn with_redis_stopped_a_replica_refuses_every_call_and_performs_nothing_until_it
     let said = drain(&serve.stderr);
     assert!(said.iter().any(|line| line.contains("answers again")), "{said:?}");
     assert!(said.iter().all(|line| !line.contains(REDIS_PASSWORD)), "{said:?}");
+}
+
+// Policies that change without a restart.
+
+/// Alice may delete the IPsec server through her group `netops`; a dry run
+/// is answered `DryRunOperation` when allowed and `Forbidden` when not, and
+/// changes nothing, so it can be asked any number of times.
+const DRY_DELETE: &str = "RegionId=cn-hangzhou&IpsecServerId=iss-bp1jougp8cfsbo8y9&DryRun=true";
+
+/// The revision the server said it started with.
+fn started_revision(serve: &Serve) -> String {
+    serve.banner.split("revision ").nth(1).unwrap().trim().trim_end_matches(')').to_owned()
+}
+
+/// Writes `text` to `path` the way an editor or a deployment does: beside
+/// it, then renamed over it, so that the server never reads half a file.
+fn replace_file(path: &Path, text: &str) {
+    let temp = path.with_extension("new");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+/// The bundled snapshot with alice out of the group that lets her delete
+/// IPsec servers.
+fn revoked_snapshot(original: &str) -> String {
+    let mut snapshot: Value = serde_json::from_str(original).unwrap();
+    snapshot["ListGroupsForUser"]["alice"]["Groups"]["Group"] = serde_json::json!([]);
+    serde_json::to_string_pretty(&snapshot).unwrap()
+}
+
+/// The next stderr line that contains `needle` (within 30 seconds), and
+/// every line before it.
+fn wait_stderr(serve: &Serve, needle: &str) -> (String, Vec<String>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut before = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = serve.stderr.recv_timeout(left);
+        assert!(line.is_ok(), "no stderr line with {needle:?} within 30 s; saw {before:?}");
+        let line = line.unwrap();
+        if line.contains(needle) {
+            return (line, before);
+        }
+        before.push(line);
+    }
+}
+
+/// The revision a "reloaded policies" line names.
+fn reloaded_revision(serve: &Serve) -> String {
+    let (line, before) = wait_stderr(serve, "reloaded policies, revision ");
+    assert!(before.is_empty(), "unexpected stderr before the reload: {before:?}");
+    line.split("revision ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+}
+
+/// Sends SIGHUP to the server.
+fn hup(serve: &Serve) {
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+}
+
+/// A dry-run delete by alice: its status, its code and its log line.
+fn dry_delete(serve: &Serve, nonce: &str) -> (u16, String, Value) {
+    let (status, body) = call(serve, ALICE, None, "DeleteIpsecServer", DRY_DELETE, nonce);
+    let line = log_line(serve);
+    assert_eq!(line["request_id"], body["RequestId"], "{line}");
+    (status, body["Code"].as_str().unwrap_or_default().to_owned(), line)
+}
+
+#[test]
+fn a_changed_snapshot_takes_effect_without_a_restart_and_sighup_reloads() {
+    let serve = start(scratch());
+    let snapshot = serve.dir.path().join("account.json");
+    let original = std::fs::read_to_string(&snapshot).unwrap();
+    let first = started_revision(&serve);
+    assert_eq!(first.len(), 16, "{}", serve.banner);
+
+    let (status, code, line) = dry_delete(&serve, "r-1");
+    assert_eq!((status, code.as_str()), (400, "DryRunOperation"));
+    assert_eq!(line["revision"], first.as_str(), "{line}");
+
+    // The snapshot changes on disk: the next decision is by the new one.
+    replace_file(&snapshot, &revoked_snapshot(&original));
+    let revoked = reloaded_revision(&serve);
+    assert_ne!(revoked, first);
+    let (status, code, line) = dry_delete(&serve, "r-2");
+    assert_eq!((status, code.as_str()), (403, "Forbidden"), "{line}");
+    assert_eq!(line["revision"], revoked.as_str(), "{line}");
+
+    // SIGHUP reloads (nothing changed: it says so, and the server lives on).
+    hup(&serve);
+    let (line, _) = wait_stderr(&serve, "policies unchanged");
+    assert!(line.contains(&revoked), "{line}");
+
+    // Back to the original: the same content is the same revision.
+    replace_file(&snapshot, &original);
+    hup(&serve);
+    assert_eq!(reloaded_revision(&serve), first);
+    let (status, code, line) = dry_delete(&serve, "r-3");
+    assert_eq!((status, code.as_str()), (400, "DryRunOperation"));
+    assert_eq!(line["revision"], first.as_str(), "{line}");
+}
+
+#[test]
+fn a_broken_change_is_refused_with_its_location_and_the_last_good_policies_stay() {
+    let serve = start(scratch());
+    let snapshot = serve.dir.path().join("account.json");
+    let credentials = serve.dir.path().join("credentials.toml");
+    let first = started_revision(&serve);
+
+    // Invalid JSON: refused, located, the old decisions stay.
+    replace_file(&snapshot, "{\n  \"AccountId\": \"1234567890123456\",\n  \"ListUsers\": [\n");
+    let (line, _) = wait_stderr(&serve, "reload refused");
+    assert!(line.contains(&format!("revision {first} stays in force")), "{line}");
+    assert!(line.contains("account.json:4:1: invalid JSON"), "the error names the file and where: {line}");
+    let (status, code, log) = dry_delete(&serve, "b-1");
+    assert_eq!((status, code.as_str()), (400, "DryRunOperation"));
+    assert_eq!(log["revision"], first.as_str(), "{log}");
+
+    // Back to a good snapshot, then a key owned by no user of it.
+    std::fs::copy(common::repo().join("policies/gateway/account.json"), serve.dir.path().join("account.json.new"))
+        .unwrap();
+    std::fs::rename(serve.dir.path().join("account.json.new"), &snapshot).unwrap();
+    // The same files as those in force: nothing to swap, nothing said
+    // unless asked.
+    hup(&serve);
+    let (line, before) = wait_stderr(&serve, "policies unchanged");
+    assert!(line.contains(&first) && before.is_empty(), "{before:?} {line}");
+    let text = std::fs::read_to_string(&credentials).unwrap();
+    let unknown = text.replacen("user = \"dave\"", "user = \"mallory\"", 1);
+    assert_ne!(unknown, text, "the credentials file names dave");
+    std::fs::write(&credentials, &unknown).unwrap();
+    let (line, _) = wait_stderr(&serve, "reload refused");
+    assert!(line.contains("credentials.toml") && line.contains("mallory"), "{line}");
+    assert!(!line.contains(DAVE.1) && !line.contains(ALICE.1), "no secret in the error: {line}");
+    std::fs::write(&credentials, &text).unwrap();
+    hup(&serve);
+    let (line, before) = wait_stderr(&serve, "policies unchanged");
+    assert!(line.contains(&first) && before.is_empty(), "{before:?} {line}");
+
+    // A credentials file others can read: refused on SIGHUP (a mode change
+    // leaves the modification time alone).
+    private(&credentials, 0o644);
+    hup(&serve);
+    let (line, _) = wait_stderr(&serve, "reload refused");
+    assert!(line.contains("chmod 600"), "{line}");
+    let (status, code, log) = dry_delete(&serve, "b-2");
+    assert_eq!((status, code.as_str()), (400, "DryRunOperation"));
+    assert_eq!(log["revision"], first.as_str(), "{log}");
+}
+
+/// Sends `request` and reads the answer, or says what failed.
+fn try_send(addr: SocketAddr, request: &str) -> Result<(u16, Value), String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(format!("no status: {answer}"))?;
+    let body = answer.split_once("\r\n\r\n").ok_or(format!("no body: {answer}"))?.1;
+    Ok((status, serde_json::from_str(body).map_err(|e| format!("{e}: {body}"))?))
+}
+
+#[test]
+fn under_load_every_answer_is_the_one_its_revision_gives() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let serve = start(scratch());
+    let snapshot = serve.dir.path().join("account.json");
+    let original = std::fs::read_to_string(&snapshot).unwrap();
+    let revoked = revoked_snapshot(&original);
+    // What each revision answers alice's dry run with.
+    let mut expected = std::collections::HashMap::from([(started_revision(&serve), "DryRunOperation")]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (stop, answered, addr) = (stop.clone(), answered.clone(), serve.addr);
+            std::thread::spawn(move || {
+                let mut answers = Vec::new();
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let request =
+                        signed_to(addr, ALICE, None, "DeleteIpsecServer", DRY_DELETE, &format!("load-{client}-{n}"));
+                    answers.push(try_send(addr, &request));
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+                answers
+            })
+        })
+        .collect();
+
+    // Each version is in force for at least a few answers before the next.
+    let settle = |answered: &AtomicUsize| {
+        let from = answered.load(Ordering::Relaxed);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while answered.load(Ordering::Relaxed) < from + 20 {
+            assert!(std::time::Instant::now() < deadline, "the clients stopped getting answers");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    settle(&answered);
+    for swap in 0..20 {
+        let (text, code) = if swap % 2 == 0 { (&revoked, "Forbidden") } else { (&original, "DryRunOperation") };
+        replace_file(&snapshot, text);
+        let revision = reloaded_revision(&serve);
+        assert_eq!(*expected.entry(revision).or_insert(code), code, "one revision, two contents");
+        settle(&answered);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let answers: Vec<_> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    assert_eq!(expected.len(), 2, "the two versions have a revision each: {expected:?}");
+
+    // The decision log, by request id: the revision each call was decided by.
+    let mut logged = std::collections::HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while logged.len() < answers.len() && std::time::Instant::now() < deadline {
+        if let Ok(line) = serve.stdout.recv_timeout(Duration::from_secs(1)) {
+            let line: Value = serde_json::from_str(&line).unwrap();
+            logged.insert(line["request_id"].as_str().unwrap().to_owned(), line);
+        }
+    }
+
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for answer in &answers {
+        assert!(answer.is_ok(), "a request failed: {answer:?}");
+        let (status, body) = answer.as_ref().unwrap();
+        let code = body["Code"].as_str().unwrap_or_default();
+        assert!(
+            matches!((status, code), (400, "DryRunOperation") | (403, "Forbidden")),
+            "neither the allowed answer nor the denial: {status} {body}"
+        );
+        let line = &logged[body["RequestId"].as_str().unwrap()];
+        let revision = line["revision"].as_str().unwrap();
+        assert!(expected.contains_key(revision), "a revision never loaded: {line}");
+        let decided = expected[revision];
+        assert_eq!(code, decided, "answered otherwise than its revision says: {line}");
+        *seen.entry(code).or_default() += 1;
+    }
+    assert!(seen.len() == 2, "both answers were given: {seen:?}");
+    assert!(answers.len() >= 20 * 20, "{} answers", answers.len());
+}
+
+#[test]
+fn sighup_reopens_the_decision_log_for_rotation() {
+    let dir = scratch();
+    let config = dir.path().join("gateway.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let to_file = text.replace("decision_log = \"-\"", "decision_log = \"decisions.log\"");
+    assert_ne!(to_file, text, "the bundled configuration logs to stdout");
+    std::fs::write(&config, to_file).unwrap();
+    let serve = start(dir);
+    let log = serve.dir.path().join("decisions.log");
+    let rotated = serve.dir.path().join("decisions.log.1");
+    let ids = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["request_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dry = |nonce: &str| {
+        let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DRY_DELETE, nonce);
+        assert_eq!(status, 400, "{body}");
+        body["RequestId"].as_str().unwrap().to_owned()
+    };
+
+    let first = dry("rot-1");
+    // Moved away as logrotate does: the server writes on to the moved file...
+    std::fs::rename(&log, &rotated).unwrap();
+    let second = dry("rot-2");
+    // ...until SIGHUP, after which it writes to a new file at the path.
+    hup(&serve);
+    let _ = wait_stderr(&serve, "reopened the decision log");
+    let third = dry("rot-3");
+    assert_eq!(ids(&rotated), [first, second]);
+    assert_eq!(ids(&log), [third]);
 }

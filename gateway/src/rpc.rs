@@ -89,6 +89,8 @@ impl Key {
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     keys: HashMap<String, Key>,
+    /// The policy revision the keys' policies were built from.
+    revision: Arc<str>,
 }
 
 /// The gateway's key ring, replaceable while requests are served.
@@ -117,6 +119,21 @@ impl KeyRing {
     /// An empty key ring.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Names the policy revision these keys' policies were built from: it
+    /// travels with the ring, so that each request's [`Handled::revision`]
+    /// is the one it was decided by.
+    #[must_use]
+    pub fn with_revision(mut self, revision: impl Into<Arc<str>>) -> Self {
+        self.revision = revision.into();
+        self
+    }
+
+    /// The policy revision these keys' policies were built from (empty
+    /// unless [`KeyRing::with_revision`] named one).
+    pub fn revision(&self) -> &Arc<str> {
+        &self.revision
     }
 
     /// Adds (or replaces) `access_key_id`.
@@ -165,6 +182,9 @@ pub struct Handled {
     /// Why the call was decided so: on a denial always, on an allowed call
     /// when the gateway explains every decision ([`Gateway::explaining`]).
     pub explanation: Option<Explanation>,
+    /// The policy revision of the key ring the call was decided with, once
+    /// its key was found.
+    pub revision: Option<Arc<str>>,
 }
 
 impl Handled {
@@ -177,6 +197,7 @@ impl Handled {
             resources: Vec::new(),
             outcome: None,
             explanation: None,
+            revision: None,
         }
     }
 }
@@ -316,6 +337,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
             );
             handled.access_key_id = Some(authenticated.access_key_id);
             handled.principal = Some(key.principal.to_string());
+            handled.revision = Some(keys.revision().clone());
             return handled;
         };
         let mut caller = Caller::new(key.principal.clone());
@@ -330,6 +352,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         handled.access_key_id = Some(authenticated.access_key_id.clone());
         handled.principal = Some(key.principal.to_string());
         handled.action = Some(action.clone());
+        handled.revision = Some(keys.revision().clone());
         match self.guard.call_with(&revision, backend, &action, &authenticated.parameters, &caller).await {
             Ok(outcome) => {
                 let status = StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

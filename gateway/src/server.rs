@@ -43,11 +43,27 @@
 //! is left of their day, never over a record Redis holds), and the world
 //! file keeps them as it read them.
 //!
+//! **Policies that change without a restart.** On SIGHUP, and when the
+//! snapshot, the credentials file or the sessions file changes on disk
+//! (their modification times and lengths are looked at every second), the
+//! server reads and compiles them again, the same way as at start, on a
+//! blocking thread, and swaps the new key ring and sessions in whole
+//! ([`crate::rpc::Gateway::replace_keys`]): each request is decided by one
+//! set or the other. Each set is named by its revision, the first 16 hex
+//! digits of the SHA-256 of its files, which travels with the key ring into
+//! each request's [`crate::rpc::Handled::revision`] and its decision-log
+//! line. A change that does not read, parse or validate is refused and
+//! logged on stderr with its file and location; the set in force stays. A
+//! reload costs what a start costs: the snapshot is compiled again. SIGHUP
+//! also reopens a `decision_log` file, for log rotation.
+//!
 //! Paths are relative to the configuration file. Who may do what comes from
 //! the account snapshot that `ramguard who-can` audits: each key's owner
 //! (a RAM user, or a session of a role) is decided by the policies the
 //! snapshot attaches to it, control policies included, so the audit answers
 //! exactly what the gateway enforces.
+
+mod reload;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -68,7 +84,6 @@ use ramguard::access::AccessModel;
 use ramguard::catalog::Catalog;
 use ramguard::guard::{Claim, ClientTokenStore, ClientTokens, Guard, MemoryTokens, Revision, Settlement, TokenKey};
 use ramguard::sim::{Simulator, World};
-use ramguard::snapshot::Snapshot;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -324,12 +339,16 @@ fn check_private(path: &Path) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// Reads a private TOML file of secrets (`what` names it in errors, which
-/// never quote its text).
-fn read_secrets<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, ServeError> {
+/// Reads a private file of secrets, refusing it if others may read it.
+fn read_private(path: &Path) -> Result<String, ServeError> {
     check_private(path)?;
-    let text = read(path, MAX_CONFIG_BYTES)?;
-    toml::from_str(&text).map_err(|e| {
+    read(path, MAX_CONFIG_BYTES)
+}
+
+/// Parses the text of a private TOML file of secrets (`what` names it in
+/// errors, which never quote its text).
+fn parse_secrets<T: serde::de::DeserializeOwned>(path: &Path, text: &str, what: &str) -> Result<T, ServeError> {
+    toml::from_str(text).map_err(|e| {
         let place = e.span().map(|s| format!(" at byte {}", s.start)).unwrap_or_default();
         file_error(path, format!("not a {what}{place}: {}", e.message()))
     })
@@ -362,7 +381,12 @@ fn owner(
 /// The keys of a credentials file, each decided by its owner's policies in
 /// the snapshot.
 pub fn load_keys(credentials: &Path, model: &AccessModel) -> Result<LoadedKeys, ServeError> {
-    let file: CredentialsFile = read_secrets(credentials, "credentials file")?;
+    keys_from(credentials, &read_private(credentials)?, model)
+}
+
+/// The keys of a credentials file's text, read from `credentials`.
+fn keys_from(credentials: &Path, text: &str, model: &AccessModel) -> Result<LoadedKeys, ServeError> {
+    let file: CredentialsFile = parse_secrets(credentials, text, "credentials file")?;
     let mut keys = KeyRing::new();
     for entry in file.key {
         let id = &entry.access_key_id;
@@ -422,7 +446,12 @@ pub struct ZstackSession {
 /// owner's policies in the snapshot. Session uuids are bearer secrets: the
 /// file must be private, and no error quotes one.
 pub fn load_sessions(path: &Path, model: &AccessModel) -> Result<HashMap<String, ZstackSession>, ServeError> {
-    let file: SessionsFile = read_secrets(path, "sessions file")?;
+    sessions_from(path, &read_private(path)?, model)
+}
+
+/// The sessions of a sessions file's text, read from `path`.
+fn sessions_from(path: &Path, text: &str, model: &AccessModel) -> Result<HashMap<String, ZstackSession>, ServeError> {
+    let file: SessionsFile = parse_secrets(path, text, "sessions file")?;
     let mut sessions = HashMap::new();
     for (n, entry) in file.session.into_iter().enumerate() {
         let bad = |message: String| file_error(path, format!("session {}: {message}", n + 1));
@@ -437,18 +466,44 @@ pub fn load_sessions(path: &Path, model: &AccessModel) -> Result<HashMap<String,
     Ok(sessions)
 }
 
-/// The decision log: one JSON line per request.
-struct DecisionLog(Mutex<Box<dyn Write + Send>>);
+/// The decision log: one JSON line per request, to stdout or to a file
+/// (reopened on SIGHUP, for log rotation).
+struct DecisionLog {
+    out: Mutex<Box<dyn Write + Send>>,
+    /// The file, when it is one.
+    file: Option<PathBuf>,
+}
 
 impl DecisionLog {
     fn open(target: &str) -> Result<Self, ServeError> {
-        let out: Box<dyn Write + Send> = if target == "-" {
-            Box::new(std::io::stdout())
-        } else {
-            let path = Path::new(target);
-            Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| file_error(path, e))?)
-        };
-        Ok(Self(Mutex::new(out)))
+        if target == "-" {
+            return Ok(Self { out: Mutex::new(Box::new(std::io::stdout())), file: None });
+        }
+        let path = PathBuf::from(target);
+        let out = Self::append(&path)?;
+        Ok(Self { out: Mutex::new(out), file: Some(path) })
+    }
+
+    fn append(path: &Path) -> Result<Box<dyn Write + Send>, ServeError> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| file_error(path, e))?;
+        Ok(Box::new(file))
+    }
+
+    /// Opens the log file anew (after logrotate moved it away, say): the
+    /// lines after this go to the file now at its path. If it cannot be
+    /// opened, the lines go on to the old one. Blocking.
+    fn reopen(&self) {
+        let Some(path) = &self.file else { return };
+        match Self::append(path) {
+            Ok(out) => {
+                let mut old = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = old.flush();
+                *old = out;
+                drop(old);
+                eprintln!("ramguard serve: reopened the decision log {}", path.display());
+            }
+            Err(e) => eprintln!("ramguard serve: the decision log stays where it was: {e}"),
+        }
     }
 
     fn record(&self, handled: &Handled, latency: Duration) {
@@ -465,12 +520,12 @@ impl DecisionLog {
             "decided_by": explanation.map(|e| e.decided_by.name()),
             "matched": explanation.map(|e| e.matched.iter().map(|s| format!("{}#{}", s.policy, s.statement)).collect::<Vec<_>>()),
             "performed": handled.outcome.as_ref().is_some_and(|o| o.performed),
-            "revision": handled.outcome.as_ref().map(|o| o.revision),
+            "revision": handled.revision.as_deref(),
             "status": handled.response.status().as_u16(),
             "code": body.get("Code"),
             "latency_ms": latency.as_secs_f64() * 1000.0,
         });
-        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written must not take the gateway down.
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
     }
@@ -647,7 +702,7 @@ async fn forward(State(upstream): State<Arc<Upstream>>, Extension(call): Extensi
 /// The ZStack side of the server: its sessions, and the shared guard and
 /// services.
 struct Zstack {
-    sessions: HashMap<String, ZstackSession>,
+    sessions: Arc<reload::SharedSessions>,
     guard: Arc<Guard<Tokens>>,
     services: Arc<Services>,
     trusted_proxies: Vec<IpAddr>,
@@ -663,7 +718,7 @@ fn zstack_error(status: StatusCode, code: &str, description: &str) -> Response {
 impl Zstack {
     /// The caller's session, or ZStack's answer to a missing, unknown or
     /// expired one.
-    fn session(&self, headers: &http::HeaderMap) -> Result<&ZstackSession, Box<Response>> {
+    fn session(&self, headers: &http::HeaderMap) -> Result<(ZstackSession, Arc<str>), Box<Response>> {
         let Some(session) = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -676,8 +731,9 @@ impl Zstack {
             *answer.status_mut() = StatusCode::BAD_REQUEST;
             return Err(Box::new(answer));
         };
-        match self.sessions.get(session) {
-            Some(found) if found.expires > OffsetDateTime::now_utc() => Ok(found),
+        let sessions = self.sessions.current();
+        match sessions.by_uuid.get(session) {
+            Some(found) if found.expires > OffsetDateTime::now_utc() => Ok((found.clone(), sessions.revision.clone())),
             _ => Err(Box::new(zstack_error(
                 StatusCode::UNAUTHORIZED,
                 "ID.1001",
@@ -696,8 +752,8 @@ async fn zstack_change_state(
     body: Bytes,
 ) -> Response {
     let started = std::time::Instant::now();
-    let session = match zstack.session(&headers) {
-        Ok(session) => session,
+    let (session, revision) = match zstack.session(&headers) {
+        Ok(found) => found,
         Err(answer) => return *answer,
     };
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -740,6 +796,7 @@ async fn zstack_change_state(
         handled.explanation =
             outcome.explanation.clone().or_else(|| request.map(|r| session.policies.policies.explain(&r)));
         handled.outcome = Some(outcome);
+        handled.revision = Some(revision);
         log.record(&handled, started.elapsed());
     }
     response.map(axum::body::Body::from)
@@ -790,6 +847,10 @@ pub struct Server {
     listen: SocketAddr,
     /// How many keys it accepts.
     pub keys: usize,
+    revision: Arc<str>,
+    reloader: Arc<reload::Reloader>,
+    /// What the reloader starts from, taken when it starts.
+    watched: Mutex<Option<(Option<reload::Hangups>, reload::Fingerprint)>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -803,9 +864,11 @@ impl Server {
     /// builds the server. It must run within a tokio runtime (the Redis
     /// store's connection lives there).
     pub async fn new(config: &Config) -> Result<Server, ServeError> {
-        let snapshot = Snapshot::load(&config.snapshot).map_err(|e| ServeError::Config(e.to_string()))?;
-        let model = AccessModel::new(&snapshot).map_err(|e| file_error(&config.snapshot, e))?;
-        let LoadedKeys { keys, upstream } = load_keys(&config.credentials, &model)?;
+        // Looked at before the files are read, so that a change while
+        // they are read is seen by the first look after start.
+        let seen = reload::fingerprint(config);
+        let hangups = reload::hangups();
+        let reload::Policies { keys, upstream, sessions, revision } = reload::load_policies(config)?;
         let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
         let (tokens, nonces) = match &config.store {
@@ -837,7 +900,14 @@ impl Server {
             layer =
                 layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
         }
-        let sessions = config.zstack_sessions.as_deref().map(|path| load_sessions(path, &model)).transpose()?;
+        let shared_sessions = sessions.map(|sessions| Arc::new(reload::SharedSessions::new(sessions)));
+        let reloader = Arc::new(reload::Reloader {
+            config: config.clone(),
+            gateway: gateway.clone(),
+            sessions: shared_sessions.clone(),
+            revision: Mutex::new(revision.clone()),
+            log: log.clone(),
+        });
         let mut direct = None;
         let (routes, services) = match &config.backend {
             BackendConfig::Simulator { world: start, state } => {
@@ -873,13 +943,13 @@ impl Server {
                 // RPC calls (on `/`) go to the gateway directly, with the
                 // simulator as its backend, before the router: see `serve`.
                 direct = Some(Arc::new(Rpc {
-                    gateway,
+                    gateway: gateway.clone(),
                     services: services.clone(),
                     log: log.clone(),
                     max_body: config.limits.max_body_bytes,
                 }));
                 let zstack = Arc::new(Zstack {
-                    sessions: sessions.unwrap_or_default(),
+                    sessions: shared_sessions.unwrap_or_default(),
                     guard,
                     services: services.clone(),
                     trusted_proxies: config.trusted_proxies.clone(),
@@ -913,7 +983,7 @@ impl Server {
                     catalog,
                     max_body: config.limits.max_body_bytes,
                 });
-                if sessions.is_some() {
+                if shared_sessions.is_some() {
                     return Err(ServeError::Config(
                         "zstack_sessions is for the simulator backend: an upstream backend forwards Alibaba Cloud calls only".into(),
                     ));
@@ -922,12 +992,28 @@ impl Server {
             }
         };
         let router = routes.fallback(not_found).layer(axum::middleware::from_fn_with_state(timeout, with_timeout));
-        Ok(Server { router, direct, timeout, services, listen: config.listen, keys: key_count })
+        Ok(Server {
+            router,
+            direct,
+            timeout,
+            services,
+            listen: config.listen,
+            keys: key_count,
+            revision,
+            reloader,
+            watched: Mutex::new(Some((hangups, seen))),
+        })
     }
 
     /// The configured address.
     pub fn listen(&self) -> SocketAddr {
         self.listen
+    }
+
+    /// The policy revision it starts with: the first 16 hex digits of the
+    /// SHA-256 of the snapshot, credentials and sessions files.
+    pub fn revision(&self) -> &str {
+        &self.revision
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets the
@@ -949,9 +1035,14 @@ impl Server {
                 }
             })
         });
+        let watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let watcher = watched.map(|(hangups, seen)| tokio::spawn(reload::watch(self.reloader.clone(), hangups, seen)));
         let served = accept_loop(listener, self.router, self.direct, self.timeout, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();
+        }
+        if let Some(watcher) = watcher {
+            watcher.abort();
         }
         if let Some(services) = &self.services {
             services.save()?;
@@ -1036,25 +1127,31 @@ fn timed_out(timeout: Duration) -> http::Response<Bytes> {
     envelope(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &message, &request_id(), "ramguard")
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGTERM or Ctrl-C. SIGTERM is listened for from the call
+/// on (not from the first poll), so that one sent as soon as the server
+/// says it listens stops it cleanly. Call it within a tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 
@@ -1067,8 +1164,9 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
         let server = Server::new(&config).await?;
         let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
         let addr = listener.local_addr()?;
-        eprintln!("ramguard serve: listening on http://{addr} ({} keys)", server.keys);
-        server.run(listener, shutdown_signal()).await
+        let shutdown = shutdown_signal();
+        eprintln!("ramguard serve: listening on http://{addr} ({} keys, revision {})", server.keys, server.revision());
+        server.run(listener, shutdown).await
     })
 }
 
