@@ -313,6 +313,23 @@ impl RedisStore {
         }
     }
 
+    /// `SET key value NX PX px`: whether the key was new and is now set,
+    /// or `None` when Redis did not answer.
+    async fn set_new(&self, key: &str, value: &str, px: i64) -> Option<bool> {
+        self.run(|mut connection| async move {
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(px)
+                .query_async::<Option<String>>(&mut connection)
+                .await
+        })
+        .await
+        .map(|reply| reply.is_some())
+    }
+
     fn nonce_key(&self, access_key_id: &str, nonce: &str) -> String {
         format!("{}nonce:{}:{access_key_id}:{nonce}", self.prefix, access_key_id.len())
     }
@@ -369,22 +386,9 @@ impl NonceStore for RedisNonces {
         let window = i64::try_from((until - now).whole_milliseconds()).unwrap_or(i64::MAX);
         let px = window.saturating_add(margin).max(1);
         let key = self.key(access_key_id, nonce);
-        let set = self
-            .store
-            .run(|mut connection| async move {
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(1)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(px)
-                    .query_async::<Option<String>>(&mut connection)
-                    .await
-            })
-            .await;
-        match set {
-            Some(Some(_)) => Ok(()),
-            Some(None) => Err(NonceRefusal::Used),
+        match self.store.set_new(&key, "1", px).await {
+            Some(true) => Ok(()),
+            Some(false) => Err(NonceRefusal::Used),
             None => Err(NonceRefusal::Unavailable),
         }
     }
@@ -468,22 +472,9 @@ impl RedisTokens {
             let record = serde_json::to_string(&Record::Answered { call })
                 .map_err(|e| StoreError(format!("a remembered token does not serialize: {e}")))?;
             let px = left.saturating_mul(1000);
-            let set = self
-                .store
-                .run(|mut connection| async move {
-                    redis::cmd("SET")
-                        .arg(&key)
-                        .arg(&record)
-                        .arg("NX")
-                        .arg("PX")
-                        .arg(px)
-                        .query_async::<Option<String>>(&mut connection)
-                        .await
-                })
-                .await;
-            match set {
-                Some(Some(_)) => written += 1,
-                Some(None) => {}
+            match self.store.set_new(&key, &record, px).await {
+                Some(true) => written += 1,
+                Some(false) => {}
                 None => {
                     return Err(StoreError(format!(
                         "the Redis store at {} did not take the remembered client tokens",
