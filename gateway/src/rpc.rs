@@ -317,11 +317,14 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         let refuse = |status: StatusCode, code: &str, message: &str| {
             Handled::refused(envelope(status, code, message, &request_id(), &host))
         };
-        let authenticated = match self.verifier.verify(&SignedRequest::from_parts(parts, body), now).await {
+        // One version of the key ring verifies and decides, even when a
+        // reload replaces it in between.
+        let keys = self.keys.current();
+        let request = SignedRequest::from_parts(parts, body);
+        let authenticated = match self.verifier.verify_with(&*keys, &request, now).await {
             Ok(a) => a,
             Err(e) => return auth_error(&e, &host),
         };
-        let keys = self.keys.current();
         let Some(key) = keys.get(&authenticated.access_key_id) else {
             return refuse(StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
         };

@@ -361,3 +361,21 @@ fn no_error_shows_the_secret() {
         assert!(!shown.contains(common::SECRET), "{shown}");
     }
 }
+
+#[test]
+fn verify_with_looks_keys_up_in_the_credentials_it_is_given() {
+    // A gateway that holds one version of its key ring verifies with that
+    // version: a key it no longer has is unknown, whatever the verifier's own.
+    let capture = Capture::get(V3_IPSEC);
+    let headers = capture.header_map();
+    let request =
+        ramguard_gateway::signature::SignedRequest::new(&capture.method, &capture.target, &headers, &capture.body);
+    let verifier = verifier();
+    let empty: std::collections::HashMap<String, ramguard_gateway::signature::Credential> =
+        std::collections::HashMap::new();
+    let refused = pollster::block_on(verifier.verify_with(&empty, &request, capture.timestamp()));
+    assert_eq!(refused.unwrap_err(), AuthError::AccessKeyNotFound);
+    let own = verifier.credentials();
+    let call = pollster::block_on(verifier.verify_with(own, &request, capture.timestamp())).unwrap();
+    assert_eq!(call.access_key_id, KEY_ID);
+}

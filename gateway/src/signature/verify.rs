@@ -259,13 +259,30 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
     /// a store that cannot answer refuses the request
     /// ([`AuthError::NonceStoreUnavailable`]), it never lets it through.
     pub async fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
-        let authenticated = self.authenticate(request, now)?;
+        self.verify_with(&self.credentials, request, now).await
+    }
+
+    /// [`Verifier::verify`], looking the AccessKeyId up in `credentials`
+    /// instead of the verifier's own: a caller that holds one version of
+    /// a replaceable key ring verifies and decides with that same version.
+    pub async fn verify_with<K: Credentials + ?Sized>(
+        &self,
+        credentials: &K,
+        request: &SignedRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, AuthError> {
+        let authenticated = self.authenticate(credentials, request, now)?;
         self.remember(&authenticated.access_key_id, &authenticated.nonce, authenticated.timestamp, now).await?;
         Ok(authenticated)
     }
 
     /// Every check of [`Verifier::verify`] but the nonce.
-    fn authenticate(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+    fn authenticate<K: Credentials + ?Sized>(
+        &self,
+        credentials: &K,
+        request: &SignedRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, AuthError> {
         self.check_limits(request)?;
         let named = NamedHeaders::of(request.headers);
         let (path, query) = request.target.split_once('?').unwrap_or((request.target, ""));
@@ -283,8 +300,8 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
             Named { first: Some(_), repeated: true } => {
                 Err(AuthError::IncompleteSignature { reason: "the request has more than one Authorization header" })
             }
-            Named { first: Some(value), repeated: false } => self.verify_v3(parsed, value, now),
-            Named { first: None, .. } => self.verify_v1(parsed, now),
+            Named { first: Some(value), repeated: false } => self.verify_v3(credentials, parsed, value, now),
+            Named { first: None, .. } => self.verify_v1(credentials, parsed, now),
         }
     }
 
@@ -310,8 +327,9 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         Ok(())
     }
 
-    fn verify_v3(
+    fn verify_v3<K: Credentials + ?Sized>(
         &self,
+        credentials: &K,
         parsed: Parsed<'_>,
         authorization: &http::HeaderValue,
         now: OffsetDateTime,
@@ -336,7 +354,7 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         insert_all_apart(&mut body, &query, body_pairs)?;
         let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: v3::DATE })?;
 
-        let credential = self.credentials.credential(auth.access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
+        let credential = credentials.credential(auth.access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
         let body_hash = v3::HexSha256::of(request.body);
         let mut canonical = Sha256::new();
@@ -371,7 +389,12 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         })
     }
 
-    fn verify_v1(&self, parsed: Parsed<'_>, now: OffsetDateTime) -> Result<Authenticated, AuthError> {
+    fn verify_v1<K: Credentials + ?Sized>(
+        &self,
+        credentials: &K,
+        parsed: Parsed<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, AuthError> {
         let Parsed { request, named, query, body, form, .. } = parsed;
         if !form && !request.body.is_empty() {
             return Err(AuthError::IncompleteSignature {
@@ -436,7 +459,7 @@ impl<C: Credentials, N: NonceStore> Verifier<C, N> {
         }
         let timestamp = parse_timestamp(date).ok_or(AuthError::TimestampFormat { name: "Timestamp" })?;
 
-        let credential = self.credentials.credential(access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
+        let credential = credentials.credential(access_key_id).ok_or(AuthError::AccessKeyNotFound)?;
         check_skew(timestamp, now)?;
         let parameters = || signed.iter().map(|(name, value)| (name.as_ref(), value.as_ref()));
         if !v1::verify(credential.secret(), request.method.as_str(), parameters(), signature) {
