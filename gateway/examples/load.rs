@@ -4,7 +4,7 @@
 //! of 1,000 users (each its own key and its own policy, besides its
 //! group's) in front of the simulated VPC. Both servers run in this process
 //! on loopback ports, one after the other, and share the machine with the
-//! client.
+//! client. Like the `ramguard` binary, the process allocates with mimalloc.
 //!
 //! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS] [bare|gateway]`
 //! (defaults: 10 seconds per server, 64 connections, both servers; naming
@@ -25,6 +25,10 @@ use http_body_util::{BodyExt, Full};
 use ramguard_gateway::server::{Config, Server};
 use ramguard_gateway::signature::{Secret, v3};
 use serde_json::{Value, json};
+
+/// The allocator `ramguard serve` runs with (see `cli/src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USERS: usize = 1_000;
 
