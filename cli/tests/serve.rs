@@ -352,10 +352,15 @@ fn zstack_calls_are_authenticated_by_session_decided_and_polled_to_completion() 
 /// What the official Python SDK returned or raised for `scenario` of
 /// `tests/sdk/drive.py` against `serve`.
 fn sdk(serve: &Serve, scenario: &str, args: &Value) -> Value {
+    sdk_at(serve.addr, scenario, args)
+}
+
+/// The official SDKs, pointed at `addr`.
+fn sdk_at(addr: SocketAddr, scenario: &str, args: &Value) -> Value {
     let script = common::repo().join("tests/sdk/drive.py");
     let out = Command::new(python::sdk_python())
         .arg(&script)
-        .arg(serve.addr.to_string())
+        .arg(addr.to_string())
         .arg(scenario)
         .arg(args.to_string())
         .output()
@@ -888,4 +893,405 @@ fn sighup_reopens_the_decision_log_for_rotation() {
     let third = dry("rot-3");
     assert_eq!(ids(&rotated), [first, second]);
     assert_eq!(ids(&log), [third]);
+}
+
+/// The bundled configuration, in a scratch folder, trusting `proxy` to say
+/// whom it forwards.
+fn scratch_trusting(proxy: &str) -> tempfile::TempDir {
+    let dir = scratch();
+    let path = dir.path().join("gateway.toml");
+    let config = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("trusted_proxies = []", &format!("trusted_proxies = [\"{proxy}\"]"));
+    std::fs::write(&path, config).unwrap();
+    dir
+}
+
+/// `request` (a V3-signed request, as `signed` makes it) sent to the check
+/// endpoint the way a proxy sends it: the original headers, the original
+/// method and URI in `X-Original-*`, no body, and `extra` headers.
+fn as_check(request: &str, extra: &[(&str, &str)]) -> String {
+    let (head, _) = request.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap().split(' ');
+    let (method, target) = (start.next().unwrap(), start.next().unwrap());
+    let mut check =
+        format!("GET /ramguard/check HTTP/1.1\r\nx-original-method: {method}\r\nx-original-uri: {target}\r\n");
+    for line in lines.filter(|l| !l.starts_with("content-length") && !l.starts_with("connection")) {
+        check.push_str(line);
+        check.push_str("\r\n");
+    }
+    for (name, value) in extra {
+        check.push_str(&format!("{name}: {value}\r\n"));
+    }
+    check.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
+    check
+}
+
+/// Sends `request` and returns the status, the headers (lower-case names)
+/// and the body.
+fn send_for_headers(addr: SocketAddr, request: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = head
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn the_check_endpoint_decides_without_performing_and_answers_refusals_for_proxies() {
+    let serve = start(scratch_trusting("127.0.0.1"));
+
+    // Allowed: 200, with who and what; nothing is performed.
+    let allowed = as_check(&signed(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "chk-1"), &[]);
+    let (status, headers, body) = send_for_headers(serve.addr, &allowed);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(header(&headers, "x-ramguard-action"), Some("vpc:DeleteIpsecServer"));
+    assert!(header(&headers, "x-ramguard-principal").is_some_and(|p| p.contains("alice")), "{headers:?}");
+    let line = log_line(&serve);
+    assert_eq!((line["check"].as_bool(), line["allowed"].as_bool()), (Some(true), Some(true)), "{line}");
+    assert_eq!(line["performed"], false, "{line}");
+    // The nonce is spent: the same request checked again is a replay.
+    let (status, _, body) = send_for_headers(serve.addr, &allowed);
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()["Code"].clone()),
+        (400, "SignatureNonceUsed".into())
+    );
+    let _ = log_line(&serve);
+
+    // Denied: the answer the client must get, in the body and in headers.
+    let denied = as_check(&signed(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "chk-2"), &[]);
+    let (status, headers, body) = send_for_headers(serve.addr, &denied);
+    let envelope: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, envelope["Code"].as_str()), (403, Some("Forbidden")), "{body}");
+    assert!(envelope["AccessDeniedDetail"].is_object(), "{body}");
+    assert_eq!(header(&headers, "x-ramguard-status"), Some("403"));
+    assert_eq!(serde_json::from_str::<Value>(header(&headers, "x-ramguard-envelope").unwrap()).unwrap(), envelope);
+    let line = log_line(&serve);
+    assert_eq!((line["outcome"].as_str(), line["allowed"].as_bool()), (Some("ImplicitDeny"), Some(false)), "{line}");
+
+    // For nginx: every refusal with 403, the real status in a header.
+    let wrong = as_check(
+        &signed(&serve, (ALICE.0, "not-the-secret"), None, "DeleteIpsecServer", DELETE, "chk-3"),
+        &[("x-ramguard-refusal-status", "403")],
+    );
+    let (status, headers, body) = send_for_headers(serve.addr, &wrong);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(header(&headers, "x-ramguard-status"), Some("400"));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["Code"], "SignatureDoesNotMatch");
+
+    // Without `X-Original-*`, the path after the endpoint and its query are the original's.
+    let request = signed(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "chk-4");
+    let prefixed = request.replacen("POST /?", "POST /ramguard/check/?", 1);
+    let (status, _, body) = send_for_headers(serve.addr, &prefixed);
+    assert_eq!(status, 200, "{body}");
+    let _ = log_line(&serve);
+
+    // A signature over a body the check did not get cannot be decided.
+    let (mut parts, body) = http::Request::post(format!("http://{}/", serve.addr))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Bytes::from_static(b"RegionId=cn-hangzhou&IpsecServerId=iss-bp1jougp8cfsbo8y9"))
+        .unwrap()
+        .into_parts();
+    let secret = Secret::new(ALICE.1);
+    let signing = v3::V3Signing::new(
+        ALICE.0,
+        &secret,
+        "DeleteIpsecServer",
+        "2016-04-28",
+        time::OffsetDateTime::now_utc(),
+        "chk-5",
+    );
+    v3::sign(&mut parts, &body, &signing).unwrap();
+    let mut check = String::from("GET /ramguard/check HTTP/1.1\r\nx-original-method: POST\r\nx-original-uri: /\r\n");
+    for (name, value) in &parts.headers {
+        check.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    check.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
+    let (status, _, answer) = send_for_headers(serve.addr, &check);
+    let envelope: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!((status, envelope["Code"].as_str()), (400, Some("InvalidParameter")), "{answer}");
+    assert!(envelope["Message"].as_str().unwrap().contains("body that the check did not receive"), "{answer}");
+    // With the body passed along, the same call is decided.
+    let with_body = check.replace("content-length: 0\r\n", &format!("content-length: {}\r\n", body.len()))
+        + std::str::from_utf8(&body).unwrap();
+    let (status, _, answer) = send_for_headers(serve.addr, &with_body);
+    assert_eq!(status, 200, "{answer}");
+
+    // Nothing was performed: the IPsec server is still there to delete,
+    // once, by a call served.
+    let _ = log_line(&serve);
+    let _ = log_line(&serve);
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "chk-6");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "chk-7");
+    assert_ne!(status, 200, "a second deletion finds nothing: {body}");
+}
+
+/// A proxy (nginx or caddy) started by a test, stopped when dropped.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+    /// Its configuration and logs, removed when it stops.
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The path of `program`, or a failure that says how to install it.
+fn installed(program: &str, package: &str) -> std::path::PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file());
+    assert!(found.is_some(), "`{program}` is not installed: install Debian's `{package}` (apt-get install {package})");
+    found.unwrap()
+}
+
+/// Starts `command` and waits (up to 10 s) until `addr` accepts
+/// connections; `log` is where it says why it did not.
+fn start_proxy(mut command: Command, addr: SocketAddr, dir: tempfile::TempDir, log: &Path) -> Proxy {
+    let child = command.stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+    let mut proxy = Proxy { child, addr, _dir: dir };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).is_err() {
+        let failed = std::time::Instant::now() > deadline || proxy.child.try_wait().unwrap().is_some();
+        assert!(!failed, "the proxy did not start: {}", std::fs::read_to_string(log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy
+}
+
+/// nginx on a free port: each request is first checked by `check` with
+/// `auth_request`, then, if let through, proxied to `service`. nginx
+/// reaches `check` from 127.0.0.3, the address it is trusted at.
+fn nginx(check: SocketAddr, service: SocketAddr) -> Proxy {
+    let program = installed("nginx", "nginx");
+    let dir = tempfile::tempdir().unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let template = std::fs::read_to_string(common::repo().join("policies/gateway/proxies/nginx.conf")).unwrap();
+    let config = template
+        .replace("127.0.0.1:8443", &addr.to_string())
+        .replace("127.0.0.1:8080", &check.to_string())
+        .replace("127.0.0.1:9090", &service.to_string());
+    let prefix = dir.path();
+    let config = format!(
+        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log info;\nevents {{ worker_connections 256; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  \
+         uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n{config}\n}}\n",
+        p = prefix.display()
+    );
+    std::fs::write(prefix.join("nginx.conf"), config).unwrap();
+    let mut command = Command::new(program);
+    command.arg("-p").arg(prefix).arg("-e").arg(prefix.join("error.log")).arg("-c").arg(prefix.join("nginx.conf"));
+    command.stderr(Stdio::null());
+    let log = prefix.join("error.log");
+    start_proxy(command, addr, dir, &log)
+}
+
+/// caddy on a free port: each request is first checked by `check` with
+/// `forward_auth`, then, if let through, proxied to `service`.
+fn caddy(check: SocketAddr, service: SocketAddr) -> Proxy {
+    let program = installed("caddy", "caddy");
+    let dir = tempfile::tempdir().unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let template = std::fs::read_to_string(common::repo().join("policies/gateway/proxies/Caddyfile")).unwrap();
+    let config = template
+        .replace("127.0.0.1:8443", &addr.to_string())
+        .replace("127.0.0.1:8080", &check.to_string())
+        .replace("127.0.0.1:9090", &service.to_string());
+    let caddyfile = dir.path().join("Caddyfile");
+    std::fs::write(&caddyfile, config).unwrap();
+    let log = dir.path().join("caddy.log");
+    let mut command = Command::new(program);
+    command
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&caddyfile)
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .stderr(std::fs::File::create(&log).unwrap());
+    start_proxy(command, addr, dir, &log)
+}
+
+/// The official SDKs through `proxy`, which asks `check` and forwards to
+/// `service` (a second `ramguard serve` standing for the cloud): an allowed
+/// call is made by the service, a denied one reaches the SDK as the same
+/// `Forbidden` it gets from ramguard directly, and a call the check cannot
+/// decide without its body is refused, never let through.
+fn sdks_through(proxy: &Proxy, check: &Serve, service: &Serve) {
+    let server = serde_json::json!({"server": "iss-bp1jougp8cfsbo8y9"});
+
+    // Denied (dave), through the proxy and directly: the same answer but for the request id.
+    let through = sdk_at(proxy.addr, "delete_ipsec_server", &key_args(DAVE, server.clone()));
+    let direct = sdk_at(service.addr, "delete_ipsec_server", &key_args(DAVE, server.clone()));
+    assert_eq!(
+        (through[0]["code"].as_str(), through[0]["status"].as_u64()),
+        (Some("Forbidden"), Some(403)),
+        "{through}"
+    );
+    let strip = |v: &Value| {
+        let mut body = v[0]["data"].clone();
+        for id in ["RequestId", "requestId", "Recommend", "HostId", "EncodedDiagnosticMessage"] {
+            if let Some(o) = body.as_object_mut() {
+                o.remove(id);
+            }
+            if let Some(o) = body["AccessDeniedDetail"].as_object_mut() {
+                o.remove(id);
+            }
+        }
+        if let Some(o) = body.as_object_mut() {
+            o.retain(|k, _| !k.contains("headers") && k != "statusCode");
+        }
+        body
+    };
+    assert_eq!(strip(&through), strip(&direct), "through {through}\ndirect {direct}");
+    // Decided with the client's address, which the proxy, being trusted, named.
+    let message = ramguard::decision::decode_diagnostic_message(
+        through[0]["data"]["AccessDeniedDetail"]["EncodedDiagnosticMessage"].as_str().unwrap(),
+    )
+    .unwrap();
+    let source = message.auth_conditions.iter().find(|c| c.key == "acs:sourceip").map(|c| c.values.clone());
+    assert_eq!(source, Some(vec!["127.0.0.1".to_owned()]), "{message:?}");
+    assert!(through[0]["data"]["AccessDeniedDetail"]["AuthAction"] == "vpc:DeleteIpsecServer", "{through}");
+    let line = log_line(check);
+    assert_eq!((line["check"].as_bool(), line["allowed"].as_bool()), (Some(true), Some(false)), "{line}");
+    let _ = log_line(service);
+
+    // A bad signature: the SDK raises the same code as from ramguard directly.
+    let wrong = sdk_at(proxy.addr, "delete_ipsec_server", &key_args((ALICE.0, "not-the-secret"), server.clone()));
+    assert_eq!(
+        (wrong[0]["code"].as_str(), wrong[0]["status"].as_u64()),
+        (Some("SignatureDoesNotMatch"), Some(400)),
+        "{wrong}"
+    );
+    let _ = log_line(check);
+
+    // The V1 client: denied by the account's control policy.
+    let v1 = sdk_at(
+        proxy.addr,
+        "v1_delete_vpn_connection",
+        &key_args(ALICE, serde_json::json!({"connection": "vco-bp1bbi27hojx80nck"})),
+    );
+    assert_eq!((v1["code"].as_str(), v1["status"].as_u64()), (Some("Forbidden"), Some(403)), "{v1}");
+    assert!(v1["raw_body"]["AccessDeniedDetail"].is_object(), "{v1}");
+
+    // The ECR client sends its parameters in a form body, which the proxy does not pass to the check.
+    let ecr = sdk_at(
+        proxy.addr,
+        "revoke_instance",
+        &key_args(ALICE, serde_json::json!({"instance": "vbr-j6cwxhgg0s5nuephp", "type": "VBR"})),
+    );
+    assert_eq!((ecr["code"].as_str(), ecr["status"].as_u64()), (Some("InvalidParameter"), Some(400)), "{ecr}");
+
+    // Allowed (alice): let through, and made by the service behind.
+    drain(&check.stdout);
+    drain(&service.stdout);
+    let allowed = sdk_at(proxy.addr, "delete_ipsec_server", &key_args(ALICE, server));
+    assert_eq!(allowed[0]["status"], 200, "{allowed}");
+    assert!(allowed[0]["body"]["RequestId"].is_string(), "{allowed}");
+    let checked = log_line(check);
+    assert_eq!((checked["allowed"].as_bool(), checked["performed"].as_bool()), (Some(true), Some(false)), "{checked}");
+    let made = log_line(service);
+    assert_eq!(
+        (made["action"].as_str(), made["performed"].as_bool()),
+        (Some("vpc:DeleteIpsecServer"), Some(true)),
+        "{made}"
+    );
+}
+
+#[test]
+fn behind_nginx_auth_request_the_sdks_get_the_answers_ramguard_gives() {
+    let check = start(scratch_trusting("127.0.0.3"));
+    let service = start(scratch());
+    let proxy = nginx(check.addr, service.addr);
+    sdks_through(&proxy, &check, &service);
+}
+
+#[test]
+fn behind_caddy_forward_auth_the_sdks_get_the_answers_ramguard_gives() {
+    let check = start(scratch_trusting("127.0.0.1"));
+    let service = start(scratch());
+    let proxy = caddy(check.addr, service.addr);
+    sdks_through(&proxy, &check, &service);
+}
+
+#[test]
+fn decision_log_lines_are_whole_under_concurrent_requests_and_replicas_sharing_a_file() {
+    let shared = tempfile::tempdir().unwrap();
+    let log = shared.path().join("decisions.log");
+    let replica = || {
+        let dir = scratch();
+        let config = dir.path().join("gateway.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            text.replace("decision_log = \"-\"", &format!("decision_log = {:?}", log.display().to_string())),
+        )
+        .unwrap();
+        start(dir)
+    };
+    let replicas = [replica(), replica()];
+    const THREADS: usize = 4;
+    const EACH: usize = 50;
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..THREADS * replicas.len())
+            .map(|t| {
+                let addr = replicas[t % replicas.len()].addr;
+                scope.spawn(move || {
+                    (0..EACH)
+                        .map(|i| {
+                            let nonce = format!("torn-{t}-{i}");
+                            let request = signed_to(addr, ALICE, None, "DeleteIpsecServer", DRY_DELETE, &nonce);
+                            let (status, body) = send_to(addr, &request);
+                            assert_eq!(status, 400, "{body}");
+                            body["RequestId"].as_str().unwrap().to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        sent.into_iter().flat_map(|s| s.join().unwrap()).collect()
+    });
+    drop(replicas);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n'), "the last line is whole");
+    let mut logged: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let line: Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("a torn or interleaved line ({e}): {l:?}"));
+            line["request_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let mut expected = ids;
+    logged.sort();
+    expected.sort();
+    assert_eq!(logged.len(), THREADS * 2 * EACH);
+    assert_eq!(logged, expected, "each request's line, once");
 }

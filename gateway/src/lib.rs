@@ -9,7 +9,8 @@
 //! store, answers a failure with Alibaba's own status, code and message,
 //! and signs with V3 the calls the gateway forwards upstream. [`store`]
 //! keeps client tokens and nonces in Redis, for several gateways behind
-//! one load balancer.
+//! one load balancer. [`check`] answers an existing gateway (nginx, Caddy,
+//! Envoy) that asks whether to let a request through.
 //!
 //! What a verification returns, [`signature::Authenticated`], names the
 //! AccessKeyId, the operation (`x-acs-action` / `Action`), its API version
@@ -44,6 +45,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod check;
 pub mod layer;
 pub mod rpc;
 pub mod server;

@@ -14,14 +14,16 @@
 //! `acs:AccessId` the AccessKeyId that signed, and `acs:MFAPresent` is
 //! `false` unless the credential says otherwise.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use ramguard::catalog::{Caller, Catalog, Operation};
-use ramguard::guard::{Backend, ClientTokenStore, Guard, GuardOutcome, MemoryTokens, Revision};
+use ramguard::guard::{
+    ApiResponse, Backend, Claim, ClientTokenStore, Guard, GuardOutcome, MemoryTokens, Revision, Settlement, TokenKey,
+};
 use ramguard::sim::format_clock;
 use ramguard::{Explanation, Principal};
 use serde_json::{Value, json};
@@ -236,6 +238,9 @@ pub fn request_id() -> String {
 /// Share one behind an `Arc`; every method takes `&self`.
 pub struct Gateway<T = MemoryTokens, N = MemoryNonceStore> {
     guard: Arc<Guard<T>>,
+    /// The guard that checks without making calls: it shares the catalog
+    /// and keeps no client tokens.
+    checker: Guard<NoTokens>,
     keys: Arc<SharedKeys>,
     verifier: Verifier<Arc<SharedKeys>, N>,
     trusted_proxies: Vec<IpAddr>,
@@ -256,8 +261,10 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     /// remembers nonces in `nonces`.
     pub fn new(guard: Arc<Guard<T>>, keys: KeyRing, nonces: N) -> Self {
         let keys = Arc::new(SharedKeys(RwLock::new(Arc::new(keys))));
+        let checker = Guard::with_tokens((*guard.policies().policies).clone(), guard.catalog().clone(), NoTokens);
         Self {
             guard,
+            checker,
             verifier: Verifier::new(keys.clone(), nonces),
             keys,
             trusted_proxies: Vec::new(),
@@ -312,6 +319,30 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         peer: &Peer,
         backend: &B,
     ) -> Handled {
+        self.decide(&self.guard, parts, body, peer, backend).await
+    }
+
+    /// Decides one RPC request as [`Gateway::handle`] does, without making
+    /// it: for an existing gateway that asks whether to let the request
+    /// through (see [`crate::check`]). The signature is verified and its
+    /// nonce remembered, the parameters are validated and the call is
+    /// authorized; a `DryRun` call is answered `DryRunOperation`. Client
+    /// tokens are neither claimed nor answered from the store: whoever
+    /// makes the call keeps them. `Handled::outcome`'s `performed` is
+    /// `true` exactly when the call would have been made, and then the
+    /// response is a `200` with only a `RequestId`.
+    pub async fn check(&self, parts: &http::request::Parts, body: &[u8], peer: &Peer) -> Handled {
+        self.decide(&self.checker, parts, body, peer, &CheckBackend).await
+    }
+
+    async fn decide<G: ClientTokenStore, B: Backend>(
+        &self,
+        guard: &Guard<G>,
+        parts: &http::request::Parts,
+        body: &[u8],
+        peer: &Peer,
+        backend: &B,
+    ) -> Handled {
         let now = OffsetDateTime::now_utc();
         let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("ramguard").to_owned();
         let refuse = |status: StatusCode, code: &str, message: &str| {
@@ -356,7 +387,7 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
         handled.principal = Some(key.principal.to_string());
         handled.action = Some(action.clone());
         handled.revision = Some(keys.revision().clone());
-        match self.guard.call_with(&revision, backend, &action, &authenticated.parameters, &caller).await {
+        match guard.call_with(&revision, backend, &action, &authenticated.parameters, &caller).await {
             Ok(outcome) => {
                 let status = StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 handled.response = json_response(status, &outcome.response.body);
@@ -420,4 +451,35 @@ fn auth_error(error: &AuthError, host: &str) -> Handled {
         }
     }
     Handled::refused(response)
+}
+
+/// No client tokens: every claim is fresh and nothing is kept. For checks,
+/// where the call is made (and its token kept) by whoever makes it.
+#[derive(Debug)]
+struct NoTokens;
+
+impl ClientTokenStore for NoTokens {
+    async fn claim(&self, _: &TokenKey, _: &BTreeMap<String, String>, _: i64) -> Claim {
+        Claim::Fresh
+    }
+
+    fn settle(&self, _: &TokenKey, _: Settlement) {}
+}
+
+/// The backend of a check: it makes nothing, and answers a `200` with the
+/// request id, which says "let it through".
+struct CheckBackend;
+
+impl Backend for CheckBackend {
+    fn now(&self) -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    fn request_id(&self) -> String {
+        request_id()
+    }
+
+    async fn perform(&self, _: &Operation, _: &BTreeMap<String, String>, request_id: &str) -> ApiResponse {
+        ApiResponse { status: 200, body: json!({ "RequestId": request_id }) }
+    }
 }

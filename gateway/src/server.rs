@@ -506,10 +506,13 @@ impl DecisionLog {
         }
     }
 
-    fn record(&self, handled: &Handled, latency: Duration) {
+    /// Logs a request served (`check` false) or checked for a proxy
+    /// (`check` true: nothing was performed, `allowed` says whether the
+    /// proxy was told to let it through).
+    fn record(&self, handled: &Handled, latency: Duration, check: bool) {
         let body: Value = serde_json::from_slice(handled.response.body()).unwrap_or(Value::Null);
         let explanation = handled.explanation.as_ref();
-        let line = json!({
+        let mut line = json!({
             "time": crate::signature::format_timestamp(OffsetDateTime::now_utc()),
             "request_id": body.get("RequestId"),
             "access_key_id": handled.access_key_id,
@@ -519,15 +522,25 @@ impl DecisionLog {
             "outcome": explanation.map(|e| e.decision.name()),
             "decided_by": explanation.map(|e| e.decided_by.name()),
             "matched": explanation.map(|e| e.matched.iter().map(|s| format!("{}#{}", s.policy, s.statement)).collect::<Vec<_>>()),
-            "performed": handled.outcome.as_ref().is_some_and(|o| o.performed),
+            "performed": !check && handled.outcome.as_ref().is_some_and(|o| o.performed),
+            "check": check,
+            "allowed": check.then(|| handled.outcome.as_ref().is_some_and(|o| o.performed)),
             "revision": handled.revision.as_deref(),
             "status": handled.response.status().as_u16(),
             "code": body.get("Code"),
             "latency_ms": latency.as_secs_f64() * 1000.0,
         });
+        if !check && let Some(fields) = line.as_object_mut() {
+            fields.remove("allowed");
+        }
+        // The whole line, newline included, goes out in one write: lines
+        // from concurrent requests (and, with `O_APPEND`, from replicas
+        // sharing the file) are never interleaved.
+        let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
+        bytes.push(b'\n');
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written must not take the gateway down.
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        let _ = out.write_all(&bytes).and_then(|()| out.flush());
     }
 }
 
@@ -634,9 +647,38 @@ where
     };
     let handled = rpc.gateway.handle(&parts, &body, &peer, &SimulatorBackend(&rpc.services)).await;
     if let Some(log) = &rpc.log {
-        log.record(&handled, started.elapsed());
+        log.record(&handled, started.elapsed(), false);
     }
     handled.response
+}
+
+/// The check endpoint's state (see [`crate::check`]).
+struct CheckEndpoint {
+    gateway: Arc<Gateway<Tokens, Nonces>>,
+    trusted_proxies: Vec<IpAddr>,
+    log: Option<Arc<DecisionLog>>,
+    max_body: usize,
+}
+
+/// Answers a proxy that asks whether to let a request through.
+async fn check_endpoint(State(check): State<Arc<CheckEndpoint>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let Some(peer) = parts.extensions.get::<Peer>().copied() else {
+        let message = "The gateway does not know the caller's address.";
+        return envelope(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", message, &request_id(), "ramguard")
+            .map(axum::body::Body::from);
+    };
+    let Ok(body) = http_body_util::Limited::new(body, check.max_body).collect().await.map(|c| c.to_bytes()) else {
+        let message = format!("The request body is larger than {} bytes, or could not be read.", check.max_body);
+        return envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard")
+            .map(axum::body::Body::from);
+    };
+    let checked = crate::check::check(&check.gateway, &check.trusted_proxies, &parts, &body, peer).await;
+    if let Some(log) = &check.log {
+        log.record(&checked.handled, started.elapsed(), true);
+    }
+    checked.response.map(axum::body::Body::from)
 }
 
 /// Where allowed calls are forwarded, and the key they are signed with.
@@ -797,7 +839,7 @@ async fn zstack_change_state(
             outcome.explanation.clone().or_else(|| request.map(|r| session.policies.policies.explain(&r)));
         handled.outcome = Some(outcome);
         handled.revision = Some(revision);
-        log.record(&handled, started.elapsed());
+        log.record(&handled, started.elapsed(), false);
     }
     response.map(axum::body::Body::from)
 }
@@ -897,8 +939,8 @@ impl Server {
         let mut layer = GuardLayer::new(gateway.clone()).max_body(config.limits.max_body_bytes);
         let log = config.decision_log.as_deref().map(DecisionLog::open).transpose()?.map(Arc::new);
         if let Some(log) = log.clone() {
-            layer =
-                layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency)));
+            layer = layer
+                .on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency, false)));
         }
         let shared_sessions = sessions.map(|sessions| Arc::new(reload::SharedSessions::new(sessions)));
         let reloader = Arc::new(reload::Reloader {
@@ -991,7 +1033,19 @@ impl Server {
                 (Router::new().route("/", any(forward)).with_state(upstream).layer(layer), None)
             }
         };
-        let router = routes.fallback(not_found).layer(axum::middleware::from_fn_with_state(timeout, with_timeout));
+        let check = Arc::new(CheckEndpoint {
+            gateway: gateway.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            log: reloader.log.clone(),
+            max_body: config.limits.max_body_bytes,
+        });
+        let check = Router::new()
+            .route(crate::check::CHECK_PATH, any(check_endpoint))
+            .route(&format!("{}/", crate::check::CHECK_PATH), any(check_endpoint))
+            .route(&format!("{}/{{*original}}", crate::check::CHECK_PATH), any(check_endpoint))
+            .with_state(check);
+        let router =
+            routes.merge(check).fallback(not_found).layer(axum::middleware::from_fn_with_state(timeout, with_timeout));
         Ok(Server {
             router,
             direct,
