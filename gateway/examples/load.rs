@@ -6,17 +6,26 @@
 //! on loopback ports, one after the other, and share the machine with the
 //! client. Like the `ramguard` binary, the process allocates with mimalloc.
 //!
-//! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS] [bare|gateway]`
-//! (defaults: 10 seconds per server, 64 connections, both servers; naming
-//! one server drives only that one, for a profiler).
-//! With `LOAD_REDIS_URL=redis://127.0.0.1:6379/0` the gateway keeps its
-//! nonces (and client tokens) in that Redis, as replicas do.
+//! Run with `cargo run --release -p ramguard-gateway --example load -- [SECONDS] [CONNECTIONS] [MODE]`
+//! (defaults: 10 seconds per server, 64 connections, mode `both`). Modes:
+//! - `both`: the bare server, then the gateway, and the ratio;
+//! - `bare`, `gateway`: that server alone (for a profiler);
+//! - `replicas`: one gateway keeping its nonces in memory, then two
+//!   gateways sharing one Redis (`LOAD_REDIS_URL`, required), the
+//!   connections spread over both, and the ratio;
+//! - `nginx`: the gateway serving directly, then Debian's nginx (on the
+//!   `PATH`) in front of a bare server, without and then with the shipped
+//!   `auth_request` configuration asking the gateway's `/ramguard/check`.
+//!
+//! With `LOAD_REDIS_URL=redis://127.0.0.1:6379/0` the gateway of the other
+//! modes keeps its nonces (and client tokens) in that Redis, as replicas do.
+//! With `LOAD_SHOW_FAILURES=1`, each answer that is not a success is printed
+//! on stderr.
 
 #![allow(clippy::indexing_slicing, reason = "the snapshot edited here is the bundled one, whose shape is known")]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -64,7 +73,7 @@ fn key(i: usize) -> (String, String) {
 }
 
 /// A configuration in `dir` for the gateway under load.
-fn configure(dir: &std::path::Path) -> Result<Config, Box<dyn std::error::Error>> {
+fn configure(dir: &std::path::Path, redis: Option<&str>) -> Result<Config, Box<dyn std::error::Error>> {
     std::fs::write(dir.join("account.json"), snapshot()?.to_string())?;
     let mut credentials = String::new();
     for i in 0..USERS {
@@ -83,10 +92,11 @@ fn configure(dir: &std::path::Path) -> Result<Config, Box<dyn std::error::Error>
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/worlds/network.json"), dir.join("world.json"))?;
     let mut config = String::from(
         "listen = \"127.0.0.1:0\"\nsnapshot = \"account.json\"\ncredentials = \"credentials.toml\"\n\
+         trusted_proxies = [\"127.0.0.3\"]\n\
          [limits]\nmax_nonces = 10000000\n[backend]\nkind = \"simulator\"\nworld = \"world.json\"\n",
     );
     // The nonces in a Redis instead, as replicas keep them.
-    if let Ok(url) = std::env::var("LOAD_REDIS_URL") {
+    if let Some(url) = redis {
         config.push_str(&format!("[store]\nkind = \"redis\"\nurl = \"{url}\"\nprefix = \"load:\"\n"));
     }
     std::fs::write(dir.join("gateway.toml"), config)?;
@@ -141,13 +151,16 @@ struct Figures {
     p99: Duration,
 }
 
-async fn drive(addr: SocketAddr, seconds: u64, connections: usize) -> Result<Figures, Box<dyn std::error::Error>> {
-    let nonces = Arc::new(AtomicU64::new(0));
+/// `connections` keep-alive connections, spread over `addrs` in turn, each
+/// sending one request after another for `seconds`.
+async fn drive(addrs: &[SocketAddr], seconds: u64, connections: usize) -> Result<Figures, Box<dyn std::error::Error>> {
+    // One count for the whole run: a server driven twice sees no nonce twice.
+    static NONCES: AtomicU64 = AtomicU64::new(0);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for c in 0..connections {
-        let nonces = nonces.clone();
+        let addr = *addrs.get(c % addrs.len().max(1)).ok_or("no address to drive")?;
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0_usize;
@@ -162,11 +175,19 @@ async fn drive(addr: SocketAddr, seconds: u64, connections: usize) -> Result<Fig
             let mut k = c;
             while Instant::now() < deadline {
                 k = (k + connections) % USERS;
-                let Ok(request) = request(addr, k, nonces.fetch_add(1, Ordering::Relaxed)) else { break };
+                let Ok(request) = request(addr, k, NONCES.fetch_add(1, Ordering::Relaxed)) else { break };
                 let sent = Instant::now();
                 match sender.send_request(request).await {
                     Ok(response) => {
                         let ok = response.status().is_success();
+                        if !ok && std::env::var_os("LOAD_SHOW_FAILURES").is_some() {
+                            let status = response.status();
+                            let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            eprintln!("failed: {status} {}", String::from_utf8_lossy(&body));
+                            failures += 1;
+                            latencies.push(sent.elapsed());
+                            continue;
+                        }
                         if response.into_body().collect().await.is_err() || !ok {
                             failures += 1;
                         }
@@ -207,15 +228,151 @@ fn report(name: &str, f: &Figures) {
     );
 }
 
+/// A server running on a loopback port, until `stop`.
+struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<Result<(), ramguard_gateway::server::ServeError>>,
+}
+
+impl Running {
+    async fn start(config: &Config) -> Result<Self, Box<dyn std::error::Error>> {
+        let server = Server::new(config).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.run(listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { addr, stop, serving })
+    }
+
+    async fn stop(self) -> Result<(), Box<dyn std::error::Error>> {
+        let _ = self.stop.send(());
+        self.serving.await??;
+        Ok(())
+    }
+}
+
+fn per_second(f: &Figures) -> f64 {
+    f.requests as f64 / f.seconds
+}
+
+/// nginx, started with the shipped `auth_request` configuration (or, with
+/// `check` false, the same without `auth_request`), in front of `service`.
+struct Nginx {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx(check: SocketAddr, service: SocketAddr, with_check: bool) -> Result<Nginx, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/gateway/proxies/nginx.conf"))?;
+    let mut config = template
+        .replace("127.0.0.1:8443", &addr.to_string())
+        .replace("127.0.0.1:8080", &check.to_string())
+        .replace("127.0.0.1:9090", &service.to_string());
+    if !with_check {
+        config = config.replace("auth_request /.ramguard-check;", "");
+    }
+    let p = dir.path().display();
+    let config = format!(
+        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
+         events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  \
+         proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  \
+         scgi_temp_path {p}/scgi;\n{config}\n}}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), config)?;
+    let child = std::process::Command::new("nginx")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("nginx: {e} (install Debian's nginx)"))?;
+    let nginx = Nginx { child, addr, _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_err() {
+        if Instant::now() > deadline {
+            return Err("nginx did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(nginx)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let seconds = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
     let connections = args.next().map(|s| s.parse()).transpose()?.unwrap_or(64);
-    let only = args.next();
+    let mode = args.next().unwrap_or_else(|| "both".to_owned());
+    let redis = std::env::var("LOAD_REDIS_URL").ok();
 
     let dir = tempfile::tempdir()?;
-    let config = configure(dir.path())?;
+    match mode.as_str() {
+        "bare" | "gateway" | "both" => {}
+        "replicas" => {
+            let Some(url) = redis.as_deref() else {
+                return Err("replicas share a Redis: start one (redis-server --port 6379 --save '') and set \
+                            LOAD_REDIS_URL=redis://127.0.0.1:6379/0"
+                    .into());
+            };
+            let one = Running::start(&configure(dir.path(), None)?).await?;
+            let alone = drive(&[one.addr], seconds, connections).await?;
+            report("one replica, nonces in memory", &alone);
+            one.stop().await?;
+            let config = configure(dir.path(), Some(url))?;
+            let (a, b) = (Running::start(&config).await?, Running::start(&config).await?);
+            let two = drive(&[a.addr, b.addr], seconds, connections).await?;
+            report("two replicas, nonces in one Redis", &two);
+            a.stop().await?;
+            b.stop().await?;
+            println!(
+                "throughput ratio (two over Redis / one in memory): {:.0} %",
+                100.0 * per_second(&two) / per_second(&alone)
+            );
+            return Ok(());
+        }
+        "nginx" => {
+            let gateway = Running::start(&configure(dir.path(), redis.as_deref())?).await?;
+            let direct = drive(&[gateway.addr], seconds, connections).await?;
+            report("ramguard serve, directly", &direct);
+            let service = bare().await?;
+            let plain = nginx(gateway.addr, service, false)?;
+            let proxied = drive(&[plain.addr], seconds, connections).await?;
+            report("nginx to a bare server, no check", &proxied);
+            drop(plain);
+            let checking = nginx(gateway.addr, service, true)?;
+            let checked = drive(&[checking.addr], seconds, connections).await?;
+            report("nginx + /ramguard/check, bare server", &checked);
+            drop(checking);
+            gateway.stop().await?;
+            println!(
+                "throughput ratios: checked behind nginx / ramguard directly {:.0} %, / nginx without the check {:.0} %",
+                100.0 * per_second(&checked) / per_second(&direct),
+                100.0 * per_second(&checked) / per_second(&proxied)
+            );
+            return Ok(());
+        }
+        other => return Err(format!("unknown mode `{other}`: bare, gateway, replicas or nginx").into()),
+    }
+
+    let config = configure(dir.path(), redis.as_deref())?;
     let built = Instant::now();
     let server = Server::new(&config).await?;
     println!(
@@ -224,32 +381,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         USERS,
         built.elapsed().as_secs_f64()
     );
+    drop(server);
 
-    let baseline = if only.as_deref() == Some("gateway") {
+    let baseline = if mode == "gateway" {
         None
     } else {
-        let baseline = drive(bare().await?, seconds, connections).await?;
+        let baseline = drive(&[bare().await?], seconds, connections).await?;
         report("bare hyper, fixed body", &baseline);
-        if only.as_deref() == Some("bare") {
+        if mode == "bare" {
             return Ok(());
         }
         Some(baseline)
     };
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run(listener, async move {
-        let _ = stopped.await;
-    }));
-    let gateway = drive(addr, seconds, connections).await?;
-    report("ramguard serve (V3, 1,000 users, simulator)", &gateway);
-    let _ = stop.send(());
-    serving.await??;
+    let gateway = Running::start(&config).await?;
+    let figures = drive(&[gateway.addr], seconds, connections).await?;
+    report("ramguard serve (V3, 1,000 users, simulator)", &figures);
+    gateway.stop().await?;
 
     if let Some(baseline) = baseline {
-        let ratio = (gateway.requests as f64 / gateway.seconds) / (baseline.requests as f64 / baseline.seconds);
-        println!("throughput ratio (gateway / bare): {:.0} %", ratio * 100.0);
+        println!("throughput ratio (gateway / bare): {:.0} %", 100.0 * per_second(&figures) / per_second(&baseline));
     }
     Ok(())
 }
