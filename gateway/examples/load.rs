@@ -19,7 +19,10 @@
 //!
 //! With `LOAD_REDIS_URL=redis://127.0.0.1:6379/0` the gateway of the other
 //! modes keeps its nonces (and client tokens) in that Redis, as replicas do.
-//! With `LOAD_SHOW_FAILURES=1`, each answer that is not a success is printed
+//! `LOAD_STATEMENTS=N` gives each user's policy N statements (1 by
+//! default); `LOAD_WRITE_CONFIG=DIR` only writes the configuration (and its
+//! snapshot, credentials and world) into DIR, for `ramguard serve`
+//! (`scripts/reload-time.sh` times its reloads). With `LOAD_SHOW_FAILURES=1`, each answer that is not a success is printed
 //! on stderr.
 
 #![allow(clippy::indexing_slicing, reason = "the snapshot edited here is the bundled one, whose shape is known")]
@@ -50,10 +53,15 @@ fn snapshot() -> Result<Value, Box<dyn std::error::Error>> {
     for i in 0..USERS {
         let user = format!("load-{i:04}");
         let policy = format!("LoadReads-{i:04}");
-        let document = json!({"Version": "1", "Statement": [{"Effect": "Allow",
-            "Action": ["vpc:DescribeVpnGateway", "vpc:ListIpsecServers"],
-            "Resource": "*"}]})
-        .to_string();
+        // The first statement allows what the load sends; the others, on
+        // resources of their own, make the snapshot as large as asked.
+        let mut statements = vec![json!({"Effect": "Allow",
+            "Action": ["vpc:DescribeVpnGateway", "vpc:ListIpsecServers"], "Resource": "*"})];
+        for s in 1..statements_per_user() {
+            statements.push(json!({"Effect": "Allow", "Action": ["vpc:DeleteIpsecServer", "vpc:Describe*"],
+                "Resource": format!("acs:vpc:cn-hangzhou:*:vpnipsecserver/iss-load-{i:04}-{s:03}")}));
+        }
+        let document = json!({"Version": "1", "Statement": statements}).to_string();
         let users = snapshot["ListUsers"]["Users"]["User"].as_array_mut().ok_or("no users")?;
         users.push(json!({"UserName": user, "UserId": format!("29{i:014}"), "DisplayName": user,
             "CreateDate": date, "UpdateDate": date, "Comments": ""}));
@@ -66,6 +74,11 @@ fn snapshot() -> Result<Value, Box<dyn std::error::Error>> {
             "IsDefaultVersion": true, "CreateDate": date, "PolicyDocument": document}, "RequestId": "LOAD"});
     }
     Ok(snapshot)
+}
+
+/// Statements in each load user's policy: `LOAD_STATEMENTS` (1 unless set).
+fn statements_per_user() -> usize {
+    std::env::var("LOAD_STATEMENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1)
 }
 
 fn key(i: usize) -> (String, String) {
@@ -322,6 +335,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connections = args.next().map(|s| s.parse()).transpose()?.unwrap_or(64);
     let mode = args.next().unwrap_or_else(|| "both".to_owned());
     let redis = std::env::var("LOAD_REDIS_URL").ok();
+
+    // Only write the configuration, for `ramguard serve` to run.
+    if let Some(out) = std::env::var_os("LOAD_WRITE_CONFIG") {
+        let out = std::path::PathBuf::from(out);
+        std::fs::create_dir_all(&out)?;
+        configure(&out, redis.as_deref())?;
+        println!(
+            "wrote {}: {} users, {} statements each",
+            out.join("gateway.toml").display(),
+            USERS,
+            statements_per_user()
+        );
+        return Ok(());
+    }
 
     let dir = tempfile::tempdir()?;
     match mode.as_str() {
