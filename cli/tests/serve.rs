@@ -1121,3 +1121,50 @@ fn metrics_listen_keeps_the_endpoints_off_the_main_listener() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert_eq!(serve.child.wait().unwrap().code(), Some(0), "both listeners stop on SIGTERM");
 }
+
+#[test]
+fn a_client_token_redis_will_not_take_is_counted_as_a_store_error_of_client_tokens() {
+    let redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    // A Redis user that may keep nonces but not client tokens.
+    let acl = [
+        "ACL",
+        "SETUSER",
+        "nonces-only",
+        "on",
+        ">Nonces-Pass-5",
+        "~replicas:nonce:*",
+        "+@connection",
+        "+select",
+        "+set",
+        "+get",
+        "+pttl",
+        "+multi",
+        "+exec",
+        "+eval",
+        "+del",
+    ];
+    let answer = redis.command(&acl);
+    assert!(answer.starts_with("+OK"), "{answer}");
+    let dir = scratch();
+    let path = dir.path().join("gateway.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    let url = format!("redis://nonces-only:Nonces-Pass-5@127.0.0.1:{}/0", redis.port());
+    config.push_str(&format!("\n[store]\nkind = \"redis\"\nurl = \"{url}\"\nprefix = \"replicas:\"\n"));
+    std::fs::write(&path, config).unwrap();
+    let serve = start(dir);
+
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, "ct-1");
+    assert_eq!(status, 503, "{body}");
+    assert!(body["Message"].as_str().unwrap().contains("client token could not be checked"), "{body}");
+    assert_eq!(log_line(&serve)["performed"], false);
+    // Nonces are kept all the same: a call without a token is decided.
+    assert_eq!(call(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "ct-2").0, 403);
+
+    let samples = scrape(serve.addr);
+    assert_eq!(sample(&samples, "ramguard_store_errors_total", &[("store", "client_tokens")]), 1.0);
+    assert_eq!(sample(&samples, "ramguard_store_errors_total", &[("store", "nonces")]), 0.0);
+    // The outcome is the policies' decision; the store's refusal is counted apart.
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "allow"), 1.0);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "implicit_deny"), 1.0);
+    assert_eq!(raw(&serve, "GET", "/readyz", &[], "").0, 200, "Redis answers PING");
+}
