@@ -942,6 +942,16 @@ fn sample(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     found.first().copied().unwrap_or(0.0)
 }
 
+/// The whole answer to `request`, head and body.
+fn whole_answer(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 /// The samples `/metrics` on `addr` gives.
 fn scrape(addr: SocketAddr) -> Vec<Sample> {
     let (status, text) = raw_to(addr, "GET", "/metrics", &[], "");
@@ -967,6 +977,9 @@ fn metrics_count_each_request_under_its_operation_outcome_and_code() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("store memory") && body.contains(&started_revision(&serve)), "{body}");
     assert_eq!(raw(&serve, "POST", "/metrics", &[], "").0, 405, "the endpoints answer GET and HEAD only");
+    let answer = whole_answer(serve.addr, "GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    let head = answer.split_once("\r\n\r\n").unwrap().0.to_ascii_lowercase();
+    assert!(head.contains("content-type: text/plain; version=0.0.4"), "Prometheus's text format: {head}");
 
     let before = scrape(serve.addr);
     assert_eq!(requests(&before, "vpc:DeleteIpsecServer", "allow"), 0.0);
