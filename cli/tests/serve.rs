@@ -274,16 +274,28 @@ fn an_upstream_gateway_forwards_allowed_calls_re_signed_with_its_own_key() {
     let (status, body) = call(&front, DAVE, None, "DeleteIpsecServer", DELETE, "n-up-2");
     assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden")), "{body}");
     assert!(back.stdout.recv_timeout(Duration::from_millis(500)).is_err(), "a denied call never reaches the upstream");
+
+    // The front counts both through its layer; the back counts what A forwarded.
+    let samples = scrape(front.addr);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "allow"), 1.0);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "implicit_deny"), 1.0);
+    let samples = scrape(back.addr);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "allow"), 1.0);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "implicit_deny"), 0.0);
 }
 
 /// Sends a plain HTTP request and returns the status and the body's text.
 fn raw(serve: &Serve, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", serve.addr);
+    raw_to(serve.addr, method, path, headers, body)
+}
+
+fn raw_to(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()));
-    let mut stream = TcpStream::connect(serve.addr).unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
@@ -895,6 +907,286 @@ fn sighup_reopens_the_decision_log_for_rotation() {
     assert_eq!(ids(&log), [third]);
 }
 
+// Operating the server: /metrics, /healthz, /readyz.
+
+/// One sample of a Prometheus text exposition: its name, labels and value.
+type Sample = (String, std::collections::BTreeMap<String, String>, f64);
+
+/// The samples of `text`, in the Prometheus text format: comments skipped,
+/// each other line `name{label="value",...} number`.
+fn parse_metrics(text: &str) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').ok_or_else(|| format!("no value: {line:?}")).unwrap();
+        let value: f64 = value.parse().map_err(|_| format!("not a number: {line:?}")).unwrap();
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => (name, rest.strip_suffix('}').ok_or_else(|| format!("unclosed: {line:?}")).unwrap()),
+            None => (series, ""),
+        };
+        let labels = labels
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(|label| {
+                let (key, value) = label.split_once('=').ok_or_else(|| format!("bad label in {line:?}")).unwrap();
+                let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap();
+                (key.to_owned(), value.to_owned())
+            })
+            .collect();
+        samples.push((name.to_owned(), labels, value));
+    }
+    samples
+}
+
+/// The value of the sample `name` with exactly `labels`; 0 when there is
+/// none (a series not yet created).
+fn sample(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    let wanted: std::collections::BTreeMap<String, String> =
+        labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let found: Vec<f64> = samples.iter().filter(|(n, l, _)| n == name && *l == wanted).map(|(_, _, v)| *v).collect();
+    assert!(found.len() <= 1, "{name} {labels:?} is given {} times", found.len());
+    found.first().copied().unwrap_or(0.0)
+}
+
+/// The whole answer to `request`, head and body.
+fn whole_answer(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// The samples `/metrics` on `addr` gives.
+fn scrape(addr: SocketAddr) -> Vec<Sample> {
+    let (status, text) = raw_to(addr, "GET", "/metrics", &[], "");
+    assert_eq!(status, 200, "{text}");
+    parse_metrics(&text)
+}
+
+fn requests(samples: &[Sample], operation: &str, outcome: &str) -> f64 {
+    sample(samples, "ramguard_requests_total", &[("operation", operation), ("outcome", outcome)])
+}
+
+fn auth_failures(samples: &[Sample], code: &str) -> f64 {
+    sample(samples, "ramguard_authentication_failures_total", &[("code", code)])
+}
+
+const DELETE_CONNECTION: &str = "RegionId=cn-hangzhou&VpnConnectionId=vco-bp1bbi27hojx80nck";
+
+#[test]
+fn metrics_count_each_request_under_its_operation_outcome_and_code() {
+    let serve = start(scratch());
+    assert_eq!(raw(&serve, "GET", "/healthz", &[], ""), (200, "ok\n".to_owned()));
+    let (status, body) = raw(&serve, "GET", "/readyz", &[], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("store memory") && body.contains(&started_revision(&serve)), "{body}");
+    assert_eq!(raw(&serve, "POST", "/metrics", &[], "").0, 405, "the endpoints answer GET and HEAD only");
+    let answer = whole_answer(serve.addr, "GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    let head = answer.split_once("\r\n\r\n").unwrap().0.to_ascii_lowercase();
+    assert!(head.contains("content-type: text/plain; version=0.0.4"), "Prometheus's text format: {head}");
+
+    let before = scrape(serve.addr);
+    assert_eq!(requests(&before, "vpc:DeleteIpsecServer", "allow"), 0.0);
+    assert_eq!(sample(&before, "ramguard_request_duration_seconds_count", &[]), 0.0);
+
+    // Allowed, denied by nothing allowing, denied by a Deny.
+    assert_eq!(call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "m-1").0, 200);
+    assert_eq!(log_line(&serve)["outcome"], "Allow");
+    assert_eq!(call(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "m-2").0, 403);
+    assert_eq!(log_line(&serve)["outcome"], "ImplicitDeny");
+    assert_eq!(call(&serve, ALICE, None, "DeleteVpnConnection", DELETE_CONNECTION, "m-3").0, 403);
+    assert_eq!(log_line(&serve)["outcome"], "ExplicitDeny");
+    // A bad signature, a replayed nonce (its first use allowed, as a dry
+    // run), and an action the catalog does not have.
+    let (status, body) = call(&serve, (ALICE.0, "not-the-secret"), None, "DeleteIpsecServer", DELETE, "m-4");
+    assert_eq!((status, body["Code"].as_str()), (400, Some("SignatureDoesNotMatch")), "{body}");
+    let dry = signed(&serve, ALICE, None, "DeleteIpsecServer", DRY_DELETE, "m-5");
+    assert_eq!(send(&serve, &dry).0, 400);
+    let (status, body) = send(&serve, &dry);
+    assert_eq!((status, body["Code"].as_str()), (400, Some("SignatureNonceUsed")), "{body}");
+    let (status, body) = call(&serve, ALICE, None, "DeleteNoSuchThing", DELETE, "m-6");
+    assert_eq!((status, body["Code"].as_str()), (404, Some("InvalidAction.NotFound")), "{body}");
+    // ZStack: a denial, and a session it does not know.
+    let json = ("content-type", "application/json");
+    let (status, _) = raw(&serve, "PUT", IPSEC, &[("authorization", DAVE_SESSION), json], &state_event("enable"));
+    assert_eq!(status, 403);
+    let unknown = ("authorization", "OAuth 00000000000000000000000000000000");
+    assert_eq!(raw(&serve, "PUT", IPSEC, &[unknown, json], &state_event("enable")).0, 401);
+
+    let after = scrape(serve.addr);
+    let delta = |f: &dyn Fn(&[Sample]) -> f64| f(&after) - f(&before);
+    assert_eq!(delta(&|s| requests(s, "vpc:DeleteIpsecServer", "allow")), 2.0, "the delete and the dry run");
+    assert_eq!(delta(&|s| requests(s, "vpc:DeleteIpsecServer", "implicit_deny")), 1.0);
+    assert_eq!(delta(&|s| requests(s, "vpc:DeleteIpsecServer", "explicit_deny")), 0.0);
+    assert_eq!(delta(&|s| requests(s, "vpc:DeleteVpnConnection", "explicit_deny")), 1.0);
+    assert_eq!(delta(&|s| requests(s, "unknown", "error")), 3.0, "bad signature, replay, unknown action");
+    assert_eq!(delta(&|s| requests(s, "zstack:ChangeIPSecConnectionState", "implicit_deny")), 1.0);
+    assert_eq!(delta(&|s| requests(s, "zstack:ChangeIPSecConnectionState", "error")), 1.0);
+    assert_eq!(delta(&|s| auth_failures(s, "SignatureDoesNotMatch")), 1.0);
+    assert_eq!(delta(&|s| auth_failures(s, "SignatureNonceUsed")), 1.0);
+    assert_eq!(delta(&|s| auth_failures(s, "ID.1001")), 1.0);
+    assert_eq!(delta(&|s| auth_failures(s, "IncompleteSignature")), 0.0);
+    assert_eq!(delta(&|s| sample(s, "ramguard_request_duration_seconds_count", &[])), 9.0, "every request counted");
+    assert!(delta(&|s| sample(s, "ramguard_request_duration_seconds_sum", &[])) > 0.0);
+    let inf = sample(&after, "ramguard_request_duration_seconds_bucket", &[("le", "+Inf")]);
+    assert_eq!(inf, 9.0, "the last bucket holds every request");
+
+    // A caller's own action name never becomes a label.
+    let (_, text) = raw(&serve, "GET", "/metrics", &[], "");
+    assert!(!text.contains("NoSuchThing"), "{text}");
+    let revision = started_revision(&serve);
+    assert_eq!(sample(&after, "ramguard_policy_revision_info", &[("revision", &revision)]), 1.0);
+    assert_eq!(sample(&after, "ramguard_store_errors_total", &[("store", "nonces")]), 0.0);
+}
+
+fn reloads(samples: &[Sample], result: &str) -> f64 {
+    sample(samples, "ramguard_policy_reloads_total", &[("result", result)])
+}
+
+#[test]
+fn metrics_count_reloads_by_result_and_name_the_revision_in_force() {
+    let serve = start(scratch());
+    let snapshot = serve.dir.path().join("account.json");
+    let original = std::fs::read_to_string(&snapshot).unwrap();
+    let first = started_revision(&serve);
+    let at_start = scrape(serve.addr);
+    assert_eq!((reloads(&at_start, "ok"), reloads(&at_start, "refused")), (0.0, 0.0));
+
+    replace_file(&snapshot, &revoked_snapshot(&original));
+    let revoked = reloaded_revision(&serve);
+    let samples = scrape(serve.addr);
+    assert_eq!((reloads(&samples, "ok"), reloads(&samples, "refused")), (1.0, 0.0));
+    assert_eq!(sample(&samples, "ramguard_policy_revision_info", &[("revision", &revoked)]), 1.0);
+    assert_eq!(sample(&samples, "ramguard_policy_revision_info", &[("revision", &first)]), 0.0, "one revision");
+
+    replace_file(&snapshot, "{\n  \"AccountId\": \"1234567890123456\",\n  \"ListUsers\": [\n");
+    let _ = wait_stderr(&serve, "reload refused");
+    let samples = scrape(serve.addr);
+    assert_eq!((reloads(&samples, "ok"), reloads(&samples, "refused")), (1.0, 1.0));
+    assert_eq!(sample(&samples, "ramguard_policy_revision_info", &[("revision", &revoked)]), 1.0, "it stays");
+    let (status, body) = raw(&serve, "GET", "/readyz", &[], "");
+    assert_eq!(status, 200, "the set in force still serves: {body}");
+
+    replace_file(&snapshot, &revoked_snapshot(&original));
+    hup(&serve);
+    let _ = wait_stderr(&serve, "policies unchanged");
+    let samples = scrape(serve.addr);
+    assert_eq!((reloads(&samples, "ok"), reloads(&samples, "unchanged")), (1.0, 1.0));
+}
+
+#[test]
+fn readyz_follows_the_redis_store_and_its_failures_are_counted() {
+    let mut redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    let serve = start(scratch_with_redis(&redis));
+    let (status, body) = raw(&serve, "GET", "/readyz", &[], "");
+    assert_eq!((status, body.contains("store redis")), (200, true), "{body}");
+
+    redis.stop();
+    let (status, body) = raw(&serve, "GET", "/readyz", &[], "");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("Redis store did not answer PING"), "{body}");
+    assert!(!body.contains(REDIS_PASSWORD) && !body.contains("127.0.0.1"), "no address in the reason: {body}");
+    assert_eq!(raw(&serve, "GET", "/healthz", &[], "").0, 200, "alive all the same");
+    let (status, _) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, "rz-1");
+    assert_eq!(status, 503);
+    let samples = scrape(serve.addr);
+    assert_eq!(sample(&samples, "ramguard_store_errors_total", &[("store", "nonces")]), 1.0);
+    assert_eq!(auth_failures(&samples, "ServiceUnavailable"), 1.0);
+
+    redis.restart();
+    let mut ready = (0, String::new());
+    for _ in 0..100 {
+        ready = raw(&serve, "GET", "/readyz", &[], "");
+        if ready.0 == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ready.0, 200, "ready again once Redis answers: {}", ready.1);
+}
+
+#[test]
+fn metrics_listen_keeps_the_endpoints_off_the_main_listener() {
+    let dir = scratch();
+    let config = dir.path().join("gateway.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with = text.replacen(
+        "listen = \"127.0.0.1:8080\"\n",
+        "listen = \"127.0.0.1:8080\"\nmetrics_listen = \"127.0.0.1:0\"\n",
+        1,
+    );
+    assert_ne!(with, text, "the bundled configuration names its listen address");
+    std::fs::write(&config, with).unwrap();
+    let mut serve = start(dir);
+    let line = serve.stderr.recv_timeout(Duration::from_secs(10)).unwrap();
+    let ops: SocketAddr = line.split("http://").nth(1).unwrap().trim().parse().unwrap();
+    assert_ne!(ops, serve.addr);
+
+    for path in ["/metrics", "/healthz", "/readyz"] {
+        let (status, body) = raw(&serve, "GET", path, &[], "");
+        assert_eq!(status, 404, "{path} is not on the main listener: {body}");
+        assert_eq!(raw_to(ops, "GET", path, &[], "").0, 200, "{path}");
+    }
+    // The other listener serves nothing else: no RPC, no ZStack.
+    let request = signed_to(ops, ALICE, None, "DeleteIpsecServer", DRY_DELETE, "ml-0");
+    assert_eq!(send_to(ops, &request).0, 404);
+
+    assert_eq!(call(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "ml-1").0, 403);
+    assert_eq!(requests(&scrape(ops), "vpc:DeleteIpsecServer", "implicit_deny"), 1.0);
+
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(serve.child.wait().unwrap().code(), Some(0), "both listeners stop on SIGTERM");
+}
+
+#[test]
+fn a_client_token_redis_will_not_take_is_counted_as_a_store_error_of_client_tokens() {
+    let redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    // A Redis user that may keep nonces but not client tokens.
+    let acl = [
+        "ACL",
+        "SETUSER",
+        "nonces-only",
+        "on",
+        ">Nonces-Pass-5",
+        "~replicas:nonce:*",
+        "+@connection",
+        "+select",
+        "+set",
+        "+get",
+        "+pttl",
+        "+multi",
+        "+exec",
+        "+eval",
+        "+del",
+    ];
+    let answer = redis.command(&acl);
+    assert!(answer.starts_with("+OK"), "{answer}");
+    let dir = scratch();
+    let path = dir.path().join("gateway.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    let url = format!("redis://nonces-only:Nonces-Pass-5@127.0.0.1:{}/0", redis.port());
+    config.push_str(&format!("\n[store]\nkind = \"redis\"\nurl = \"{url}\"\nprefix = \"replicas:\"\n"));
+    std::fs::write(&path, config).unwrap();
+    let serve = start(dir);
+
+    let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE_WITH_TOKEN, "ct-1");
+    assert_eq!(status, 503, "{body}");
+    assert!(body["Message"].as_str().unwrap().contains("client token could not be checked"), "{body}");
+    assert_eq!(log_line(&serve)["performed"], false);
+    // Nonces are kept all the same: a call without a token is decided.
+    assert_eq!(call(&serve, DAVE, None, "DeleteIpsecServer", DELETE, "ct-2").0, 403);
+
+    let samples = scrape(serve.addr);
+    assert_eq!(sample(&samples, "ramguard_store_errors_total", &[("store", "client_tokens")]), 1.0);
+    assert_eq!(sample(&samples, "ramguard_store_errors_total", &[("store", "nonces")]), 0.0);
+    // The outcome is the policies' decision; the store's refusal is counted apart.
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "allow"), 1.0);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "implicit_deny"), 1.0);
+    assert_eq!(raw(&serve, "GET", "/readyz", &[], "").0, 200, "Redis answers PING");
+}
+
 /// The bundled configuration, in a scratch folder, trusting `proxy` to say
 /// whom it forwards.
 fn scratch_trusting(proxy: &str) -> tempfile::TempDir {
@@ -1039,6 +1331,14 @@ fn the_check_endpoint_decides_without_performing_and_answers_refusals_for_proxie
     assert_eq!(status, 200, "{body}");
     let (status, body) = call(&serve, ALICE, None, "DeleteIpsecServer", DELETE, "chk-7");
     assert_ne!(status, 200, "a second deletion finds nothing: {body}");
+
+    // Checks are counted as requests are: three checks and two calls
+    // allowed, dave's check denied, the two refusals by their codes.
+    let samples = scrape(serve.addr);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "allow"), 5.0);
+    assert_eq!(requests(&samples, "vpc:DeleteIpsecServer", "implicit_deny"), 1.0);
+    assert_eq!(auth_failures(&samples, "SignatureNonceUsed"), 1.0);
+    assert_eq!(auth_failures(&samples, "SignatureDoesNotMatch"), 1.0);
 }
 
 /// A proxy (nginx or caddy) started by a test, stopped when dropped.

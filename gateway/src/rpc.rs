@@ -187,6 +187,10 @@ pub struct Handled {
     /// The policy revision of the key ring the call was decided with, once
     /// its key was found.
     pub revision: Option<Arc<str>>,
+    /// The error code the request was refused with before a decision, when
+    /// its signature, key, timestamp or nonce did not hold: one of the
+    /// verifier's fixed codes ([`AuthError::code`]), for metrics.
+    pub auth_failure: Option<&'static str>,
 }
 
 impl Handled {
@@ -200,6 +204,7 @@ impl Handled {
             outcome: None,
             explanation: None,
             revision: None,
+            auth_failure: None,
         }
     }
 }
@@ -357,7 +362,10 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
             Err(e) => return auth_error(&e, &host),
         };
         let Some(key) = keys.get(&authenticated.access_key_id) else {
-            return refuse(StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+            let mut handled =
+                refuse(StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+            handled.auth_failure = Some(AuthError::AccessKeyNotFound.code());
+            return handled;
         };
         let catalog: &Catalog = self.guard.catalog();
         let Some(operation) = find(catalog, &authenticated.action, &authenticated.api_version) else {
@@ -450,7 +458,9 @@ fn auth_error(error: &AuthError, host: &str) -> Handled {
             response.headers_mut().insert("x-acs-retry-after", value);
         }
     }
-    Handled::refused(response)
+    let mut handled = Handled::refused(response);
+    handled.auth_failure = Some(error.code());
+    handled
 }
 
 /// No client tokens: every claim is fresh and nothing is kept. For checks,

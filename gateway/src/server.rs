@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"
+//! # metrics_listen = "127.0.0.1:9090" # /metrics, /healthz, /readyz there only
 //! snapshot = "account.json"          # who is who: users, groups, roles, policies
 //! credentials = "credentials.toml"   # AccessKeyIds, their secrets and owners (mode 0600)
 //! trusted_proxies = []               # peers whose X-Forwarded-For is believed
@@ -57,12 +58,25 @@
 //! reload costs what a start costs: the snapshot is compiled again. SIGHUP
 //! also reopens a `decision_log` file, for log rotation.
 //!
+//! **Operating it.** `/healthz` (200 while it serves), `/readyz` (200 when
+//! a policy set is in force and the store answers: for Redis, a `PING`
+//! within `timeout_ms`; 503 with a one-line reason otherwise) and
+//! `/metrics` (the Prometheus text format) are answered to `GET` and
+//! `HEAD` without a signature: on `listen`, or, when `metrics_listen` is
+//! given, on that address only (which serves nothing else), so that they
+//! can be kept off a public port. The metrics count requests by the
+//! catalog's operation (or `unknown`) and outcome, authentication failures
+//! by their fixed error code, request latency, reloads by result, the
+//! revision in force and the store's failures; every label value comes
+//! from a fixed set, never from what a caller sent (see `ops.rs`).
+//!
 //! Paths are relative to the configuration file. Who may do what comes from
 //! the account snapshot that `ramguard who-can` audits: each key's owner
 //! (a RAM user, or a session of a role) is decided by the policies the
 //! snapshot attaches to it, control policies included, so the audit answers
 //! exactly what the gateway enforces.
 
+mod ops;
 mod reload;
 
 use std::collections::{BTreeMap, HashMap};
@@ -124,6 +138,10 @@ fn file_error(path: &Path, message: impl std::fmt::Display) -> ServeError {
 pub struct Config {
     /// The address to listen on.
     pub listen: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served: on `listen`
+    /// when not given; when given, there only.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// The account snapshot (one JSON file, or a directory).
     pub snapshot: PathBuf,
     /// The credentials file.
@@ -630,6 +648,7 @@ struct Rpc {
     gateway: Arc<Gateway<Tokens, Nonces>>,
     services: Arc<Services>,
     log: Option<Arc<DecisionLog>>,
+    metrics: Arc<ops::Metrics>,
     max_body: usize,
 }
 
@@ -643,9 +662,11 @@ where
     let (parts, body) = request.into_parts();
     let Ok(body) = http_body_util::Limited::new(body, rpc.max_body).collect().await.map(|c| c.to_bytes()) else {
         let message = format!("The request body is larger than {} bytes, or could not be read.", rpc.max_body);
+        rpc.metrics.count(None, None, None, started.elapsed());
         return envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard");
     };
     let handled = rpc.gateway.handle(&parts, &body, &peer, &SimulatorBackend(&rpc.services)).await;
+    rpc.metrics.record(&handled, started.elapsed());
     if let Some(log) = &rpc.log {
         log.record(&handled, started.elapsed(), false);
     }
@@ -657,6 +678,7 @@ struct CheckEndpoint {
     gateway: Arc<Gateway<Tokens, Nonces>>,
     trusted_proxies: Vec<IpAddr>,
     log: Option<Arc<DecisionLog>>,
+    metrics: Arc<ops::Metrics>,
     max_body: usize,
 }
 
@@ -675,6 +697,7 @@ async fn check_endpoint(State(check): State<Arc<CheckEndpoint>>, request: Reques
             .map(axum::body::Body::from);
     };
     let checked = crate::check::check(&check.gateway, &check.trusted_proxies, &parts, &body, peer).await;
+    check.metrics.record(&checked.handled, started.elapsed());
     if let Some(log) = &check.log {
         log.record(&checked.handled, started.elapsed(), true);
     }
@@ -749,6 +772,7 @@ struct Zstack {
     services: Arc<Services>,
     trusted_proxies: Vec<IpAddr>,
     log: Option<Arc<DecisionLog>>,
+    metrics: Arc<ops::Metrics>,
 }
 
 fn zstack_error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -794,11 +818,18 @@ async fn zstack_change_state(
     body: Bytes,
 ) -> Response {
     let started = std::time::Instant::now();
+    let action = "zstack:ChangeIPSecConnectionState";
     let (session, revision) = match zstack.session(&headers) {
         Ok(found) => found,
-        Err(answer) => return *answer,
+        Err(answer) => {
+            // An unknown or expired session is ID.1001; a missing header has no code.
+            let code = (answer.status() == StatusCode::UNAUTHORIZED).then_some("ID.1001");
+            zstack.metrics.count(Some(action), None, code, started.elapsed());
+            return *answer;
+        }
     };
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        zstack.metrics.count(Some(action), None, None, started.elapsed());
         return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", "the request body is not JSON");
     };
     let mut params = BTreeMap::from([("uuid".to_owned(), uuid)]);
@@ -810,14 +841,17 @@ async fn zstack_change_state(
     caller.secure_transport = Some(peer.secure);
     caller.current_time = ramguard::sim::format_clock(OffsetDateTime::now_utc().unix_timestamp());
     caller.mfa_present = Some(false);
-    let action = "zstack:ChangeIPSecConnectionState";
     // The gateway has checked the session against its sessions file; the
     // simulator's own check of its world's sessions is not asked for.
     let backend = SimulatorBackend(&zstack.services);
     let outcome = match zstack.guard.call_with(&session.policies, &backend, action, &params, &caller).await {
         Ok(outcome) => outcome,
-        Err(e) => return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", &e.to_string()),
+        Err(e) => {
+            zstack.metrics.count(Some(action), None, None, started.elapsed());
+            return zstack_error(StatusCode::BAD_REQUEST, "SYS.1007", &e.to_string());
+        }
     };
+    zstack.metrics.count(Some(action), Some(&outcome), None, started.elapsed());
     let mut answer = outcome.response.body.clone();
     if let (Some(location), Some(host)) =
         (answer.get("location").and_then(Value::as_str), headers.get(http::header::HOST).and_then(|h| h.to_str().ok()))
@@ -893,6 +927,12 @@ pub struct Server {
     reloader: Arc<reload::Reloader>,
     /// What the reloader starts from, taken when it starts.
     watched: Mutex<Option<(Option<reload::Hangups>, reload::Fingerprint)>>,
+    /// `/metrics`, `/healthz` and `/readyz`.
+    ops: Arc<ops::Ops>,
+    /// The configured `metrics_listen`.
+    ops_listen: Option<SocketAddr>,
+    /// Its listener, once bound.
+    ops_listener: Option<tokio::net::TcpListener>,
 }
 
 impl std::fmt::Debug for Server {
@@ -911,8 +951,11 @@ impl Server {
         let seen = reload::fingerprint(config);
         let hangups = reload::hangups();
         let reload::Policies { keys, upstream, sessions, revision } = reload::load_policies(config)?;
-        let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
+        let builtin = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?;
+        let catalog = builtin.clone();
+        let metrics = Arc::new(ops::Metrics::new(builtin, &revision));
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
+        let mut redis = None;
         let (tokens, nonces) = match &config.store {
             StoreConfig::Memory => (
                 Tokens::Memory(Arc::new(MemoryTokens::with_capacity(config.limits.max_client_tokens))),
@@ -925,7 +968,11 @@ impl Server {
                     .map_err(|e| ServeError::Config(e.to_string()))?;
                 // A live replica settles a call within its request timeout
                 // and one write; a record older than that was abandoned.
-                (Tokens::Redis(store.tokens(timeout.saturating_add(store_timeout))), Nonces::Redis(store.nonces()))
+                redis = Some(store.clone());
+                (
+                    Tokens::Redis(store.tokens(timeout.saturating_add(store_timeout)), metrics.clone()),
+                    Nonces::Redis(store.nonces(), metrics.clone()),
+                )
             }
         };
         let empty = ramguard::PolicySetBuilder::new().build().map_err(|e| ServeError::Config(e.to_string()))?;
@@ -938,10 +985,13 @@ impl Server {
         );
         let mut layer = GuardLayer::new(gateway.clone()).max_body(config.limits.max_body_bytes);
         let log = config.decision_log.as_deref().map(DecisionLog::open).transpose()?.map(Arc::new);
-        if let Some(log) = log.clone() {
-            layer = layer
-                .on_decision(Arc::new(move |handled: &Handled, latency: Duration| log.record(handled, latency, false)));
-        }
+        let (hook_log, hook_metrics) = (log.clone(), metrics.clone());
+        layer = layer.on_decision(Arc::new(move |handled: &Handled, latency: Duration| {
+            hook_metrics.record(handled, latency);
+            if let Some(log) = &hook_log {
+                log.record(handled, latency, false);
+            }
+        }));
         let shared_sessions = sessions.map(|sessions| Arc::new(reload::SharedSessions::new(sessions)));
         let reloader = Arc::new(reload::Reloader {
             config: config.clone(),
@@ -949,7 +999,9 @@ impl Server {
             sessions: shared_sessions.clone(),
             revision: Mutex::new(revision.clone()),
             log: log.clone(),
+            metrics: metrics.clone(),
         });
+        let ops = Arc::new(ops::Ops { metrics: metrics.clone(), store: redis, revision: reloader.clone() });
         let mut direct = None;
         let (routes, services) = match &config.backend {
             BackendConfig::Simulator { world: start, state } => {
@@ -967,7 +1019,7 @@ impl Server {
                         tokens.remember(world.client_tokens.clone());
                         KeptTokens::Memory(tokens.clone())
                     }
-                    Tokens::Redis(tokens) => {
+                    Tokens::Redis(tokens, _) => {
                         tokens
                             .remember(world.client_tokens.clone(), world.clock)
                             .await
@@ -988,6 +1040,7 @@ impl Server {
                     gateway: gateway.clone(),
                     services: services.clone(),
                     log: log.clone(),
+                    metrics: metrics.clone(),
                     max_body: config.limits.max_body_bytes,
                 }));
                 let zstack = Arc::new(Zstack {
@@ -996,6 +1049,7 @@ impl Server {
                     services: services.clone(),
                     trusted_proxies: config.trusted_proxies.clone(),
                     log,
+                    metrics: metrics.clone(),
                 });
                 let zstack = Router::new()
                     .route("/zstack/v1/ipsec/{uuid}/actions", axum::routing::put(zstack_change_state))
@@ -1037,6 +1091,7 @@ impl Server {
             gateway: gateway.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
             log: reloader.log.clone(),
+            metrics: metrics.clone(),
             max_body: config.limits.max_body_bytes,
         });
         let check = Router::new()
@@ -1056,6 +1111,9 @@ impl Server {
             revision,
             reloader,
             watched: Mutex::new(Some((hangups, seen))),
+            ops,
+            ops_listen: config.metrics_listen,
+            ops_listener: None,
         })
     }
 
@@ -1070,13 +1128,55 @@ impl Server {
         &self.revision
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets the
-    /// requests in flight finish and writes the world a last time.
+    /// Binds the configured `metrics_listen`, if there is one, and returns
+    /// the address it is bound to (for `127.0.0.1:0`, the port it got).
+    /// [`Server::run`] binds it itself when this was not called.
+    pub async fn bind_metrics(&mut self) -> Result<Option<SocketAddr>, ServeError> {
+        if self.ops_listener.is_none()
+            && let Some(addr) = self.ops_listen
+        {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| ServeError::Config(format!("metrics_listen {addr}: {e}")))?;
+            self.ops_listener = Some(listener);
+        }
+        self.ops_listener.as_ref().map(|l| l.local_addr()).transpose().map_err(ServeError::Io)
+    }
+
+    /// Serves on `listener` (and on `metrics_listen`, when configured)
+    /// until `shutdown` completes, then lets the requests in flight finish
+    /// and writes the world a last time.
     pub async fn run(
-        self,
+        mut self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.bind_metrics().await?;
+        // One shutdown, for both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            // A sender gone is a shutdown too.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let (main_ops, ops_loop) = match self.ops_listener.take() {
+            Some(ops_listener) => {
+                let only_ops = Router::new().fallback(not_found);
+                let served = accept_loop(
+                    ops_listener,
+                    only_ops,
+                    None,
+                    Some(self.ops.clone()),
+                    self.timeout,
+                    until(stopped.clone()),
+                );
+                (None, Some(tokio::spawn(served)))
+            }
+            None => (Some(self.ops.clone()), None),
+        };
         let saver = self.services.clone().map(|services| {
             tokio::spawn(async move {
                 loop {
@@ -1091,7 +1191,11 @@ impl Server {
         });
         let watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner).take();
         let watcher = watched.map(|(hangups, seen)| tokio::spawn(reload::watch(self.reloader.clone(), hangups, seen)));
-        let served = accept_loop(listener, self.router, self.direct, self.timeout, shutdown).await;
+        let served = accept_loop(listener, self.router, self.direct, main_ops, self.timeout, until(stopped)).await;
+        let ops_served = match ops_loop {
+            Some(ops_loop) => ops_loop.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        };
         if let Some(saver) = saver {
             saver.abort();
         }
@@ -1101,7 +1205,7 @@ impl Server {
         if let Some(services) = &self.services {
             services.save()?;
         }
-        served.map_err(ServeError::Io)
+        served.and(ops_served).map_err(ServeError::Io)
     }
 }
 
@@ -1111,13 +1215,14 @@ const IDLE: Duration = Duration::from_secs(30);
 
 /// The accept loop: HTTP/1.1 connections, each request to the gateway
 /// directly when it is an RPC call to the simulator (the hot path: no
-/// routing, no boxed bodies, no middleware), to the router otherwise. On
-/// `shutdown`, it stops accepting and lets every connection finish the
-/// request it is serving.
+/// routing, no boxed bodies, no middleware), to `ops` when it asks for one
+/// of its paths, to the router otherwise. On `shutdown`, it stops
+/// accepting and lets every connection finish the request it is serving.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     router: Router,
     direct: Option<Arc<Rpc>>,
+    ops: Option<Arc<ops::Ops>>,
     timeout: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
@@ -1139,16 +1244,28 @@ async fn accept_loop(
         };
         let router = router.clone();
         let direct = direct.clone();
+        let ops = ops.clone();
         let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
             let router = router.clone();
             let direct = direct.clone();
+            let ops = ops.clone();
             async move {
                 let peer = Peer { addr, secure: false };
-                let response: http::Response<Body> = match direct {
-                    Some(rpc) if request.uri().path() == "/" => {
-                        match tokio::time::timeout(timeout, self::rpc(&rpc, peer, request)).await {
+                let path = request.uri().path();
+                let response: http::Response<Body> = match (direct, ops) {
+                    (_, Some(ops)) if ops::PATHS.contains(&path) => {
+                        match tokio::time::timeout(timeout, ops.answer(request.method(), path)).await {
                             Ok(response) => response.map(|b| Body::Left(Full::new(b))),
                             Err(_) => timed_out(timeout).map(|b| Body::Left(Full::new(b))),
+                        }
+                    }
+                    (Some(rpc), _) if path == "/" => {
+                        match tokio::time::timeout(timeout, self::rpc(&rpc, peer, request)).await {
+                            Ok(response) => response.map(|b| Body::Left(Full::new(b))),
+                            Err(_) => {
+                                rpc.metrics.count(None, None, None, timeout);
+                                timed_out(timeout).map(|b| Body::Left(Full::new(b)))
+                            }
                         }
                     }
                     _ => {
@@ -1215,11 +1332,15 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
     let config = Config::load(path)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let server = Server::new(&config).await?;
+        let mut server = Server::new(&config).await?;
         let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
         let addr = listener.local_addr()?;
+        let metrics = server.bind_metrics().await?;
         let shutdown = shutdown_signal();
         eprintln!("ramguard serve: listening on http://{addr} ({} keys, revision {})", server.keys, server.revision());
+        if let Some(metrics) = metrics {
+            eprintln!("ramguard serve: /metrics, /healthz and /readyz on http://{metrics}");
+        }
         server.run(listener, shutdown).await
     })
 }
@@ -1228,21 +1349,28 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
 #[derive(Debug)]
 enum Tokens {
     Memory(Arc<MemoryTokens>),
-    Redis(RedisTokens),
+    /// In Redis; its failures are counted in the metrics.
+    Redis(RedisTokens, Arc<ops::Metrics>),
 }
 
 impl ClientTokenStore for Tokens {
     async fn claim(&self, key: &TokenKey, params: &BTreeMap<String, String>, now: i64) -> Claim {
         match self {
             Self::Memory(tokens) => tokens.claim(key, params, now).await,
-            Self::Redis(tokens) => tokens.claim(key, params, now).await,
+            Self::Redis(tokens, metrics) => {
+                let claim = tokens.claim(key, params, now).await;
+                if matches!(claim, Claim::Unavailable) {
+                    metrics.store_error(ops::StoreUse::ClientTokens);
+                }
+                claim
+            }
         }
     }
 
     fn settle(&self, key: &TokenKey, settlement: Settlement) {
         match self {
             Self::Memory(tokens) => tokens.settle(key, settlement),
-            Self::Redis(tokens) => tokens.settle(key, settlement),
+            Self::Redis(tokens, _) => tokens.settle(key, settlement),
         }
     }
 }
@@ -1251,7 +1379,8 @@ impl ClientTokenStore for Tokens {
 #[derive(Debug)]
 enum Nonces {
     Memory(MemoryNonceStore),
-    Redis(RedisNonces),
+    /// In Redis; its failures are counted in the metrics.
+    Redis(RedisNonces, Arc<ops::Metrics>),
 }
 
 impl NonceStore for Nonces {
@@ -1264,7 +1393,13 @@ impl NonceStore for Nonces {
     ) -> Result<(), NonceRefusal> {
         match self {
             Self::Memory(nonces) => nonces.remember(access_key_id, nonce, timestamp, now).await,
-            Self::Redis(nonces) => nonces.remember(access_key_id, nonce, timestamp, now).await,
+            Self::Redis(nonces, metrics) => {
+                let remembered = nonces.remember(access_key_id, nonce, timestamp, now).await;
+                if remembered == Err(NonceRefusal::Unavailable) {
+                    metrics.store_error(ops::StoreUse::Nonces);
+                }
+                remembered
+            }
         }
     }
 }

@@ -265,6 +265,15 @@ impl RedisStore {
         }
     }
 
+    /// Whether Redis answers `PING` within the store's timeout (a
+    /// readiness check). A failure, and the first answer after failures,
+    /// is said on stderr as for any command.
+    pub async fn ping(&self) -> bool {
+        self.run(|mut connection| async move { redis::cmd("PING").query_async::<String>(&mut connection).await })
+            .await
+            .is_some()
+    }
+
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix

@@ -15,6 +15,7 @@ use ramguard::access::AccessModel;
 use ramguard::snapshot::Snapshot;
 use sha2::{Digest, Sha256};
 
+use super::ops::Reload;
 use super::{
     Config, DecisionLog, LoadedKeys, Nonces, ServeError, Tokens, ZstackSession, file_error, keys_from, read_private,
 };
@@ -195,6 +196,8 @@ pub(super) struct Reloader {
     pub revision: Mutex<Arc<str>>,
     /// The decision log, reopened on SIGHUP.
     pub log: Option<Arc<DecisionLog>>,
+    /// Where reloads are counted.
+    pub metrics: Arc<super::ops::Metrics>,
 }
 
 impl Reloader {
@@ -206,8 +209,12 @@ impl Reloader {
         let loaded = load_policies(&self.config);
         let mut current = self.revision.lock().unwrap_or_else(PoisonError::into_inner);
         match loaded {
-            Err(e) => eprintln!("ramguard serve: reload refused, revision {current} stays in force: {e}"),
+            Err(e) => {
+                self.metrics.reloaded(Reload::Refused, &current);
+                eprintln!("ramguard serve: reload refused, revision {current} stays in force: {e}");
+            }
             Ok(policies) if policies.revision == *current => {
+                self.metrics.reloaded(Reload::Unchanged, &current);
                 if asked {
                     eprintln!("ramguard serve: policies unchanged, revision {current}");
                 }
@@ -218,6 +225,7 @@ impl Reloader {
                     shared.replace(sessions);
                 }
                 *current = policies.revision;
+                self.metrics.reloaded(Reload::Ok, &current);
                 eprintln!(
                     "ramguard serve: reloaded policies, revision {current} (in {:.1} ms)",
                     started.elapsed().as_secs_f64() * 1000.0
