@@ -182,8 +182,8 @@ fn serve_decides_by_the_snapshot_logs_each_decision_and_keeps_the_world() {
     assert_eq!(allowed["request_id"], body["RequestId"]);
 
     // The world file is written after the change.
-    let world = saved_world_once_updated(&serve);
-    assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
+    let world = saved_world_once_deleted(&serve);
+    assert_eq!(deleted(&world), ["iss-bp1jougp8cfsbo8y9"], "{world}");
 
     // No secret is ever written out.
     let log = [denied.to_string(), allowed.to_string()].concat();
@@ -477,8 +477,8 @@ fn the_official_sdks_call_the_gateway_unmodified() {
     assert_eq!(replay[1]["code"], "SignatureNonceUsed", "{replay}");
 
     // The world changed once, as the SDK's first call asked.
-    let world = saved_world_once_updated(&serve);
-    assert_eq!(world["vpn_gateways"][0]["Status"], "updating", "{world}");
+    let world = saved_world_once_deleted(&serve);
+    assert_eq!(deleted(&world), ["iss-bp1jougp8cfsbo8y9"], "{world}");
 }
 
 /// The `AccessDeniedDetail` the library's explanation gives for `user`'s
@@ -493,14 +493,25 @@ fn expected_denial(user: &str, action: &str, resource: &str) -> Value {
     serde_json::to_value(explanation.access_denied_detail.unwrap()).unwrap()
 }
 
-/// The world file the server keeps, read until it shows the VPN gateway
-/// `updating` (the saver writes it shortly after the change), or after 5 s.
-fn saved_world_once_updated(serve: &Serve) -> Value {
+/// The bundled world's IPsec server, when `world` has it being deleted or
+/// gone (the deletion runs for a while on the simulated clock, then the
+/// server is removed).
+fn deleted(world: &Value) -> Vec<&'static str> {
+    let Some(servers) = world["ipsec_servers"].as_array() else { return Vec::new() };
+    let ours = servers.iter().find(|s| s["IpsecServerId"] == "iss-bp1jougp8cfsbo8y9");
+    if ours.is_none_or(|s| s["Deleting"] == true) { vec!["iss-bp1jougp8cfsbo8y9"] } else { Vec::new() }
+}
+
+/// The world file the server keeps, read until the IPsec server is being
+/// deleted or gone (the saver writes it shortly after the change), or
+/// after 5 s. That is what lasts: the VPN gateway's `updating` settles back
+/// to `active` as the simulated clock follows the wall clock.
+fn saved_world_once_deleted(serve: &Serve) -> Value {
     let mut world = Value::Null;
     for _ in 0..100 {
         if let Ok(text) = std::fs::read_to_string(serve.dir.path().join("state/world.json")) {
             world = serde_json::from_str(&text).unwrap_or(Value::Null);
-            if world["vpn_gateways"][0]["Status"] == "updating" {
+            if !deleted(&world).is_empty() {
                 break;
             }
         }
