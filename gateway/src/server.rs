@@ -64,6 +64,9 @@
 //! exactly what the gateway enforces.
 
 mod reload;
+mod tls;
+
+pub use tls::TlsConfig;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -145,6 +148,9 @@ pub struct Config {
     /// Where client tokens and signature nonces are kept.
     #[serde(default)]
     pub store: StoreConfig,
+    /// The certificate and key to speak TLS with; plain HTTP without them.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
 }
 
 /// Where client tokens and signature nonces are kept: in this process, or
@@ -309,6 +315,10 @@ impl Config {
                 }
             }
             BackendConfig::Upstream { .. } => {}
+        }
+        if let Some(tls) = &mut config.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
         }
         if let Some(log) = &mut config.decision_log
             && log != "-"
@@ -844,13 +854,15 @@ pub struct Server {
     direct: Option<Arc<Rpc>>,
     timeout: Duration,
     services: Option<Arc<Services>>,
+    /// The TLS acceptor, when `[tls]` is configured.
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     listen: SocketAddr,
     /// How many keys it accepts.
     pub keys: usize,
     revision: Arc<str>,
     reloader: Arc<reload::Reloader>,
     /// What the reloader starts from, taken when it starts.
-    watched: Mutex<Option<(Option<reload::Hangups>, reload::Fingerprint)>>,
+    watched: Mutex<Option<(Option<reload::Hangups>, reload::Seen)>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -866,8 +878,10 @@ impl Server {
     pub async fn new(config: &Config) -> Result<Server, ServeError> {
         // Looked at before the files are read, so that a change while
         // they are read is seen by the first look after start.
-        let seen = reload::fingerprint(config);
+        let seen = reload::seen(config);
         let hangups = reload::hangups();
+        let certificates = config.tls.as_ref().map(tls::Certificates::load).transpose()?.map(Arc::new);
+        let acceptor = certificates.as_ref().map(tls::Certificates::acceptor).transpose()?;
         let reload::Policies { keys, upstream, sessions, revision } = reload::load_policies(config)?;
         let catalog = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?.clone();
         let timeout = Duration::from_millis(config.limits.request_timeout_ms);
@@ -907,6 +921,7 @@ impl Server {
             sessions: shared_sessions.clone(),
             revision: Mutex::new(revision.clone()),
             log: log.clone(),
+            certificates,
         });
         let mut direct = None;
         let (routes, services) = match &config.backend {
@@ -997,6 +1012,7 @@ impl Server {
             direct,
             timeout,
             services,
+            acceptor,
             listen: config.listen,
             keys: key_count,
             revision,
@@ -1008,6 +1024,11 @@ impl Server {
     /// The configured address.
     pub fn listen(&self) -> SocketAddr {
         self.listen
+    }
+
+    /// Whether it speaks TLS (`[tls]`) rather than plain HTTP.
+    pub fn secure(&self) -> bool {
+        self.acceptor.is_some()
     }
 
     /// The policy revision it starts with: the first 16 hex digits of the
@@ -1037,7 +1058,7 @@ impl Server {
         });
         let watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner).take();
         let watcher = watched.map(|(hangups, seen)| tokio::spawn(reload::watch(self.reloader.clone(), hangups, seen)));
-        let served = accept_loop(listener, self.router, self.direct, self.timeout, shutdown).await;
+        let served = accept_loop(listener, self.router, self.direct, self.timeout, self.acceptor, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();
         }
@@ -1051,20 +1072,22 @@ impl Server {
     }
 }
 
-/// How long a connection may stay idle, or take to send a request's
-/// headers, before it is closed.
+/// How long a connection may stay idle, take to complete its TLS
+/// handshake, or take to send a request's headers, before it is closed.
 const IDLE: Duration = Duration::from_secs(30);
 
 /// The accept loop: HTTP/1.1 connections, each request to the gateway
 /// directly when it is an RPC call to the simulator (the hot path: no
-/// routing, no boxed bodies, no middleware), to the router otherwise. On
-/// `shutdown`, it stops accepting and lets every connection finish the
-/// request it is serving.
+/// routing, no boxed bodies, no middleware), to the router otherwise. With
+/// `acceptor`, every connection is TLS, and its handshake must complete
+/// within [`IDLE`]. On `shutdown`, it stops accepting and lets every
+/// connection finish the request it is serving.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     router: Router,
     direct: Option<Arc<Rpc>>,
     timeout: Duration,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
     type Body = http_body_util::Either<Full<Bytes>, axum::body::Body>;
@@ -1085,11 +1108,12 @@ async fn accept_loop(
         };
         let router = router.clone();
         let direct = direct.clone();
+        let secure = acceptor.is_some();
         let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
             let router = router.clone();
             let direct = direct.clone();
             async move {
-                let peer = Peer { addr, secure: false };
+                let peer = Peer { addr, secure };
                 let response: http::Response<Body> = match direct {
                     Some(rpc) if request.uri().path() == "/" => {
                         match tokio::time::timeout(timeout, self::rpc(&rpc, peer, request)).await {
@@ -1106,14 +1130,22 @@ async fn accept_loop(
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(IDLE)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(IDLE);
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            // A connection that breaks off is the client's business.
-            let _ = connection.await;
+            // A connection that breaks off, or whose handshake fails or
+            // stalls, is the client's business.
+            let _ = match acceptor {
+                None => watcher.watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service)).await,
+                Some(acceptor) => match tokio::time::timeout(IDLE, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        watcher.watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service)).await
+                    }
+                    _ => return,
+                },
+            };
         });
     }
     drop(listener);
@@ -1165,7 +1197,12 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
         let listener = tokio::net::TcpListener::bind(listen.unwrap_or(server.listen())).await?;
         let addr = listener.local_addr()?;
         let shutdown = shutdown_signal();
-        eprintln!("ramguard serve: listening on http://{addr} ({} keys, revision {})", server.keys, server.revision());
+        let scheme = if server.secure() { "https" } else { "http" };
+        eprintln!(
+            "ramguard serve: listening on {scheme}://{addr} ({} keys, revision {})",
+            server.keys,
+            server.revision()
+        );
         server.run(listener, shutdown).await
     })
 }
