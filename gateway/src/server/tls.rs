@@ -154,6 +154,50 @@ mod tests {
 
     use super::*;
 
+    /// A certificate and key for `localhost` in `dir`, the key private.
+    fn pair_in(dir: &std::path::Path) -> TlsConfig {
+        use std::os::unix::fs::PermissionsExt;
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let config = TlsConfig { cert: dir.join("server.crt"), key: dir.join("server.key") };
+        std::fs::write(&config.cert, made.cert.pem()).unwrap();
+        std::fs::write(&config.key, made.signing_key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&config.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        config
+    }
+
+    /// The clock is paused and moves on only when every task waits, so
+    /// this asserts what happens, not how long it takes.
+    #[cfg(unix)]
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_never_starts_its_handshake_is_closed() {
+        use tokio::io::AsyncReadExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let certificates = Arc::new(Certificates::load(&pair_in(dir.path())).unwrap());
+        let acceptor = certificates.acceptor().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let timeout = std::time::Duration::from_secs(10);
+        let server = tokio::spawn(super::super::accept_loop(
+            listener,
+            axum::Router::new(),
+            None,
+            timeout,
+            Some(acceptor),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        // Connects and sends nothing: no ClientHello ever comes.
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut byte = [0_u8; 1];
+        let read = tokio::time::timeout(super::super::IDLE * 2, client.read(&mut byte)).await;
+        assert!(matches!(read, Ok(Ok(0) | Err(_))), "the server held the connection open: {read:?}");
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
+
     #[test]
     fn a_file_without_a_certificate_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
