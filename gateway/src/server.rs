@@ -22,7 +22,24 @@
 //! # url = "redis://127.0.0.1:6379/0" # may hold a password; it is never logged
 //! # prefix = "ramguard:"             # the start of every key
 //! # timeout_ms = 1000                # each connection attempt and command
+//!
+//! [tls]                              # without it, plain HTTP
+//! cert = "server.crt"                # PEM: the certificate, then any intermediates
+//! key = "server.key"                 # PEM: its private key (mode 0600)
 //! ```
+//!
+//! **TLS.** With `[tls]`, the listener speaks TLS only (1.2 and 1.3,
+//! HTTP/1.1 agreed by ALPN `http/1.1`), and stderr says `listening on
+//! https://...`; `acs:SecureTransport` is true on those connections and
+//! false on plain ones. The certificate file must hold at least one
+//! certificate, the key file (PKCS#8, PKCS#1 or SEC1) must be private like
+//! the credentials file and match the first certificate, or the server does
+//! not start, naming the file. A handshake must complete within the
+//! 30 seconds a request's head is given, or the connection is closed. The
+//! pair is reloaded like the policies (below): on SIGHUP and when either
+//! file changes, the new pair is read, checked and used for the connections
+//! after it; a pair that does not read or match is refused and logged with
+//! its file, and the one in force stays.
 //!
 //! **Several replicas.** Behind one load balancer, replicas must share their
 //! client tokens (or a retried call with a `ClientToken` could be performed
@@ -55,7 +72,8 @@
 //! line. A change that does not read, parse or validate is refused and
 //! logged on stderr with its file and location; the set in force stays. A
 //! reload costs what a start costs: the snapshot is compiled again. SIGHUP
-//! also reopens a `decision_log` file, for log rotation.
+//! also reopens a `decision_log` file, for log rotation, and reloads the
+//! TLS certificate and key (which are also watched on their own).
 //!
 //! Paths are relative to the configuration file. Who may do what comes from
 //! the account snapshot that `ramguard who-can` audits: each key's owner
