@@ -23,7 +23,24 @@
 //! # url = "redis://127.0.0.1:6379/0" # may hold a password; it is never logged
 //! # prefix = "ramguard:"             # the start of every key
 //! # timeout_ms = 1000                # each connection attempt and command
+//!
+//! [tls]                              # without it, plain HTTP
+//! cert = "server.crt"                # PEM: the certificate, then any intermediates
+//! key = "server.key"                 # PEM: its private key (mode 0600)
 //! ```
+//!
+//! **TLS.** With `[tls]`, the listener speaks TLS only (1.2 and 1.3,
+//! HTTP/1.1 agreed by ALPN `http/1.1`), and stderr says `listening on
+//! https://...`; `acs:SecureTransport` is true on those connections and
+//! false on plain ones. The certificate file must hold at least one
+//! certificate, the key file (PKCS#8, PKCS#1 or SEC1) must be private like
+//! the credentials file and match the first certificate, or the server does
+//! not start, naming the file. A handshake must complete within the
+//! 30 seconds a request's head is given, or the connection is closed. The
+//! pair is reloaded like the policies (below): on SIGHUP and when either
+//! file changes, the new pair is read, checked and used for the connections
+//! after it; a pair that does not read or match is refused and logged with
+//! its file, and the one in force stays.
 //!
 //! **Several replicas.** Behind one load balancer, replicas must share their
 //! client tokens (or a retried call with a `ClientToken` could be performed
@@ -56,7 +73,8 @@
 //! line. A change that does not read, parse or validate is refused and
 //! logged on stderr with its file and location; the set in force stays. A
 //! reload costs what a start costs: the snapshot is compiled again. SIGHUP
-//! also reopens a `decision_log` file, for log rotation.
+//! also reopens a `decision_log` file, for log rotation, and reloads the
+//! TLS certificate and key (which are also watched on their own).
 //!
 //! **Operating it.** `/healthz` (200 while it serves), `/readyz` (200 when
 //! a policy set is in force and the store answers: for Redis, a `PING`
@@ -78,6 +96,9 @@
 
 mod ops;
 mod reload;
+mod tls;
+
+pub use tls::TlsConfig;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -163,6 +184,9 @@ pub struct Config {
     /// Where client tokens and signature nonces are kept.
     #[serde(default)]
     pub store: StoreConfig,
+    /// The certificate and key to speak TLS with; plain HTTP without them.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
 }
 
 /// Where client tokens and signature nonces are kept: in this process, or
@@ -327,6 +351,10 @@ impl Config {
                 }
             }
             BackendConfig::Upstream { .. } => {}
+        }
+        if let Some(tls) = &mut config.tls {
+            tls.cert = base.join(&tls.cert);
+            tls.key = base.join(&tls.key);
         }
         if let Some(log) = &mut config.decision_log
             && log != "-"
@@ -920,13 +948,15 @@ pub struct Server {
     direct: Option<Arc<Rpc>>,
     timeout: Duration,
     services: Option<Arc<Services>>,
+    /// The TLS acceptor, when `[tls]` is configured.
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     listen: SocketAddr,
     /// How many keys it accepts.
     pub keys: usize,
     revision: Arc<str>,
     reloader: Arc<reload::Reloader>,
     /// What the reloader starts from, taken when it starts.
-    watched: Mutex<Option<(Option<reload::Hangups>, reload::Fingerprint)>>,
+    watched: Mutex<Option<(Option<reload::Hangups>, reload::Seen)>>,
     /// `/metrics`, `/healthz` and `/readyz`.
     ops: Arc<ops::Ops>,
     /// The configured `metrics_listen`.
@@ -948,8 +978,10 @@ impl Server {
     pub async fn new(config: &Config) -> Result<Server, ServeError> {
         // Looked at before the files are read, so that a change while
         // they are read is seen by the first look after start.
-        let seen = reload::fingerprint(config);
+        let seen = reload::seen(config);
         let hangups = reload::hangups();
+        let certificates = config.tls.as_ref().map(tls::Certificates::load).transpose()?.map(Arc::new);
+        let acceptor = certificates.as_ref().map(tls::Certificates::acceptor).transpose()?;
         let reload::Policies { keys, upstream, sessions, revision } = reload::load_policies(config)?;
         let builtin = Catalog::builtin().map_err(|e| ServeError::Config(e.to_string()))?;
         let catalog = builtin.clone();
@@ -1000,6 +1032,7 @@ impl Server {
             revision: Mutex::new(revision.clone()),
             log: log.clone(),
             metrics: metrics.clone(),
+            certificates,
         });
         let ops = Arc::new(ops::Ops { metrics: metrics.clone(), store: redis, revision: reloader.clone() });
         let mut direct = None;
@@ -1106,6 +1139,7 @@ impl Server {
             direct,
             timeout,
             services,
+            acceptor,
             listen: config.listen,
             keys: key_count,
             revision,
@@ -1120,6 +1154,11 @@ impl Server {
     /// The configured address.
     pub fn listen(&self) -> SocketAddr {
         self.listen
+    }
+
+    /// Whether it speaks TLS (`[tls]`) rather than plain HTTP.
+    pub fn secure(&self) -> bool {
+        self.acceptor.is_some()
     }
 
     /// The policy revision it starts with: the first 16 hex digits of the
@@ -1171,6 +1210,8 @@ impl Server {
                     None,
                     Some(self.ops.clone()),
                     self.timeout,
+                    // Plain HTTP: the operations listener is for a private network.
+                    None,
                     until(stopped.clone()),
                 );
                 (None, Some(tokio::spawn(served)))
@@ -1191,7 +1232,9 @@ impl Server {
         });
         let watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner).take();
         let watcher = watched.map(|(hangups, seen)| tokio::spawn(reload::watch(self.reloader.clone(), hangups, seen)));
-        let served = accept_loop(listener, self.router, self.direct, main_ops, self.timeout, until(stopped)).await;
+        let served =
+            accept_loop(listener, self.router, self.direct, main_ops, self.timeout, self.acceptor, until(stopped))
+                .await;
         let ops_served = match ops_loop {
             Some(ops_loop) => ops_loop.await.unwrap_or(Ok(())),
             None => Ok(()),
@@ -1209,21 +1252,24 @@ impl Server {
     }
 }
 
-/// How long a connection may stay idle, or take to send a request's
-/// headers, before it is closed.
+/// How long a connection may stay idle, take to complete its TLS
+/// handshake, or take to send a request's headers, before it is closed.
 const IDLE: Duration = Duration::from_secs(30);
 
 /// The accept loop: HTTP/1.1 connections, each request to the gateway
 /// directly when it is an RPC call to the simulator (the hot path: no
 /// routing, no boxed bodies, no middleware), to `ops` when it asks for one
-/// of its paths, to the router otherwise. On `shutdown`, it stops
-/// accepting and lets every connection finish the request it is serving.
+/// of its paths, to the router otherwise. With `acceptor`, every
+/// connection is TLS, and its handshake must complete within [`IDLE`]. On
+/// `shutdown`, it stops accepting and lets every connection finish the
+/// request it is serving.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     router: Router,
     direct: Option<Arc<Rpc>>,
     ops: Option<Arc<ops::Ops>>,
     timeout: Duration,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
     type Body = http_body_util::Either<Full<Bytes>, axum::body::Body>;
@@ -1245,12 +1291,13 @@ async fn accept_loop(
         let router = router.clone();
         let direct = direct.clone();
         let ops = ops.clone();
+        let secure = acceptor.is_some();
         let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
             let router = router.clone();
             let direct = direct.clone();
             let ops = ops.clone();
             async move {
-                let peer = Peer { addr, secure: false };
+                let peer = Peer { addr, secure };
                 let path = request.uri().path();
                 let response: http::Response<Body> = match (direct, ops) {
                     (_, Some(ops)) if ops::PATHS.contains(&path) => {
@@ -1277,14 +1324,22 @@ async fn accept_loop(
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(IDLE)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(IDLE);
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            // A connection that breaks off is the client's business.
-            let _ = connection.await;
+            // A connection that breaks off, or whose handshake fails or
+            // stalls, is the client's business.
+            let _ = match acceptor {
+                None => watcher.watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service)).await,
+                Some(acceptor) => match tokio::time::timeout(IDLE, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        watcher.watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service)).await
+                    }
+                    _ => return,
+                },
+            };
         });
     }
     drop(listener);
@@ -1337,7 +1392,12 @@ pub fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<(), ServeError> 
         let addr = listener.local_addr()?;
         let metrics = server.bind_metrics().await?;
         let shutdown = shutdown_signal();
-        eprintln!("ramguard serve: listening on http://{addr} ({} keys, revision {})", server.keys, server.revision());
+        let scheme = if server.secure() { "https" } else { "http" };
+        eprintln!(
+            "ramguard serve: listening on {scheme}://{addr} ({} keys, revision {})",
+            server.keys,
+            server.revision()
+        );
         if let Some(metrics) = metrics {
             eprintln!("ramguard serve: /metrics, /healthz and /readyz on http://{metrics}");
         }

@@ -4,7 +4,8 @@
 //! of the files changes (their modification times and lengths, polled
 //! every second), they are read and compiled again off the async workers,
 //! and swapped in whole. A set that does not read, parse or validate is
-//! refused and the one in force stays.
+//! refused and the one in force stays. The TLS certificate and key are
+//! looked at the same way, and reloaded on their own.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -164,7 +165,21 @@ pub(super) fn load_policies(config: &Config) -> Result<Policies, ServeError> {
 /// (`None` when it could not be looked at).
 pub(super) type Fingerprint = Vec<(PathBuf, Option<(SystemTime, u64)>)>;
 
-/// The fingerprint of the files the configuration names.
+/// What the watched files looked like: the policy files, and the TLS
+/// certificate and key.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    policies: Fingerprint,
+    certificates: Fingerprint,
+}
+
+/// How the files the configuration names look now.
+pub(super) fn seen(config: &Config) -> Seen {
+    let certificates = config.tls.iter().flat_map(|tls| [tls.cert.clone(), tls.key.clone()]).collect();
+    Seen { policies: fingerprint(config), certificates: looked_at(certificates) }
+}
+
+/// The fingerprint of the policy files the configuration names.
 pub(super) fn fingerprint(config: &Config) -> Fingerprint {
     let mut paths = Vec::new();
     if config.snapshot.is_dir() {
@@ -177,6 +192,11 @@ pub(super) fn fingerprint(config: &Config) -> Fingerprint {
     }
     paths.push(config.credentials.clone());
     paths.extend(config.zstack_sessions.iter().cloned());
+    looked_at(paths)
+}
+
+/// Each path's modification time and length.
+fn looked_at(paths: Vec<PathBuf>) -> Fingerprint {
     paths
         .into_iter()
         .map(|path| {
@@ -198,6 +218,8 @@ pub(super) struct Reloader {
     pub log: Option<Arc<DecisionLog>>,
     /// Where reloads are counted.
     pub metrics: Arc<super::ops::Metrics>,
+    /// The TLS certificate and key, when the server speaks TLS.
+    pub certificates: Option<Arc<super::tls::Certificates>>,
 }
 
 impl Reloader {
@@ -266,9 +288,11 @@ pub(super) fn hangups() -> Option<Hangups> {
     }
 }
 
-/// Reopens the decision log and reloads on SIGHUP; reloads when the files' fingerprint differs from the one
-/// last seen (`seen`, taken before the files in force were read).
-pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, seen: Fingerprint) {
+/// Reopens the decision log and reloads on SIGHUP; reloads the policies,
+/// or the TLS certificate and key, when their files' fingerprint differs
+/// from the one last seen (`seen`, taken before the files in force were
+/// read).
+pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, seen: Seen) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seen = seen;
@@ -283,9 +307,14 @@ pub(super) async fn watch(reloader: Arc<Reloader>, mut signal: Option<Hangups>, 
             if asked && let Some(log) = &reloader.log {
                 log.reopen();
             }
-            let now = fingerprint(&reloader.config);
-            if asked || now != last {
+            let now = self::seen(&reloader.config);
+            if asked || now.policies != last.policies {
                 reloader.reload(asked);
+            }
+            if let Some(certificates) = &reloader.certificates
+                && (asked || now.certificates != last.certificates)
+            {
+                certificates.reload(asked);
             }
             now
         })
