@@ -281,7 +281,19 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The master stops its workers on `-s stop`; killed, it would leave them running.
+        let stopped = std::process::Command::new("nginx")
+            .arg("-p")
+            .arg(self._dir.path())
+            .arg("-c")
+            .arg(self._dir.path().join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -301,8 +313,11 @@ fn nginx(check: SocketAddr, service: SocketAddr, with_check: bool) -> Result<Ngi
     }
     let p = dir.path().display();
     let config = format!(
-        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
-         events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  \
+        // Two workers, one a core, as `worker_processes auto` gives here; and
+        // connections from the load generator kept for the whole run.
+        "daemon off;\nuser root;\nworker_processes 2;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
+         events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  keepalive_requests 10000000;\n  \
+         client_body_temp_path {p}/body;\n  \
          proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  \
          scgi_temp_path {p}/scgi;\n{config}\n}}\n"
     );
