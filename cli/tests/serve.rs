@@ -1606,3 +1606,66 @@ fn decision_log_lines_are_whole_under_concurrent_requests_and_replicas_sharing_a
     assert_eq!(logged.len(), THREADS * 2 * EACH);
     assert_eq!(logged, expected, "each request's line, once");
 }
+
+/// A scratch folder running `policies/gateway/replica.toml` as it is
+/// shipped, but for the Redis URL, the addresses (free ports) and the
+/// paths, which are the scratch folder's.
+fn scratch_replica(redis: &RedisServer) -> tempfile::TempDir {
+    let dir = scratch();
+    let shipped = std::fs::read_to_string(common::repo().join("policies/gateway/replica.toml")).unwrap();
+    let config = shipped
+        .replace("redis://127.0.0.1:6379/0", &redis.url())
+        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
+        .replace("metrics_listen = \"127.0.0.1:9090\"", "metrics_listen = \"127.0.0.1:0\"")
+        .replace("../worlds/network.json", "world.json")
+        .replace("../../target/gateway/replica-world.json", "state/world.json");
+    for line in ["url = ", "listen = ", "metrics_listen = ", "world = ", "state = "] {
+        assert!(config.lines().any(|l| l.starts_with(line)), "the shipped replica.toml has no `{line}`");
+    }
+    std::fs::write(dir.path().join("gateway.toml"), config).unwrap();
+    dir
+}
+
+#[test]
+fn the_shipped_replica_configuration_runs_replicas_that_perform_a_client_token_call_once() {
+    let redis = RedisServer::start_with_password(REDIS_PASSWORD);
+    let replicas = [start(scratch_replica(&redis)), start(scratch_replica(&redis))];
+    // Each says where its operations listener is, and is ready (Redis answers).
+    for replica in &replicas {
+        let line = replica.stderr.recv_timeout(Duration::from_secs(10)).unwrap();
+        let ops: SocketAddr = line.rsplit("http://").next().unwrap().trim().parse().unwrap();
+        assert_eq!(raw_to(ops, "GET", "/readyz", &[], "").0, 200, "{line}");
+    }
+    let query = "RegionId=cn-hangzhou&IpsecServerId=iss-bp1jougp8cfsbo8y9&ClientToken=replica-toml-1";
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let sent: Vec<_> = replicas
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (addr, request) =
+                    (r.addr, signed(r, ALICE, None, "DeleteIpsecServer", query, &format!("replica-toml-{i}")));
+                scope.spawn(move || send_to(addr, &request))
+            })
+            .collect();
+        sent.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|(status, _)| *status == 200), "{answers:?}");
+    assert_eq!(answers[0].1, answers[1].1, "one answer for both");
+    // Their decision logs (files, as shipped) say one performed it.
+    let performed: usize = replicas
+        .iter()
+        .map(|r| {
+            let path = r.dir.path().join("decisions.log");
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let text = loop {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if text.ends_with('\n') || std::time::Instant::now() > deadline {
+                    break text;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            text.lines().filter(|l| serde_json::from_str::<Value>(l).unwrap()["performed"] == true).count()
+        })
+        .sum();
+    assert_eq!(performed, 1);
+}
