@@ -109,3 +109,63 @@ fn validate_checks_a_plans_documents_and_locates_errors_in_the_plan() {
     assert_eq!((files[1]["known"].as_bool(), files[1]["valid"].as_bool()), (Some(false), Some(false)));
     assert_eq!(files[1]["unresolved"], serde_json::json!(["var.document"]));
 }
+
+/// The real plan with its policy replaced by `document`, written in `dir`.
+fn plan_with(dir: &Path, document: &Value) -> std::path::PathBuf {
+    let mut plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("tests/iac/terraform-plan/ram_policy.tfplan.json")).unwrap(),
+    )
+    .unwrap();
+    plan["planned_values"]["root_module"]["resources"][0]["values"]["policy_document"] =
+        Value::String(document.to_string());
+    let path = dir.join("admin.tfplan.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn lint_reports_a_plans_findings_at_the_plans_own_lines_in_every_format() {
+    let out = ramguard(&["lint", "tests/iac/terraform-plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let admin = serde_json::json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let path = plan_with(dir.path(), &admin);
+    let file = path.to_str().unwrap();
+    let out = ramguard(&["lint", "--format", "json", file]);
+    assert_eq!(out.status.code(), Some(2), "a security warning fails by default: {}", stdout(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding =
+        report["files"][0]["findings"].as_array().unwrap().iter().find(|f| f["code"] == "RG101").unwrap().clone();
+    assert!(
+        finding["message"].as_str().unwrap().starts_with("alicloud_ram_policy.policy.policy_document: "),
+        "{finding}"
+    );
+    let (line, column) = (finding["line"].as_u64().unwrap() as usize, finding["column"].as_u64().unwrap() as usize);
+    assert!(text_at(&path, line, column).starts_with("\\\"*\\\""), "at the escaped action: {finding}");
+
+    // SARIF: the same place, in the plan file, for code scanning.
+    let out = ramguard(&["lint", "--format", "sarif", file]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result =
+        sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "RG101").unwrap().clone();
+    let location = &result["locations"][0]["physicalLocation"];
+    assert!(location["artifactLocation"]["uri"].as_str().unwrap().ends_with("admin.tfplan.json"), "{location}");
+    assert_eq!(
+        (location["region"]["startLine"].as_u64(), location["region"]["startColumn"].as_u64()),
+        (Some(line as u64), Some(column as u64))
+    );
+
+    // A document not known until apply cannot be linted: an error, saying why.
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["planned_values"]["root_module"]["resources"][0]["values"]["policy_document"] = Value::Null;
+    plan["resource_changes"][0]["change"]["after_unknown"]["policy_document"] = Value::Bool(true);
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = ramguard(&["lint", file]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("alicloud_ram_policy.policy.policy_document: not known until apply, so not checked"),
+        "{}",
+        stdout(&out)
+    );
+}
