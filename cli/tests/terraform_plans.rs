@@ -169,3 +169,47 @@ fn lint_reports_a_plans_findings_at_the_plans_own_lines_in_every_format() {
         stdout(&out)
     );
 }
+
+#[test]
+fn diff_of_two_plans_finds_new_access_and_passes_a_plan_that_only_adds_a_deny() {
+    let base = common::repo().join("tests/iac/terraform-plan/ram_policy.tfplan.json");
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let written = plan["planned_values"]["root_module"]["resources"][0]["values"]["policy_document"].as_str().unwrap();
+    let statements = serde_json::from_str::<Value>(written).unwrap()["Statement"].as_array().unwrap().clone();
+    let with = |extra: Value| {
+        let mut all = statements.clone();
+        all.push(extra);
+        serde_json::json!({"Version": "1", "Statement": all})
+    };
+    let granting = tempfile::tempdir().unwrap();
+    let grants = plan_with(
+        granting.path(),
+        &with(serde_json::json!({"Effect": "Allow", "Action": "vpc:DeleteIpsecServer", "Resource": "*"})),
+    );
+    let denying = tempfile::tempdir().unwrap();
+    let denies = plan_with(
+        denying.path(),
+        &with(serde_json::json!({"Effect": "Deny", "Action": "oss:GetObject", "Resource": "*"})),
+    );
+
+    let out = ramguard(&["diff", base.to_str().unwrap(), grants.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("NEW ACCESS"), "{text}");
+    assert!(text.contains("vpc:DeleteIpsecServer"), "{text}");
+    assert!(text.contains("admin.tfplan.json:alicloud_ram_policy.policy.policy_document statement 1"), "{text}");
+
+    let out = ramguard(&["diff", base.to_str().unwrap(), denies.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("no new access"), "{}", stdout(&out));
+
+    // A side whose document is computed at apply cannot be compared.
+    let mut unknown = plan.clone();
+    unknown["planned_values"]["root_module"]["resources"][0]["values"]["policy_document"] = Value::Null;
+    unknown["resource_changes"][0]["change"]["after_unknown"]["policy_document"] = Value::Bool(true);
+    let path = denying.path().join("unknown.tfplan.json");
+    std::fs::write(&path, unknown.to_string()).unwrap();
+    let out = ramguard(&["diff", base.to_str().unwrap(), path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "never `no new access` without the document: {}", stdout(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not known until apply, so the plans cannot be compared"));
+}
