@@ -100,7 +100,9 @@
 //!   each a [`ParseError`] with its [`JsonPath`], line and column, and
 //!   [`ParseWarning`]s for what RAM accepts but likely was not meant.
 //!   [`Limits`] are RAM's size limits per kind; [`detect_kind`] guesses a
-//!   document's kind from its shape. [`files`] reads input files bounded.
+//!   document's kind from its shape. [`files`] reads input files bounded;
+//!   [`sources`] finds the documents a Terraform plan holds, with their
+//!   kinds and where they are in the plan.
 //! - [`lint`]: the findings of Alibaba Cloud's policy check (errors,
 //!   security warnings, warnings, suggestions), each with a stable rule code
 //!   and a location; [`report`] renders many files' findings for people,
@@ -150,7 +152,8 @@
 //! subsystem: [`policy`] and [`decision`] (the parts of policies and of
 //! decisions), [`catalog`], [`guard`], [`sim`] (calling), [`lint`],
 //! [`report`], [`suite`], [`diff`] (checking policies), [`snapshot`],
-//! [`access`] (auditing accounts) and [`files`] (reading input).
+//! [`access`] (auditing accounts), [`files`] and [`sources`] (reading
+//! input).
 #![forbid(unsafe_code)]
 
 // The modules are arranged by stage of the data flow, and a stage uses only
@@ -199,8 +202,8 @@ pub use operations::{catalog, guard, sim};
 // Checking policies and accounts.
 pub use audit::{access, diff, lint, report, snapshot, suite};
 
-// Reading input files, bounded.
-pub use language::files;
+// Reading input files, bounded, and the documents that other files hold.
+pub use language::{files, sources};
 
 // The README's Rust examples are compiled and run with the doctests.
 #[cfg(doctest)]

@@ -44,6 +44,21 @@ pub(crate) enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print every policy document the sources hold: policy files,
+    /// directories of them, and Terraform plans (`terraform show -json`),
+    /// with where each is, its kind and what it depends on that is not known.
+    ///
+    /// Exit 0 when every source was read, 1 otherwise.
+    Extract {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Policy documents, Terraform plans, or directories whose `*.json`
+        /// files are read (recursively; hidden entries and `*.suite.json`
+        /// skipped).
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+    },
     /// Decide a request against policies, and explain the decision.
     ///
     /// Exit 0 on Allow, 2 on a denial, 1 on an error.

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             let inputs = EvalInputs { identity, session, control, resource_policy, principal, target, context };
             commands::eval::run(&inputs, format, limits(no_size_limit))
         }
+        Command::Extract { format, sources } => commands::extract::run(format, &sources),
         Command::Catalog { action, format } => commands::catalog::run(action.as_deref(), format),
         Command::Serve { config, listen } => match ramguard_gateway::server::serve(&config, listen) {
             Ok(()) => Ok(commands::EXIT_OK),

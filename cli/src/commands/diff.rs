@@ -97,7 +97,13 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
         let text = if found.path == Path::new("-") {
             inputs::read_capped(std::io::stdin().lock(), kinds.lifted).map_err(|e| format!("standard input: {e}"))?
         } else {
-            inputs::read(&found.path, kinds.lifted)?
+            match inputs::read_source(&found.path, kinds.lifted)? {
+                inputs::Source::Policy(text) => text,
+                inputs::Source::Plan(documents) => {
+                    add_plan(&mut side, &found, &documents, kinds)?;
+                    continue;
+                }
+            }
         };
         if !found.named && !inputs::is_policy_document(&text) {
             side.skipped.push(found.relative);
@@ -112,6 +118,42 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
         side.set.add(policy);
     }
     Ok(side)
+}
+
+/// Adds the documents of a Terraform plan to `side`, each named by the
+/// plan's path and its place. A document not known until apply cannot be
+/// compared: the diff stops with an error rather than answer without it.
+fn add_plan(
+    side: &mut Side,
+    found: &Found,
+    documents: &[ramguard::sources::Found],
+    kinds: &Kinds,
+) -> Result<(), String> {
+    let file = found.path.display();
+    for document in documents {
+        let Some(text) = document.document.as_deref() else {
+            let depends = document.unresolved.join(", ");
+            return Err(format!(
+                "{file}:{}: {}: not known until apply, so the plans cannot be compared (depends on {})",
+                document.at,
+                document.place,
+                if depends.is_empty() { "nothing named" } else { &depends }
+            ));
+        };
+        let name = format!("{}:{}", found.relative, document.place);
+        let kind = document.kind.policy_kind();
+        let policy = Policy::parse_with_limits(&name, text, kind, &kinds.limits).map_err(|errors| {
+            errors
+                .errors()
+                .iter()
+                .map(|e| format!("{file}:{}: {}: {}", document.locate(e.location()), document.place, e.kind()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        side.files.push(serde_json::json!({"name": name, "kind": kind}));
+        side.set.add(policy);
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {

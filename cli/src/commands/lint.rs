@@ -6,8 +6,9 @@ use clap::ValueEnum;
 use ramguard::PolicyKind;
 use ramguard::lint::{LintOptions, Severity, lint_document};
 use ramguard::report::{FileReport, IgnoreList, Report};
+use ramguard::sources::Found as InPlan;
 
-use super::inputs::KindArg;
+use super::inputs::{KindArg, Source};
 use super::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
 
 /// The ignore file read from the current directory when `--ignore-file` is absent.
@@ -135,10 +136,16 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
             Ok(found) => {
                 let name = shown(&found.path, cwd.as_deref());
-                match super::inputs::read_file(&found.path, args.no_size_limit) {
+                match super::inputs::read_source(&found.path, args.no_size_limit) {
                     Err(message) => files.push(FileReport::unreadable(name, message)),
-                    Ok(text) if !found.named && !super::inputs::is_policy_document(&text) => skipped.push(name),
-                    Ok(text) => {
+                    Ok(Source::Plan(documents)) => {
+                        let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
+                        files.extend(lint_plan(&name, &found.path, &documents, &options));
+                    }
+                    Ok(Source::Policy(text)) if !found.named && !super::inputs::is_policy_document(&text) => {
+                        skipped.push(name);
+                    }
+                    Ok(Source::Policy(text)) => {
                         let kind = chosen.unwrap_or_else(|| args.kind.kind_of(&text));
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: Some(kind) };
                         let linted = lint_document(&name, &text, &options);
@@ -191,6 +198,39 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     } else {
         EXIT_OK
     })
+}
+
+/// The reports on a Terraform plan's documents: one for the plan file,
+/// with every document's findings located in the plan (each message led by
+/// the document's place), and one refusal for each document not known
+/// until apply, which cannot be checked.
+fn lint_plan(name: &str, path: &Path, documents: &[InPlan], options: &LintOptions<'_>) -> Vec<FileReport> {
+    let mut findings = Vec::new();
+    let mut unchecked = None;
+    let mut reports = Vec::new();
+    for document in documents {
+        let Some(text) = document.document.as_deref() else {
+            let depends = document.unresolved.join(", ");
+            let depends = if depends.is_empty() { String::new() } else { format!(" (depends on {depends})") };
+            reports.push(FileReport::unreadable(
+                name,
+                format!("{}: {}: not known until apply, so not checked{depends}", document.at, document.place),
+            ));
+            continue;
+        };
+        let options = LintOptions { kind: Some(document.kind.policy_kind()), ..*options };
+        let linted = lint_document(name, text, &options);
+        for mut finding in linted.findings {
+            finding.location = document.locate(finding.location);
+            finding.message = format!("{}: {}", document.place, finding.message);
+            findings.push(finding);
+        }
+        unchecked = unchecked.or(linted.unchecked);
+    }
+    // The plan's own text, for the snippets under the findings.
+    let text = ramguard::files::read_regular(path, ramguard::files::LIFTED_READ_CAP).ok();
+    reports.push(FileReport::new(name, text, findings).with_unchecked(unchecked));
+    reports
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, String> {

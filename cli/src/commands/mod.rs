@@ -7,6 +7,7 @@ pub(crate) mod call;
 pub(crate) mod catalog;
 pub(crate) mod diff;
 pub(crate) mod eval;
+pub(crate) mod extract;
 pub(crate) mod inputs;
 pub(crate) mod lint;
 pub(crate) mod output;

@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use ramguard::{Policy, PolicyKind};
+use ramguard::sources::Found as InPlan;
+use ramguard::{Limits, Location, Policy, PolicyKind};
 
-use super::inputs::{self, KindArg};
+use super::inputs::{self, KindArg, Source};
 use super::output::{Format, print_json};
 use super::{EXIT_ERROR, EXIT_OK};
 
 /// Validates the documents `paths` name, each read as `--kind`, `--control` or
-/// `--session` choose, and reports on every one.
+/// `--session` choose (a document in a Terraform plan as its resource type
+/// says), and reports on every one.
 pub(crate) fn run(
     kind: KindArg,
     format: Format,
@@ -28,7 +30,7 @@ pub(crate) fn run(
     for (entry, chosen) in found.into_iter().zip(chosen) {
         let (file, named, read) = match entry {
             Ok(found) => {
-                let read = inputs::read(&found.path, lifted);
+                let read = inputs::read_source(&found.path, lifted);
                 (found.path, found.named, read)
             }
             Err((path, message)) => {
@@ -38,7 +40,19 @@ pub(crate) fn run(
         };
         let name = file.display().to_string();
         let text = match read {
-            Ok(text) => text,
+            Ok(Source::Policy(text)) => text,
+            Ok(Source::Plan(documents)) => {
+                if documents.is_empty() {
+                    match format {
+                        Format::Human => println!("{name}: no policy document in this Terraform plan"),
+                        Format::Json => reports.push(serde_json::json!({ "file": name, "documents": 0 })),
+                    }
+                }
+                for document in &documents {
+                    all_valid &= in_plan(&name, document, &limits, format, &mut reports);
+                }
+                continue;
+            }
             Err(message) => {
                 // One unreadable file must not hide the report on the others.
                 all_valid = false;
@@ -59,66 +73,122 @@ pub(crate) fn run(
             continue;
         }
         let kind = chosen.unwrap_or_else(|| kind.kind_of(&text));
-        let result = Policy::parse_with_limits(&name, &text, kind, &limits);
-        all_valid &= result.is_ok();
-        match format {
-            Format::Human => match &result {
-                Ok(policy) => {
-                    for w in policy.warnings() {
-                        println!("{name}:{w}");
-                    }
-                    let n = policy.statements().len();
-                    let noun = if n == 1 { "statement" } else { "statements" };
-                    println!("{name}: ok ({kind} policy, {n} {noun})");
-                }
-                Err(errors) => {
-                    for e in errors.errors() {
-                        let at = if e.path().is_root() { String::new() } else { format!(" (at {})", e.path()) };
-                        println!("{name}:{}: {}{at}", e.location(), e.kind());
-                        if let Some(help) = e.help() {
-                            println!("  help: {help}");
-                        }
-                    }
-                }
-            },
-            Format::Json => {
-                let errors: Vec<serde_json::Value> = result
-                    .as_ref()
-                    .err()
-                    .map(|es| {
-                        es.errors()
-                            .iter()
-                            .map(|e| {
-                                serde_json::json!({
-                                    "code": e.code(), "message": e.kind().to_string(), "path": e.path().to_string(),
-                                    "line": e.location().line, "column": e.location().column, "help": e.help(),
-                                })
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let warnings: Vec<serde_json::Value> = result
-                    .as_ref()
-                    .map(|p| {
-                        p.warnings()
-                            .iter()
-                            .map(|w| {
-                                serde_json::json!({
-                                    "message": w.message(), "path": w.path().to_string(),
-                                    "line": w.location().line, "column": w.location().column,
-                                })
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                reports.push(serde_json::json!({
-                    "file": name, "kind": kind, "valid": result.is_ok(), "errors": errors, "warnings": warnings,
-                }));
-            }
-        }
+        let document = Document { file: &name, place: None, text: &text, kind, locate: &|at| at };
+        all_valid &= report(&document, &limits, format, &mut reports);
     }
     if let Format::Json = format {
         print_json(&serde_json::json!({ "files": reports }))?;
     }
     Ok(if all_valid { EXIT_OK } else { EXIT_ERROR })
+}
+
+/// One document to validate, and how its positions map into its file.
+struct Document<'a> {
+    file: &'a str,
+    /// Where in the file, for a document inside a Terraform plan.
+    place: Option<&'a str>,
+    text: &'a str,
+    kind: PolicyKind,
+    locate: &'a dyn Fn(Location) -> Location,
+}
+
+/// Validates a document of a Terraform plan. One not known until apply
+/// cannot be vouched for: it is reported, with what it depends on, and
+/// counts as not valid.
+fn in_plan(file: &str, found: &InPlan, limits: &Limits, format: Format, reports: &mut Vec<serde_json::Value>) -> bool {
+    let Some(text) = found.document.as_deref() else {
+        let depends =
+            if found.unresolved.is_empty() { "nothing named".to_owned() } else { found.unresolved.join(", ") };
+        match format {
+            Format::Human => {
+                println!(
+                    "{file}:{}: {}: not known until apply, so not checked (depends on {depends})",
+                    found.at, found.place
+                )
+            }
+            Format::Json => reports.push(serde_json::json!({
+                "file": file, "where": found.place, "kind": found.kind.name(), "valid": false, "known": false,
+                "unresolved": found.unresolved, "line": found.at.line, "column": found.at.column,
+                "errors": [], "warnings": [],
+            })),
+        }
+        return false;
+    };
+    let locate = |at: Location| found.locate(at);
+    let document = Document { file, place: Some(&found.place), text, kind: found.kind.policy_kind(), locate: &locate };
+    report(&document, limits, format, reports)
+}
+
+/// Validates `document` and reports on it; whether it is valid.
+fn report(document: &Document<'_>, limits: &Limits, format: Format, reports: &mut Vec<serde_json::Value>) -> bool {
+    let Document { file, place, text, kind, locate } = *document;
+    let name = place.map_or_else(|| file.to_owned(), |p| format!("{file}:{p}"));
+    let result = Policy::parse_with_limits(&name, text, kind, limits);
+    // `file:line:column: ` and, for a document in a plan, its place.
+    let at = |location: Location| match place {
+        Some(place) => format!("{file}:{}: {place}:", locate(location)),
+        None => format!("{file}:{location}:"),
+    };
+    match format {
+        Format::Human => match &result {
+            Ok(policy) => {
+                for w in policy.warnings() {
+                    println!("{} {}", at(w.location()), w.message());
+                }
+                let n = policy.statements().len();
+                let noun = if n == 1 { "statement" } else { "statements" };
+                println!("{name}: ok ({kind} policy, {n} {noun})");
+            }
+            Err(errors) => {
+                for e in errors.errors() {
+                    let path = if e.path().is_root() { String::new() } else { format!(" (at {})", e.path()) };
+                    println!("{} {}{path}", at(e.location()), e.kind());
+                    if let Some(help) = e.help() {
+                        println!("  help: {help}");
+                    }
+                }
+            }
+        },
+        Format::Json => {
+            let errors: Vec<serde_json::Value> = result
+                .as_ref()
+                .err()
+                .map(|es| {
+                    es.errors()
+                        .iter()
+                        .map(|e| {
+                            let l = locate(e.location());
+                            serde_json::json!({
+                                "code": e.code(), "message": e.kind().to_string(), "path": e.path().to_string(),
+                                "line": l.line, "column": l.column, "help": e.help(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let warnings: Vec<serde_json::Value> = result
+                .as_ref()
+                .map(|p| {
+                    p.warnings()
+                        .iter()
+                        .map(|w| {
+                            let l = locate(w.location());
+                            serde_json::json!({
+                                "message": w.message(), "path": w.path().to_string(),
+                                "line": l.line, "column": l.column,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut entry = serde_json::json!({
+                "file": file, "kind": kind, "valid": result.is_ok(), "errors": errors, "warnings": warnings,
+            });
+            if let (Some(place), Some(fields)) = (place, entry.as_object_mut()) {
+                fields.insert("where".to_owned(), serde_json::json!(place));
+            }
+            reports.push(entry);
+        }
+    }
+    result.is_ok()
 }
