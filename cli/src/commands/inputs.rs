@@ -182,17 +182,22 @@ pub(crate) enum Source {
 
 /// The file at `path`: a Terraform plan (recognised by its shape, and read
 /// up to [`LIFTED_READ_CAP`] bytes whatever the limits, as plans hold more
-/// than one document), or a policy document (up to [`cap`] bytes).
-pub(crate) fn read_source(path: &Path, lifted: bool) -> Result<Source, String> {
-    let text = ramguard::files::read_regular(path, LIFTED_READ_CAP)
-        .map_err(|e| format!("{}: {}", path.display(), message(&e, true)))?;
+/// than one document), or a policy document (up to [`cap`] bytes). The
+/// error says why not, without the path, as [`read_file`]'s does.
+pub(crate) fn read_source_file(path: &Path, lifted: bool) -> Result<Source, String> {
+    let text = ramguard::files::read_regular(path, LIFTED_READ_CAP).map_err(|e| message(&e, true))?;
     if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| ramguard::sources::is_terraform_plan(&v)) {
         return ramguard::sources::read_terraform_plan(path, &text).map(Source::Plan).map_err(|e| e.to_string());
     }
     if u64::try_from(text.len()).unwrap_or(u64::MAX) > cap(lifted) {
-        return Err(format!("{}: {}", path.display(), too_large(lifted)));
+        return Err(too_large(lifted));
     }
     Ok(Source::Policy(text))
+}
+
+/// [`read_source_file`] with the path in the error.
+pub(crate) fn read_source(path: &Path, lifted: bool) -> Result<Source, String> {
+    read_source_file(path, lifted).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// [`read_file`] with the path in the error.

@@ -136,7 +136,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
             Ok(found) => {
                 let name = shown(&found.path, cwd.as_deref());
-                match super::inputs::read_source(&found.path, args.no_size_limit) {
+                match super::inputs::read_source_file(&found.path, args.no_size_limit) {
                     Err(message) => files.push(FileReport::unreadable(name, message)),
                     Ok(Source::Plan(documents)) => {
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
