@@ -395,3 +395,28 @@ Resources:
     let found = read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()).unwrap();
     assert_eq!(found[0].unresolved, ["Fn::Base64Decode"]);
 }
+
+#[test]
+fn copies_of_a_large_default_cannot_grow_a_document_without_bound() {
+    // A 100 KB default referenced a hundred times: 10 MB once resolved.
+    let mut text = format!(
+        "ROSTemplateFormatVersion: '2015-09-01'\nParameters:\n  Big:\n    Type: String\n    Default: '{}'\n",
+        "x".repeat(100_000)
+    );
+    text.push_str("Resources:\n  P:\n    Type: ALIYUN::RAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n");
+    text.push_str("        Version: '1'\n        Statement:\n");
+    for _ in 0..100 {
+        text.push_str("        - !Ref Big\n");
+    }
+    let (at, message) = template_error(&text);
+    assert!(message.contains("larger than"), "{message}");
+    assert!(at.line > 12, "{at:?}");
+}
+
+#[test]
+fn json_templates_indented_with_tabs_are_read() {
+    let text = "{\n\t\"ROSTemplateFormatVersion\": \"2015-09-01\",\n\t\"Resources\": {\n\t\t\"P\": {\n\t\t\t\"Type\": \"ALIYUN::RAM::ManagedPolicy\",\n\t\t\t\"Properties\": {\"PolicyDocument\": {\"Version\": \"1\", \"Statement\": []}}\n\t\t}\n\t}\n}\n";
+    let found = read_ros_template(Path::new("t.json"), text, &RosOptions::default()).unwrap();
+    assert_eq!(found[0].place, "P.PolicyDocument");
+    assert_eq!(found[0].at, Location { line: 6, column: 37 });
+}

@@ -558,28 +558,36 @@ impl Resolver<'_> {
                 format!("functions nested more than {MAX_TEMPLATE_DEPTH} deep"),
             ));
         }
-        let resolved = if let Some((name, argument)) = node.call() {
-            self.call(node.at, name, argument, depth + 1)?
-        } else {
-            match &node.value {
-                Value::List(items) => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for item in items {
-                        out.extend(self.resolve(item, depth + 1)?);
-                    }
-                    Some(Node { at: node.at, value: Value::List(out) })
+        if let Some((name, argument)) = node.call() {
+            let called = self.call(node.at, name, argument, depth + 1)?;
+            // What a call returns may be a copy (a parameter's default, a
+            // mapping's value): all of it counts.
+            if let Some(called) = &called {
+                self.spent = self.spent.saturating_add(weight(called));
+                if self.spent > MAX_RESOLVED_BYTES {
+                    return Err(self.too_large(node.at));
                 }
-                Value::Map(entries) => {
-                    let mut out = Vec::with_capacity(entries.len());
-                    for entry in entries {
-                        if let Some(value) = self.resolve(&entry.node, depth + 1)? {
-                            out.push(Entry { key: entry.key.clone(), at: entry.at, node: value });
-                        }
-                    }
-                    Some(Node { at: node.at, value: Value::Map(out) })
-                }
-                _ => Some(node.clone()),
             }
+            return Ok(called);
+        }
+        let resolved = match &node.value {
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.extend(self.resolve(item, depth + 1)?);
+                }
+                Some(Node { at: node.at, value: Value::List(out) })
+            }
+            Value::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    if let Some(value) = self.resolve(&entry.node, depth + 1)? {
+                        out.push(Entry { key: entry.key.clone(), at: entry.at, node: value });
+                    }
+                }
+                Some(Node { at: node.at, value: Value::Map(out) })
+            }
+            _ => Some(node.clone()),
         };
         if let Some(resolved) = &resolved {
             self.spend(resolved)?;
@@ -822,6 +830,18 @@ impl Resolver<'_> {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// About how many bytes a value takes once written.
+fn weight(node: &Node) -> usize {
+    match &node.value {
+        Value::String(s) => s.len(),
+        Value::List(items) => items.iter().map(weight).fold(8, usize::saturating_add),
+        Value::Map(entries) => {
+            entries.iter().map(|e| e.key.len().saturating_add(weight(&e.node))).fold(8, usize::saturating_add)
+        }
+        _ => 8,
     }
 }
 
