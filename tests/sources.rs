@@ -420,3 +420,33 @@ fn json_templates_indented_with_tabs_are_read() {
     assert_eq!(found[0].place, "P.PolicyDocument");
     assert_eq!(found[0].at, Location { line: 6, column: 37 });
 }
+
+#[test]
+fn a_condition_on_what_is_not_known_leaves_its_fn_if_a_placeholder() {
+    let text = "ROSTemplateFormatVersion: '2015-09-01'
+Parameters:
+  Account: {Type: String}
+  Env: {Type: String, Default: prod}
+Conditions:
+  Own: !Equals [!Ref Account, '']
+  Prod: !Equals [!Ref Env, prod]
+  ProdAndOwn: !And [{Condition: Prod}, {Condition: Own}]
+  ProdOrOwn: !Or [{Condition: Prod}, {Condition: Own}]
+  NotProd: !Not [{Condition: Prod}]
+Resources:
+  P:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '1'
+        Statement:
+        - Effect: Allow
+          Action: [!If [Own, a:A, b:B], !If [ProdAndOwn, c:C, d:D], !If [ProdOrOwn, e:E, f:F], !If [NotProd, g:G, h:H]]
+          Resource: !Ref ALIYUN::StackId
+";
+    let found = read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()).unwrap();
+    let policy = document(&found[0]);
+    assert_eq!(policy["Statement"][0]["Action"], json!(["{{Fn::If:Own}}", "{{Fn::If:ProdAndOwn}}", "e:E", "h:H"]));
+    assert_eq!(policy["Statement"][0]["Resource"], "{{ALIYUN::StackId}}");
+    assert_eq!(found[0].unresolved, ["Fn::If:Own", "Fn::If:ProdAndOwn"]);
+}

@@ -159,8 +159,10 @@ pub const TERRAFORM_HOLDERS: &[Holder] = &[
 pub struct Found {
     /// The file it is in.
     pub file: PathBuf,
-    /// The resource address and attribute
-    /// (`module.x.alicloud_ram_role.r[0].assume_role_policy_document`).
+    /// The resource address and attribute in a plan
+    /// (`module.x.alicloud_ram_role.r[0].assume_role_policy_document`), the
+    /// logical id and property in a template
+    /// (`RamRole.Policies[0].PolicyDocument`).
     pub place: String,
     /// What it is for.
     pub kind: DocumentKind,
@@ -169,7 +171,8 @@ pub struct Found {
     /// Where the attribute's value starts in the file.
     pub at: Location,
     /// What it depends on that is not known (for a document not known
-    /// until apply: the references of its configuration expression).
+    /// until apply: the references of its configuration expression; for a
+    /// template's document: the placeholders it holds, `Ref:Bucket`).
     pub unresolved: Vec<String>,
     /// Where each character of `document` came from in the file.
     positions: Positions,
