@@ -450,3 +450,23 @@ Resources:
     assert_eq!(policy["Statement"][0]["Resource"], "{{ALIYUN::StackId}}");
     assert_eq!(found[0].unresolved, ["Fn::If:Own", "Fn::If:ProdAndOwn"]);
 }
+
+#[test]
+fn positions_inside_json_text_in_a_quoted_scalar_map_to_its_characters() {
+    for quoted in [
+        r#"'{"Version": "1", "Statement": [{"Effect": "Dany", "Action": "ecs:*", "Resource": "*", "Sid": "it''s"}]}'"#,
+        r#""{\"Version\": \"1\", \"Statement\": [{\"Effect\": \"Dany\", \"Action\": \"ecs:*\", \"Resource\": \"*\"}]}""#,
+    ] {
+        let text = format!(
+            "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  C:\n    Type: ALIYUN::ResourceManager::ControlPolicy\n    Properties:\n      PolicyDocument: {quoted}\n"
+        );
+        let found = read_ros_template(Path::new("t.yaml"), &text, &RosOptions::default()).unwrap();
+        assert_eq!(found[0].at, Location { line: 6, column: 23 });
+        let errors =
+            Policy::parse("c", found[0].document.as_deref().unwrap(), found[0].kind.policy_kind()).unwrap_err();
+        let effect = errors.errors().iter().find(|e| e.path().to_string().ends_with("Effect")).unwrap();
+        let located = found[0].locate(effect.location());
+        let there = at(&text, located);
+        assert!(there.starts_with("\"Dany\"") || there.starts_with("\\\"Dany\\\""), "{there}");
+    }
+}

@@ -35,7 +35,8 @@
 //! A property whose resolved value is a string (a `ControlPolicy`'s
 //! `PolicyDocument` written as JSON text) is that text; any other value is
 //! written as JSON. Positions inside the document ([`Found::locate`]) map
-//! to where the value they were written from starts in the template.
+//! to where the value they were written from starts in the template; in
+//! JSON text written as a quoted scalar on one line, to each character.
 //!
 //! Bounds: a template nests at most [`MAX_TEMPLATE_DEPTH`] maps and lists
 //! deep, and resolving functions (conditions naming conditions included)
@@ -177,6 +178,7 @@ pub fn read_ros_template(file: &Path, text: &str, options: &RosOptions) -> Resul
     };
     let mut resolver = Resolver {
         file,
+        text,
         parameters: parameters(member("Parameters"), options),
         mappings: member("Mappings"),
         conditions: member("Conditions"),
@@ -499,6 +501,7 @@ fn from_json(at: Location, json: serde_json::Value) -> Node {
 
 struct Resolver<'t> {
     file: &'t Path,
+    text: &'t str,
     parameters: BTreeMap<String, Option<Node>>,
     mappings: Option<&'t Node>,
     conditions: Option<&'t Node>,
@@ -513,7 +516,11 @@ impl Resolver<'_> {
         self.spent = 0;
         let Some(resolved) = self.resolve(property, 0)? else { return Ok(None) };
         let (document, each) = match &resolved.value {
-            Value::String(text) => (text.clone(), vec![resolved.at; text.chars().count()]),
+            Value::String(text) => {
+                let each = quoted_positions(self.text, resolved.at, text)
+                    .unwrap_or_else(|| vec![resolved.at; text.chars().count()]);
+                (text.clone(), each)
+            }
             _ => {
                 let mut out = Writer { text: String::new(), each: Vec::new() };
                 out.node(&resolved);
@@ -831,6 +838,35 @@ impl Resolver<'_> {
             _ => Ok(None),
         }
     }
+}
+
+/// Where each character of `decoded` is in `text`, when it is the text of
+/// a quoted scalar on one line that starts at `at` (a document written as
+/// JSON text in a single- or double-quoted string); `None` otherwise.
+fn quoted_positions(text: &str, at: Location, decoded: &str) -> Option<Vec<Location>> {
+    if decoded.contains('\n') {
+        return None;
+    }
+    let line = text.lines().nth(at.line.checked_sub(1)?)?;
+    let columns = match line.chars().nth(at.column.checked_sub(1)?)? {
+        '"' => super::string_columns(text, Location { line: at.line, column: at.column }, decoded),
+        '\'' => {
+            let mut column = at.column + 1;
+            let mut columns = Vec::new();
+            for c in decoded.chars() {
+                columns.push(column);
+                column += if c == '\'' { 2 } else { 1 };
+            }
+            columns
+        }
+        _ => return None,
+    };
+    // The whole string is on this line, closing quote included.
+    let end = columns.last().copied().unwrap_or(at.column);
+    if end >= line.chars().count() || columns.len() != decoded.chars().count() {
+        return None;
+    }
+    Some(columns.into_iter().map(|column| Location { line: at.line, column }).collect())
 }
 
 /// About how many bytes a value takes once written.
