@@ -101,8 +101,8 @@
 //!   [`ParseWarning`]s for what RAM accepts but likely was not meant.
 //!   [`Limits`] are RAM's size limits per kind; [`detect_kind`] guesses a
 //!   document's kind from its shape. [`files`] reads input files bounded;
-//!   [`sources`] finds the documents a Terraform plan holds, with their
-//!   kinds and where they are in the plan.
+//!   [`sources`] finds the documents a Terraform plan or a ROS template
+//!   holds, with their kinds and where they are in the file.
 //! - [`lint`]: the findings of Alibaba Cloud's policy check (errors,
 //!   security warnings, warnings, suggestions), each with a stable rule code
 //!   and a location; [`report`] renders many files' findings for people,

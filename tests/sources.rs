@@ -3,11 +3,20 @@
 //! no public plan holds (child modules, instance keys, roles, control and
 //! bucket policies, documents not known until apply, data sources).
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "tests unwrap and index what they just built"
+)]
 
 use std::path::{Path, PathBuf};
 
-use ramguard::sources::{DocumentKind, Found, SourceError, is_terraform_plan, read_terraform_plan};
+use ramguard::sources::{
+    DocumentKind, Found, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_NODES, RosOptions, SourceError, is_ros_template,
+    is_terraform_plan, read_ros_template, read_terraform_plan,
+};
 use ramguard::{Location, Policy};
 use serde_json::{Value, json};
 
@@ -167,4 +176,297 @@ fn what_is_not_a_plan_is_refused_with_its_place() {
     let err = read_terraform_plan(Path::new("policy.json"), r#"{"Version": "1", "Statement": []}"#).unwrap_err();
     assert!(matches!(err, SourceError::NotAPlan { .. }), "{err}");
     assert!(err.to_string().contains("policy.json: not a Terraform plan"), "{err}");
+}
+
+// ROS templates: the real one in `tests/iac/ros/`, and the fixtures beside
+// it written for these tests (see tests/iac/SOURCES.md).
+
+fn template(name: &str) -> (String, Vec<Found>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/iac/ros").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(is_ros_template(&text), "{name}");
+    let found = read_ros_template(&path, &text, &RosOptions::default()).unwrap();
+    (text, found)
+}
+
+fn document(found: &Found) -> Value {
+    serde_json::from_str(found.document.as_deref().unwrap()).unwrap()
+}
+
+fn summary(found: &[Found]) -> Vec<(&str, DocumentKind, Vec<&str>)> {
+    found.iter().map(|f| (f.place.as_str(), f.kind, f.unresolved.iter().map(String::as_str).collect())).collect()
+}
+
+#[test]
+fn the_real_template_yields_its_policy_and_its_trust_policy_resolved() {
+    let (text, found) = template("cross-account-command-inspection-role.yaml");
+    assert_eq!(
+        summary(&found),
+        [
+            ("RamManagedPolicy.PolicyDocument", DocumentKind::Identity, vec![]),
+            ("RamRole.AssumeRolePolicyDocument", DocumentKind::Trust, vec![]),
+        ]
+    );
+    // `at` is the value's opening brace, after the property's name.
+    for (found, name) in found.iter().zip(["\"PolicyDocument\": ", "\"AssumeRolePolicyDocument\": "]) {
+        let line = text.lines().nth(found.at.line - 1).unwrap();
+        let before: String = line.chars().take(found.at.column - 1).collect();
+        assert!(before.trim_start() == name, "{line}");
+        assert!(at(&text, found.at).starts_with('{'), "{line}");
+    }
+    let policy = document(&found[0]);
+    assert_eq!(policy["Statement"][0]["Action"], json!(["ecs:DescribeInvocationResults", "ecs:RunCommand"]));
+    assert_eq!(policy["Version"], "1");
+    // The account parameter defaults to "", so the condition holds and the
+    // principal is the stack's own account, a pseudo parameter.
+    let trust = document(&found[1]);
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["RAM"],
+        json!(["acs:ram::{{ALIYUN::AccountId}}:role/AliyunCustomConfigRuleRole"])
+    );
+    Policy::parse("trust", found[1].document.as_deref().unwrap(), found[1].kind.policy_kind()).unwrap();
+    // A parameter given wins over its default: the condition is false now.
+    let path = Path::new("t.yaml");
+    let options =
+        RosOptions { parameters: [("AssumeRolePrincipalAccount".to_owned(), "1234567890123456".to_owned())].into() };
+    let found = read_ros_template(path, &text, &options).unwrap();
+    assert_eq!(
+        document(&found[1])["Statement"][0]["Principal"]["RAM"],
+        json!(["acs:ram::1234567890123456:role/AliyunCustomConfigRuleRole"])
+    );
+}
+
+#[test]
+fn short_tags_resolve_like_their_long_forms() {
+    let (text, found) = template("short-tags.yaml");
+    assert_eq!(
+        summary(&found),
+        [("Logs.Policy", DocumentKind::Resource, vec!["Ref:TrustedAccount", "Ref:Logs", "GetAtt:Vpc.VpcId"])]
+    );
+    assert_eq!(at(&text, found[0].at), "Version: '1'");
+    let policy = document(&found[0]);
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Action"], json!(["oss:GetObject", "oss:PutObject"]));
+    assert_eq!(statement["Principal"]["RAM"], "acs:ram::{{Ref:TrustedAccount}}:root");
+    assert_eq!(statement["Resource"], json!(["acs:oss:*:*:{{Ref:Logs}}/*", "acs:oss:*:*:prod-logs", "acs:oss:*:*:b"]));
+    assert_eq!(statement["Condition"]["StringEquals"]["acs:SourceVpc"], "{{GetAtt:Vpc.VpcId}}");
+    assert_eq!(policy["Version"], "1");
+}
+
+#[test]
+fn a_yaml_number_stays_a_number_and_its_error_is_located_in_the_template() {
+    let (text, found) = template("version-number.yaml");
+    assert_eq!(summary(&found), [("ReadOnly.PolicyDocument", DocumentKind::Identity, vec![])]);
+    assert_eq!(document(&found[0])["Version"], json!(1));
+    let errors = Policy::parse("t", found[0].document.as_deref().unwrap(), found[0].kind.policy_kind()).unwrap_err();
+    let version = errors.errors().iter().find(|e| e.path().to_string().contains("Version")).unwrap();
+    let located = found[0].locate(version.location());
+    assert_eq!(at(&text, located), "1", "{located:?}");
+    assert_eq!(text.lines().nth(located.line - 1).unwrap().trim(), "Version: 1");
+}
+
+#[test]
+fn long_forms_in_json_resolve_and_what_cannot_be_known_is_a_placeholder() {
+    let (text, found) = template("long-forms.json");
+    assert_eq!(
+        summary(&found),
+        [
+            ("Role.AssumeRolePolicyDocument", DocumentKind::Trust, vec![]),
+            ("Role.Policies[0].PolicyDocument", DocumentKind::Identity, vec![]),
+            ("Role.Policies[1].PolicyDocument", DocumentKind::Identity, vec!["Fn::Jq"]),
+            ("Ops.Policies[0].PolicyDocument", DocumentKind::Identity, vec![]),
+        ]
+    );
+    for f in &found {
+        assert!(at(&text, f.at).starts_with('{'), "{}", f.place);
+    }
+    let trust = document(&found[0]);
+    assert_eq!(trust["Statement"][0]["Principal"]["Service"], json!(["ecs.aliyuncs.com"]));
+    assert_eq!(trust["Statement"][0]["Principal"]["RAM"], json!(["acs:ram::{{ALIYUN::AccountId}}:root"]));
+    let read = document(&found[1]);
+    // `WithLogs` is false: the `Fn::If` chose `ALIYUN::NoValue`, and the element is gone.
+    assert_eq!(read["Statement"][0]["Action"], json!(["ecs:Describe*"]));
+    assert_eq!(read["Statement"][0]["Resource"], "acs:ecs:{{ALIYUN::Region}}:*:instance/${Literal}");
+    assert_eq!(read["Statement"][0]["Condition"]["IpAddress"], json!({"acs:SourceIp": "203.0.113.0/24"}));
+    assert_eq!(document(&found[2])["Statement"][0]["Resource"], "{{Fn::Jq}}");
+    // `NoLogs` is `Fn::Not` of the condition `Logs`.
+    assert_eq!(document(&found[3])["Statement"][0]["Effect"], "Deny");
+    // Each value maps to where it is written: the `Fn::Jq` call's line.
+    let jq = found[2].document.as_deref().unwrap().find("\"{{Fn::Jq}}\"").unwrap();
+    let inside = Location { line: 1, column: found[2].document.as_deref().unwrap()[..jq].chars().count() + 1 };
+    let located = found[2].locate(inside);
+    assert!(text.lines().nth(located.line - 1).unwrap().contains("Fn::Jq"), "{located:?}");
+}
+
+#[test]
+fn a_control_policy_may_be_json_text() {
+    let (_, found) = template("control-policy.yaml");
+    assert_eq!(
+        summary(&found),
+        [
+            ("NoDeletes.PolicyDocument", DocumentKind::Control, vec![]),
+            ("OneRegion.PolicyDocument", DocumentKind::Control, vec!["Ref:Region"]),
+        ]
+    );
+    assert_eq!(document(&found[0])["Statement"][0]["Action"], "ecs:Delete*");
+    assert_eq!(
+        document(&found[1])["Statement"][0]["Condition"]["StringNotEquals"]["acs:RequestedRegion"],
+        "{{Ref:Region}}"
+    );
+}
+
+fn template_error(text: &str) -> (Location, String) {
+    match read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()) {
+        Err(SourceError::Template { at, message, .. }) => (at, message),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn templates_nested_too_deep_are_refused_where_they_get_too_deep() {
+    let deep = format!("ROSTemplateFormatVersion: '2015-09-01'\nX: {}{}\n", "[".repeat(100), "]".repeat(100));
+    let (at, message) = template_error(&deep);
+    assert_eq!(at.line, 2);
+    assert!(message.contains(&format!("nested more than {MAX_TEMPLATE_DEPTH} deep")), "{message}");
+    // Conditions that name each other never end: refused too.
+    let cycle = "ROSTemplateFormatVersion: '2015-09-01'
+Conditions:
+  A: {Condition: B}
+  B: {Condition: A}
+Resources:
+  P:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyDocument: {Version: '1', Statement: !If [A, [], []]}
+";
+    let (at, message) = template_error(cycle);
+    assert_eq!(at.line, 3, "{message}");
+    assert!(message.contains("nested more than"), "{message}");
+}
+
+#[test]
+fn aliases_cannot_multiply_a_template_without_bound() {
+    // Nine levels of ten aliases each: a billion values once expanded.
+    let mut laughs = String::from(
+        "ROSTemplateFormatVersion: '2015-09-01'\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for level in 1..10 {
+        let previous = format!("*a{}", level - 1);
+        laughs.push_str(&format!("a{level}: &a{level} [{}]\n", vec![previous; 10].join(", ")));
+    }
+    let (at, message) = template_error(&laughs);
+    assert!(message.contains(&format!("more than {MAX_TEMPLATE_NODES} values")), "{message}");
+    assert!(at.line >= 7, "{at:?}");
+    // A few aliases are read as the values they name.
+    let few = "ROSTemplateFormatVersion: '2015-09-01'
+Statement: &s [{Effect: Allow, Action: 'ecs:*', Resource: '*'}]
+Resources:
+  P:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyDocument: {Version: '1', Statement: *s}
+";
+    let found = read_ros_template(Path::new("t.yaml"), few, &RosOptions::default()).unwrap();
+    assert_eq!(document(&found[0])["Statement"][0]["Action"], "ecs:*");
+}
+
+#[test]
+fn what_is_not_a_template_is_told_apart() {
+    assert!(!is_ros_template("Version: '1'\nStatement: []\n"));
+    assert!(!is_ros_template("{\"format_version\": \"1.2\"}"));
+    assert!(!is_ros_template("[: broken"));
+    assert!(matches!(
+        read_ros_template(Path::new("p.yaml"), "a: b\n", &RosOptions::default()),
+        Err(SourceError::NotATemplate { .. })
+    ));
+    assert!(matches!(
+        read_ros_template(Path::new("p.yaml"), "a: [b\n", &RosOptions::default()),
+        Err(SourceError::Yaml { .. })
+    ));
+    // An unknown tag outside a policy does not stop the reader; inside one it is a placeholder.
+    let text = "ROSTemplateFormatVersion: '2015-09-01'
+Resources:
+  P:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: !Base64Decode cA==
+      PolicyDocument: {Version: '1', Statement: [{Effect: Allow, Action: !Base64Decode ZWNzOio=, Resource: '*'}]}
+";
+    let found = read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()).unwrap();
+    assert_eq!(found[0].unresolved, ["Fn::Base64Decode"]);
+}
+
+#[test]
+fn copies_of_a_large_default_cannot_grow_a_document_without_bound() {
+    // A 100 KB default referenced a hundred times: 10 MB once resolved.
+    let mut text = format!(
+        "ROSTemplateFormatVersion: '2015-09-01'\nParameters:\n  Big:\n    Type: String\n    Default: '{}'\n",
+        "x".repeat(100_000)
+    );
+    text.push_str("Resources:\n  P:\n    Type: ALIYUN::RAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n");
+    text.push_str("        Version: '1'\n        Statement:\n");
+    for _ in 0..100 {
+        text.push_str("        - !Ref Big\n");
+    }
+    let (at, message) = template_error(&text);
+    assert!(message.contains("larger than"), "{message}");
+    assert!(at.line > 12, "{at:?}");
+}
+
+#[test]
+fn json_templates_indented_with_tabs_are_read() {
+    let text = "{\n\t\"ROSTemplateFormatVersion\": \"2015-09-01\",\n\t\"Resources\": {\n\t\t\"P\": {\n\t\t\t\"Type\": \"ALIYUN::RAM::ManagedPolicy\",\n\t\t\t\"Properties\": {\"PolicyDocument\": {\"Version\": \"1\", \"Statement\": []}}\n\t\t}\n\t}\n}\n";
+    let found = read_ros_template(Path::new("t.json"), text, &RosOptions::default()).unwrap();
+    assert_eq!(found[0].place, "P.PolicyDocument");
+    assert_eq!(found[0].at, Location { line: 6, column: 37 });
+}
+
+#[test]
+fn a_condition_on_what_is_not_known_leaves_its_fn_if_a_placeholder() {
+    let text = "ROSTemplateFormatVersion: '2015-09-01'
+Parameters:
+  Account: {Type: String}
+  Env: {Type: String, Default: prod}
+Conditions:
+  Own: !Equals [!Ref Account, '']
+  Prod: !Equals [!Ref Env, prod]
+  ProdAndOwn: !And [{Condition: Prod}, {Condition: Own}]
+  ProdOrOwn: !Or [{Condition: Prod}, {Condition: Own}]
+  NotProd: !Not [{Condition: Prod}]
+Resources:
+  P:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '1'
+        Statement:
+        - Effect: Allow
+          Action: [!If [Own, a:A, b:B], !If [ProdAndOwn, c:C, d:D], !If [ProdOrOwn, e:E, f:F], !If [NotProd, g:G, h:H]]
+          Resource: !Ref ALIYUN::StackId
+";
+    let found = read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()).unwrap();
+    let policy = document(&found[0]);
+    assert_eq!(policy["Statement"][0]["Action"], json!(["{{Fn::If:Own}}", "{{Fn::If:ProdAndOwn}}", "e:E", "h:H"]));
+    assert_eq!(policy["Statement"][0]["Resource"], "{{ALIYUN::StackId}}");
+    assert_eq!(found[0].unresolved, ["Fn::If:Own", "Fn::If:ProdAndOwn"]);
+}
+
+#[test]
+fn positions_inside_json_text_in_a_quoted_scalar_map_to_its_characters() {
+    for quoted in [
+        r#"'{"Version": "1", "Statement": [{"Effect": "Dany", "Action": "ecs:*", "Resource": "*", "Sid": "it''s"}]}'"#,
+        r#""{\"Version\": \"1\", \"Statement\": [{\"Effect\": \"Dany\", \"Action\": \"ecs:*\", \"Resource\": \"*\"}]}""#,
+    ] {
+        let text = format!(
+            "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  C:\n    Type: ALIYUN::ResourceManager::ControlPolicy\n    Properties:\n      PolicyDocument: {quoted}\n"
+        );
+        let found = read_ros_template(Path::new("t.yaml"), &text, &RosOptions::default()).unwrap();
+        assert_eq!(found[0].at, Location { line: 6, column: 23 });
+        let errors =
+            Policy::parse("c", found[0].document.as_deref().unwrap(), found[0].kind.policy_kind()).unwrap_err();
+        let effect = errors.errors().iter().find(|e| e.path().to_string().ends_with("Effect")).unwrap();
+        let located = found[0].locate(effect.location());
+        let there = at(&text, located);
+        assert!(there.starts_with("\"Dany\"") || there.starts_with("\\\"Dany\\\""), "{there}");
+    }
 }

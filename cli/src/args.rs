@@ -39,13 +39,19 @@ pub(crate) enum Command {
         /// Lift RAM's document size limits (for offline audits).
         #[arg(long)]
         no_size_limit: bool,
-        /// Policy documents, or directories whose `*.json` files are checked
-        /// (recursively; hidden entries and `*.suite.json` skipped).
+        /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
+        /// wins over the parameter's `Default`.
+        #[arg(long = "parameters", value_name = "NAME=VALUE")]
+        parameters: Vec<String>,
+        /// Policy documents, Terraform plans, ROS templates, or directories
+        /// whose `*.json` files, and `*.yaml`/`*.yml` ROS templates, are
+        /// checked (recursively; hidden entries and `*.suite.json` skipped).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Print every policy document the sources hold: policy files,
-    /// directories of them, and Terraform plans (`terraform show -json`),
+    /// directories of them, Terraform plans (`terraform show -json`) and ROS
+    /// templates (JSON or YAML),
     /// with where each is, its kind and what it depends on that is not known.
     ///
     /// Exit 0 when every source was read, 1 otherwise.
@@ -53,9 +59,13 @@ pub(crate) enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
-        /// Policy documents, Terraform plans, or directories whose `*.json`
-        /// files are read (recursively; hidden entries and `*.suite.json`
-        /// skipped).
+        /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
+        /// wins over the parameter's `Default`.
+        #[arg(long = "parameters", value_name = "NAME=VALUE")]
+        parameters: Vec<String>,
+        /// Policy documents, Terraform plans, ROS templates, or directories
+        /// whose `*.json` files, and `*.yaml`/`*.yml` ROS templates, are read
+        /// (recursively; hidden entries and `*.suite.json` skipped).
         #[arg(required = true)]
         sources: Vec<PathBuf>,
     },

@@ -83,7 +83,7 @@ fn find_side(path: &Path, kinds: &Kinds) -> Result<Vec<(Found, Option<PolicyKind
         return Ok(vec![(found, None)]);
     }
     let mut out = Vec::new();
-    for entry in inputs::find(&[path.to_path_buf()], inputs::Wanted::Policies) {
+    for entry in inputs::find(&[path.to_path_buf()], inputs::Wanted::Sources) {
         let found = entry.map_err(|(at, message)| format!("{}: {message}", at.display()))?;
         let kind = kinds.globs.kind_of(&found.relative);
         out.push((found, kind));
@@ -97,10 +97,20 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
         let text = if found.path == Path::new("-") {
             inputs::read_capped(std::io::stdin().lock(), kinds.lifted).map_err(|e| format!("standard input: {e}"))?
         } else {
-            match inputs::read_source(&found.path, kinds.lifted)? {
+            match inputs::read_source(&found.path, kinds.lifted, &ramguard::sources::RosOptions::default())? {
                 inputs::Source::Policy(text) => text,
-                inputs::Source::Plan(documents) => {
+                inputs::Source::Documents(_, documents) => {
                     add_plan(&mut side, &found, &documents, kinds)?;
+                    continue;
+                }
+                inputs::Source::OtherYaml if found.named => {
+                    return Err(format!(
+                        "{}: not a policy document, a Terraform plan or a ROS template",
+                        found.path.display()
+                    ));
+                }
+                inputs::Source::OtherYaml => {
+                    side.skipped.push(found.relative);
                     continue;
                 }
             }
@@ -120,8 +130,8 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
     Ok(side)
 }
 
-/// Adds the documents of a Terraform plan to `side`, each named by the
-/// plan's path and its place. A document not known until apply cannot be
+/// Adds the documents of a Terraform plan or a ROS template to `side`,
+/// each named by the file's path and its place. A document not known until apply cannot be
 /// compared: the diff stops with an error rather than answer without it.
 fn add_plan(
     side: &mut Side,

@@ -46,11 +46,11 @@ impl Extracted {
 }
 
 /// Prints the documents of `paths` (policy files, directories of them,
-/// Terraform plans). Exit 0 when every source was read, 1 otherwise.
-pub(crate) fn run(format: Format, paths: &[PathBuf]) -> Result<u8, String> {
+/// Terraform plans, ROS templates). Exit 0 when every source was read, 1 otherwise.
+pub(crate) fn run(format: Format, options: &ramguard::sources::RosOptions, paths: &[PathBuf]) -> Result<u8, String> {
     let mut all_read = true;
     let mut extracted = Vec::new();
-    for entry in inputs::find(paths, inputs::Wanted::Policies) {
+    for entry in inputs::find(paths, inputs::Wanted::Sources) {
         let found = match entry {
             Ok(found) => found,
             Err((path, message)) => {
@@ -60,8 +60,13 @@ pub(crate) fn run(format: Format, paths: &[PathBuf]) -> Result<u8, String> {
             }
         };
         let source = found.path.display().to_string();
-        match inputs::read_source(&found.path, true) {
-            Ok(Source::Plan(documents)) => {
+        match inputs::read_source(&found.path, true, options) {
+            Ok(Source::OtherYaml) if !found.named => {}
+            Ok(Source::OtherYaml) => {
+                all_read = false;
+                eprintln!("error: {source}: not a policy document, a Terraform plan or a ROS template");
+            }
+            Ok(Source::Documents(_, documents)) => {
                 extracted.extend(documents.into_iter().map(|d| Extracted::from_found(&source, d)));
             }
             Ok(Source::Policy(text)) => {

@@ -5,8 +5,9 @@
 //! - a path that is a file is read whatever its name; a directory
 //!   contributes the files under it, **recursively**, in path order, that
 //!   end in `.json` (not `.suite.json`) for policies, or in `.suite.json`
-//!   for `test`; files and directories whose name starts with `.` under it
-//!   are skipped;
+//!   for `test` (and, for `validate` and `extract`, `.yaml` or `.yml`
+//!   files, read when they are ROS templates and skipped otherwise); files
+//!   and directories whose name starts with `.` under it are skipped;
 //! - directory symlinks are followed, but a directory already walked (the
 //!   same canonical path) is not walked again, so symlink loops and
 //!   diamonds cannot multiply the paths;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use ramguard::files::ReadError;
+use ramguard::sources::RosOptions;
 use ramguard::{Limits, Policy, PolicyKind, detect_kind};
 
 pub(crate) use ramguard::files::{LIFTED_READ_CAP, READ_CAP};
@@ -51,6 +53,9 @@ pub(crate) enum Wanted {
     Policies,
     /// `*.suite.json` files.
     Suites,
+    /// What `Policies` wants, and `*.yaml` / `*.yml` files, which are read
+    /// when they are ROS templates.
+    Sources,
 }
 
 impl Wanted {
@@ -58,8 +63,14 @@ impl Wanted {
         match self {
             Wanted::Policies => name.ends_with(".json") && !name.ends_with(".suite.json"),
             Wanted::Suites => name.ends_with(".suite.json"),
+            Wanted::Sources => Wanted::Policies.accepts(name) || is_yaml(Path::new(name)),
         }
     }
+}
+
+/// Whether the file's name says YAML.
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }
 
 fn file_name(path: &Path) -> String {
@@ -172,22 +183,44 @@ fn message(e: &ReadError, lifted: bool) -> String {
 }
 
 /// What a file holds: one policy document, or the documents of a
-/// Terraform plan.
+/// Terraform plan or a ROS template.
 pub(crate) enum Source {
     /// A policy document's text.
     Policy(String),
-    /// The documents a `terraform show -json` plan holds.
-    Plan(Vec<ramguard::sources::Found>),
+    /// The documents a source holds, and what the source is (`Terraform
+    /// plan`, `ROS template`).
+    Documents(&'static str, Vec<ramguard::sources::Found>),
+    /// A YAML file that is not a ROS template.
+    OtherYaml,
 }
 
-/// The file at `path`: a Terraform plan (recognised by its shape, and read
-/// up to [`LIFTED_READ_CAP`] bytes whatever the limits, as plans hold more
-/// than one document), or a policy document (up to [`cap`] bytes). The
-/// error says why not, without the path, as [`read_file`]'s does.
-pub(crate) fn read_source_file(path: &Path, lifted: bool) -> Result<Source, String> {
+/// The file at `path`: a Terraform plan or a ROS template (recognised by
+/// their shape: a JSON file with `ROSTemplateFormatVersion` at its top, or a
+/// `.yaml`/`.yml` file, or one that is not JSON, that is a YAML map with
+/// it; read up to [`LIFTED_READ_CAP`] bytes whatever the limits, as they
+/// hold more than one document), or a policy document (up to [`cap`]
+/// bytes). The error says why not, without the path, as [`read_file`]'s
+/// does.
+pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) -> Result<Source, String> {
+    use ramguard::sources::{is_ros_template, is_terraform_plan, read_ros_template, read_terraform_plan};
     let text = ramguard::files::read_regular(path, LIFTED_READ_CAP).map_err(|e| message(&e, true))?;
-    if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| ramguard::sources::is_terraform_plan(&v)) {
-        return ramguard::sources::read_terraform_plan(path, &text).map(Source::Plan).map_err(|e| e.to_string());
+    let json = serde_json::from_str::<serde_json::Value>(&text);
+    if json.as_ref().is_ok_and(is_terraform_plan) {
+        return read_terraform_plan(path, &text)
+            .map(|d| Source::Documents("Terraform plan", d))
+            .map_err(|e| e.to_string());
+    }
+    let template = match &json {
+        Ok(value) => value.get("ROSTemplateFormatVersion").is_some(),
+        Err(_) => is_ros_template(&text),
+    };
+    if template {
+        return read_ros_template(path, &text, options)
+            .map(|d| Source::Documents("ROS template", d))
+            .map_err(|e| e.to_string());
+    }
+    if is_yaml(path) && json.is_err() {
+        return Ok(Source::OtherYaml);
     }
     if u64::try_from(text.len()).unwrap_or(u64::MAX) > cap(lifted) {
         return Err(too_large(lifted));
@@ -196,8 +229,20 @@ pub(crate) fn read_source_file(path: &Path, lifted: bool) -> Result<Source, Stri
 }
 
 /// [`read_source_file`] with the path in the error.
-pub(crate) fn read_source(path: &Path, lifted: bool) -> Result<Source, String> {
-    read_source_file(path, lifted).map_err(|e| format!("{}: {e}", path.display()))
+pub(crate) fn read_source(path: &Path, lifted: bool, options: &RosOptions) -> Result<Source, String> {
+    read_source_file(path, lifted, options).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The options `--parameters NAME=VALUE` give the template reader.
+pub(crate) fn ros_options(parameters: &[String]) -> Result<RosOptions, String> {
+    let mut options = RosOptions::default();
+    for given in parameters {
+        let Some((name, value)) = given.split_once('=') else {
+            return Err(format!("--parameters `{given}`: expected NAME=VALUE"));
+        };
+        options.parameters.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(options)
 }
 
 /// [`read_file`] with the path in the error.

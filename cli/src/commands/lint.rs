@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use ramguard::PolicyKind;
 use ramguard::lint::{LintOptions, Severity, lint_document};
 use ramguard::report::{FileReport, IgnoreList, Report};
-use ramguard::sources::Found as InPlan;
+use ramguard::sources::{Found as InPlan, RosOptions};
 
 use super::inputs::{KindArg, Source};
 use super::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
@@ -123,7 +123,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = super::inputs::limits(args.no_size_limit);
     let cwd = std::env::current_dir().ok();
-    let found = super::inputs::find(&args.files, super::inputs::Wanted::Policies);
+    let found = super::inputs::find(&args.files, super::inputs::Wanted::Sources);
     // Kinds are chosen by path before anything is read, so that a glob that
     // matches nothing stops the run before the report.
     let chosen: Vec<Option<PolicyKind>> =
@@ -136,9 +136,14 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
             Ok(found) => {
                 let name = shown(&found.path, cwd.as_deref());
-                match super::inputs::read_source_file(&found.path, args.no_size_limit) {
+                match super::inputs::read_source_file(&found.path, args.no_size_limit, &RosOptions::default()) {
                     Err(message) => files.push(FileReport::unreadable(name, message)),
-                    Ok(Source::Plan(documents)) => {
+                    Ok(Source::OtherYaml) if found.named => files.push(FileReport::unreadable(
+                        name,
+                        "not a policy document, a Terraform plan or a ROS template".to_owned(),
+                    )),
+                    Ok(Source::OtherYaml) => skipped.push(name),
+                    Ok(Source::Documents(_, documents)) => {
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
                         files.extend(lint_plan(&name, &found.path, &documents, &options));
                     }
@@ -200,10 +205,10 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     })
 }
 
-/// The reports on a Terraform plan's documents: one for the plan file,
-/// with every document's findings located in the plan (each message led by
-/// the document's place), and one refusal for each document not known
-/// until apply, which cannot be checked.
+/// The reports on the documents of a Terraform plan or a ROS template: one
+/// for the file, with every document's findings located in it (each
+/// message led by the document's place), and one refusal for each document
+/// not known until apply, which cannot be checked.
 fn lint_plan(name: &str, path: &Path, documents: &[InPlan], options: &LintOptions<'_>) -> Vec<FileReport> {
     let mut findings = Vec::new();
     let mut unchecked = None;

@@ -10,18 +10,19 @@ use super::output::{Format, print_json};
 use super::{EXIT_ERROR, EXIT_OK};
 
 /// Validates the documents `paths` name, each read as `--kind`, `--control` or
-/// `--session` choose (a document in a Terraform plan as its resource type
-/// says), and reports on every one.
+/// `--session` choose (a document in a Terraform plan or a ROS template as
+/// its resource type says), and reports on every one.
 pub(crate) fn run(
     kind: KindArg,
     format: Format,
     (control, session): (&[String], &[String]),
     lifted: bool,
+    options: &ramguard::sources::RosOptions,
     paths: &[PathBuf],
 ) -> Result<u8, String> {
     let limits = inputs::limits(lifted);
     let globs = inputs::KindGlobs::new(control, session)?;
-    let found = inputs::find(paths, inputs::Wanted::Policies);
+    let found = inputs::find(paths, inputs::Wanted::Sources);
     let chosen: Vec<Option<PolicyKind>> =
         found.iter().map(|f| f.as_ref().ok().and_then(|f| globs.kind_of(&f.relative))).collect();
     globs.check_all_matched()?;
@@ -30,7 +31,7 @@ pub(crate) fn run(
     for (entry, chosen) in found.into_iter().zip(chosen) {
         let (file, named, read) = match entry {
             Ok(found) => {
-                let read = inputs::read_source(&found.path, lifted);
+                let read = inputs::read_source(&found.path, lifted, options);
                 (found.path, found.named, read)
             }
             Err((path, message)) => {
@@ -39,12 +40,25 @@ pub(crate) fn run(
             }
         };
         let name = file.display().to_string();
+        let read = match read {
+            Ok(Source::OtherYaml) if named => {
+                Err(format!("{name}: not a policy document, a Terraform plan or a ROS template"))
+            }
+            read => read,
+        };
         let text = match read {
             Ok(Source::Policy(text)) => text,
-            Ok(Source::Plan(documents)) => {
+            Ok(Source::OtherYaml) => {
+                match format {
+                    Format::Human => println!("{name}: skipped, not a ROS template"),
+                    Format::Json => reports.push(serde_json::json!({ "file": name, "skipped": true })),
+                }
+                continue;
+            }
+            Ok(Source::Documents(what, documents)) => {
                 if documents.is_empty() {
                     match format {
-                        Format::Human => println!("{name}: no policy document in this Terraform plan"),
+                        Format::Human => println!("{name}: no policy document in this {what}"),
                         Format::Json => reports.push(serde_json::json!({ "file": name, "documents": 0 })),
                     }
                 }

@@ -1,6 +1,7 @@
 //! Policy documents where teams keep them: inside Terraform plans (the
-//! output of `terraform show -json`), with where each came from, its kind
-//! and what could not be known before apply.
+//! output of `terraform show -json`) and ROS templates (JSON or YAML; see
+//! [`read_ros_template`] for what is resolved in them), with where each
+//! came from, its kind and what could not be known before apply.
 //!
 //! Which resource types hold documents, in which attribute, and of which
 //! kind, is data: [`TERRAFORM_HOLDERS`]. A document is read from
@@ -42,6 +43,13 @@ use serde_json::Value;
 
 use crate::language::json::{JsonPath, Location, locate};
 use crate::language::policy::PolicyKind;
+
+mod ros;
+
+pub use ros::{
+    MAX_RESOLVED_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_NODES, ROS_HOLDERS, RosHolder, RosOptions, is_ros_template,
+    read_ros_template,
+};
 
 /// What a document is for, from the resource that holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,8 +159,10 @@ pub const TERRAFORM_HOLDERS: &[Holder] = &[
 pub struct Found {
     /// The file it is in.
     pub file: PathBuf,
-    /// The resource address and attribute
-    /// (`module.x.alicloud_ram_role.r[0].assume_role_policy_document`).
+    /// The resource address and attribute in a plan
+    /// (`module.x.alicloud_ram_role.r[0].assume_role_policy_document`), the
+    /// logical id and property in a template
+    /// (`RamRole.Policies[0].PolicyDocument`).
     pub place: String,
     /// What it is for.
     pub kind: DocumentKind,
@@ -161,11 +171,22 @@ pub struct Found {
     /// Where the attribute's value starts in the file.
     pub at: Location,
     /// What it depends on that is not known (for a document not known
-    /// until apply: the references of its configuration expression).
+    /// until apply: the references of its configuration expression; for a
+    /// template's document: the placeholders it holds, `Ref:Bucket`).
     pub unresolved: Vec<String>,
-    /// For each character of `document`, its column on `at`'s line (the
-    /// document is a JSON string, all on one line of the file).
-    columns: Vec<usize>,
+    /// Where each character of `document` came from in the file.
+    positions: Positions,
+}
+
+/// Where the characters of a found document are in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Positions {
+    /// For each character, its column on `at`'s line (the document is a
+    /// JSON string, all on one line of the file: a plan's attribute).
+    Columns(Vec<usize>),
+    /// For each character, where the template element it was written
+    /// from starts (the document is rebuilt text: a template's property).
+    Each(Vec<Location>),
 }
 
 impl Found {
@@ -178,7 +199,12 @@ impl Found {
         let mut column = 1;
         for (index, c) in text.chars().enumerate() {
             if line == inside.line && column == inside.column {
-                return self.columns.get(index).map_or(self.at, |&c| Location { line: self.at.line, column: c });
+                return match &self.positions {
+                    Positions::Columns(columns) => {
+                        columns.get(index).map_or(self.at, |&c| Location { line: self.at.line, column: c })
+                    }
+                    Positions::Each(each) => each.get(index).copied().unwrap_or(self.at),
+                };
             }
             if c == '\n' {
                 line += 1;
@@ -204,6 +230,33 @@ pub enum SourceError {
         at: Location,
         /// What `serde_json` said.
         message: String,
+    },
+    /// Neither JSON nor YAML.
+    #[error("{file}:{at}: invalid YAML: {message}")]
+    Yaml {
+        /// The file.
+        file: PathBuf,
+        /// Where.
+        at: Location,
+        /// What the YAML parser said.
+        message: String,
+    },
+    /// A template beyond what is read (nested too deep, too large once
+    /// resolved, a key that is not a scalar).
+    #[error("{file}:{at}: {message}")]
+    Template {
+        /// The file.
+        file: PathBuf,
+        /// Where.
+        at: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// JSON or YAML, but not a ROS template.
+    #[error("{file}: not a ROS template (a map with `ROSTemplateFormatVersion`)")]
+    NotATemplate {
+        /// The file.
+        file: PathBuf,
     },
     /// JSON, but not a Terraform plan.
     #[error("{file}: not a Terraform plan (`terraform show -json` output has `format_version` and `planned_values`)")]
@@ -298,7 +351,7 @@ fn read_holder(
                 document: Some(document.clone()),
                 at,
                 unresolved: Vec::new(),
-                columns,
+                positions: Positions::Columns(columns),
             });
         }
     }
@@ -316,7 +369,7 @@ fn read_holder(
             document: None,
             at: locate(reader.text, &values.key(attribute)),
             unresolved: references,
-            columns: Vec::new(),
+            positions: Positions::Columns(Vec::new()),
         });
     }
     None
