@@ -171,7 +171,7 @@ fn lint_and_diff_read_templates_and_locate_findings_in_them() {
         format!(
             "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  Ops:\n    Type: ALIYUN::RAM::ManagedPolicy\n    \
              Properties:\n      PolicyName: ops\n      PolicyDocument:\n        Version: '1'\n        Statement:\n        \
-             - Effect: Allow\n          Action: oss:GetObject\n          Resource: !Sub 'acs:oss:*:${{ALIYUN::AccountId}}:logs/*'\n{extra}"
+             - Effect: Allow\n          Action: oss:GetObject\n          Resource: !Join ['', ['acs:oss:*:*:', logs, '/*']]\n{extra}"
         )
     };
     let dir = tempfile::tempdir().unwrap();
@@ -197,4 +197,21 @@ fn lint_and_diff_read_templates_and_locate_findings_in_them() {
     assert!(text.contains("grants.yaml:Ops.PolicyDocument statement 1"), "{text}");
     let out = diff(&denies);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // A value known only at deployment cannot be compared: read as text it
+    // would match nothing, and hide the grant it makes.
+    let pseudo = write(
+        "pseudo.yaml",
+        template(
+            "        - Effect: Allow\n          Action: vpc:DeleteIpsecServer\n          \
+             Resource: !Sub 'acs:vpc:*:${ALIYUN::AccountId}:*'\n",
+        ),
+    );
+    let out = diff(&pseudo);
+    assert_eq!(out.status.code(), Some(1), "never `no new access`: {}", String::from_utf8_lossy(&out.stdout));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Ops.PolicyDocument: holds {{ALIYUN::AccountId}}, a value known only at deployment"),
+        "{said}"
+    );
 }
