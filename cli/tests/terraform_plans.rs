@@ -4,25 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests unwrap and index what they just built")]
 
 mod common;
+#[path = "common/sources.rs"]
+mod sources;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn ramguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(common::repo()).output().unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-/// The text of the file at `path` from line `line`, column `column` on.
-fn text_at(path: &Path, line: usize, column: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines().nth(line - 1).unwrap().chars().skip(column - 1).collect()
-}
+use sources::{ramguard, stdout, text_at};
 
 #[test]
 fn extract_finds_the_one_document_of_the_real_plans_where_it_is() {

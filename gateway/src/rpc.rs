@@ -266,7 +266,10 @@ impl<T: ClientTokenStore, N: NonceStore> Gateway<T, N> {
     /// remembers nonces in `nonces`.
     pub fn new(guard: Arc<Guard<T>>, keys: KeyRing, nonces: N) -> Self {
         let keys = Arc::new(SharedKeys(RwLock::new(Arc::new(keys))));
-        let checker = Guard::with_tokens((*guard.policies().policies).clone(), guard.catalog().clone(), NoTokens);
+        // The checker decides by the revision each call names, never by a
+        // set of its own: an empty one, rather than a copy of the guard's.
+        let own = ramguard::PolicySetBuilder::new().build().unwrap_or_else(|_| (*guard.policies().policies).clone());
+        let checker = Guard::with_tokens(own, guard.catalog().clone(), NoTokens);
         Self {
             guard,
             checker,

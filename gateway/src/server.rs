@@ -688,10 +688,12 @@ where
 {
     let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    let Ok(body) = http_body_util::Limited::new(body, rpc.max_body).collect().await.map(|c| c.to_bytes()) else {
-        let message = format!("The request body is larger than {} bytes, or could not be read.", rpc.max_body);
-        rpc.metrics.count(None, None, None, started.elapsed());
-        return envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard");
+    let body = match read_body(body, rpc.max_body).await {
+        Ok(body) => body,
+        Err(refused) => {
+            rpc.metrics.count(None, None, None, started.elapsed());
+            return refused;
+        }
     };
     let handled = rpc.gateway.handle(&parts, &body, &peer, &SimulatorBackend(&rpc.services)).await;
     rpc.metrics.record(&handled, started.elapsed());
@@ -699,6 +701,19 @@ where
         log.record(&handled, started.elapsed(), false);
     }
     handled.response
+}
+
+/// A request's body, up to `max` bytes; past that, or unreadable, the
+/// `InvalidParameter` (413) answer.
+async fn read_body<B>(body: B, max: usize) -> Result<Bytes, http::Response<Bytes>>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    http_body_util::Limited::new(body, max).collect().await.map(|c| c.to_bytes()).map_err(|_| {
+        let message = format!("The request body is larger than {max} bytes, or could not be read.");
+        envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard")
+    })
 }
 
 /// The check endpoint's state (see [`crate::check`]).
@@ -719,10 +734,9 @@ async fn check_endpoint(State(check): State<Arc<CheckEndpoint>>, request: Reques
         return envelope(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", message, &request_id(), "ramguard")
             .map(axum::body::Body::from);
     };
-    let Ok(body) = http_body_util::Limited::new(body, check.max_body).collect().await.map(|c| c.to_bytes()) else {
-        let message = format!("The request body is larger than {} bytes, or could not be read.", check.max_body);
-        return envelope(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", &message, &request_id(), "ramguard")
-            .map(axum::body::Body::from);
+    let body = match read_body(body, check.max_body).await {
+        Ok(body) => body,
+        Err(refused) => return refused.map(axum::body::Body::from),
     };
     let checked = crate::check::check(&check.gateway, &check.trusted_proxies, &parts, &body, peer).await;
     check.metrics.record(&checked.handled, started.elapsed());

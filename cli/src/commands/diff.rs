@@ -99,7 +99,7 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
         } else {
             match inputs::read_source(&found.path, kinds.lifted, &ramguard::sources::RosOptions::default())? {
                 inputs::Source::Policy(text) => text,
-                inputs::Source::Documents(_, documents) => {
+                inputs::Source::Documents(_, documents, _) => {
                     add_plan(&mut side, &found, &documents, kinds)?;
                     continue;
                 }

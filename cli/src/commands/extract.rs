@@ -66,7 +66,7 @@ pub(crate) fn run(format: Format, options: &ramguard::sources::RosOptions, paths
                 all_read = false;
                 eprintln!("error: {source}: not a policy document, a Terraform plan or a ROS template");
             }
-            Ok(Source::Documents(_, documents)) => {
+            Ok(Source::Documents(_, documents, _)) => {
                 extracted.extend(documents.into_iter().map(|d| Extracted::from_found(&source, d)));
             }
             Ok(Source::Policy(text)) => {

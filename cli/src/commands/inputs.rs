@@ -187,9 +187,9 @@ fn message(e: &ReadError, lifted: bool) -> String {
 pub(crate) enum Source {
     /// A policy document's text.
     Policy(String),
-    /// The documents a source holds, and what the source is (`Terraform
-    /// plan`, `ROS template`).
-    Documents(&'static str, Vec<ramguard::sources::Found>),
+    /// The documents a source holds, what the source is (`Terraform
+    /// plan`, `ROS template`), and its text (for snippets).
+    Documents(&'static str, Vec<ramguard::sources::Found>, String),
     /// A YAML file that is not a ROS template.
     OtherYaml,
 }
@@ -207,7 +207,7 @@ pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) 
     let json = serde_json::from_str::<serde_json::Value>(&text);
     if json.as_ref().is_ok_and(is_terraform_plan) {
         return read_terraform_plan(path, &text)
-            .map(|d| Source::Documents("Terraform plan", d))
+            .map(|d| Source::Documents("Terraform plan", d, text))
             .map_err(|e| e.to_string());
     }
     let template = match &json {
@@ -216,7 +216,7 @@ pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) 
     };
     if template {
         return read_ros_template(path, &text, options)
-            .map(|d| Source::Documents("ROS template", d))
+            .map(|d| Source::Documents("ROS template", d, text))
             .map_err(|e| e.to_string());
     }
     if is_yaml(path) && json.is_err() {

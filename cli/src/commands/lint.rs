@@ -143,9 +143,9 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                         "not a policy document, a Terraform plan or a ROS template".to_owned(),
                     )),
                     Ok(Source::OtherYaml) => skipped.push(name),
-                    Ok(Source::Documents(_, documents)) => {
+                    Ok(Source::Documents(_, documents, text)) => {
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
-                        files.extend(lint_plan(&name, &found.path, &documents, &options));
+                        files.extend(lint_documents(&name, text, &documents, &options));
                     }
                     Ok(Source::Policy(text)) if !found.named && !super::inputs::is_policy_document(&text) => {
                         skipped.push(name);
@@ -209,7 +209,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
 /// for the file, with every document's findings located in it (each
 /// message led by the document's place), and one refusal for each document
 /// not known until apply, which cannot be checked.
-fn lint_plan(name: &str, path: &Path, documents: &[InPlan], options: &LintOptions<'_>) -> Vec<FileReport> {
+fn lint_documents(name: &str, text: String, documents: &[InPlan], options: &LintOptions<'_>) -> Vec<FileReport> {
     let mut findings = Vec::new();
     let mut unchecked = None;
     let mut reports = Vec::new();
@@ -232,9 +232,8 @@ fn lint_plan(name: &str, path: &Path, documents: &[InPlan], options: &LintOption
         }
         unchecked = unchecked.or(linted.unchecked);
     }
-    // The plan's own text, for the snippets under the findings.
-    let text = ramguard::files::read_regular(path, ramguard::files::LIFTED_READ_CAP).ok();
-    reports.push(FileReport::new(name, text, findings).with_unchecked(unchecked));
+    // The file's own text, for the snippets under the findings.
+    reports.push(FileReport::new(name, Some(text), findings).with_unchecked(unchecked));
     reports
 }
 

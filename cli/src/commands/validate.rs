@@ -55,7 +55,7 @@ pub(crate) fn run(
                 }
                 continue;
             }
-            Ok(Source::Documents(what, documents)) => {
+            Ok(Source::Documents(what, documents, _)) => {
                 if documents.is_empty() {
                     match format {
                         Format::Human => println!("{name}: no policy document in this {what}"),
