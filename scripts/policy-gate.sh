@@ -3,12 +3,20 @@
 # errors or security warnings, when their test suites fail, or when they
 # allow anything the base branch's policies did not.
 #
-#   scripts/policy-gate.sh [BASE_REF] [POLICY_DIR] [--control GLOB]... [--session GLOB]... [-- DIFF_OPTION...]
+#   scripts/policy-gate.sh [BASE_REF] [POLICY_DIR] [--control GLOB]... [--session GLOB]...
+#                          [--parameters NAME=VALUE]... [--var NAME=VALUE]... [--var-file FILE]...
+#                          [--account ID] [--region ID] [-- DIFF_OPTION...]
 #
 # BASE_REF defaults to origin/main and POLICY_DIR to policies (a path
-# relative to the repository's root). `--control` and `--session` name the
-# documents read as control and session policies, for both `lint` and
-# `diff`; options after `--` go to `ramguard diff` alone.
+# relative to the repository's root). POLICY_DIR may hold policy files,
+# Terraform configurations (every directory of `.tf` files under it is a
+# root module), Terraform plans and ROS templates, in any mix. `--control`
+# and `--session` name the documents read as control and session policies;
+# `--parameters` (ROS), `--var` and `--var-file` (Terraform), `--account`
+# and `--region` (the pseudo parameters) say how templates are resolved.
+# All of these go to both `lint` and `diff`, and to both sides of the diff
+# (a `--var-file` is read from the pull request's tree); options after `--`
+# go to `ramguard diff` alone.
 # RAMGUARD names the ramguard binary (default: `ramguard` on the PATH).
 #
 # `lint`, `test` and `diff` choose the files under POLICY_DIR the same way
@@ -30,8 +38,8 @@ positional=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; break ;;
-    --control | --session)
-      if [ $# -lt 2 ]; then echo "policy-gate: $1 needs a glob" >&2; exit 1; fi
+    --control | --session | --parameters | --var | --var-file | --account | --region)
+      if [ $# -lt 2 ]; then echo "policy-gate: $1 needs a value" >&2; exit 1; fi
       kinds+=("$1" "$2"); shift 2 ;;
     -*) echo "policy-gate: unknown option $1" >&2; exit 1 ;;
     *)
@@ -81,7 +89,7 @@ check "$ramguard" diff ${kinds[@]+"${kinds[@]}"} "$base/$dir" "$dir" "$@"
 if [ "$errors" -ne 0 ]; then exit 1; fi
 if [ "$problems" -ne 0 ]; then exit 2; fi
 if [ "$undecided" -ne 0 ]; then
-  echo "policy-gate: diff could not prove that nothing new is allowed (its search was cut short; see above)" >&2
+  echo "policy-gate: diff could not prove that nothing new is allowed (its search was cut short, or the answer depends on a value known only at deployment; see above)" >&2
   exit 3
 fi
 echo "policy-gate: the policies pass, and allow nothing new"

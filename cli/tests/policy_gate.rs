@@ -290,3 +290,118 @@ fn a_grant_hidden_behind_denials_of_the_filler_characters_fails_the_gate() {
     assert!(text.contains("NEW ACCESS"), "{text}");
     assert!(text.contains("granted by: oss-bucket-policies.json statement 0"), "{text}");
 }
+
+/// A repository whose `main` holds `files` alone (no bundled policies),
+/// checked out on a new branch `pr`.
+fn bare_repository(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let repo = std::env::temp_dir().join(format!("ramguard-gate-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    commit_all(&repo, files);
+    git(&repo, &["checkout", "-q", "-b", "pr"]);
+    repo
+}
+
+fn gate_dir(repo: &Path, dir: &str, options: &[&str]) -> Output {
+    let mut args =
+        vec![format!("{}/scripts/policy-gate.sh", common::repo().display()), "main".to_owned(), dir.to_owned()];
+    args.extend(options.iter().map(|s| (*s).to_owned()));
+    Command::new("bash").args(&args).env("RAMGUARD", env!("CARGO_BIN_EXE_ramguard")).current_dir(repo).output().unwrap()
+}
+
+/// A ROS template holding one managed policy that lets operators describe
+/// VPN gateways, with `EXTRA` spliced into its resources.
+fn ros_template(extra: &str) -> String {
+    format!(
+        r#"ROSTemplateFormatVersion: '2015-09-01'
+Parameters:
+  Env:
+    Type: String
+    Default: prod
+Resources:
+  Operators:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: operators
+      PolicyDocument:
+        Version: '1'
+        Statement:
+          - Effect: Allow
+            Action: vpc:DescribeVpnGateways
+            Resource: !Sub acs:vpc:*:*:vpngateway/vpn-${{Env}}-*
+{extra}"#
+    )
+}
+
+const ROS_IPSEC_GRANT: &str = r"  IpsecCleanup:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: ipsec-cleanup
+      PolicyDocument:
+        Version: '1'
+        Statement:
+          - Effect: Allow
+            Action: vpc:DeleteIpsecServer
+            Resource: acs:vpc:*:*:vpnipsecserver/*
+";
+
+const ROS_DENY: &str = r"  NoDeletesFromLab:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: no-deletes-from-lab
+      PolicyDocument:
+        Version: '1'
+        Statement:
+          - Effect: Deny
+            Action: vpc:Delete*
+            Resource: '*'
+            Condition:
+              IpAddress:
+                acs:SourceIp: 192.0.2.0/24
+";
+
+#[test]
+fn a_ros_pull_request_that_newly_grants_delete_ipsec_server_fails() {
+    let repo = bare_repository("ros-grant", &[("templates/stack.yaml", &ros_template(""))]);
+    commit(&repo, "templates/stack.yaml", &ros_template(ROS_IPSEC_GRANT));
+    let o = gate_dir(&repo, "templates", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("NEW ACCESS"), "{text}");
+    assert!(text.contains("vpc:DeleteIpsecServer on acs:vpc:"), "{text}");
+    assert!(text.contains("IpsecCleanup.PolicyDocument"), "{text}");
+}
+
+#[test]
+fn a_ros_pull_request_that_only_adds_a_deny_passes() {
+    let repo = bare_repository("ros-deny", &[("templates/stack.yaml", &ros_template(""))]);
+    commit(&repo, "templates/stack.yaml", &ros_template(ROS_DENY));
+    let o = gate_dir(&repo, "templates", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("allow nothing new"), "{text}");
+}
+
+#[test]
+fn a_ros_parameter_given_to_the_gate_reaches_both_sides() {
+    // The new statement grants what the old one grants when Env is lab, and
+    // more when Env keeps its default, prod.
+    let lab = r"  LabOperators:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: lab-operators
+      PolicyDocument:
+        Version: '1'
+        Statement:
+          - Effect: Allow
+            Action: vpc:DescribeVpnGateways
+            Resource: acs:vpc:*:*:vpngateway/vpn-lab-*
+";
+    let repo = bare_repository("ros-param", &[("templates/stack.yaml", &ros_template(""))]);
+    commit(&repo, "templates/stack.yaml", &ros_template(lab));
+    let o = gate_dir(&repo, "templates", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let o = gate_dir(&repo, "templates", &["--parameters", "Env=lab"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
