@@ -1725,4 +1725,38 @@ mod tests {
         assert_eq!(entry.chars().count(), 200);
         assert!(entry.ends_with('…'));
     }
+
+    // Written for ramguard's tests.
+    #[test]
+    fn an_unknown_outside_a_json_string_is_quoted() {
+        let found = read("resource \"alicloud_ram_policy\" \"p\" {\n  policy_document = <<EOF\n{\"Resource\": ${var.r}, \"A\": \"x${var.r}\"}\nEOF\n}\n")
+            .unwrap();
+        assert_eq!(found[0].document.as_deref(), Some("{\"Resource\": \"{{var.r}}\", \"A\": \"x{{var.r}}\"}\n"));
+        assert_eq!(found[0].unresolved, ["var.r"]);
+    }
+
+    #[test]
+    fn a_local_cycle_is_a_placeholder() {
+        let found =
+            read("locals {\n  a = local.b\n  b = local.a\n}\nresource \"alicloud_ram_policy\" \"p\" {\n  policy_document = \"x${local.a}\"\n}\n")
+                .unwrap();
+        assert_eq!(found[0].document.as_deref(), Some("x{{local.a}}"));
+    }
+
+    #[test]
+    fn a_huge_count_and_bad_syntax_are_errors() {
+        let count = read("resource \"alicloud_ram_policy\" \"p\" {\n  count = 100000\n  policy_document = \"x\"\n}\n");
+        assert!(matches!(count, Err(SourceError::Template { at: Location { line: 1, column: 1 }, .. })), "{count:?}");
+        let syntax = read("resource \"alicloud_ram_policy\" \"p\" {\n  policy_document = \n}\n");
+        assert!(matches!(syntax, Err(SourceError::Hcl { .. })), "{syntax:?}");
+    }
+
+    #[test]
+    fn an_error_inside_jsonencode_points_at_its_key() {
+        let text = "resource \"alicloud_ram_policy\" \"p\" {\n  policy_document = jsonencode({\n    Version = \"1\"\n    Statement = [{\n      Efect = \"Allow\"\n    }]\n  })\n}\n";
+        let found = read(text).unwrap();
+        let document = found[0].document.as_deref().unwrap();
+        let at = document.find("Efect").unwrap() + 1;
+        assert_eq!(found[0].locate(Location { line: 1, column: at }), Location { line: 5, column: 7 });
+    }
 }
