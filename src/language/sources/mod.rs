@@ -45,11 +45,13 @@ use crate::language::json::{JsonPath, Location, locate};
 use crate::language::policy::PolicyKind;
 
 mod ros;
+mod terraform;
 
 pub use ros::{
     MAX_RESOLVED_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_NODES, ROS_HOLDERS, RosHolder, RosOptions, is_ros_template,
     read_ros_template,
 };
+pub use terraform::{TerraformOptions, is_terraform_module, read_terraform_module};
 
 /// What a document is for, from the resource that holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -250,6 +252,16 @@ pub enum SourceError {
         /// Where.
         at: Location,
         /// What is wrong.
+        message: String,
+    },
+    /// Not HCL: a `.tf` or `.tfvars` file the HCL parser rejects.
+    #[error("{file}:{at}: invalid HCL: {message}")]
+    Hcl {
+        /// The file.
+        file: PathBuf,
+        /// Where.
+        at: Location,
+        /// What the HCL parser said.
         message: String,
     },
     /// JSON or YAML, but not a ROS template.
