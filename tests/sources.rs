@@ -227,8 +227,10 @@ fn the_real_template_yields_its_policy_and_its_trust_policy_resolved() {
     Policy::parse("trust", found[1].document.as_deref().unwrap(), found[1].kind.policy_kind()).unwrap();
     // A parameter given wins over its default: the condition is false now.
     let path = Path::new("t.yaml");
-    let options =
-        RosOptions { parameters: [("AssumeRolePrincipalAccount".to_owned(), "1234567890123456".to_owned())].into() };
+    let options = RosOptions {
+        parameters: [("AssumeRolePrincipalAccount".to_owned(), "1234567890123456".to_owned())].into(),
+        ..RosOptions::default()
+    };
     let found = read_ros_template(path, &text, &options).unwrap();
     assert_eq!(
         document(&found[1])["Statement"][0]["Principal"]["RAM"],

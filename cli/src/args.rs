@@ -39,10 +39,8 @@ pub(crate) enum Command {
         /// Lift RAM's document size limits (for offline audits).
         #[arg(long)]
         no_size_limit: bool,
-        /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
-        /// wins over the parameter's `Default`.
-        #[arg(long = "parameters", value_name = "NAME=VALUE")]
-        parameters: Vec<String>,
+        #[command(flatten)]
+        template: crate::commands::inputs::TemplateArgs,
         /// Policy documents, Terraform plans, ROS templates, or directories
         /// whose `*.json` files, and `*.yaml`/`*.yml` ROS templates, are
         /// checked (recursively; hidden entries and `*.suite.json` skipped).
@@ -59,10 +57,8 @@ pub(crate) enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
-        /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
-        /// wins over the parameter's `Default`.
-        #[arg(long = "parameters", value_name = "NAME=VALUE")]
-        parameters: Vec<String>,
+        #[command(flatten)]
+        template: crate::commands::inputs::TemplateArgs,
         /// Policy documents, Terraform plans, ROS templates, or directories
         /// whose `*.json` files, and `*.yaml`/`*.yml` ROS templates, are read
         /// (recursively; hidden entries and `*.suite.json` skipped).

@@ -31,8 +31,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Validate { kind, format, control, session, no_size_limit, parameters, files } => {
-            commands::inputs::ros_options(&parameters).and_then(|options| {
+        Command::Validate { kind, format, control, session, no_size_limit, template, files } => {
+            template.options().and_then(|options| {
                 commands::validate::run(kind, format, (&control, &session), no_size_limit, &options, &files)
             })
         }
@@ -59,8 +59,9 @@ fn main() -> ExitCode {
             let inputs = EvalInputs { identity, session, control, resource_policy, principal, target, context };
             commands::eval::run(&inputs, format, limits(no_size_limit))
         }
-        Command::Extract { format, parameters, sources } => commands::inputs::ros_options(&parameters)
-            .and_then(|options| commands::extract::run(format, &options, &sources)),
+        Command::Extract { format, template, sources } => {
+            template.options().and_then(|options| commands::extract::run(format, &options, &sources))
+        }
         Command::Catalog { action, format } => commands::catalog::run(action.as_deref(), format),
         Command::Serve { config, listen } => match ramguard_gateway::server::serve(&config, listen) {
             Ok(()) => Ok(commands::EXIT_OK),

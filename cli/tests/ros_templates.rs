@@ -203,3 +203,50 @@ fn lint_and_diff_read_templates_and_locate_findings_in_them() {
         "{said}"
     );
 }
+
+#[test]
+fn account_and_region_bind_the_pseudo_parameters() {
+    let template = "tests/iac/ros/cross-account-command-inspection-role.yaml";
+    let principal = |args: &[&str]| {
+        let out = ramguard(&[&["extract", "--format", "json"], args, &[template]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+        found[1]["document"]["Statement"][0]["Principal"]["RAM"][0].as_str().unwrap().to_owned()
+    };
+    // Unbound, the pseudo parameter stays a placeholder; bound, it is the account.
+    assert_eq!(principal(&[]), "acs:ram::{{ALIYUN::AccountId}}:role/AliyunCustomConfigRuleRole");
+    assert_eq!(
+        principal(&["--account", "5550001112223334"]),
+        "acs:ram::5550001112223334:role/AliyunCustomConfigRuleRole"
+    );
+    let human = stdout(&ramguard(&["extract", "--account", "5550001112223334", template]));
+    assert!(human.contains("acs:ram::5550001112223334:role/") && !human.contains("{{ALIYUN::AccountId}}"), "{human}");
+
+    // `${ALIYUN::AccountId}` in Fn::Sub and `Ref ALIYUN::Region` bind too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  P:\n    Type: ALIYUN::RAM::ManagedPolicy\n    Properties:\n      \
+         PolicyName: p\n      PolicyDocument:\n        Version: '1'\n        Statement:\n        - Effect: Allow\n          \
+         Action: ecs:StartInstance\n          Resource: !Sub 'acs:ecs:${ALIYUN::Region}:${ALIYUN::TenantId}:instance/*'\n",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let resource = |args: &[&str]| {
+        let out = ramguard(&[&["extract", "--format", "json"], args, &[path]].concat());
+        let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+        found[0]["document"]["Statement"][0]["Resource"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(resource(&[]), "acs:ecs:{{ALIYUN::Region}}:{{ALIYUN::TenantId}}:instance/*");
+    assert_eq!(resource(&["--account", "42", "--region", "cn-shanghai"]), "acs:ecs:cn-shanghai:42:instance/*");
+    assert_eq!(resource(&["--region", "cn-shanghai"]), "acs:ecs:cn-shanghai:{{ALIYUN::TenantId}}:instance/*");
+
+    for (flag, bad) in [("--account", "12ab"), ("--region", "CN_Hangzhou"), ("--account", "")] {
+        for command in ["extract", "validate", "lint", "diff"] {
+            let out = ramguard(&[command, flag, bad, path]);
+            assert_eq!(out.status.code(), Some(1), "{command} {flag} {bad}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{flag} `{bad}`")), "{command} {flag}");
+        }
+    }
+}

@@ -60,6 +60,9 @@ pub(crate) struct Args {
     /// Lift RAM's document size limits.
     #[arg(long)]
     pub(crate) no_size_limit: bool,
+    /// How ROS templates are read, on both sides.
+    #[command(flatten)]
+    pub(crate) template: inputs::TemplateArgs,
 }
 
 /// The policies of one side, and the JSON files that are not policies.
@@ -71,6 +74,7 @@ struct Side {
 
 struct Kinds {
     globs: super::inputs::KindGlobs,
+    ros: ramguard::sources::RosOptions,
     limits: Limits,
     lifted: bool,
 }
@@ -97,7 +101,7 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
         let text = if found.path == Path::new("-") {
             inputs::read_capped(std::io::stdin().lock(), kinds.lifted).map_err(|e| format!("standard input: {e}"))?
         } else {
-            match inputs::read_source(&found.path, kinds.lifted, &ramguard::sources::RosOptions::default())? {
+            match inputs::read_source(&found.path, kinds.lifted, &kinds.ros)? {
                 inputs::Source::Policy(text) => text,
                 inputs::Source::Documents(_, documents, _) => {
                     add_plan(&mut side, &found, &documents, kinds)?;
@@ -180,6 +184,7 @@ fn add_plan(
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let kinds = Kinds {
+        ros: args.template.options()?,
         globs: inputs::KindGlobs::new(&args.control, &args.session)?,
         limits: if args.no_size_limit { Limits::unlimited() } else { Limits::default() },
         lifted: args.no_size_limit,

@@ -233,16 +233,54 @@ pub(crate) fn read_source(path: &Path, lifted: bool, options: &RosOptions) -> Re
     read_source_file(path, lifted, options).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The options `--parameters NAME=VALUE` give the template reader.
-pub(crate) fn ros_options(parameters: &[String]) -> Result<RosOptions, String> {
-    let mut options = RosOptions::default();
-    for given in parameters {
-        let Some((name, value)) = given.split_once('=') else {
-            return Err(format!("--parameters `{given}`: expected NAME=VALUE"));
-        };
-        options.parameters.insert(name.to_owned(), value.to_owned());
+/// How ROS templates are read: `--parameters`, `--account`, `--region`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct TemplateArgs {
+    /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
+    /// wins over the parameter's `Default`.
+    #[arg(long = "parameters", value_name = "NAME=VALUE")]
+    pub(crate) parameters: Vec<String>,
+    /// The account a ROS template deploys into (digits): `ALIYUN::AccountId`
+    /// and `ALIYUN::TenantId` are this account instead of a placeholder.
+    #[arg(long, value_name = "ID")]
+    pub(crate) account: Option<String>,
+    /// The region a ROS template deploys into (such as `cn-hangzhou`):
+    /// `ALIYUN::Region` is this region instead of a placeholder.
+    #[arg(long, value_name = "ID")]
+    pub(crate) region: Option<String>,
+}
+
+impl TemplateArgs {
+    /// The options these flags give the template reader; a malformed
+    /// `--parameters`, `--account` or `--region` is an error.
+    pub(crate) fn options(&self) -> Result<RosOptions, String> {
+        let mut options = RosOptions::default();
+        for given in &self.parameters {
+            let Some((name, value)) = given.split_once('=') else {
+                return Err(format!("--parameters `{given}`: expected NAME=VALUE"));
+            };
+            options.parameters.insert(name.to_owned(), value.to_owned());
+        }
+        if let Some(account) = &self.account {
+            if account.is_empty() || !account.chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!("--account `{account}`: an account id is digits, such as 1234567890123456"));
+            }
+            options.account = Some(account.clone());
+        }
+        if let Some(region) = &self.region {
+            let plausible = region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && region.starts_with(|c: char| c.is_ascii_lowercase())
+                && !region.ends_with('-')
+                && region.contains('-');
+            if !plausible {
+                return Err(format!(
+                    "--region `{region}`: a region id is lowercase letters, digits and `-`, such as cn-hangzhou"
+                ));
+            }
+            options.region = Some(region.clone());
+        }
+        Ok(options)
     }
-    Ok(options)
 }
 
 /// [`read_file`] with the path in the error.

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use ramguard::PolicyKind;
 use ramguard::lint::{LintOptions, Severity, lint_document};
 use ramguard::report::{FileReport, IgnoreList, Report};
-use ramguard::sources::{Found as InPlan, RosOptions};
+use ramguard::sources::Found as InPlan;
 
 use super::inputs::{KindArg, Source};
 use super::{EXIT_ERROR, EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
@@ -89,6 +89,8 @@ pub(crate) struct Args {
     /// Lift RAM's document size limits (for offline audits).
     #[arg(long)]
     pub(crate) no_size_limit: bool,
+    #[command(flatten)]
+    pub(crate) template: super::inputs::TemplateArgs,
     /// Policy documents, or directories whose `*.json` files are linted
     /// (recursively; hidden entries and `*.suite.json` skipped).
     #[arg(required = true)]
@@ -119,6 +121,7 @@ fn load_ignores(explicit: Option<&Path>) -> Result<IgnoreList, String> {
 
 pub(crate) fn run(args: &Args) -> Result<u8, String> {
     let kind_globs = super::inputs::KindGlobs::new(&args.control, &args.session)?;
+    let ros = args.template.options()?;
     let ignores = load_ignores(args.ignore_file.as_deref())?;
     let catalog = super::catalog_with(args.catalog.as_deref())?;
     let limits = super::inputs::limits(args.no_size_limit);
@@ -136,7 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
             Ok(found) => {
                 let name = shown(&found.path, cwd.as_deref());
-                match super::inputs::read_source_file(&found.path, args.no_size_limit, &RosOptions::default()) {
+                match super::inputs::read_source_file(&found.path, args.no_size_limit, &ros) {
                     Err(message) => files.push(FileReport::unreadable(name, message)),
                     Ok(Source::OtherYaml) if found.named => files.push(FileReport::unreadable(
                         name,

@@ -14,8 +14,10 @@
 //!   resource is `"{{Ref:R}}"`; `Fn::GetAtt` is `"{{GetAtt:R.A}}"`; the
 //!   pseudo parameters `ALIYUN::TenantId`, `ALIYUN::AccountId`,
 //!   `ALIYUN::Region`, `ALIYUN::StackName` and `ALIYUN::StackId` are
-//!   `"{{ALIYUN::AccountId}}"` and so on; `ALIYUN::NoValue` removes the key
-//!   or list element;
+//!   `"{{ALIYUN::AccountId}}"` and so on, unless [`RosOptions::account`]
+//!   binds the account and tenant ids or [`RosOptions::region`] the region
+//!   (then they are that text); `ALIYUN::NoValue` removes the key or list
+//!   element;
 //! - `Fn::Sub` (a string, or `[string, {vars}]`; `${!X}` is the literal
 //!   `${X}`), `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap` (with
 //!   `Mappings`) and `Fn::If` (with `Conditions` built of `Fn::Equals`,
@@ -155,6 +157,13 @@ pub struct RosOptions {
     /// Parameter values, as `--parameters K=V` gives them: a value here
     /// wins over the parameter's `Default`.
     pub parameters: BTreeMap<String, String>,
+    /// The account the stack deploys into, as `--account` gives it: when
+    /// set, `ALIYUN::AccountId` and `ALIYUN::TenantId` (as `Ref` or
+    /// `${…}` in `Fn::Sub`) are this text instead of a placeholder.
+    pub account: Option<String>,
+    /// The region the stack deploys into, as `--region` gives it: when
+    /// set, `ALIYUN::Region` is this text instead of a placeholder.
+    pub region: Option<String>,
 }
 
 /// Whether `text` is a ROS template: a JSON or YAML map with
@@ -180,6 +189,8 @@ pub fn read_ros_template(file: &Path, text: &str, options: &RosOptions) -> Resul
         file,
         text,
         parameters: parameters(member("Parameters"), options),
+        account: options.account.as_deref(),
+        region: options.region.as_deref(),
         mappings: member("Mappings"),
         conditions: member("Conditions"),
         spent: 0,
@@ -503,6 +514,9 @@ struct Resolver<'t> {
     file: &'t Path,
     text: &'t str,
     parameters: BTreeMap<String, Option<Node>>,
+    /// The bound pseudo parameters (`RosOptions::account`, `RosOptions::region`).
+    account: Option<&'t str>,
+    region: Option<&'t str>,
     mappings: Option<&'t Node>,
     conditions: Option<&'t Node>,
     /// Bytes produced for the current document.
@@ -716,6 +730,14 @@ impl Resolver<'_> {
     /// What `Ref: target` (or `${target}`) stands for: a resource, or a
     /// name the template does not declare, is a placeholder.
     fn reference(&self, at: Location, target: &str) -> Node {
+        let bound = match target {
+            "ALIYUN::AccountId" | "ALIYUN::TenantId" => self.account,
+            "ALIYUN::Region" => self.region,
+            _ => None,
+        };
+        if let Some(value) = bound {
+            return Node::string(at, value);
+        }
         if PSEUDO.contains(&target) {
             return Node::string(at, format!("{{{{{target}}}}}"));
         }
