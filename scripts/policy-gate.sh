@@ -39,7 +39,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; break ;;
     --control | --session | --parameters | --var | --var-file | --account | --region)
-      if [ $# -lt 2 ]; then echo "policy-gate: $1 needs a value" >&2; exit 1; fi
+      if [ $# -lt 2 ]; then
+        case "$1" in --control | --session) what="a glob" ;; *) what="a value" ;; esac
+        echo "policy-gate: $1 needs $what" >&2; exit 1
+      fi
       kinds+=("$1" "$2"); shift 2 ;;
     -*) echo "policy-gate: unknown option $1" >&2; exit 1 ;;
     *)

@@ -177,7 +177,7 @@ fn a_data_source_document_feeds_a_role() {
         [
             (
                 "data.alicloud_ram_policy_document.assume_role_with_saml[0].document".to_owned(),
-                DocumentKind::Identity,
+                DocumentKind::Trust,
                 "5:1".to_owned(),
                 vec![]
             ),

@@ -405,3 +405,102 @@ fn a_ros_parameter_given_to_the_gate_reaches_both_sides() {
     let o = gate_dir(&repo, "templates", &["--parameters", "Env=lab"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
+
+/// A Terraform configuration with one policy that lets operators describe
+/// VPN gateways, with `EXTRA` appended.
+fn terraform(extra: &str) -> String {
+    format!(
+        r#"variable "env" {{
+  type    = string
+  default = "prod"
+}}
+
+resource "alicloud_ram_policy" "operators" {{
+  policy_name     = "operators"
+  policy_document = <<EOF
+  {{
+    "Version": "1",
+    "Statement": [
+      {{
+        "Effect": "Allow",
+        "Action": "vpc:DescribeVpnGateways",
+        "Resource": "acs:vpc:*:*:vpngateway/vpn-${{var.env}}-*"
+      }}
+    ]
+  }}
+  EOF
+}}
+{extra}"#
+    )
+}
+
+const TF_IPSEC_GRANT: &str = r#"
+resource "alicloud_ram_policy" "ipsec_cleanup" {
+  policy_name = "ipsec-cleanup"
+  policy_document = jsonencode({
+    Version = "1"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "vpc:DeleteIpsecServer"
+      Resource = "acs:vpc:*:*:vpnipsecserver/*"
+    }]
+  })
+}
+"#;
+
+const TF_DENY: &str = r#"
+resource "alicloud_ram_policy" "no_deletes_from_lab" {
+  policy_name = "no-deletes-from-lab"
+  policy_document = jsonencode({
+    Version = "1"
+    Statement = [{
+      Effect    = "Deny"
+      Action    = "vpc:Delete*"
+      Resource  = "*"
+      Condition = { IpAddress = { "acs:SourceIp" = "192.0.2.0/24" } }
+    }]
+  })
+}
+"#;
+
+#[test]
+fn a_terraform_pull_request_that_newly_grants_delete_ipsec_server_fails() {
+    let repo = bare_repository("tf-grant", &[("infra/main.tf", &terraform(""))]);
+    commit(&repo, "infra/main.tf", &terraform(TF_IPSEC_GRANT));
+    let o = gate_dir(&repo, "infra", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("NEW ACCESS"), "{text}");
+    assert!(text.contains("vpc:DeleteIpsecServer on acs:vpc:"), "{text}");
+    assert!(text.contains("alicloud_ram_policy.ipsec_cleanup.policy_document"), "{text}");
+}
+
+#[test]
+fn a_terraform_pull_request_that_only_adds_a_deny_passes() {
+    let repo = bare_repository("tf-deny", &[("infra/main.tf", &terraform(""))]);
+    commit(&repo, "infra/main.tf", &terraform(TF_DENY));
+    let o = gate_dir(&repo, "infra", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("allow nothing new"), "{text}");
+}
+
+#[test]
+fn a_terraform_variable_given_to_the_gate_reaches_both_sides() {
+    let lab = r#"
+resource "alicloud_ram_policy" "lab_operators" {
+  policy_name     = "lab-operators"
+  policy_document = "{\"Version\": \"1\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"vpc:DescribeVpnGateways\", \"Resource\": \"acs:vpc:*:*:vpngateway/vpn-lab-*\"}]}"
+}
+"#;
+    let repo = bare_repository("tf-var", &[("infra/main.tf", &terraform(""))]);
+    commit(&repo, "infra/main.tf", &terraform(lab));
+    let o = gate_dir(&repo, "infra", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let o = gate_dir(&repo, "infra", &["--var", "env=lab"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // The same through a variable file.
+    std::fs::write(repo.join("lab.tfvars"), "env = \"lab\"\n").unwrap();
+    let o = gate_dir(&repo, "infra", &["--var-file", "lab.tfvars"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}

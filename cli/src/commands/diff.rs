@@ -74,7 +74,7 @@ struct Side {
 
 struct Kinds {
     globs: super::inputs::KindGlobs,
-    ros: ramguard::sources::RosOptions,
+    ros: inputs::SourceOptions,
     limits: Limits,
     lifted: bool,
 }
@@ -143,8 +143,9 @@ fn add_plan(
     documents: &[ramguard::sources::Found],
     kinds: &Kinds,
 ) -> Result<(), String> {
-    let file = found.path.display();
     for document in documents {
+        // A Terraform module's documents are in its several files.
+        let file = document.file.display();
         let Some(text) = document.document.as_deref() else {
             let depends = document.unresolved.join(", ");
             return Err(format!(

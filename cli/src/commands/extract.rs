@@ -47,7 +47,7 @@ impl Extracted {
 
 /// Prints the documents of `paths` (policy files, directories of them,
 /// Terraform plans, ROS templates). Exit 0 when every source was read, 1 otherwise.
-pub(crate) fn run(format: Format, options: &ramguard::sources::RosOptions, paths: &[PathBuf]) -> Result<u8, String> {
+pub(crate) fn run(format: Format, options: &inputs::SourceOptions, paths: &[PathBuf]) -> Result<u8, String> {
     let mut all_read = true;
     let mut extracted = Vec::new();
     for entry in inputs::find(paths, inputs::Wanted::Sources) {
@@ -67,7 +67,11 @@ pub(crate) fn run(format: Format, options: &ramguard::sources::RosOptions, paths
                 eprintln!("error: {source}: not a policy document, a Terraform plan or a ROS template");
             }
             Ok(Source::Documents(_, documents, _)) => {
-                extracted.extend(documents.into_iter().map(|d| Extracted::from_found(&source, d)));
+                // A Terraform module's documents are in its several files.
+                extracted.extend(documents.into_iter().map(|d| {
+                    let file = d.file.display().to_string();
+                    Extracted::from_found(&file, d)
+                }));
             }
             Ok(Source::Policy(text)) => {
                 if !found.named && !inputs::is_policy_document(&text) {

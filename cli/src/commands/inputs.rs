@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use ramguard::files::ReadError;
-use ramguard::sources::RosOptions;
+use ramguard::sources::{RosOptions, TerraformOptions, read_terraform_module};
 use ramguard::{Limits, Policy, PolicyKind, detect_kind};
 
 pub(crate) use ramguard::files::{LIFTED_READ_CAP, READ_CAP};
@@ -63,9 +63,14 @@ impl Wanted {
         match self {
             Wanted::Policies => name.ends_with(".json") && !name.ends_with(".suite.json"),
             Wanted::Suites => name.ends_with(".suite.json"),
-            Wanted::Sources => Wanted::Policies.accepts(name) || is_yaml(Path::new(name)),
+            Wanted::Sources => Wanted::Policies.accepts(name) || is_yaml(Path::new(name)) || is_tf(Path::new(name)),
         }
     }
+}
+
+/// Whether the file's name says Terraform source.
+fn is_tf(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "tf")
 }
 
 /// Whether the file's name says YAML.
@@ -94,6 +99,9 @@ pub(crate) fn find(paths: &[PathBuf], wanted: Wanted) -> Vec<Result<Found, (Path
 
 fn walk(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, String)>>) {
     let mut visited: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    // The directories of `.tf` files already listed: a Terraform module is
+    // its directory, read once whatever number of files it has.
+    let mut modules: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let entries = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
         if e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.') {
             return false;
@@ -118,10 +126,19 @@ fn walk(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, Strin
                 if !wanted.accepts(&e.file_name().to_string_lossy()) {
                     continue;
                 }
-                let relative = e.path().strip_prefix(root).unwrap_or(e.path());
+                let mut path = e.path().to_path_buf();
+                if is_tf(&path) {
+                    let Some(dir) = path.parent().map(Path::to_path_buf) else { continue };
+                    if !modules.insert(dir.clone()) {
+                        continue;
+                    }
+                    path = dir;
+                }
+                let relative = path.strip_prefix(root).unwrap_or(&path);
                 let relative =
                     relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                out.push(Ok(Found { path: e.path().to_path_buf(), relative, named: false }));
+                let relative = if relative.is_empty() { file_name(root) } else { relative };
+                out.push(Ok(Found { path, relative, named: false }));
             }
         }
     }
@@ -201,8 +218,11 @@ pub(crate) enum Source {
 /// hold more than one document), or a policy document (up to [`cap`]
 /// bytes). The error says why not, without the path, as [`read_file`]'s
 /// does.
-pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) -> Result<Source, String> {
+pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &SourceOptions) -> Result<Source, String> {
     use ramguard::sources::{is_ros_template, is_terraform_plan, read_ros_template, read_terraform_plan};
+    if path.is_dir() || is_tf(path) {
+        return read_module(path, &options.terraform);
+    }
     let text = ramguard::files::read_regular(path, LIFTED_READ_CAP).map_err(|e| message(&e, true))?;
     let json = serde_json::from_str::<serde_json::Value>(&text);
     if json.as_ref().is_ok_and(is_terraform_plan) {
@@ -215,7 +235,7 @@ pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) 
         Err(_) => is_ros_template(&text),
     };
     if template {
-        return read_ros_template(path, &text, options)
+        return read_ros_template(path, &text, &options.ros)
             .map(|d| Source::Documents("ROS template", d, text))
             .map_err(|e| e.to_string());
     }
@@ -228,12 +248,38 @@ pub(crate) fn read_source_file(path: &Path, lifted: bool, options: &RosOptions) 
     Ok(Source::Policy(text))
 }
 
+/// The documents of the Terraform module in the directory `path`, or, for
+/// a `.tf` file, of its directory's module, kept to those in that file (a
+/// module is its directory: the file's variables and locals may be in the
+/// others).
+fn read_module(path: &Path, options: &TerraformOptions) -> Result<Source, String> {
+    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let mut documents = read_terraform_module(dir, options).map_err(|e| e.to_string())?;
+    if !path.is_dir() {
+        let file = std::fs::canonicalize(path).ok();
+        documents.retain(|d| std::fs::canonicalize(&d.file).ok() == file);
+    }
+    Ok(Source::Documents("Terraform configuration", documents, String::new()))
+}
+
+/// How templates and configurations are resolved: the options of
+/// [`TemplateArgs`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SourceOptions {
+    /// For ROS templates.
+    pub(crate) ros: RosOptions,
+    /// For Terraform configurations.
+    pub(crate) terraform: TerraformOptions,
+}
+
 /// [`read_source_file`] with the path in the error.
-pub(crate) fn read_source(path: &Path, lifted: bool, options: &RosOptions) -> Result<Source, String> {
+pub(crate) fn read_source(path: &Path, lifted: bool, options: &SourceOptions) -> Result<Source, String> {
     read_source_file(path, lifted, options).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// How ROS templates are read: `--parameters`, `--account`, `--region`.
+/// How ROS templates and Terraform configurations are read:
+/// `--parameters`, `--account`, `--region`, `--var`, `--var-file`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(crate) struct TemplateArgs {
     /// A ROS template parameter's value, `NAME=VALUE` (repeatable): it
@@ -248,12 +294,31 @@ pub(crate) struct TemplateArgs {
     /// `ALIYUN::Region` is this region instead of a placeholder.
     #[arg(long, value_name = "ID")]
     pub(crate) region: Option<String>,
+    /// A Terraform root module's input variable, `NAME=VALUE` (repeatable),
+    /// as `terraform plan -var` takes it: it wins over `--var-file` and the
+    /// variable's `default`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub(crate) vars: Vec<String>,
+    /// A Terraform variable file, HCL (`.tfvars`) or JSON (`.tfvars.json`),
+    /// for every root module read (repeatable; a later file wins).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub(crate) var_files: Vec<PathBuf>,
 }
 
 impl TemplateArgs {
     /// The options these flags give the template reader; a malformed
     /// `--parameters`, `--account` or `--region` is an error.
-    pub(crate) fn options(&self) -> Result<RosOptions, String> {
+    pub(crate) fn options(&self) -> Result<SourceOptions, String> {
+        let mut terraform = TerraformOptions::default();
+        for given in &self.vars {
+            let Some((name, value)) = given.split_once('=') else {
+                return Err(format!("--var `{given}`: expected NAME=VALUE"));
+            };
+            terraform.variables.insert(name.to_owned(), value.to_owned());
+        }
+        for path in &self.var_files {
+            terraform.var_files.push((path.clone(), read_other(path)?));
+        }
         let mut options = RosOptions::default();
         for given in &self.parameters {
             let Some((name, value)) = given.split_once('=') else {
@@ -279,7 +344,7 @@ impl TemplateArgs {
             }
             options.region = Some(region.clone());
         }
-        Ok(options)
+        Ok(SourceOptions { ros: options, terraform })
     }
 }
 

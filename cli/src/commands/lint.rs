@@ -146,6 +146,25 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
                         "not a policy document, a Terraform plan or a ROS template".to_owned(),
                     )),
                     Ok(Source::OtherYaml) => skipped.push(name),
+                    Ok(Source::Documents(_, documents, text)) if found.path.is_dir() || text.is_empty() => {
+                        // A Terraform module: its documents are in its several
+                        // files, each reported under its own file.
+                        let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
+                        let mut by_file: Vec<(PathBuf, Vec<InPlan>)> = Vec::new();
+                        for document in documents {
+                            match by_file.iter_mut().find(|(file, _)| *file == document.file) {
+                                Some((_, list)) => list.push(document),
+                                None => by_file.push((document.file.clone(), vec![document])),
+                            }
+                        }
+                        for (file, documents) in by_file {
+                            let name = shown(&file, cwd.as_deref());
+                            match super::inputs::read_other(&file) {
+                                Ok(text) => files.extend(lint_documents(&name, text, &documents, &options)),
+                                Err(message) => files.push(FileReport::unreadable(name, message)),
+                            }
+                        }
+                    }
                     Ok(Source::Documents(_, documents, text)) => {
                         let options = LintOptions { catalog: &catalog, limits: &limits, kind: None };
                         files.extend(lint_documents(&name, text, &documents, &options));

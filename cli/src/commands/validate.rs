@@ -17,7 +17,7 @@ pub(crate) fn run(
     format: Format,
     (control, session): (&[String], &[String]),
     lifted: bool,
-    options: &ramguard::sources::RosOptions,
+    options: &inputs::SourceOptions,
     paths: &[PathBuf],
 ) -> Result<u8, String> {
     let limits = inputs::limits(lifted);
@@ -63,6 +63,8 @@ pub(crate) fn run(
                     }
                 }
                 for document in &documents {
+                    // A Terraform module's documents are in its several files.
+                    let name = document.file.display().to_string();
                     all_valid &= in_plan(&name, document, &limits, format, &mut reports);
                 }
                 continue;

@@ -11,7 +11,8 @@
 //!   `Principal` as `{entity: identifiers}`, `Condition` as
 //!   `{operator: {variable: values}}`, indented by two spaces), reported
 //!   itself as `data.alicloud_ram_policy_document.NAME.document` (kind
-//!   identity), and a reference to its `document` resolves to that text.
+//!   trust when a statement has a `principal` block, since RAM allows
+//!   `Principal` in no identity policy; identity otherwise), and a reference to its `document` resolves to that text.
 //! - Expressions: literals, strings, templates (`${…}`, `%{if}`,
 //!   `%{for}`), heredocs (`<<-EOF` indentation is stripped as the HCL
 //!   parser strips it), arrays, objects, `var.x` (from
@@ -343,7 +344,11 @@ fn read_module(
                 let at = span_location(file, block.ident.span());
                 let place = format!("{prefix}data.alicloud_ram_policy_document.{name}{}.document", instance.key);
                 evaluator.data.entry(name.to_owned()).or_insert_with(|| document.clone());
-                found.push(evaluator.found(file, place, DocumentKind::Identity, at, document, &instance));
+                // A statement that names a principal makes it a trust policy:
+                // RAM allows `Principal` in no identity policy.
+                let trust = blocks(&block.body, "statement").any(|s| blocks(&s.body, "principal").next().is_some());
+                let kind = if trust { DocumentKind::Trust } else { DocumentKind::Identity };
+                found.push(evaluator.found(file, place, kind, at, document, &instance));
             }
         }
     }
