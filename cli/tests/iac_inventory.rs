@@ -154,3 +154,204 @@ fn the_copied_files_are_the_originals_byte_for_byte() {
         assert_eq!(digest, *sum, "{path}");
     }
 }
+
+/// Every document found: file, where, kind, line and column of its value,
+/// and the values it depends on that the files do not fix. Checked by hand
+/// against the files and `tests/iac/SOURCES.md`; with the variables'
+/// defaults and no `--var`.
+/// File, where, kind, line, column, unresolved.
+type Entry = (&'static str, &'static str, &'static str, usize, usize, &'static [&'static str]);
+
+const DOCUMENTS: &[Entry] = &[
+    (
+        "terraform/landing-zone-control-policy-template/main.tf",
+        "alicloud_resource_manager_control_policy.logarchive.policy_document",
+        "control",
+        10,
+        25,
+        &["var.logarchive_account_id", "var.central_sls_project", "var.oss_export_job_ids", "var.oss_bucket_name"],
+    ),
+    (
+        "terraform/landing-zone-cross-account-role/main.tf",
+        "alicloud_ram_role.role.document",
+        "trust",
+        3,
+        14,
+        &["var.ALIYUN__AccountId", "var.assume_role_principal_role"],
+    ),
+    (
+        "terraform/landing-zone-cross-account-role/main.tf",
+        "alicloud_ram_policy.policy.policy_document",
+        "identity",
+        23,
+        21,
+        &["jsonencode(var.policy_document)"],
+    ),
+    // The bucket policy comes from the example's variable default, through
+    // the module call; it is located at the module's `policy = var.policy`.
+    (
+        "terraform/oss-bucket-module/main.tf",
+        "module.oss-bucket.alicloud_oss_bucket.create_new_bucket.policy",
+        "resource",
+        42,
+        12,
+        &[],
+    ),
+    (
+        "terraform/quickstart-cen-oss-bucket-policy/main.tf",
+        "alicloud_oss_bucket_policy.default.policy",
+        "resource",
+        67,
+        14,
+        &["alicloud_oss_bucket.bucket1.bucket"],
+    ),
+    (
+        "terraform/quickstart-oss-bucket-policy/main.tf",
+        "alicloud_oss_bucket_policy.example.policy",
+        "resource",
+        34,
+        12,
+        &[],
+    ),
+    (
+        "terraform/quickstart-ram-role/main.tf",
+        "alicloud_ram_role.default.assume_role_policy_document",
+        "trust",
+        8,
+        33,
+        &[],
+    ),
+    (
+        "terraform/quickstart-ram-role-policy-attachment/main.tf",
+        "alicloud_ram_policy.default.policy_document",
+        "identity",
+        3,
+        21,
+        &[],
+    ),
+    (
+        "terraform/quickstart-ram-role-policy-attachment/main.tf",
+        "alicloud_ram_role.default.document",
+        "trust",
+        27,
+        17,
+        &[],
+    ),
+    (
+        "terraform/quickstart-rm-control-policy/main.tf",
+        "alicloud_resource_manager_control_policy.example.policy_document",
+        "control",
+        9,
+        25,
+        &[],
+    ),
+    (
+        "terraform/quickstart-rm-policy/main.tf",
+        "alicloud_resource_manager_policy.example.policy_document",
+        "identity",
+        7,
+        21,
+        &[],
+    ),
+    // `ram-assumable-role` creates its role only when `create_role` is
+    // true (default false): no document with the defaults.
+    // The module read through its example, then alone.
+    (
+        "terraform/ram-policy-OssBucketReadOnly/modules/OssBucketReadOnly/main.tf",
+        "module.example.alicloud_ram_policy.policy[0].policy_document",
+        "identity",
+        45,
+        21,
+        &[],
+    ),
+    (
+        "terraform/ram-policy-OssBucketReadOnly/modules/OssBucketReadOnly/main.tf",
+        "alicloud_ram_policy.policy[0].policy_document",
+        "identity",
+        45,
+        21,
+        &["var.oss_bucket_name"],
+    ),
+    (
+        "terraform/ram-role-for-saml/main.tf",
+        "data.alicloud_ram_policy_document.assume_role_with_saml[0].document",
+        "trust",
+        5,
+        1,
+        &[],
+    ),
+    ("terraform/ram-role-for-saml/main.tf", "alicloud_ram_role.this[0].document", "trust", 27, 14, &[]),
+    ("terraform/rostran-ram_policy/main.tf", "alicloud_ram_policy.policy.policy_document", "identity", 3, 21, &[]),
+    ("terraform-plan/ram_policy.tfplan.json", "alicloud_ram_policy.policy.policy_document", "identity", 53, 32, &[]),
+    ("ros/cross-account-command-inspection-role.yaml", "RamManagedPolicy.PolicyDocument", "identity", 111, 27, &[]),
+    ("ros/cross-account-command-inspection-role.yaml", "RamRole.AssumeRolePolicyDocument", "trust", 156, 37, &[]),
+];
+
+/// An [`Entry`] as read back from `extract`.
+type Owned = (String, String, String, u64, u64, Vec<String>);
+
+/// The copied sources, as `extract` is given them.
+const SOURCES: [&str; 3] =
+    ["tests/iac/terraform", "tests/iac/terraform-plan", "tests/iac/ros/cross-account-command-inspection-role.yaml"];
+
+fn ramguard(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ramguard")).args(args).current_dir(common::repo()).output().unwrap()
+}
+
+#[test]
+fn every_document_of_the_copied_files_is_found_with_its_kind_and_place() {
+    let mut args = vec!["extract", "--format", "json"];
+    args.extend(SOURCES);
+    let o = ramguard(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<Owned> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let text = |k: &str| d[k].as_str().unwrap().to_owned();
+            let unresolved = d["unresolved"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_owned());
+            (text("source"), text("where"), text("kind"), d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), {
+                unresolved.collect()
+            })
+        })
+        .collect();
+    let expected: Vec<Owned> = DOCUMENTS
+        .iter()
+        .map(|(file, place, kind, line, column, unresolved)| {
+            (
+                format!("tests/iac/{file}"),
+                (*place).to_owned(),
+                (*kind).to_owned(),
+                *line as u64,
+                *column as u64,
+                unresolved.iter().map(|u| (*u).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn every_document_that_resolves_validates_except_the_bucket_policies_without_a_principal() {
+    let mut args = vec!["validate"];
+    args.extend(SOURCES);
+    let o = ramguard(&args);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    let oks = text.lines().filter(|l| l.contains(": ok (")).count();
+    // 19 documents: 14 valid, and the five listed below.
+    assert_eq!(oks, 14, "{text}");
+    for expected in [
+        // A bucket policy needs its Principal (the example's default has none).
+        "tests/iac/terraform/oss-bucket-module/main.tf:42:12: module.oss-bucket.alicloud_oss_bucket.create_new_bucket.policy: missing required element `Principal` (at Statement[0])",
+        "tests/iac/terraform/quickstart-cen-oss-bucket-policy/main.tf:67:59: alicloud_oss_bucket_policy.default.policy: missing required element `Principal` (at Statement[0])",
+        // With the defaults the SAML provider list is empty.
+        "tests/iac/terraform/ram-role-for-saml/main.tf:27:14: alicloud_ram_role.this[0].document: `Principal.Federated` must not be empty",
+        "tests/iac/terraform/ram-role-for-saml/main.tf:2:17: data.alicloud_ram_policy_document.assume_role_with_saml[0].document: `Principal.Federated` must not be empty",
+        "tests/iac/terraform/landing-zone-cross-account-role/main.tf:23:21: alicloud_ram_policy.policy.policy_document: not known until apply",
+    ] {
+        assert!(text.contains(expected), "missing {expected}\n{text}");
+    }
+}

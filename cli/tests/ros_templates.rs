@@ -202,6 +202,15 @@ fn lint_and_diff_read_templates_and_locate_findings_in_them() {
         said.contains("Ops.PolicyDocument: holds {{ALIYUN::AccountId}}, a value known only at deployment"),
         "{said}"
     );
+    // Bound to the principal's account, the grant is found.
+    let out = Command::new(env!("CARGO_BIN_EXE_ramguard"))
+        .args(["diff", "--account", "1234567890123456", "--principal", "acs:ram::1234567890123456:user/ops"])
+        .args([&base, &pseudo])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(":1234567890123456:vpnipsecserver/"), "{text}");
 }
 
 #[test]
@@ -249,4 +258,62 @@ fn account_and_region_bind_the_pseudo_parameters() {
             assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{flag} `{bad}`")), "{command} {flag}");
         }
     }
+}
+
+#[test]
+fn lint_names_the_placeholders_a_finding_depends_on_and_only_those() {
+    let dir = std::env::temp_dir().join(format!("ramguard-lint-placeholders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("stack.yaml");
+    std::fs::write(
+        &template,
+        r"ROSTemplateFormatVersion: '2015-09-01'
+Parameters:
+  Missing:
+    Type: String
+Resources:
+  Ops:
+    Type: ALIYUN::RAM::ManagedPolicy
+    Properties:
+      PolicyName: ops
+      PolicyDocument:
+        Version: '1'
+        Statement:
+          - Effect: Allow
+            Action: ecs:*
+            Resource: !Sub acs:ecs:*:*:instance/${Missing}
+          - Effect: Allow
+            Action: ecs:*
+            Resource: '*'
+          - Effect: Allow
+            Action: vpc:DeleteVpc
+            Resource: acs:vpc:*:*:vpc/vpc-1
+          - Effect: Allow
+            Action: vpc:DeleteVpc
+            Resource: acs:vpc:*:*:vpc/vpc-1
+",
+    )
+    .unwrap();
+    let out = ramguard(&["lint", "--format", "json", template.to_str().unwrap()]);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let findings: Vec<(String, String)> = report["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned()))
+        .collect();
+    let on = |statement: &str| findings.iter().filter(|(p, _)| p.starts_with(statement)).collect::<Vec<_>>();
+    // The statement built from the parameter without a default: named.
+    assert!(!on("Statement[0]").is_empty(), "{findings:?}");
+    for (_, message) in on("Statement[0]") {
+        assert!(message.ends_with("(depends on {{Ref:Missing}})"), "{message}");
+    }
+    // The literal duplicate: no note.
+    let literal: Vec<_> =
+        findings.iter().filter(|(p, _)| p.starts_with("Statement[2]") || p.starts_with("Statement[3]")).collect();
+    assert!(!literal.is_empty(), "{findings:?}");
+    for (_, message) in literal {
+        assert!(!message.contains("depends on"), "{message}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

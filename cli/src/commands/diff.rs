@@ -163,7 +163,8 @@ fn add_plan(
         if let Some(start) = text.find("{{") {
             let placeholder: String = text.get(start..).unwrap_or_default().chars().take_while(|&c| c != '}').collect();
             return Err(format!(
-                "{file}:{}: {}: holds {placeholder}}}}}, a value known only at deployment, so it cannot be compared yet",
+                "{file}:{}: {}: holds {placeholder}}}}}, a value known only at deployment, so it cannot be compared \
+                 (give it with --parameters or --var, or --account / --region for the account and region)",
                 document.at, document.place
             ));
         }

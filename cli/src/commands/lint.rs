@@ -250,6 +250,10 @@ fn lint_documents(name: &str, text: String, documents: &[InPlan], options: &Lint
         for mut finding in linted.findings {
             finding.location = document.locate(finding.location);
             finding.message = format!("{}: {}", document.place, finding.message);
+            let depends = placeholders_under(text, &finding.path.to_string());
+            if !depends.is_empty() {
+                finding.message = format!("{} (depends on {})", finding.message, depends.join(", "));
+            }
             findings.push(finding);
         }
         unchecked = unchecked.or(linted.unchecked);
@@ -257,6 +261,37 @@ fn lint_documents(name: &str, text: String, documents: &[InPlan], options: &Lint
     // The file's own text, for the snippets under the findings.
     reports.push(FileReport::new(name, Some(text), findings).with_unchecked(unchecked));
     reports
+}
+
+/// The placeholders (`{{Ref:Bucket}}`, `{{var.name}}`, pseudo parameters
+/// included) in the statement that `path` (a finding's JSON path, such as
+/// `Statement[1].Resource`) points into, or in the whole document for a
+/// path outside every statement: the values a finding may depend on.
+fn placeholders_under(text: &str, path: &str) -> Vec<String> {
+    let Ok(document) = serde_json::from_str::<serde_json::Value>(text) else { return Vec::new() };
+    let statement = path.strip_prefix("Statement").and_then(|rest| {
+        let statements = document.get("Statement")?;
+        match rest.strip_prefix('[') {
+            Some(index) => {
+                let end = index.find(']')?;
+                statements.get(index.get(..end)?.parse::<usize>().ok()?)
+            }
+            None => Some(statements),
+        }
+    });
+    let scope = statement.unwrap_or(&document).to_string();
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = scope.as_str();
+    while let Some(start) = rest.find("{{") {
+        let after = rest.get(start..).unwrap_or_default();
+        let Some(end) = after.find("}}") else { break };
+        let placeholder = after.get(..end + 2).unwrap_or_default().to_owned();
+        if !out.contains(&placeholder) {
+            out.push(placeholder);
+        }
+        rest = after.get(end + 2..).unwrap_or_default();
+    }
+    out
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, String> {
