@@ -504,3 +504,33 @@ resource "alicloud_ram_policy" "lab_operators" {
     let o = gate_dir(&repo, "infra", &["--var-file", "lab.tfvars"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
+
+#[test]
+fn a_terraform_repository_of_modules_and_environments_is_gated_through_the_calls() {
+    // The module's variable has no default: read alone it would be a
+    // placeholder, which diff cannot compare. Through the call it resolves.
+    let module = r#"variable "prefix" {
+  type = string
+}
+
+resource "alicloud_ram_policy" "operators" {
+  policy_name     = "operators"
+  policy_document = <<EOF
+  {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "vpc:DescribeVpnGateways",
+    "Resource": "acs:vpc:*:*:vpngateway/${var.prefix}-*"}]}
+  EOF
+}
+"#;
+    let prod = "module \"operators\" {\n  source = \"../../modules/operators\"\n  prefix = \"vpn-prod\"\n}\n";
+    let repo = bare_repository(
+        "tf-modules",
+        &[("infra/modules/operators/main.tf", module), ("infra/envs/prod/main.tf", prod)],
+    );
+    let o = gate_dir(&repo, "infra", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    commit(&repo, "infra/envs/prod/main.tf", &format!("{prod}{TF_IPSEC_GRANT}"));
+    let o = gate_dir(&repo, "infra", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("alicloud_ram_policy.ipsec_cleanup.policy_document"), "{text}");
+}

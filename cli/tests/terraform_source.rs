@@ -74,3 +74,28 @@ fn a_count_of_zero_creates_no_document_until_a_variable_enables_it() {
     assert_eq!(found[0]["where"], "alicloud_ram_role.this[0].document");
     assert_eq!(found[0]["kind"], "trust");
 }
+
+#[test]
+fn a_called_module_is_read_through_its_call_unless_given_by_name() {
+    let root = "tests/iac/terraform/ram-policy-OssBucketReadOnly";
+    let places = |args: &[&str]| {
+        let o = ramguard(&[&["extract", "--format", "json"], args].concat());
+        let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["where"].as_str().unwrap().to_owned(), d["unresolved"].clone()))
+            .collect::<Vec<_>>()
+    };
+    // Walking the folder: the example's call only, resolved.
+    assert_eq!(
+        places(&[root]),
+        [("module.example.alicloud_ram_policy.policy[0].policy_document".to_owned(), serde_json::json!([]))]
+    );
+    // The module given by name is a root: its variable has no value.
+    assert_eq!(
+        places(&[&format!("{root}/modules/OssBucketReadOnly")]),
+        [("alicloud_ram_policy.policy[0].policy_document".to_owned(), serde_json::json!(["var.oss_bucket_name"]))]
+    );
+}

@@ -98,6 +98,30 @@ pub(crate) fn find(paths: &[PathBuf], wanted: Wanted) -> Vec<Result<Found, (Path
 }
 
 fn walk(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, String)>>) {
+    let start = out.len();
+    walk_files(root, wanted, out);
+    // A Terraform module that another module found here calls is read
+    // through the call, with its arguments, not as a root of its own (where
+    // its variables would have no values).
+    let mut called: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for found in out.iter().skip(start).flatten() {
+        if found.path.is_dir() {
+            // A module that cannot be parsed says so when it is read.
+            called.extend(ramguard::sources::local_module_calls(&found.path).unwrap_or_default());
+        }
+    }
+    if called.is_empty() {
+        return;
+    }
+    let mut index = 0;
+    out.retain(|entry| {
+        index += 1;
+        let calls_it = |f: &Found| f.path.is_dir() && std::fs::canonicalize(&f.path).is_ok_and(|c| called.contains(&c));
+        index <= start || !entry.as_ref().is_ok_and(calls_it)
+    });
+}
+
+fn walk_files(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, String)>>) {
     let mut visited: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     // The directories of `.tf` files already listed: a Terraform module is
     // its directory, read once whatever number of files it has.

@@ -51,7 +51,7 @@ pub use ros::{
     MAX_RESOLVED_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_NODES, ROS_HOLDERS, RosHolder, RosOptions, is_ros_template,
     read_ros_template,
 };
-pub use terraform::{TerraformOptions, is_terraform_module, read_terraform_module};
+pub use terraform::{TerraformOptions, is_terraform_module, local_module_calls, read_terraform_module};
 
 /// What a document is for, from the resource that holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -122,6 +122,26 @@ pub fn is_terraform_module(dir: &Path) -> bool {
     tf_files(dir).is_ok_and(|files| !files.is_empty())
 }
 
+/// The directories of the local modules (`source = "./…"` or `"../…"`)
+/// that the module in `dir` calls, canonical, in file order: a directory
+/// of `.tf` files that another module calls is read through that call
+/// rather than as a root module of its own.
+pub fn local_module_calls(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let mut calls = Vec::new();
+    for file in parse_dir(dir)? {
+        for block in blocks(&file.body, "module") {
+            let Some(source) = attribute(&block.body, "source").and_then(Expression::as_str) else { continue };
+            if source.starts_with("./") || source.starts_with("../") {
+                let called = canonical(&normalize(&file.path.parent().unwrap_or(Path::new(".")).join(source)));
+                if !calls.contains(&called) {
+                    calls.push(called);
+                }
+            }
+        }
+    }
+    Ok(calls)
+}
+
 /// Every document the root module in `dir` holds (every `*.tf` file
 /// directly in it, in name order, and the local modules it calls), in file
 /// and resource order.
