@@ -113,15 +113,20 @@ fn yaml_files_in_a_directory_are_read_only_when_they_are_templates() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a policy document, a Terraform plan or a ROS template"));
 }
 
+/// The MIT-licensed template from the landing-zone repository.
+const LANDING_ZONE: &str = "tests/iac/ros/cross-account-command-inspection-role.yaml";
+
+/// The trusted principal of the landing-zone template's role, as `extract`
+/// resolves it with `args`.
+fn principal(args: &[&str]) -> String {
+    let out = ramguard(&[&["extract", "--format", "json"], args, &[LANDING_ZONE]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    found[1]["document"]["Statement"][0]["Principal"]["RAM"][0].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn a_parameter_given_on_the_command_line_wins_over_its_default() {
-    let template = "tests/iac/ros/cross-account-command-inspection-role.yaml";
-    let principal = |args: &[&str]| {
-        let out = ramguard(&[&["extract", "--format", "json"], args, &[template]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        let found: Value = serde_json::from_slice(&out.stdout).unwrap();
-        found[1]["document"]["Statement"][0]["Principal"]["RAM"][0].as_str().unwrap().to_owned()
-    };
     assert_eq!(principal(&[]), "acs:ram::{{ALIYUN::AccountId}}:role/AliyunCustomConfigRuleRole");
     assert_eq!(
         principal(&[
@@ -132,7 +137,7 @@ fn a_parameter_given_on_the_command_line_wins_over_its_default() {
         ]),
         "acs:ram::1234567890123456:role/ops"
     );
-    let out = ramguard(&["validate", "--parameters", "no-equals-sign", template]);
+    let out = ramguard(&["validate", "--parameters", "no-equals-sign", LANDING_ZONE]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected NAME=VALUE"));
 }
@@ -215,20 +220,13 @@ fn lint_and_diff_read_templates_and_locate_findings_in_them() {
 
 #[test]
 fn account_and_region_bind_the_pseudo_parameters() {
-    let template = "tests/iac/ros/cross-account-command-inspection-role.yaml";
-    let principal = |args: &[&str]| {
-        let out = ramguard(&[&["extract", "--format", "json"], args, &[template]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        let found: Value = serde_json::from_slice(&out.stdout).unwrap();
-        found[1]["document"]["Statement"][0]["Principal"]["RAM"][0].as_str().unwrap().to_owned()
-    };
     // Unbound, the pseudo parameter stays a placeholder; bound, it is the account.
     assert_eq!(principal(&[]), "acs:ram::{{ALIYUN::AccountId}}:role/AliyunCustomConfigRuleRole");
     assert_eq!(
         principal(&["--account", "5550001112223334"]),
         "acs:ram::5550001112223334:role/AliyunCustomConfigRuleRole"
     );
-    let human = stdout(&ramguard(&["extract", "--account", "5550001112223334", template]));
+    let human = stdout(&ramguard(&["extract", "--account", "5550001112223334", LANDING_ZONE]));
     assert!(human.contains("acs:ram::5550001112223334:role/") && !human.contains("{{ALIYUN::AccountId}}"), "{human}");
 
     // `${ALIYUN::AccountId}` in Fn::Sub and `Ref ALIYUN::Region` bind too.

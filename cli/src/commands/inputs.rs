@@ -113,12 +113,10 @@ fn walk(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, Strin
     if called.is_empty() {
         return;
     }
-    let mut index = 0;
-    out.retain(|entry| {
-        index += 1;
-        let calls_it = |f: &Found| f.path.is_dir() && std::fs::canonicalize(&f.path).is_ok_and(|c| called.contains(&c));
-        index <= start || !entry.as_ref().is_ok_and(calls_it)
-    });
+    let called_here = |f: &Found| f.path.is_dir() && std::fs::canonicalize(&f.path).is_ok_and(|c| called.contains(&c));
+    let mut found_here = out.split_off(start);
+    found_here.retain(|entry| !entry.as_ref().is_ok_and(called_here));
+    out.extend(found_here);
 }
 
 fn walk_files(root: &Path, wanted: Wanted, out: &mut Vec<Result<Found, (PathBuf, String)>>) {

@@ -280,18 +280,7 @@ fn placeholders_under(text: &str, path: &str) -> Vec<String> {
         }
     });
     let scope = statement.unwrap_or(&document).to_string();
-    let mut out: Vec<String> = Vec::new();
-    let mut rest = scope.as_str();
-    while let Some(start) = rest.find("{{") {
-        let after = rest.get(start..).unwrap_or_default();
-        let Some(end) = after.find("}}") else { break };
-        let placeholder = after.get(..end + 2).unwrap_or_default().to_owned();
-        if !out.contains(&placeholder) {
-            out.push(placeholder);
-        }
-        rest = after.get(end + 2..).unwrap_or_default();
-    }
-    out
+    ramguard::sources::placeholders(&scope).into_iter().map(|p| format!("{{{{{p}}}}}")).collect()
 }
 
 fn pretty(value: &serde_json::Value) -> Result<String, String> {

@@ -219,6 +219,23 @@ impl Found {
     }
 }
 
+/// The text inside each `{{…}}` placeholder of `text` (`Ref:Bucket`,
+/// `var.name`, `ALIYUN::Region`), each once, in order of first appearance.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = rest.get(start + 2..).unwrap_or_default();
+        let Some(end) = after.find("}}") else { break };
+        let inside = after.get(..end).unwrap_or_default();
+        if !out.contains(&inside) {
+            out.push(inside);
+        }
+        rest = after.get(end + 2..).unwrap_or_default();
+    }
+    out
+}
+
 /// Why a source could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

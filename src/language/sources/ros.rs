@@ -917,15 +917,10 @@ fn same(a: &Node, b: &Node) -> bool {
 /// The `Ref:`, `GetAtt:` and `Fn::` placeholders in `text`, each once, in
 /// order.
 fn placeholders(text: &str, out: &mut Vec<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = rest.get(start + 2..).unwrap_or_default();
-        let Some(end) = after.find("}}") else { return };
-        let inside = after.get(..end).unwrap_or_default();
+    for inside in super::placeholders(text) {
         if ["Ref:", "GetAtt:", "Fn::"].iter().any(|p| inside.starts_with(p)) && !out.iter().any(|o| o == inside) {
             out.push(inside.to_owned());
         }
-        rest = after.get(end + 2..).unwrap_or_default();
     }
 }
 

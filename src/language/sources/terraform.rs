@@ -1684,15 +1684,12 @@ fn binary(op: BinaryOperator, lhs: &Val, rhs: &Val) -> Option<V> {
 /// The placeholders in `text` (JSON text or not), each once, in order,
 /// their JSON escapes of `"` and `\` undone.
 fn placeholders(text: &str, out: &mut Vec<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = rest.get(start + 2..).unwrap_or_default();
-        let Some(end) = after.find("}}") else { return };
-        let inside = after.get(..end).unwrap_or_default().replace("\\\"", "\"").replace("\\\\", "\\");
+    for inside in super::placeholders(text) {
+        // The document is JSON text: a placeholder's quotes are escaped in it.
+        let inside = inside.replace("\\\"", "\"").replace("\\\\", "\\");
         if !out.contains(&inside) {
             out.push(inside);
         }
-        rest = after.get(end + 2..).unwrap_or_default();
     }
 }
 
