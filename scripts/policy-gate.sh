@@ -27,8 +27,10 @@
 # Exit codes: 0 when every check passes, 2 when a check finds a problem
 # (a finding, a failing case, new access), 3 when `diff` found no new access
 # but a budget cut its search short, so that nothing was proved (pass
-# `-- --accept-inexact` to accept that, or raise the budget it names), 1 when
-# a check cannot run. 1 wins over 2, and 2 over 3.
+# `-- --accept-inexact` to accept that, or raise the budget it names), or
+# when the answer depends on a placeholder's value (give it with
+# `--parameters`, `--var` or `--var-file`), 1 when a check cannot run. 1 wins
+# over 2, and 2 over 3.
 set -uo pipefail
 
 base_ref="origin/main"
@@ -92,7 +94,7 @@ check "$ramguard" diff ${kinds[@]+"${kinds[@]}"} "$base/$dir" "$dir" "$@"
 if [ "$errors" -ne 0 ]; then exit 1; fi
 if [ "$problems" -ne 0 ]; then exit 2; fi
 if [ "$undecided" -ne 0 ]; then
-  echo "policy-gate: diff could not prove that nothing new is allowed (its search was cut short; see above)" >&2
+  echo "policy-gate: diff could not prove that nothing new is allowed (its search was cut short, or the answer depends on a value known only at deployment; see above)" >&2
   exit 3
 fi
 echo "policy-gate: the policies pass, and allow nothing new"

@@ -506,9 +506,49 @@ resource "alicloud_ram_policy" "lab_operators" {
 }
 
 #[test]
+fn a_variable_without_a_value_is_an_unknown_to_the_gate_never_text_that_matches_nothing() {
+    let config = |extra: &str| {
+        format!(
+            r#"variable "gateway" {{
+  type = string
+}}
+
+resource "alicloud_ram_policy" "operators" {{
+  policy_name = "operators"
+  policy_document = jsonencode({{
+    Version = "1"
+    Statement = [
+      {{ Effect = "Allow", Action = "vpc:DescribeVpnGateways", Resource = "acs:vpc:*:*:vpngateway/${{var.gateway}}" }},
+{extra}    ]
+  }})
+}}
+"#
+        )
+    };
+    let deny = "      { Effect = \"Deny\", Action = \"vpc:DescribeVpnGateways\", Resource = \"*\", \
+                Condition = { Bool = { \"acs:SecureTransport\" = \"false\" } } },\n";
+    let grant = "      { Effect = \"Allow\", Action = \"vpc:DeleteVpnConnection\", \
+                 Resource = \"acs:vpc:*:*:vpnconnection/${var.gateway}-*\" },\n";
+    let repo = bare_repository("tf-unknown", &[("infra/main.tf", &config(""))]);
+    commit(&repo, "infra/main.tf", &config(deny));
+    let o = gate_dir(&repo, "infra", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("unknown values, the same on both sides: {{var.gateway}}"), "{text}");
+    commit(&repo, "infra/main.tf", &config(&format!("{deny}{grant}")));
+    let o = gate_dir(&repo, "infra", &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("vpc:DeleteVpnConnection on acs:vpc:") && text.contains("vpnconnection/{{var.gateway}}-"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_terraform_repository_of_modules_and_environments_is_gated_through_the_calls() {
-    // The module's variable has no default: read alone it would be a
-    // placeholder, which diff cannot compare. Through the call it resolves.
+    // The module's variable has no default: read alone it would be an
+    // unknown value, and through the call it resolves.
     let module = r#"variable "prefix" {
   type = string
 }

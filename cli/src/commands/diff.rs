@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 use ramguard::diff::{Counterexample, DiffOptions, DiffReport, diff, not_granted};
 use ramguard::{Limits, Policy, PolicyKind, PolicySet, Principal, detect_kind};
 
+use ramguard::diff::Universe;
+use ramguard::sources::placeholders;
+
 use super::inputs::{self, Found};
 use super::output::{Format, print_json};
+use super::unknowns::{self, Template, Unknowns, widen};
 use super::{EXIT_NO, EXIT_OK, EXIT_UNDECIDED};
 
 /// Arguments of `ramguard diff`.
@@ -67,9 +71,35 @@ pub(crate) struct Args {
 
 /// The policies of one side, and the JSON files that are not policies.
 struct Side {
-    set: PolicySet,
+    docs: Vec<Doc>,
     files: Vec<serde_json::Value>,
     skipped: Vec<String>,
+}
+
+/// One policy document of a side.
+struct Doc {
+    name: String,
+    kind: PolicyKind,
+    policy: Policy,
+    /// The document's text, lowercased (tokens must be fresh against it).
+    lowered: String,
+    /// The document, when it was read from a template or a Terraform
+    /// module and holds placeholders.
+    template: Option<serde_json::Value>,
+}
+
+impl Side {
+    fn set(&self) -> PolicySet {
+        let mut set = PolicySet::new();
+        for doc in &self.docs {
+            set.add(doc.policy.clone());
+        }
+        set
+    }
+
+    fn templates(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.docs.iter().filter_map(|d| d.template.as_ref())
+    }
 }
 
 struct Kinds {
@@ -96,7 +126,7 @@ fn find_side(path: &Path, kinds: &Kinds) -> Result<Vec<(Found, Option<PolicyKind
 }
 
 fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &Kinds) -> Result<Side, String> {
-    let mut side = Side { set: PolicySet::new(), files: Vec::new(), skipped: Vec::new() };
+    let mut side = Side { docs: Vec::new(), files: Vec::new(), skipped: Vec::new() };
     for (found, chosen) in documents {
         let text = if found.path == Path::new("-") {
             inputs::read_capped(std::io::stdin().lock(), kinds.lifted).map_err(|e| format!("standard input: {e}"))?
@@ -129,14 +159,16 @@ fn load_side(root: &Path, documents: Vec<(Found, Option<PolicyKind>)>, kinds: &K
             errors.errors().iter().map(|e| format!("{shown}:{e}")).collect::<Vec<_>>().join("\n")
         })?;
         side.files.push(serde_json::json!({"name": found.relative, "kind": kind}));
-        side.set.add(policy);
+        let lowered = text.to_lowercase();
+        side.docs.push(Doc { name: found.relative, kind, policy, lowered, template: None });
     }
     Ok(side)
 }
 
 /// Adds the documents of a Terraform plan or a ROS template to `side`,
 /// each named by the file's path and its place. A document not known until apply cannot be
-/// compared: the diff stops with an error rather than answer without it.
+/// compared: the diff stops with an error rather than answer without it. A
+/// document that holds placeholders is kept with them (see `unknowns`).
 fn add_plan(
     side: &mut Side,
     found: &Found,
@@ -155,19 +187,6 @@ fn add_plan(
                 if depends.is_empty() { "nothing named" } else { &depends }
             ));
         };
-        // A placeholder stands for a value only known at deployment (a
-        // parameter without a default, a resource's id, the account): read
-        // as the literal text it is, it would match nothing, and a grant
-        // through it would go unseen. Until diff reads placeholders as
-        // unknown values, it does not compare such documents.
-        if let Some(start) = text.find("{{") {
-            let placeholder: String = text.get(start..).unwrap_or_default().chars().take_while(|&c| c != '}').collect();
-            return Err(format!(
-                "{file}:{}: {}: holds {placeholder}}}}}, a value known only at deployment, so it cannot be compared \
-                 (give it with --parameters or --var, or --account / --region for the account and region)",
-                document.at, document.place
-            ));
-        }
         let name = format!("{}:{}", found.relative, document.place);
         let kind = document.kind.policy_kind();
         let policy = Policy::parse_with_limits(&name, text, kind, &kinds.limits).map_err(|errors| {
@@ -178,8 +197,15 @@ fn add_plan(
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
+        // A placeholder stands for a value known only at deployment: the
+        // document is compared with it read as an unknown value.
+        let template = if placeholders(text).is_empty() {
+            None
+        } else {
+            Some(serde_json::from_str(text).map_err(|e| format!("{file}:{}: {}: {e}", document.at, document.place))?)
+        };
         side.files.push(serde_json::json!({"name": name, "kind": kind}));
-        side.set.add(policy);
+        side.docs.push(Doc { name, kind, policy, lowered: text.to_lowercase(), template });
     }
     Ok(())
 }
@@ -220,21 +246,34 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         (Some(path), Some(second)) => (Some(first), load_side(path, second, &kinds)?),
         _ => (None, first),
     };
-    let new_access = match &old {
-        Some(old) => Some(diff(&old.set, &new.set, &options).map_err(|e| e.to_string())?),
-        None => None,
+    let sides: Vec<&Side> = old.iter().chain([&new]).collect();
+    let unknowns = {
+        let texts: Vec<String> = sides.iter().flat_map(|s| s.docs.iter().map(|d| d.lowered.clone())).collect();
+        Unknowns::new(sides.iter().flat_map(|s| s.templates()), &texts)
     };
-    let granted = if args.not_granted.is_empty() {
-        None
+    let answer = if unknowns.is_empty() {
+        let reports = search(old.as_ref().map(Side::set).as_ref(), &new.set(), args, &options)?;
+        Answer { reports, unknowns: None, possible: false, unsettled: None }
     } else {
-        let also = old.as_ref().map(|o| &o.set);
-        Some(not_granted(&new.set, also, &args.not_granted, &options).map_err(|e| e.to_string())?)
+        with_unknowns(old.as_ref(), &new, &unknowns, args, &mut options)?
     };
-    let found = new_access.as_ref().is_some_and(DiffReport::found) || granted.as_ref().is_some_and(DiffReport::found);
+    let Reports { new_access, granted } = &answer.reports;
+    let found = !answer.possible
+        && (new_access.as_ref().is_some_and(DiffReport::found) || granted.as_ref().is_some_and(DiffReport::found));
     // A counterexample is proof whatever the budgets did; finding none is
     // proof only when the search covered every request.
-    let inexact = !found && [&new_access, &granted].into_iter().flatten().any(|r| !r.conclusive());
-    let undecided = inexact && !args.accept_inexact;
+    let inexact = !found && [new_access, granted].into_iter().flatten().any(|r| !r.conclusive());
+    let unsettled = if found {
+        None
+    } else if answer.possible {
+        Some(format!(
+            "new access cannot be ruled out for every value of {}",
+            answer.unknowns.map(|u| u.unknown().join(", ")).unwrap_or_default()
+        ))
+    } else {
+        answer.unsettled.clone()
+    };
+    let undecided = unsettled.is_some() || (inexact && !args.accept_inexact);
     match args.format {
         Format::Json => {
             let mut out = serde_json::Map::new();
@@ -249,25 +288,48 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             if inexact {
                 out.insert("inexact_accepted".into(), args.accept_inexact.into());
             }
+            if let Some(unknowns) = answer.unknowns {
+                let mut about = serde_json::Map::new();
+                about.insert("placeholders".into(), serde_json::json!(unknowns.unknown()));
+                about.insert("account_placeholders".into(), serde_json::json!(unknowns.accounts()));
+                let account = options.principal.as_ref().and_then(Principal::account);
+                about.insert("account".into(), serde_json::json!(account));
+                about.insert("possible".into(), answer.possible.into());
+                out.insert("unknowns".into(), serde_json::Value::Object(about));
+            }
+            if let Some(why) = &unsettled {
+                out.insert("undecided".into(), why.clone().into());
+            }
             if let Some(old) = &old {
                 out.insert("old".into(), serde_json::json!({"files": old.files, "skipped": old.skipped}));
             }
             out.insert("new".into(), serde_json::json!({"files": new.files, "skipped": new.skipped}));
-            if let Some(r) = &new_access {
+            if let Some(r) = new_access {
                 out.insert("new_access".into(), serde_json::to_value(r).map_err(|e| e.to_string())?);
             }
-            if let Some(r) = &granted {
+            if let Some(r) = granted {
                 let mut value = serde_json::to_value(r).map_err(|e| e.to_string())?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert("actions".into(), serde_json::json!(args.not_granted));
                 }
                 out.insert("not_granted".into(), value);
             }
-            print_json(&serde_json::Value::Object(out))?;
+            let out = serde_json::Value::Object(out);
+            print_json(&answer.unknowns.map_or_else(|| out.clone(), |u| u.restore_value(&out)))?;
         }
         Format::Human => {
-            print!("{}", render(old.as_ref(), &new, new_access.as_ref(), granted.as_ref(), args));
-            if undecided {
+            let mut text = render(old.as_ref(), &new, new_access.as_ref(), granted.as_ref(), args, answer.possible);
+            if let Some(unknowns) = answer.unknowns {
+                render_unknowns(&mut text, unknowns, &options, found, args.new.is_some());
+                text = unknowns.restore(&text);
+            }
+            print!("{text}");
+            if let Some(why) = &unsettled {
+                println!(
+                    "UNDECIDED: {why}, so this is no proof (give the values with --parameters, --var or \
+                     --var-file; exit {EXIT_UNDECIDED})"
+                );
+            } else if undecided {
                 println!(
                     "UNDECIDED: nothing was found, but the search was cut short, so this is no proof \
                      (--accept-inexact accepts it; exit {EXIT_UNDECIDED})"
@@ -286,12 +348,138 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     })
 }
 
+/// The reports of one search: new access, and the actions that must not be granted.
+struct Reports {
+    new_access: Option<DiffReport>,
+    granted: Option<DiffReport>,
+}
+
+impl Reports {
+    fn found(&self) -> bool {
+        self.new_access.as_ref().is_some_and(DiffReport::found) || self.granted.as_ref().is_some_and(DiffReport::found)
+    }
+}
+
+/// What a diff answers.
+struct Answer<'a> {
+    reports: Reports,
+    /// The placeholders read as unknown values, if any.
+    unknowns: Option<&'a Unknowns>,
+    /// Whether the counterexamples come from the search over every value of
+    /// the placeholders, which may find what no one value gives.
+    possible: bool,
+    /// Why finding nothing does not settle the question, if it does not.
+    unsettled: Option<String>,
+}
+
+/// The searches a diff asks for, on `old` (absent with `--not-granted` alone) and `new`.
+fn search(old: Option<&PolicySet>, new: &PolicySet, args: &Args, options: &DiffOptions) -> Result<Reports, String> {
+    let new_access = match (old, &args.new) {
+        (Some(old), Some(_)) => Some(diff(old, new, options).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let granted = if args.not_granted.is_empty() {
+        None
+    } else {
+        let also = old.filter(|_| args.new.is_some());
+        Some(not_granted(new, also, &args.not_granted, options).map_err(|e| e.to_string())?)
+    };
+    Ok(Reports { new_access, granted })
+}
+
+/// The policies of `side`, each template document read through `read`.
+fn side_set(side: &Side, read: &mut dyn FnMut(&serde_json::Value) -> serde_json::Value) -> Result<PolicySet, String> {
+    let mut set = PolicySet::new();
+    for doc in &side.docs {
+        match &doc.template {
+            None => {
+                set.add(doc.policy.clone());
+            }
+            Some(template) => {
+                let text = read(template).to_string();
+                // The document itself was checked, within the limits, as read.
+                let policy =
+                    Policy::parse_with_limits(&doc.name, &text, doc.kind, &Limits::unlimited()).map_err(|errors| {
+                        let shown: Vec<String> = errors.errors().iter().map(|e| format!("{}: {e}", doc.name)).collect();
+                        format!("{} (with its placeholders read as unknown values)", shown.join("\n"))
+                    })?;
+                set.add(policy);
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// A reader of a side's template documents that gives, in turn, each of `documents`.
+fn replay(documents: &[serde_json::Value]) -> impl FnMut(&serde_json::Value) -> serde_json::Value + '_ {
+    let mut each = documents.iter();
+    move |_| each.next().cloned().unwrap_or_default()
+}
+
+/// The diff of sides that hold placeholders, read as unknown values (see
+/// `unknowns`): first with generic values, then, when that finds nothing,
+/// for every value.
+fn with_unknowns<'a>(
+    old: Option<&Side>,
+    new: &Side,
+    unknowns: &'a Unknowns,
+    args: &Args,
+    options: &mut DiffOptions,
+) -> Result<Answer<'a>, String> {
+    fn tokens<'t>(
+        unknowns: &'t Unknowns,
+        account: Option<&'t str>,
+    ) -> impl FnMut(&serde_json::Value) -> serde_json::Value + 't {
+        move |v| unknowns.substitute(v, account, true)
+    }
+    // The account placeholders are the principal's account: the principal
+    // is settled first, on the sets as they read without it.
+    if options.principal.is_none() {
+        let old_set = old.map(|s| side_set(s, &mut tokens(unknowns, None))).transpose()?;
+        let new_set = side_set(new, &mut tokens(unknowns, None))?;
+        let sets: Vec<&PolicySet> = old_set.iter().chain([&new_set]).collect();
+        let universe = Universe::new(&sets, &args.not_granted, options).map_err(|e| e.to_string())?;
+        options.principal = Some(universe.principal().clone());
+    }
+    let account = options.principal.as_ref().and_then(Principal::account).map(str::to_owned);
+    let account = account.as_deref();
+    let old_set = old.map(|s| side_set(s, &mut tokens(unknowns, account))).transpose()?;
+    let new_set = side_set(new, &mut tokens(unknowns, account))?;
+    let generic = search(old_set.as_ref(), &new_set, args, options)?;
+    if generic.found() {
+        return Ok(Answer { reports: generic, unknowns: Some(unknowns), possible: false, unsettled: None });
+    }
+    // Every value: the documents that hold placeholders, widened or taken away.
+    let bound: Vec<(unknowns::Side, &Doc, serde_json::Value)> = old
+        .iter()
+        .map(|s| (unknowns::Side::Old, *s))
+        .chain([(unknowns::Side::New, new)])
+        .flat_map(|(side, s)| {
+            s.docs
+                .iter()
+                .filter_map(move |d| d.template.as_ref().map(|t| (side, d, unknowns.substitute(t, account, false))))
+        })
+        .collect();
+    let templates: Vec<Template<'_>> =
+        bound.iter().map(|(side, doc, document)| Template { side: *side, kind: doc.kind, document }).collect();
+    let widened = widen(&templates);
+    // The widened documents are in the order of `bound`: the old side's, then the new side's.
+    let split = old.map_or(0, |s| s.templates().count());
+    let (old_widened, new_widened) = widened.documents.split_at(split.min(widened.documents.len()));
+    let old_set = old.map(|s| side_set(s, &mut replay(old_widened))).transpose()?;
+    let new_set = side_set(new, &mut replay(new_widened))?;
+    let every = search(old_set.as_ref(), &new_set, args, options)?;
+    let possible = every.found();
+    Ok(Answer { reports: every, unknowns: Some(unknowns), possible, unsettled: widened.unsettled })
+}
+
 fn render(
     old: Option<&Side>,
     new: &Side,
     new_access: Option<&DiffReport>,
     granted: Option<&DiffReport>,
     args: &Args,
+    possible: bool,
 ) -> String {
     let mut out = String::new();
     let count = |side: &Side| {
@@ -319,7 +507,16 @@ fn render(
     list(&mut out, new);
     if let Some(r) = new_access {
         let _ = writeln!(out, "principal: {}", r.principal);
-        if r.found() {
+        if r.found() && possible {
+            let _ = writeln!(
+                out,
+                "NOT RULED OUT: read for every value of the placeholders, the new policies may allow requests the old \
+                 ones deny"
+            );
+            for c in &r.counterexamples {
+                render_counterexample(&mut out, c);
+            }
+        } else if r.found() {
             let _ = writeln!(out, "NEW ACCESS: the new policies allow requests the old ones deny");
             for c in &r.counterexamples {
                 render_counterexample(&mut out, c);
@@ -333,7 +530,15 @@ fn render(
     }
     if let Some(r) = granted {
         let patterns = args.not_granted.join(", ");
-        if r.found() {
+        if r.found() && possible {
+            let _ = writeln!(
+                out,
+                "NOT RULED OUT: read for every value of the placeholders, the new policies may allow {patterns}"
+            );
+            for c in &r.counterexamples {
+                render_counterexample(&mut out, c);
+            }
+        } else if r.found() {
             let _ = writeln!(out, "GRANTED: the new policies allow {patterns}");
             for c in &r.counterexamples {
                 render_counterexample(&mut out, c);
@@ -346,6 +551,36 @@ fn render(
         render_coverage(&mut out, r);
     }
     out
+}
+
+/// How the placeholders were read.
+fn render_unknowns(out: &mut String, unknowns: &Unknowns, options: &DiffOptions, found: bool, two_sides: bool) {
+    let unknown = unknowns.unknown();
+    if !unknown.is_empty() {
+        let same = if two_sides { ", the same on both sides" } else { "" };
+        let _ = writeln!(out, "unknown values{same}: {}", unknown.join(", "));
+    }
+    let accounts = unknowns.accounts();
+    if !accounts.is_empty() {
+        match options.principal.as_ref().and_then(Principal::account) {
+            Some(account) => {
+                let _ = writeln!(
+                    out,
+                    "{} read as the principal's account, {account} (--account gives another)",
+                    accounts.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "unknown values: {} (the principal has no account)", accounts.join(", "));
+            }
+        }
+    }
+    if found && !unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: a counterexample that shows a placeholder holds when its value is one that no pattern names"
+        );
+    }
 }
 
 fn render_counterexample(out: &mut String, c: &Counterexample) {

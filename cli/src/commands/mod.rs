@@ -13,6 +13,7 @@ pub(crate) mod lint;
 pub(crate) mod output;
 pub(crate) mod poll;
 pub(crate) mod test;
+pub(crate) mod unknowns;
 pub(crate) mod validate;
 
 use std::path::Path;
