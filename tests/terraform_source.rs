@@ -187,3 +187,47 @@ fn a_data_source_document_feeds_a_role() {
     assert_eq!(found[0].document, found[1].document);
     assert!(found[1].document.as_deref().unwrap().contains("\"Federated\": []"));
 }
+
+#[test]
+fn the_account_binds_the_data_sources_that_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"data "alicloud_account" "current" {}
+data "alicloud_caller_identity" "me" {}
+
+resource "alicloud_ram_policy" "ops" {
+  policy_name = "ops"
+  policy_document = jsonencode({
+    Version = "1"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "vpc:DeleteIpsecServer"
+      Resource = ["acs:vpc:*:${data.alicloud_account.current.id}:vpnipsecserver/*",
+                  "acs:vpc:*:${data.alicloud_caller_identity.me.account_id}:vpnconnection/*"]
+    }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let unbound = read_terraform_module(dir.path(), &TerraformOptions::default()).unwrap();
+    assert_eq!(
+        unbound[0].unresolved,
+        s(&["data.alicloud_account.current.id", "data.alicloud_caller_identity.me.account_id"])
+    );
+    let options = TerraformOptions { account: Some("5550001112223334".to_owned()), ..TerraformOptions::default() };
+    let bound = read_terraform_module(dir.path(), &options).unwrap();
+    assert!(bound[0].unresolved.is_empty(), "{:?}", bound[0].unresolved);
+    let document = bound[0].document.as_deref().unwrap();
+    assert!(document.contains("acs:vpc:*:5550001112223334:vpnipsecserver/*"), "{document}");
+    assert!(document.contains("acs:vpc:*:5550001112223334:vpnconnection/*"), "{document}");
+    valid(&bound[0]);
+    // A finding on the bound value still points at the reference in the `.tf` file.
+    let policy = Policy::parse("t", document, bound[0].kind.policy_kind()).unwrap();
+    assert_eq!(policy.statements().len(), 1);
+    let before = document.split("5550001112223334").next().unwrap();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
+    assert_eq!(bound[0].locate(Location { line, column }).line, 11);
+}

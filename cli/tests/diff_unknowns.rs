@@ -194,6 +194,11 @@ fn a_terraform_variable_without_a_value_is_an_unknown_and_the_account_data_sourc
     assert_eq!(out.status.code(), Some(2), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("vpc:DeleteIpsecServer on acs:vpc:") && text.contains(":1234567890123456:vpnipsecserver/"));
     assert!(text.contains("{{data.alicloud_account.current.id}} read as the principal's account"), "{text}");
+    // `--account` binds the data source in every command, not only in diff.
+    let out = ramguard(&["extract", "--format", "json", "--account", "5550001112223334", "grant"], dir.path());
+    let found = json(&out);
+    assert_eq!(found[0]["unresolved"], serde_json::json!(["var.bucket"]), "{found}");
+    assert!(found[0]["document"].to_string().contains(":5550001112223334:vpnipsecserver/*"), "{found}");
 }
 
 /// A small deterministic generator (xorshift), so the cases are the same on every run.

@@ -308,8 +308,11 @@ pub(crate) struct TemplateArgs {
     /// wins over the parameter's `Default`.
     #[arg(long = "parameters", value_name = "NAME=VALUE")]
     pub(crate) parameters: Vec<String>,
-    /// The account a ROS template deploys into (digits): `ALIYUN::AccountId`
-    /// and `ALIYUN::TenantId` are this account instead of a placeholder.
+    /// The account a ROS template or a Terraform configuration deploys into
+    /// (digits): `ALIYUN::AccountId`, `ALIYUN::TenantId`,
+    /// `data.alicloud_account.NAME.id` and
+    /// `data.alicloud_caller_identity.NAME.account_id` are this account
+    /// instead of a placeholder.
     #[arg(long, value_name = "ID")]
     pub(crate) account: Option<String>,
     /// The region a ROS template deploys into (such as `cn-hangzhou`):
@@ -353,6 +356,7 @@ impl TemplateArgs {
                 return Err(format!("--account `{account}`: an account id is digits, such as 1234567890123456"));
             }
             options.account = Some(account.clone());
+            terraform.account = Some(account.clone());
         }
         if let Some(region) = &self.region {
             let plausible = region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')

@@ -115,6 +115,11 @@ pub struct TerraformOptions {
     /// Variable files: each a path and its text, HCL (`.tfvars`) or JSON
     /// (a name ending in `.json`); a later file wins.
     pub var_files: Vec<(PathBuf, String)>,
+    /// The account the configuration is applied in: the value of
+    /// `data.alicloud_account.NAME.id` and of
+    /// `data.alicloud_caller_identity.NAME.account_id`, which otherwise stay
+    /// placeholders.
+    pub account: Option<String>,
 }
 
 /// Whether `dir` holds at least one `.tf` file.
@@ -160,7 +165,7 @@ pub fn read_terraform_module(dir: &Path, options: &TerraformOptions) -> Result<V
     }
     let mut found = Vec::new();
     let mut stack = vec![canonical(dir)];
-    read_module(&files, given, "", &mut stack, &mut found)?;
+    read_module(&files, given, "", options.account.as_deref(), &mut stack, &mut found)?;
     Ok(found)
 }
 
@@ -318,6 +323,7 @@ fn read_module(
     files: &[File],
     given: BTreeMap<String, Val>,
     prefix: &str,
+    account: Option<&str>,
     stack: &mut Vec<PathBuf>,
     found: &mut Vec<Found>,
 ) -> Result<(), SourceError> {
@@ -350,6 +356,7 @@ fn read_module(
         }
     }
     let mut evaluator = Evaluator::new(files, vars, locals, &first.path);
+    evaluator.account = account.map(str::to_owned);
     // Data sources first: resources refer to them.
     for (index, file) in files.iter().enumerate() {
         evaluator.file = index;
@@ -427,7 +434,7 @@ fn read_module(
                 }
                 stack.push(key.clone());
                 let inner = format!("{prefix}module.{name}{}.", instance.key);
-                read_module(&called, arguments, &inner, stack, found)?;
+                read_module(&called, arguments, &inner, account, stack, found)?;
                 stack.pop();
             }
         }
@@ -717,6 +724,8 @@ struct Evaluator<'a> {
     local_values: BTreeMap<String, (usize, Val)>,
     evaluating: BTreeSet<String>,
     data: BTreeMap<String, Val>,
+    /// The account the data sources that name it give, when known.
+    account: Option<String>,
     scopes: Vec<BTreeMap<String, Val>>,
     instance: Instance,
     steps: usize,
@@ -738,6 +747,7 @@ impl<'a> Evaluator<'a> {
             local_values: BTreeMap::new(),
             evaluating: BTreeSet::new(),
             data: BTreeMap::new(),
+            account: None,
             scopes: Vec::new(),
             instance: Instance { key: String::new(), count: None, each: None, unknown: None },
             steps: 0,
@@ -1102,6 +1112,17 @@ impl<'a> Evaluator<'a> {
                     (Some((_, v)), Some("value")) => (v.stamp(at), 1),
                     _ => return Ok(self.unknown(expression)),
                 },
+                "data"
+                    if self.account.is_some()
+                        && attr(1).is_some()
+                        && matches!(
+                            (attr(0).as_deref(), attr(2).as_deref()),
+                            (Some("alicloud_account"), Some("id"))
+                                | (Some("alicloud_caller_identity"), Some("account_id"))
+                        ) =>
+                {
+                    (Val::text(self.account.as_deref().unwrap_or_default(), at), 3)
+                }
                 "data" if attr(0).as_deref() == Some("alicloud_ram_policy_document") => {
                     let Some(name) = attr(1) else { return Ok(self.unknown(expression)) };
                     let mut next = 2;
