@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 mod args;
 mod commands;
+mod progress;
 mod world_file;
 
 use args::{Cli, Command};

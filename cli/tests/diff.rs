@@ -868,3 +868,19 @@ fn an_ipv4_mapped_address_is_tried_where_it_can_differ_from_ipv4() {
     assert!(report.exact, "{report:?}");
     assert!(!diff(&new, &old, &DiffOptions::default()).unwrap().found());
 }
+
+#[test]
+fn the_progress_function_is_told_each_action_of_the_search() {
+    use std::sync::{Arc, Mutex};
+    let told: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
+    let sink = Arc::clone(&told);
+    let progress = ramguard::diff::Progress::new(move |done, total| sink.lock().unwrap().push((done, total)));
+    let (old, new) = (set("widen/old.json"), set("widen/new.json"));
+    let report = diff(&old, &new, &DiffOptions { progress: Some(progress), ..DiffOptions::default() }).unwrap();
+    let told = told.lock().unwrap();
+    assert!(report.actions_checked > 1, "{report:#?}");
+    assert_eq!(told.len(), report.actions_checked);
+    let total = told[0].1;
+    assert!(told.iter().enumerate().all(|(i, &(done, t))| done == i && t == total), "{told:?}");
+    assert!(total >= report.actions_checked);
+}

@@ -71,9 +71,14 @@ pub(crate) struct WhatCanArgs {
 }
 
 pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
+    let working = crate::progress::Progress::spinner("who-can");
+    working.message("reading the snapshot");
     let (model, catalog, context) = args.audit.open()?;
     let query = WhoCanQuery { action: args.action.clone(), resources: args.resource.clone(), context };
-    let report = model.who_can(&query, &catalog).map_err(|e| e.to_string())?;
+    working.message("evaluating every principal");
+    let report = model.who_can(&query, &catalog).map_err(|e| e.to_string());
+    drop(working);
+    let report = report?;
     match args.audit.format {
         Format::Json => super::output::print_json(&report)?,
         Format::Human => print!("{}", render_who_can(&report)),
@@ -90,9 +95,14 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<u8, String> {
 }
 
 pub(crate) fn what_can(args: &WhatCanArgs) -> Result<u8, String> {
+    let working = crate::progress::Progress::spinner("what-can");
+    working.message("reading the snapshot");
     let (model, catalog, context) = args.audit.open()?;
     let principal = model.find(&args.principal).map_err(|e| e.to_string())?;
-    let report = model.what_can(principal, &catalog, &context).map_err(|e| e.to_string())?;
+    working.message("evaluating every action");
+    let report = model.what_can(principal, &catalog, &context).map_err(|e| e.to_string());
+    drop(working);
+    let report = report?;
     match args.audit.format {
         Format::Json => super::output::print_json(&report)?,
         Format::Human => print!("{}", render_what_can(&report, catalog.operations().len())),

@@ -238,6 +238,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     }
     // Both sides are chosen before either is read: a glob must match a
     // document on one side or the other.
+    let reading = crate::progress::Progress::spinner("reading policies");
     let first = find_side(&args.old, &kinds)?;
     let second = args.new.as_deref().map(|path| find_side(path, &kinds)).transpose()?;
     kinds.globs.check_all_matched()?;
@@ -246,6 +247,9 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         (Some(path), Some(second)) => (Some(first), load_side(path, second, &kinds)?),
         _ => (None, first),
     };
+    drop(reading);
+    let searching = crate::progress::Progress::bar(0, "checking actions");
+    options.progress = Some(ramguard::diff::Progress::new(searching.reporter()));
     let sides: Vec<&Side> = old.iter().chain([&new]).collect();
     let unknowns = {
         let texts: Vec<String> = sides.iter().flat_map(|s| s.docs.iter().map(|d| d.lowered.clone())).collect();
@@ -257,6 +261,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     } else {
         with_unknowns(old.as_ref(), &new, &unknowns, args, &mut options)?
     };
+    drop(searching);
     let Reports { new_access, granted } = &answer.reports;
     let found = !answer.possible
         && (new_access.as_ref().is_some_and(DiffReport::found) || granted.as_ref().is_some_and(DiffReport::found));

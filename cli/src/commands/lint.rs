@@ -134,7 +134,12 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
     kind_globs.check_all_matched()?;
     let mut files = Vec::new();
     let mut skipped = Vec::new();
+    let progress = crate::progress::Progress::bar(found.len(), "linting");
     for (entry, chosen) in found.into_iter().zip(chosen) {
+        progress.step();
+        if let Ok(found) = &entry {
+            progress.message(&found.relative);
+        }
         match entry {
             Err((path, message)) => files.push(FileReport::unreadable(shown(&path, cwd.as_deref()), message)),
             Ok(found) => {
@@ -186,6 +191,7 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
             }
         }
     }
+    drop(progress);
     let mut report = Report::new(files);
     report.apply(&ignores);
     let threshold = args.fail_on.severity();

@@ -37,7 +37,11 @@ fn collect_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 pub(crate) fn run(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u8, String> {
     let mut reports: Vec<(PathBuf, SuiteReport)> = Vec::new();
     let mut load_errors: Vec<String> = Vec::new();
-    for path in collect_suites(paths)? {
+    let suites = collect_suites(paths)?;
+    let progress = crate::progress::Progress::bar(suites.len(), "testing");
+    for path in suites {
+        progress.step();
+        progress.message(&path.display().to_string());
         // A suite that cannot be loaded is reported, and the others still run.
         match Suite::load_with_limits(&path, &limits) {
             Ok(suite) => reports.push((path, suite.run())),
@@ -47,6 +51,7 @@ pub(crate) fn run(format: Format, limits: Limits, paths: &[PathBuf]) -> Result<u
             }
         }
     }
+    drop(progress);
     let passed: usize = reports.iter().map(|(_, r)| r.passed).sum();
     let failed: usize = reports.iter().map(|(_, r)| r.failed).sum();
     match format {

@@ -28,7 +28,11 @@ pub(crate) fn run(
     globs.check_all_matched()?;
     let mut all_valid = true;
     let mut reports = Vec::new();
+    // The human report goes out file by file: on a terminal it is its own progress.
+    let wanted = matches!(format, Format::Json) || !crate::progress::stdout_is_terminal();
+    let progress = crate::progress::Progress::bar_if(wanted, found.len(), "validating");
     for (entry, chosen) in found.into_iter().zip(chosen) {
+        progress.step();
         let (file, named, read) = match entry {
             Ok(found) => {
                 let read = inputs::read_source(&found.path, lifted, options);
@@ -92,6 +96,7 @@ pub(crate) fn run(
         let document = Document { file: &name, place: None, text: &text, kind, locate: &|at| at };
         all_valid &= report(&document, &limits, format, &mut reports);
     }
+    drop(progress);
     if let Format::Json = format {
         print_json(&serde_json::json!({ "files": reports }))?;
     }

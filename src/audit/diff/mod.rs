@@ -86,11 +86,42 @@ pub struct DiffOptions {
     /// (actions of one service, or the resources of one action); past it
     /// the representatives are not exact ([`MAX_STATES`] by default).
     pub max_states: usize,
+    /// Told how far the search has gone, after each action.
+    pub progress: Option<Progress>,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        Self { principal: None, catalog: None, max_contexts: 4096, max_requests: 2_000_000, max_states: MAX_STATES }
+        Self {
+            principal: None,
+            catalog: None,
+            max_contexts: 4096,
+            max_requests: 2_000_000,
+            max_states: MAX_STATES,
+            progress: None,
+        }
+    }
+}
+
+/// A function told, as a search goes, how many of its actions it has
+/// checked and how many it will check in all (for a progress bar).
+#[derive(Clone)]
+pub struct Progress(std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl Progress {
+    /// A progress report calling `f(done, total)`.
+    pub fn new(f: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+
+    fn tell(&self, done: usize, total: usize) {
+        (self.0)(done, total);
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
     }
 }
 
@@ -642,6 +673,7 @@ struct Search<'a> {
     grants: Vec<(&'a Policy, &'a Statement)>,
     max_contexts: usize,
     max_requests: u64,
+    progress: Option<Progress>,
 }
 
 impl<'a> Search<'a> {
@@ -672,6 +704,7 @@ impl<'a> Search<'a> {
             grants,
             max_contexts: options.max_contexts.max(1),
             max_requests: options.max_requests,
+            progress: options.progress.clone(),
         })
     }
 
@@ -696,7 +729,11 @@ impl<'a> Search<'a> {
         // Actions with the same resource patterns (and no catalog ARNs of their
         // own) share their representative resources.
         let mut cache: FxHashMap<(Vec<String>, Vec<String>), Representatives> = FxHashMap::default();
-        for rep in self.universe.actions.iter().filter(|a| wanted(&a.action)) {
+        let actions: Vec<&RepresentativeAction> = self.universe.actions.iter().filter(|a| wanted(&a.action)).collect();
+        for (done, rep) in actions.iter().enumerate() {
+            if let Some(progress) = &self.progress {
+                progress.tell(done, actions.len());
+            }
             if report.requests_checked >= self.max_requests {
                 report.fall_short(Shortfall::Requests);
                 break;
