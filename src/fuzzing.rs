@@ -5,10 +5,14 @@
 //! `diff`, `who-can`, `what-can` and `lint` share (intersection, witnesses,
 //! containment, edit distance) through plain types, so that a target can
 //! check it against a brute-force oracle, and the wildcard matcher that
-//! both engines use, so that a target can check the two against each other.
+//! both engines use, so that a target can check the two against each other;
+//! and the Terraform reader on one file's text, without a folder to read.
+
+use std::path::Path;
 
 use crate::audit::glob::{self, Budget, Tok};
 use crate::language::pattern::{Case, Pattern};
+use crate::language::sources::{Found, SourceError, TerraformOptions};
 
 /// One token, as the glob algebra reads patterns and catalog templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,4 +104,10 @@ pub fn distance(pattern: &[Token], text: &str) -> usize {
 pub fn pattern_matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
     let case = if case_insensitive { Case::Insensitive } else { Case::Sensitive };
     Pattern::new(pattern, case).matches(text)
+}
+
+/// The documents of a Terraform root module made of one `.tf` file,
+/// `text`, as if written at `path`.
+pub fn terraform_file(path: &Path, text: &str, options: &TerraformOptions) -> Result<Vec<Found>, SourceError> {
+    crate::language::sources::terraform::read_terraform_text(path, text, options)
 }

@@ -472,3 +472,41 @@ fn positions_inside_json_text_in_a_quoted_scalar_map_to_its_characters() {
         assert!(there.starts_with("\"Dany\"") || there.starts_with("\\\"Dany\\\""), "{there}");
     }
 }
+
+#[test]
+fn a_plan_that_is_not_json_is_located_in_characters_and_never_at_column_zero() {
+    // A raw line break inside a string: serde_json says column 0 of the next line.
+    let text = "{\"format_version\": \"1.2\", \"x\": \"a\nb\"}";
+    let Err(SourceError::Json { at, message, .. }) = read_terraform_plan(Path::new("plan.json"), text) else {
+        panic!("not a JSON error")
+    };
+    assert_eq!((at.line, at.column), (2, 1), "{message}");
+    assert!(message.starts_with("control character") && !message.contains(" at line "), "{message}");
+    // After non-ASCII text, the column counts characters, as an editor shows them.
+    let text = "{\"note\": \"日本\" x}";
+    let Err(SourceError::Json { at, .. }) = read_terraform_plan(Path::new("plan.json"), text) else {
+        panic!("not a JSON error")
+    };
+    assert_eq!((at.line, at.column), (1, 15));
+}
+
+#[test]
+fn a_template_cut_off_at_the_end_is_located_at_the_end_of_its_last_line() {
+    // The YAML parser places this error on the line after the last one.
+    let text = "{\n  \"ROSTemplateFormatVersion\": \"2015-09-01\",\n  ";
+    let Err(SourceError::Yaml { at, .. }) = read_ros_template(Path::new("t.json"), text, &RosOptions::default()) else {
+        panic!("not a YAML error")
+    };
+    assert_eq!((at.line, at.column), (3, 3));
+}
+
+#[test]
+fn a_lone_carriage_return_does_not_end_a_line_of_the_location() {
+    // YAML ends a line at a lone `\r`; ramguard's lines, as an editor that
+    // shows it as a character, end at `\n` alone.
+    let text = "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  P:\n    Type: ALIYUN::RAM::ManagedPolicy\n    \
+                Properties:\r      PolicyName: p\n      PolicyDocument: {Version: '1', Statement: [{Effect: Allow, \
+                Action: 'ecs:*', Resource: '*'}]}\n";
+    let found = read_ros_template(Path::new("t.yaml"), text, &RosOptions::default()).unwrap();
+    assert_eq!((found[0].at.line, found[0].at.column), (6, 23));
+}

@@ -45,7 +45,7 @@ use crate::language::json::{JsonPath, Location, locate};
 use crate::language::policy::PolicyKind;
 
 mod ros;
-mod terraform;
+pub(crate) mod terraform;
 
 pub use ros::{
     MAX_RESOLVED_BYTES, MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_NODES, ROS_HOLDERS, RosHolder, RosOptions, is_ros_template,
@@ -219,6 +219,18 @@ impl Found {
     }
 }
 
+/// `at` moved inside `text` where a parser placed it past the end (on the
+/// line after the last, or past a line's end): an error at the end of the
+/// input is shown at the end of its last line.
+pub(crate) fn within(text: &str, at: Location) -> Location {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let line = at.line.clamp(1, lines.len().max(1));
+    let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
+    let column = if line < at.line { width + 1 } else { at.column.clamp(1, width + 1) };
+    Location { line, column }
+}
+
 /// The text inside each `{{…}}` placeholder of `text` (`Ref:Bucket`,
 /// `var.name`, `ALIYUN::Region`), each once, in order of first appearance.
 pub fn placeholders(text: &str) -> Vec<&str> {
@@ -305,10 +317,9 @@ pub fn is_terraform_plan(value: &Value) -> bool {
 /// Every document a Terraform plan holds, in plan order (managed resources
 /// of `planned_values`, then data sources of `prior_state`).
 pub fn read_terraform_plan(file: &Path, text: &str) -> Result<Vec<Found>, SourceError> {
-    let plan: Value = serde_json::from_str(text).map_err(|e| SourceError::Json {
-        file: file.to_owned(),
-        at: Location { line: e.line(), column: e.column() },
-        message: e.to_string(),
+    let plan: Value = serde_json::from_str(text).map_err(|e| {
+        let (at, message) = crate::language::json::serde_error(text, &e);
+        SourceError::Json { file: file.to_owned(), at, message }
     })?;
     if !is_terraform_plan(&plan) {
         return Err(SourceError::NotAPlan { file: file.to_owned() });

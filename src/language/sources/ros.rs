@@ -293,8 +293,24 @@ impl Node {
     }
 }
 
-fn location(mark: &Marker) -> Location {
-    Location { line: mark.line(), column: mark.col() + 1 }
+/// Where each line of a text starts, in characters: a YAML marker's
+/// character index read as ramguard reads positions everywhere, with lines
+/// ended by `\n` alone (the YAML parser also ends one at a lone `\r`).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.chars().enumerate().filter(|(_, c)| *c == '\n').map(|(i, _)| i + 1));
+        Lines(starts)
+    }
+
+    fn location(&self, mark: &Marker) -> Location {
+        let index = mark.index();
+        let line = self.0.partition_point(|&start| start <= index).max(1);
+        let start = self.0.get(line - 1).copied().unwrap_or(0);
+        Location { line, column: index - start + 1 }
+    }
 }
 
 fn template_error(file: &Path, at: Location, message: impl Into<String>) -> SourceError {
@@ -320,16 +336,17 @@ enum Body {
 /// long forms.
 fn parse(file: &Path, text: &str) -> Result<Node, SourceError> {
     let mut parser = Parser::new_from_str(text);
+    let lines = Lines::new(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut count = 0usize;
     loop {
         let (event, mark) = parser.next_token().map_err(|e| SourceError::Yaml {
             file: file.to_owned(),
-            at: location(e.marker()),
+            at: super::within(text, lines.location(e.marker())),
             message: e.info().to_owned(),
         })?;
-        let at = location(&mark);
+        let at = lines.location(&mark);
         let opens_list = matches!(event, Event::SequenceStart(..));
         let done = match event {
             Event::StreamEnd => return Ok(Node { at: Location { line: 1, column: 1 }, value: Value::Null }),

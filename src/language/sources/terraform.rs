@@ -151,7 +151,22 @@ pub fn local_module_calls(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
 /// directly in it, in name order, and the local modules it calls), in file
 /// and resource order.
 pub fn read_terraform_module(dir: &Path, options: &TerraformOptions) -> Result<Vec<Found>, SourceError> {
-    let files = parse_dir(dir)?;
+    read_files(parse_dir(dir)?, dir, options)
+}
+
+/// The documents of a root module of one file, `text`, written at `path`
+/// (its local module calls are read from the folder `path` names).
+#[cfg(fuzzing)]
+pub(crate) fn read_terraform_text(
+    path: &Path,
+    text: &str,
+    options: &TerraformOptions,
+) -> Result<Vec<Found>, SourceError> {
+    let dir = path.parent().unwrap_or(path);
+    read_files(vec![parse_file(path, text.to_owned())?], dir, options)
+}
+
+fn read_files(files: Vec<File>, dir: &Path, options: &TerraformOptions) -> Result<Vec<Found>, SourceError> {
     let mut given = BTreeMap::new();
     for (path, text) in &options.var_files {
         for (name, value) in var_file(path, text)? {
@@ -221,7 +236,7 @@ fn tf_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
 fn parse_file(path: &Path, text: String) -> Result<File, SourceError> {
     let body = hcl_edit::parser::parse_body(&text).map_err(|e| SourceError::Hcl {
         file: path.to_owned(),
-        at: Location { line: e.location().line(), column: e.location().column() },
+        at: super::within(&text, Location { line: e.location().line(), column: e.location().column() }),
         message: e.message().to_owned(),
     })?;
     let mut lines = vec![0];
@@ -285,10 +300,9 @@ fn cli_value(raw: &str, typed: Option<&str>) -> Val {
 fn var_file(path: &Path, text: &str) -> Result<Vec<(String, Val)>, SourceError> {
     let at = Location { line: 1, column: 1 };
     if path.extension().is_some_and(|e| e == "json") || path.to_string_lossy().contains(".json") {
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| SourceError::Json {
-            file: path.to_owned(),
-            at: Location { line: e.line(), column: e.column() },
-            message: e.to_string(),
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let (at, message) = crate::language::json::serde_error(text, &e);
+            SourceError::Json { file: path.to_owned(), at, message }
         })?;
         let serde_json::Value::Object(map) = json else {
             return Err(template_error(path, at, "a variable file in JSON is an object"));
