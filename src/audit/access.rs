@@ -1401,11 +1401,12 @@ mod tests {
                     };
                     let effect = if below(5) == 0 { "Deny" } else { "Allow" };
                     let mut s = json!({"Effect": effect, "Action": action, "Resource": resource});
-                    match below(6) {
+                    match below(4) {
                         0 => s["Condition"] = json!({"Bool": {"acs:MFAPresent": "true"}}),
                         1 => {
-                            let user = format!("acs:ram::{ACCT}:user/u{}", below(20));
-                            s["Condition"] = json!({"StringEquals": {"acs:PrincipalARN": user}});
+                            // u1 and u10 to u19: some but not all of a set's users.
+                            let users = format!("acs:ram::{ACCT}:user/u1*");
+                            s["Condition"] = json!({"StringLike": {"acs:PrincipalARN": users}});
                         }
                         _ => {}
                     }
