@@ -50,14 +50,15 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
 use crate::audit::glob::{self, Answer as Settled, Budget, Placeholder, Witness};
-use crate::engine::compile::{CompileError, CompiledPolicySet, PolicySetBuilder};
+use crate::engine::compile::{CompileError, CompiledPolicySet};
 use crate::engine::decision::{Explanation, Outcome, StatementTrace};
-use crate::engine::eval::{in_own_account, is_assume_role};
-use crate::language::condition::Context;
+use crate::engine::eval::{PolicySet, in_own_account, is_assume_role};
+use crate::language::condition::{Context, canonical_key};
 use crate::operations::catalog::{Catalog, Operation};
 
 pub use crate::audit::glob::{INTERSECT_STEPS, WITNESS_STEPS};
@@ -409,13 +410,22 @@ pub struct AccessModel {
     account: String,
     principals: Vec<AuditPrincipal>,
     root: AuditPrincipal,
-    sets: Vec<CompiledPolicySet>,
+    /// The distinct policy sets: each principal's policies and the control
+    /// policies that bear on it.
+    sets: Vec<PolicySet>,
+    /// Each set compiled, once [`AccessModel::policy_set`] or `what-can`
+    /// has needed it (`who-can` compiles the sets it needs one at a time and
+    /// lets each go, so that a question over the whole account holds one).
+    compiled: Vec<OnceLock<Result<CompiledPolicySet, CompileError>>>,
+    /// For each set, whether it decides alike for every principal of one
+    /// kind (see [`principal_free`]).
+    principal_free: Vec<bool>,
     /// Each role's ARN and trust policy.
     roles: Vec<(String, Policy)>,
 }
 
 /// One principal's answer to a `who-can` question.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Answer {
     granted: Vec<String>,
     statements: BTreeSet<AttachedStatement>,
@@ -446,15 +456,40 @@ impl Witnesses {
     }
 }
 
-/// Compiled sets built while answering one question (identity set + a trust policy).
-type TrustCache = HashMap<(usize, usize), CompiledPolicySet>;
+/// What decides a request: a principal's compiled set, or, for
+/// `sts:AssumeRole` on a role of the snapshot, its policies with the role's
+/// trust policy, decided by the reference evaluator (which gives the
+/// compiled set's decisions) rather than compiled for one question.
+enum Decider<'a> {
+    Compiled(&'a CompiledPolicySet),
+    Reference(PolicySet),
+}
+
+impl Decider<'_> {
+    fn authorize(&self, request: &Request) -> Outcome {
+        match self {
+            Decider::Compiled(set) => set.authorize(request).outcome,
+            Decider::Reference(set) => set.authorize(request).outcome,
+        }
+    }
+
+    fn explain(&self, request: &Request) -> Explanation {
+        match self {
+            Decider::Compiled(set) => set.explain(request),
+            Decider::Reference(set) => set.explain(request),
+        }
+    }
+}
 
 impl AccessModel {
-    /// Builds the principals of a snapshot and compiles each distinct policy set once.
+    /// Builds the principals of a snapshot and their distinct policy sets.
+    /// Principals with the same policies (however attached) share one set;
+    /// a set's policies share their statements with the snapshot's, and it
+    /// is compiled when a question needs it (see [`AccessModel::who_can`]).
     pub fn new(snapshot: &Snapshot) -> Result<Self, AccessError> {
         let account = snapshot.account_id.clone();
         let control: Vec<&Policy> = snapshot.control_policies.iter().map(|c| &c.document).collect();
-        let mut sets: Vec<CompiledPolicySet> = Vec::new();
+        let mut sets: Vec<PolicySet> = Vec::new();
         let mut by_key: HashMap<Vec<PolicyRef>, usize> = HashMap::new();
         let mut set_for = |mut refs: Vec<PolicyRef>| -> Result<usize, AccessError> {
             refs.sort();
@@ -462,18 +497,18 @@ impl AccessModel {
             if let Some(&index) = by_key.get(&refs) {
                 return Ok(index);
             }
-            let mut builder = PolicySetBuilder::new();
+            let mut set = PolicySet::new();
             for r in &refs {
                 let policy = snapshot.policies.get(r).ok_or_else(|| AccessError::MissingPolicy {
                     policy_type: r.policy_type.name().to_owned(),
                     name: r.name.clone(),
                 })?;
-                builder.add(policy.document.clone());
+                set.add(policy.document.clone());
             }
             for c in &control {
-                builder.add((*c).clone());
+                set.add((*c).clone());
             }
-            sets.push(builder.build()?);
+            sets.push(set);
             let index = sets.len() - 1;
             by_key.insert(refs, index);
             Ok(index)
@@ -516,7 +551,7 @@ impl AccessModel {
             });
         }
         // The root identity: allowed everything, within control policies scoped `All`.
-        let mut builder = PolicySetBuilder::new();
+        let mut builder = PolicySet::new();
         let root_policy = Policy::parse(
             ROOT_POLICY,
             r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
@@ -527,7 +562,7 @@ impl AccessModel {
         for c in snapshot.control_policies.iter().filter(|c| c.scope == EffectScope::All) {
             builder.add(c.document.clone());
         }
-        sets.push(builder.build()?);
+        sets.push(builder);
         let root = AuditPrincipal {
             kind: PrincipalKind::Root,
             name: "root".to_owned(),
@@ -537,7 +572,9 @@ impl AccessModel {
             attachments: Vec::new(),
         };
         let roles = snapshot.roles.iter().map(|r| (r.arn.clone(), r.trust.clone())).collect();
-        Ok(Self { account, principals, root, sets, roles })
+        let principal_free = sets.iter().map(principal_free).collect();
+        let compiled = sets.iter().map(|_| OnceLock::new()).collect();
+        Ok(Self { account, principals, root, sets, compiled, principal_free, roles })
     }
 
     /// The account id.
@@ -555,14 +592,31 @@ impl AccessModel {
         &self.root
     }
 
-    /// How many distinct policy sets were compiled (the root's included).
+    /// How many distinct policy sets the principals have (the root's
+    /// included): each is compiled at most once per question.
     pub fn compiled_sets(&self) -> usize {
         self.sets.len()
     }
 
-    /// The compiled policy set of a principal (without trust policies).
+    /// The compiled policy set of a principal (without trust policies),
+    /// compiled on first use and kept; `None` if it does not compile.
     pub fn policy_set(&self, principal: &AuditPrincipal) -> Option<&CompiledPolicySet> {
-        self.sets.get(principal.set)
+        self.kept(principal.set)?.as_ref().ok()
+    }
+
+    /// Set `index`, compiled and kept.
+    fn kept(&self, index: usize) -> Option<&Result<CompiledPolicySet, CompileError>> {
+        let source = self.sets.get(index)?;
+        Some(self.compiled.get(index)?.get_or_init(|| CompiledPolicySet::compile(source.clone())))
+    }
+
+    /// Set `index` compiled: the kept one if there is one, else compiled
+    /// now and not kept.
+    fn compile(&self, index: usize) -> Result<CompiledPolicySet, AccessError> {
+        if let Some(kept) = self.compiled.get(index).and_then(OnceLock::get) {
+            return Ok(kept.clone()?);
+        }
+        Ok(CompiledPolicySet::compile(self.sets.get(index).cloned().unwrap_or_default())?)
     }
 
     /// Finds a principal by name, by ARN (a user's, a role's, a role
@@ -590,11 +644,22 @@ impl AccessModel {
 
     /// Every principal that may perform the action, and those that would
     /// with missing condition keys.
+    ///
+    /// The principals are decided set by set: each distinct policy set is
+    /// compiled once for the question and let go before the next. Principals
+    /// of one kind with the same set are decided once, the others taking the
+    /// first one's answer with their own attachments, unless the set names
+    /// principals or reads `acs:PrincipalARN`, or the action is
+    /// `sts:AssumeRole` (decided with each role's trust policy).
     pub fn who_can(&self, query: &WhoCanQuery, catalog: &Catalog) -> Result<WhoCanReport, AccessError> {
+        self.who_can_with(query, catalog, true)
+    }
+
+    /// [`AccessModel::who_can`], sharing answers between principals that
+    /// decide alike or, without `share`, deciding every principal on its own.
+    fn who_can_with(&self, query: &WhoCanQuery, catalog: &Catalog, share: bool) -> Result<WhoCanReport, AccessError> {
         let action = query.action.as_str();
         let operation = catalog.get(action);
-        let mut cache = TrustCache::new();
-        let mut witnesses: HashMap<usize, Witnesses> = HashMap::new();
         let mut allowed = Vec::new();
         let mut conditional = Vec::new();
         let mut undecided = Vec::new();
@@ -609,7 +674,33 @@ impl AccessModel {
         };
         // Sts:AssumeRole without a resource: every role each principal may assume.
         let every_role = query.resources.is_empty() && is_assume_role(action);
-        for p in self.principals.iter().chain(std::iter::once(&self.root)) {
+        // The principals are decided set by set, each set compiled once and
+        // let go before the next, and the answers reported in the principals'
+        // order. Within a set, principals that decide alike share one answer.
+        let everyone: Vec<&AuditPrincipal> = self.principals.iter().chain(std::iter::once(&self.root)).collect();
+        let mut order: Vec<usize> = (0..everyone.len()).collect();
+        order.sort_by_key(|&i| everyone.get(i).map(|p| p.set));
+        let mut answers: Vec<Option<(Answer, Option<String>)>> = vec![None; everyone.len()];
+        let mut current: Option<(usize, CompiledPolicySet, Witnesses)> = None;
+        let mut shared: HashMap<PrincipalKind, Answer> = HashMap::new();
+        for i in order {
+            let Some(p) = everyone.get(i).copied() else { continue };
+            let (set, witnesses) = match &current {
+                Some((index, set, witnesses)) if *index == p.set => (set.clone(), witnesses.clone()),
+                _ => {
+                    // The previous set goes before the next is compiled.
+                    drop(current.take());
+                    shared.clear();
+                    let set = self.compile(p.set)?;
+                    let witnesses = if query.resources.is_empty() && !every_role {
+                        self.witnesses_for(p, action, operation)
+                    } else {
+                        Witnesses::default()
+                    };
+                    current = Some((p.set, set.clone(), witnesses.clone()));
+                    (set, witnesses)
+                }
+            };
             // The groups of resources to try, each decided as one request.
             let mut gave_up = None;
             let candidates: Vec<Vec<String>> = if !query.resources.is_empty() {
@@ -617,21 +708,30 @@ impl AccessModel {
             } else if every_role {
                 self.roles.iter().map(|(arn, _)| vec![arn.clone()]).collect()
             } else {
-                let list = match witnesses.get(&p.set) {
-                    Some(list) => list.clone(),
-                    None => {
-                        let list = self.witnesses_for(p, action, operation);
-                        witnesses.insert(p.set, list.clone());
-                        list
-                    }
-                };
-                gave_up = list.reason();
-                list.found.into_iter().map(|w| vec![w]).collect()
+                gave_up = witnesses.reason();
+                witnesses.found.into_iter().map(|w| vec![w]).collect()
             };
-            let answer = self.answer(p, action, &candidates, every_role, &query.context, &mut cache)?;
+            let key = (share && self.shares(p, action)).then_some(p.kind);
+            let answer = match key.and_then(|key| shared.get(&key)) {
+                Some(answer) => answer.clone(),
+                None => {
+                    let answer = self.answer(p, &set, action, &candidates, every_role, &query.context)?;
+                    if let Some(key) = key {
+                        shared.insert(key, answer.clone());
+                    }
+                    answer
+                }
+            };
             // No witness allowed, and a search that ran out: the grant may
             // stand on a resource the search did not reach.
             let gave_up = gave_up.filter(|_| answer.granted.is_empty());
+            if let Some(slot) = answers.get_mut(i) {
+                *slot = Some((answer, gave_up));
+            }
+        }
+        drop(current);
+        for (p, slot) in everyone.into_iter().zip(answers) {
+            let Some((answer, gave_up)) = slot else { continue };
             if p.kind == PrincipalKind::Root {
                 root.allowed = !answer.granted.is_empty();
                 root.resources = answer.granted;
@@ -672,6 +772,19 @@ impl AccessModel {
         })
     }
 
+    /// Whether `p`'s answer for `action` is every principal's of its kind
+    /// with its compiled set. Decisions depend on the principal beyond its
+    /// policies only through its kind, its account (one for the whole
+    /// model), `acs:PrincipalARN` and the principals a trust policy names:
+    /// so not for `sts:AssumeRole` (decided with the role's trust policy),
+    /// nor for a set that names principals or reads `acs:PrincipalARN`, nor
+    /// for the root identity (a principal of its own).
+    fn shares(&self, p: &AuditPrincipal, action: &str) -> bool {
+        p.kind != PrincipalKind::Root
+            && !is_assume_role(action)
+            && self.principal_free.get(p.set).copied().unwrap_or(false)
+    }
+
     /// One principal's answer over candidate resource groups: the first
     /// allowed group (every allowed group with `every`), the statements that
     /// grant it, and, when nothing is granted (for `every`, per group not
@@ -679,21 +792,21 @@ impl AccessModel {
     fn answer(
         &self,
         p: &AuditPrincipal,
+        set: &CompiledPolicySet,
         action: &str,
         candidates: &[Vec<String>],
         every: bool,
         context: &Context,
-        cache: &mut TrustCache,
     ) -> Result<Answer, AccessError> {
         let mut answer = Answer::default();
         let mut denied = Vec::new();
         for resources in candidates {
-            let (outcome, _) = self.evaluate(p, action, resources, context, cache, false)?;
+            let (outcome, _) = self.evaluate(p, set, action, resources, context, false)?;
             if outcome != Outcome::Allow {
                 denied.push((resources, outcome));
                 continue;
             }
-            let (_, explanations) = self.evaluate(p, action, resources, context, cache, true)?;
+            let (_, explanations) = self.evaluate(p, set, action, resources, context, true)?;
             answer.statements.extend(granting(&explanations));
             answer.granted.extend(resources.iter().cloned());
             if !every {
@@ -704,7 +817,7 @@ impl AccessModel {
             if outcome == Outcome::ExplicitDeny {
                 continue;
             }
-            let (_, explanations) = self.evaluate(p, action, resources, context, cache, true)?;
+            let (_, explanations) = self.evaluate(p, set, action, resources, context, true)?;
             if let Some((keys, statements)) = near_miss(&explanations, &p.principal, action) {
                 answer.conditional.push((resources.clone(), keys, statements));
                 if !every {
@@ -723,7 +836,7 @@ impl AccessModel {
         catalog: &Catalog,
         context: &Context,
     ) -> Result<WhatCanReport, AccessError> {
-        let mut cache = TrustCache::new();
+        let set = self.compile(principal.set)?;
         let mut actions = Vec::new();
         let mut undecided = Vec::new();
         for operation in catalog.operations() {
@@ -732,7 +845,7 @@ impl AccessModel {
             if is_assume_role(action) {
                 for (arn, _) in &self.roles {
                     let one = std::slice::from_ref(arn);
-                    let (outcome, explanations) = self.evaluate(principal, action, one, context, &mut cache, true)?;
+                    let (outcome, explanations) = self.evaluate(principal, &set, action, one, context, true)?;
                     if outcome == Outcome::Allow {
                         resources.push(ResourceGrant {
                             pattern: arn.clone(),
@@ -744,9 +857,8 @@ impl AccessModel {
                     }
                 }
             } else {
-                let Some(set) = self.sets.get(principal.set) else { continue };
                 let mut seen = BTreeSet::new();
-                for pattern in allow_patterns(set, action) {
+                for pattern in allow_patterns(set.policies(), action) {
                     if !seen.insert(pattern.as_str().to_owned()) {
                         continue;
                     }
@@ -754,12 +866,13 @@ impl AccessModel {
                     let mut granted = false;
                     for witness in &found.found {
                         let one = std::slice::from_ref(witness);
-                        let (outcome, _) = self.evaluate(principal, action, one, context, &mut cache, false)?;
+                        let (outcome, _) = self.evaluate(principal, &set, action, one, context, false)?;
                         if outcome != Outcome::Allow {
                             continue;
                         }
-                        let (_, explanations) = self.evaluate(principal, action, one, context, &mut cache, true)?;
-                        let (partially_denied_by, possibly_denied_by) = overlapping_denies(set, action, &pattern);
+                        let (_, explanations) = self.evaluate(principal, &set, action, one, context, true)?;
+                        let (partially_denied_by, possibly_denied_by) =
+                            overlapping_denies(set.policies(), action, &pattern);
                         resources.push(ResourceGrant {
                             pattern: pattern.as_str().to_owned(),
                             witness: witness.clone(),
@@ -823,22 +936,19 @@ impl AccessModel {
         out
     }
 
-    /// The set that decides `action` on `resource` for `p`, and the identity
-    /// the request is made as. For `sts:AssumeRole` on a role of the
-    /// snapshot, the role's trust policy joins the principal's policies.
-    fn target(
+    /// What decides `action` on `resource` for `p`, and the identity the
+    /// request is made as. For `sts:AssumeRole` on a role of the snapshot,
+    /// the role's trust policy joins the principal's policies.
+    fn target<'a>(
         &self,
         p: &AuditPrincipal,
+        set: &'a CompiledPolicySet,
         action: &str,
         resource: &str,
-        cache: &mut TrustCache,
-    ) -> Result<(CompiledPolicySet, Principal), AccessError> {
-        let role = is_assume_role(action).then(|| self.roles.iter().position(|(arn, _)| arn == resource)).flatten();
-        let (Some(role), Some((_, trust))) = (role, role.and_then(|r| self.roles.get(r))) else {
-            let set = match self.sets.get(p.set) {
-                Some(set) => set.clone(),
-                None => PolicySetBuilder::new().build()?,
-            };
+    ) -> (Decider<'a>, Principal) {
+        let role = is_assume_role(action).then(|| self.roles.iter().find(|(arn, _)| arn == resource)).flatten();
+        let Some((_, trust)) = role else {
+            let set = Decider::Compiled(set);
             // The evaluator lets the real root through before any policy, so
             // the root's set (control policies scoped `All` and an allow-all
             // statement) is decided for a stand-in that policies do reach;
@@ -847,24 +957,14 @@ impl AccessModel {
                 PrincipalKind::Root => Principal::User { account: self.account.clone(), name: "root".to_owned() },
                 _ => p.principal.clone(),
             };
-            return Ok((set, principal));
+            return (set, principal);
         };
         let root = p.kind == PrincipalKind::Root;
-        let key = (if root { usize::MAX } else { p.set }, role);
         let principal = if root { Principal::Root { account: self.account.clone() } } else { p.principal.clone() };
-        if let Some(set) = cache.get(&key) {
-            return Ok((set.clone(), principal));
-        }
-        let mut builder = PolicySetBuilder::new();
-        if !root && let Some(set) = self.sets.get(p.set) {
-            for policy in set.policies().iter() {
-                builder.add(policy.clone());
-            }
-        }
-        builder.add(trust.clone());
-        let set = builder.build()?;
-        cache.insert(key, set.clone());
-        Ok((set, principal))
+        // Policies share their statements, so this copies names, not documents.
+        let mut set = if root { PolicySet::new() } else { set.policies().clone() };
+        set.add(trust.clone());
+        (Decider::Reference(set), principal)
     }
 
     /// Decides the action on every resource (each as its own request, so that
@@ -873,10 +973,10 @@ impl AccessModel {
     fn evaluate(
         &self,
         p: &AuditPrincipal,
+        set: &CompiledPolicySet,
         action: &str,
         resources: &[String],
         context: &Context,
-        cache: &mut TrustCache,
         explain: bool,
     ) -> Result<(Outcome, Vec<Explanation>), AccessError> {
         let mut context = context.clone();
@@ -887,13 +987,13 @@ impl AccessModel {
         let mut all_allowed = !resources.is_empty();
         let mut explanations = Vec::new();
         for resource in resources {
-            let (set, principal) = self.target(p, action, resource, cache)?;
+            let (decider, principal) = self.target(p, set, action, resource);
             let request = Request::new(principal, action, resource).with_context(context.clone());
-            let outcome = set.authorize(&request).outcome;
+            let outcome = decider.authorize(&request);
             explicit |= outcome == Outcome::ExplicitDeny;
             all_allowed &= outcome == Outcome::Allow;
             if explain {
-                explanations.push(set.explain(&request));
+                explanations.push(decider.explain(&request));
             }
         }
         let outcome = if explicit {
@@ -907,10 +1007,20 @@ impl AccessModel {
     }
 }
 
+/// Whether a set decides alike for every principal of one kind in one
+/// account: no statement names principals and no condition reads
+/// `acs:PrincipalARN`, which each request fills from its principal.
+fn principal_free(set: &PolicySet) -> bool {
+    let principal_arn = canonical_key("acs:PrincipalARN");
+    set.iter().flat_map(Policy::statements).all(|statement| {
+        statement.principal().is_none() && statement.conditions().iter().all(|c| c.canonical_key() != principal_arn)
+    })
+}
+
 /// The resource patterns of the identity `Allow` statements that cover `action`.
-fn allow_patterns(set: &CompiledPolicySet, action: &str) -> Vec<Pattern> {
+fn allow_patterns(set: &PolicySet, action: &str) -> Vec<Pattern> {
     let mut out: Vec<Pattern> = Vec::new();
-    for policy in set.policies().policies(PolicyKind::Identity) {
+    for policy in set.policies(PolicyKind::Identity) {
         for statement in policy.statements() {
             if statement.effect() != Effect::Allow || !statement.actions().matches(action) {
                 continue;
@@ -929,14 +1039,14 @@ fn allow_patterns(set: &CompiledPolicySet, action: &str) -> Vec<Pattern> {
 /// pattern that overlaps `pattern` (some resource matches both), and those
 /// whose overlap could not be settled within the budget.
 fn overlapping_denies(
-    set: &CompiledPolicySet,
+    set: &PolicySet,
     action: &str,
     pattern: &Pattern,
 ) -> (Vec<AttachedStatement>, Vec<AttachedStatement>) {
     let mut out = Vec::new();
     let mut possible = Vec::new();
     for kind in [PolicyKind::Control, PolicyKind::Identity] {
-        for policy in set.policies().policies(kind) {
+        for policy in set.policies(kind) {
             for statement in policy.statements() {
                 if statement.effect() != Effect::Deny || !statement.actions().matches(action) {
                     continue;
@@ -1033,8 +1143,311 @@ fn overlap(a: &Pattern, b: &Pattern) -> Settled {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use serde_json::{Value, json};
+
     use super::*;
     use crate::language::pattern::Case;
+
+    const ACCT: &str = "1234567890123456";
+
+    /// A small account: users (name, groups, own policies), groups (name,
+    /// policies), roles (name, trust statements, policies) and custom
+    /// policies (name, statements), with the account's `FullAliyunAccess`
+    /// control policy.
+    #[derive(Default)]
+    struct Account {
+        users: Vec<(String, Vec<String>, Vec<String>)>,
+        groups: Vec<(String, Vec<String>)>,
+        roles: Vec<(String, Value, Vec<String>)>,
+        policies: Vec<(String, Value)>,
+    }
+
+    fn names(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn refs(policies: &[String]) -> Value {
+        let items: Vec<Value> =
+            policies.iter().map(|p| json!({"PolicyName": p, "PolicyType": "Custom", "DefaultVersion": "v1"})).collect();
+        json!({"Policies": {"Policy": items}})
+    }
+
+    impl Account {
+        fn user(mut self, name: &str, groups: &[&str], policies: &[&str]) -> Self {
+            self.users.push((name.to_owned(), names(groups), names(policies)));
+            self
+        }
+        fn group(mut self, name: &str, policies: &[&str]) -> Self {
+            self.groups.push((name.to_owned(), names(policies)));
+            self
+        }
+        fn role(mut self, name: &str, trusted: &[String], policies: &[&str]) -> Self {
+            let trust = json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": trusted}}]);
+            self.roles.push((name.to_owned(), trust, names(policies)));
+            self
+        }
+        fn policy(mut self, name: &str, statements: Value) -> Self {
+            self.policies.push((name.to_owned(), statements));
+            self
+        }
+
+        fn model(&self) -> AccessModel {
+            let document = |statements: &Value| json!({"Version": "1", "Statement": statements}).to_string();
+            let users: Vec<Value> = self.users.iter().map(|(n, ..)| json!({"UserName": n})).collect();
+            let groups: Vec<Value> = self.groups.iter().map(|(n, _)| json!({"GroupName": n})).collect();
+            let roles: Vec<Value> = self.roles.iter().map(|(n, ..)| json!({"RoleName": n})).collect();
+            let get_role: serde_json::Map<String, Value> = self
+                .roles
+                .iter()
+                .map(|(n, trust, _)| {
+                    let arn = format!("acs:ram::{ACCT}:role/{n}");
+                    (
+                        n.clone(),
+                        json!({"Role": {"RoleName": n, "Arn": arn, "AssumeRolePolicyDocument": document(trust)}}),
+                    )
+                })
+                .collect();
+            let versions: serde_json::Map<String, Value> = self
+                .policies
+                .iter()
+                .map(|(n, statements)| {
+                    let version =
+                        json!({"VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": document(statements)});
+                    (n.clone(), json!({"PolicyVersion": version}))
+                })
+                .collect();
+            let full = document(&json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
+            let text = json!({
+                "AccountId": ACCT,
+                "ListUsers": {"Users": {"User": users}},
+                "ListGroups": {"Groups": {"Group": groups}},
+                "ListRoles": {"Roles": {"Role": roles}},
+                "GetRole": get_role,
+                "ListGroupsForUser": self.users.iter().map(|(n, g, _)| {
+                    let items: Vec<Value> = g.iter().map(|g| json!({"GroupName": g})).collect();
+                    (n.clone(), json!({"Groups": {"Group": items}}))
+                }).collect::<serde_json::Map<_, _>>(),
+                "ListPoliciesForUser": self.users.iter().map(|(n, _, p)| (n.clone(), refs(p))).collect::<serde_json::Map<_, _>>(),
+                "ListPoliciesForGroup": self.groups.iter().map(|(n, p)| (n.clone(), refs(p))).collect::<serde_json::Map<_, _>>(),
+                "ListPoliciesForRole": self.roles.iter().map(|(n, _, p)| (n.clone(), refs(p))).collect::<serde_json::Map<_, _>>(),
+                "GetPolicyVersion": {"Custom": versions},
+                "ListControlPolicyAttachmentsForTarget": {ACCT: {"ControlPolicyAttachments": {"ControlPolicyAttachment": [
+                    {"PolicyId": "cp-full", "PolicyName": "FullAliyunAccess"},
+                ]}}},
+                "GetControlPolicy": {
+                    "cp-full": {"ControlPolicy": {"PolicyName": "FullAliyunAccess", "EffectScope": "All", "PolicyDocument": full}},
+                },
+            })
+            .to_string();
+            let snapshot = Snapshot::from_json(Path::new("account.json"), &text).expect("the test snapshot is valid");
+            AccessModel::new(&snapshot).expect("the test account compiles")
+        }
+    }
+
+    fn query(action: &str, resources: &[&str]) -> WhoCanQuery {
+        WhoCanQuery { action: action.to_owned(), resources: names(resources), context: Context::new() }
+    }
+
+    /// Who may, asked with answers shared and with every principal decided
+    /// on its own: the two must agree, and the names of the allowed are returned.
+    fn allowed(model: &AccessModel, query: &WhoCanQuery) -> Vec<String> {
+        let catalog = Catalog::builtin().expect("the built-in catalog is valid");
+        let shared = model.who_can_with(query, catalog, true).expect("who-can answers");
+        let alone = model.who_can_with(query, catalog, false).expect("who-can answers");
+        assert_eq!(shared, alone, "sharing changed the answer to {query:?}");
+        shared.allowed.iter().map(|g| g.name.clone()).collect()
+    }
+
+    fn instance(id: &str) -> String {
+        format!("acs:ecs:cn-hangzhou:{ACCT}:instance/{id}")
+    }
+
+    #[test]
+    fn a_deny_only_one_principal_has_is_its_own() {
+        let model = Account::default()
+            .group("ops", &["ecs-all"])
+            .user("alice", &["ops"], &[])
+            .user("bob", &["ops"], &["no-deletes"])
+            .user("carol", &["ops"], &[])
+            .policy("ecs-all", json!([{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]))
+            .policy("no-deletes", json!([{"Effect": "Deny", "Action": "ecs:DeleteInstance", "Resource": "*"}]))
+            .model();
+        // alice and carol share one set, bob has another.
+        assert_eq!(model.compiled_sets(), 3);
+        let i = instance("i-1");
+        assert_eq!(allowed(&model, &query("ecs:DeleteInstance", &[&i])), ["alice", "carol"]);
+        assert_eq!(allowed(&model, &query("ecs:DeleteInstance", &[])), ["alice", "carol"]);
+        assert_eq!(allowed(&model, &query("ecs:StartInstance", &[&i])), ["alice", "bob", "carol"]);
+    }
+
+    #[test]
+    fn users_in_different_groups_are_decided_apart() {
+        let model = Account::default()
+            .group("admins", &["ecs-all"])
+            .group("readers", &["ecs-read"])
+            .user("alice", &["admins"], &[])
+            .user("bob", &["readers"], &[])
+            .user("carol", &["readers", "admins"], &[])
+            .policy("ecs-all", json!([{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]))
+            .policy("ecs-read", json!([{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]))
+            .model();
+        let i = instance("i-1");
+        assert_eq!(allowed(&model, &query("ecs:StopInstance", &[&i])), ["alice", "carol"]);
+        assert_eq!(allowed(&model, &query("ecs:DescribeInstances", &[])), ["alice", "bob", "carol"]);
+    }
+
+    #[test]
+    fn principals_sharing_a_set_keep_their_own_attachments() {
+        let model = Account::default()
+            .group("ops", &["ecs-all"])
+            .user("alice", &["ops"], &[])
+            .user("bob", &[], &["ecs-all"])
+            .role("runner", &[format!("acs:ram::{ACCT}:root")], &["ecs-all"])
+            .policy("ecs-all", json!([{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]))
+            .model();
+        // One set for the three, and the root's.
+        assert_eq!(model.compiled_sets(), 2);
+        let catalog = Catalog::builtin().expect("the built-in catalog is valid");
+        let report = model.who_can(&query("ecs:StopInstance", &[&instance("i-1")]), catalog).expect("who-can answers");
+        let via: Vec<(&str, PrincipalKind, Vec<String>)> = report
+            .allowed
+            .iter()
+            .map(|g| (g.name.as_str(), g.kind, g.granted_by.iter().flat_map(|s| s.via.clone()).collect()))
+            .collect();
+        assert_eq!(
+            via,
+            [
+                ("alice", PrincipalKind::User, vec!["group ops".to_owned()]),
+                ("bob", PrincipalKind::User, vec!["user".to_owned()]),
+                ("runner", PrincipalKind::Role, vec!["role".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_condition_on_the_principal_arn_is_decided_per_principal() {
+        let alice = format!("acs:ram::{ACCT}:user/alice");
+        let model = Account::default()
+            .group("ops", &["alice-only"])
+            .user("alice", &["ops"], &[])
+            .user("bob", &["ops"], &[])
+            .user("carol", &["ops"], &[])
+            .policy(
+                "alice-only",
+                json!([{"Effect": "Allow", "Action": "ecs:*", "Resource": "*",
+                    "Condition": {"StringEquals": {"acs:PrincipalARN": alice}}}]),
+            )
+            .model();
+        assert_eq!(allowed(&model, &query("ecs:StopInstance", &[&instance("i-1")])), ["alice"]);
+        assert_eq!(allowed(&model, &query("ecs:StopInstance", &[])), ["alice"]);
+    }
+
+    #[test]
+    fn a_trust_policy_naming_one_user_admits_only_that_user() {
+        let role = format!("acs:ram::{ACCT}:role/deployer");
+        let model = Account::default()
+            .group("ops", &["assume"])
+            .user("alice", &["ops"], &[])
+            .user("bob", &["ops"], &[])
+            .role("deployer", &[format!("acs:ram::{ACCT}:user/bob")], &[])
+            .role("other", &[format!("acs:ram::{ACCT}:user/alice")], &[])
+            .policy("assume", json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]))
+            .model();
+        assert_eq!(allowed(&model, &query("sts:AssumeRole", &[&role])), ["bob"]);
+        assert_eq!(allowed(&model, &query("sts:AssumeRole", &[])), ["alice", "bob"]);
+    }
+
+    #[test]
+    fn another_accounts_resource_is_granted_to_nobody_shared_or_not() {
+        let model = Account::default()
+            .group("ops", &["ecs-all"])
+            .user("alice", &["ops"], &[])
+            .user("bob", &["ops"], &[])
+            .policy("ecs-all", json!([{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]))
+            .model();
+        let foreign = "acs:ecs:cn-hangzhou:999999999999:instance/i-1";
+        assert!(allowed(&model, &query("ecs:StopInstance", &[foreign])).is_empty());
+        assert_eq!(allowed(&model, &query("ecs:StopInstance", &[&instance("i-1")])), ["alice", "bob"]);
+    }
+
+    /// A generated account whose users share groups and policies, with
+    /// denies, conditions (some on `acs:PrincipalARN`) and trust policies
+    /// naming some users: sharing answers must give every question the
+    /// answer that deciding each principal alone gives.
+    #[test]
+    fn sharing_answers_agrees_with_deciding_each_principal() {
+        let mut rng = 0x5EED_u64;
+        let mut below = |n: usize| {
+            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(rng >> 33).unwrap_or(0) % n
+        };
+        let actions =
+            ["ecs:StopInstance", "ecs:DescribeInstances", "ecs:DeleteInstance", "vpc:DeleteVpc", "oss:GetObject"];
+        let mut account = Account::default();
+        for p in 0..12 {
+            let statements: Vec<Value> = (0..3)
+                .map(|_| {
+                    let action = match below(3) {
+                        0 => "ecs:*".to_owned(),
+                        1 => "*".to_owned(),
+                        _ => actions.get(below(actions.len())).copied().unwrap_or("ecs:*").to_owned(),
+                    };
+                    let resource = match below(3) {
+                        0 => "*".to_owned(),
+                        1 => format!("acs:ecs:*:{ACCT}:instance/i-{}*", below(3)),
+                        _ => format!("acs:*:*:{ACCT}:*"),
+                    };
+                    let effect = if below(5) == 0 { "Deny" } else { "Allow" };
+                    let mut s = json!({"Effect": effect, "Action": action, "Resource": resource});
+                    match below(4) {
+                        0 => s["Condition"] = json!({"Bool": {"acs:MFAPresent": "true"}}),
+                        1 => {
+                            // u1 and u10 to u19: some but not all of a set's users.
+                            let users = format!("acs:ram::{ACCT}:user/u1*");
+                            s["Condition"] = json!({"StringLike": {"acs:PrincipalARN": users}});
+                        }
+                        _ => {}
+                    }
+                    s
+                })
+                .collect();
+            account = account.policy(&format!("p{p}"), Value::Array(statements));
+        }
+        let policy = |i: usize| format!("p{i}");
+        for g in 0..4 {
+            let group = [policy(below(12)), policy(below(12))];
+            account.groups.push((format!("g{g}"), group.to_vec()));
+        }
+        for u in 0..20 {
+            let groups: Vec<String> = (0..below(3)).map(|_| format!("g{}", below(4))).collect();
+            let mut groups = groups;
+            groups.sort();
+            groups.dedup();
+            let own = if below(4) == 0 { vec![policy(below(12))] } else { Vec::new() };
+            account.users.push((format!("u{u}"), groups, own));
+        }
+        for r in 0..4 {
+            let trusted = vec![format!("acs:ram::{ACCT}:user/u{}", below(20)), format!("acs:ram::{ACCT}:root")];
+            let trusted = if r == 0 { trusted } else { trusted.into_iter().take(1).collect() };
+            let trust = json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": trusted}}]);
+            account.roles.push((format!("r{r}"), trust, vec![policy(below(12))]));
+        }
+        let model = account.model();
+        assert!(model.compiled_sets() < model.principals().len(), "some principals share a set");
+        let mut granted = 0;
+        for action in actions.iter().chain(&["sts:AssumeRole"]) {
+            let resources = [instance("i-1"), instance("i-2x"), format!("acs:ram::{ACCT}:role/r1")];
+            for resource in resources.iter().map(|r| vec![r.as_str()]).chain([Vec::new()]) {
+                granted += allowed(&model, &query(action, &resource)).len();
+                let mut q = query(action, &resource);
+                q.context.insert("acs:MFAPresent", "true");
+                granted += allowed(&model, &q).len();
+            }
+        }
+        assert!(granted > 0, "the generated account grants something");
+    }
 
     fn witness_of(pattern: &str, template: &str) -> Option<String> {
         let Witness::Found(w) = witness(pattern, template, "123") else { return None };

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -197,7 +198,9 @@ impl Statement {
 pub struct Policy {
     name: String,
     kind: PolicyKind,
-    statements: Vec<Statement>,
+    /// Shared between copies: a policy attached to many principals, or
+    /// compiled into many sets, is held once.
+    statements: Arc<[Statement]>,
     warnings: Vec<ParseWarning>,
 }
 
@@ -260,7 +263,7 @@ impl Policy {
             .zip(locations)
             .map(|((message, path), location)| ParseWarning { location, message, path })
             .collect();
-        Ok(Policy { name: name.to_owned(), kind, statements, warnings })
+        Ok(Policy { name: name.to_owned(), kind, statements: statements.into(), warnings })
     }
 
     /// The name given when the policy was read.
