@@ -9,6 +9,15 @@
 //! The policies are a realistic mix, generated deterministically: most
 //! statements are about other services and actions, some use wildcards, some
 //! carry conditions, some deny; a few are about the VPN deletes the requests ask for.
+//!
+//! Two more workloads look like real accounts, where dozens of policies grant
+//! the same popular actions on different resources: `shared/...` (every
+//! statement grants one of a dozen popular actions, on resources of its own
+//! region, account, type and team) and `shared_wild/...` (the same, with
+//! about 18% of the statements granting wildcard actions such as
+//! `vpc:Delete*`, `ecs:Describe*` or `*:Describe*`). Their groups are
+//! `shared/compile/<n>`, `shared/compiled/<n>`, `shared/reference/<n>`, and
+//! likewise for `shared_wild`, on the same three requests.
 
 #![allow(
     clippy::indexing_slicing,
@@ -94,6 +103,116 @@ fn subject_statements() -> Vec<serde_json::Value> {
     ]
 }
 
+/// The popular actions of the shared workloads, with the resource type and id
+/// prefix each is granted on.
+const POPULAR: [(&str, &str, &str, &str); 12] = [
+    ("vpc", "DeleteIpsecServer", "vpnipsecserver", "iss"),
+    ("vpc", "DeleteVpnConnection", "vpnconnection", "vco"),
+    ("vpc", "DeleteVpnGateway", "vpngateway", "vpn"),
+    ("vpc", "DescribeVpnConnection", "vpnconnection", "vco"),
+    ("vpc", "DeleteVpc", "vpc", "vpc"),
+    ("vpc", "DescribeVpcs", "vpc", "vpc"),
+    ("ecs", "DescribeInstances", "instance", "i"),
+    ("ecs", "StopInstance", "instance", "i"),
+    ("ecs", "DeleteInstance", "instance", "i"),
+    ("ecs", "DescribeDisks", "disk", "d"),
+    ("oss", "GetObject", "bucket", "logs"),
+    ("rds", "DescribeDBInstances", "dbinstance", "rm"),
+];
+const REGIONS: [&str; 8] = [
+    "cn-hangzhou",
+    "cn-beijing",
+    "cn-shanghai",
+    "cn-shenzhen",
+    "ap-southeast-1",
+    "eu-central-1",
+    "us-west-1",
+    "cn-qingdao",
+];
+const ACCOUNTS: [&str; 4] = ["1234567890123456", "2234567890123456", "3234567890123456", "4234567890123456"];
+const WILD_ACTIONS: [&str; 5] = ["vpc:Delete*", "ecs:Describe*", "*:Describe*", "vpc:*Vpn*", "ecs:*Instance"];
+
+/// One statement of a shared workload: a popular action (or, with `wild`, now
+/// and then a wildcard action) on the resources of one team, never the
+/// subject team the requests are about.
+fn shared_statement(rng: &mut Rng, wild: bool) -> serde_json::Value {
+    let (service, action, kind, prefix) = POPULAR[rng.below(POPULAR.len())];
+    let action = if wild && rng.below(100) < 18 {
+        WILD_ACTIONS[rng.below(WILD_ACTIONS.len())].to_owned()
+    } else {
+        format!("{service}:{action}")
+    };
+    let region = REGIONS[rng.below(REGIONS.len())];
+    let account = ACCOUNTS[rng.below(ACCOUNTS.len())];
+    let team = rng.below(400);
+    let resource = match rng.below(10) {
+        0 => format!("acs:{service}:*:{account}:{kind}/{prefix}-team{team}-*"),
+        1 => format!("acs:{service}:{region}:{account}:{kind}/{prefix}-team{team}-{}", rng.below(1000)),
+        2 => format!("acs:{service}:{region}:*:{kind}/{prefix}-team{team}-*"),
+        _ => format!("acs:{service}:{region}:{account}:{kind}/{prefix}-team{team}-*"),
+    };
+    let effect = if rng.below(10) == 0 { "Deny" } else { "Allow" };
+    let mut statement = serde_json::json!({"Effect": effect, "Action": action, "Resource": resource});
+    match rng.below(6) {
+        0 => statement["Condition"] = serde_json::json!({"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}}),
+        1 => {
+            statement["Condition"] =
+                serde_json::json!({"StringEquals": {"acs:ResourceTag/team": [format!("team{team}")]}})
+        }
+        _ => {}
+    }
+    statement
+}
+
+/// The statements the requests are about, in the shared workloads: the ops
+/// team may delete its VPN connections, but nobody may delete any from
+/// outside the office.
+fn shared_subject_statements() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"Effect": "Allow", "Action": ["vpc:DeleteVpnConnection", "vpc:DescribeVpnConnection"],
+                           "Resource": "acs:vpc:*:1234567890123456:vpnconnection/vco-ops-*"}),
+        serde_json::json!({"Effect": "Deny", "Action": "vpc:DeleteVpnConnection", "Resource": "acs:vpc:*:*:vpnconnection/*",
+                           "Condition": {"NotIpAddress": {"acs:SourceIp": ["203.0.113.0/24", "2001:db8:10::/48"]}}}),
+    ]
+}
+
+/// `n` statements of a shared workload, in policies of [`STATEMENTS_PER_POLICY`].
+fn shared_policy_set(n: usize, wild: bool) -> PolicySet {
+    let mut rng = Rng(0xA11CE ^ n as u64 ^ u64::from(wild));
+    let mut statements = shared_subject_statements();
+    while statements.len() < n {
+        statements.push(shared_statement(&mut rng, wild));
+    }
+    let last = statements.len() - 1;
+    statements.swap(1, last);
+    statements.swap(0, last / 2);
+    into_set(&statements)
+}
+
+fn shared_requests() -> [(&'static str, Request, Outcome); 3] {
+    let alice: Principal = "acs:ram::1234567890123456:user/alice".parse().expect("valid principal");
+    let ops = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-ops-1";
+    let other = "acs:vpc:cn-hangzhou:1234567890123456:vpnconnection/vco-dev-1";
+    let from = |ip: &str| Context::new().with("acs:SourceIp", ip);
+    [
+        (
+            "allow",
+            Request::new(alice.clone(), "vpc:DeleteVpnConnection", ops).with_context(from("203.0.113.9")),
+            Outcome::Allow,
+        ),
+        (
+            "explicit_deny",
+            Request::new(alice.clone(), "vpc:DeleteVpnConnection", ops).with_context(from("198.51.100.1")),
+            Outcome::ExplicitDeny,
+        ),
+        (
+            "implicit_deny",
+            Request::new(alice, "vpc:DeleteVpnConnection", other).with_context(from("203.0.113.9")),
+            Outcome::ImplicitDeny,
+        ),
+    ]
+}
+
 /// `n` statements in policies of [`STATEMENTS_PER_POLICY`], the subject statements among them.
 fn policy_set(n: usize) -> PolicySet {
     let mut rng = Rng(0x5EED ^ n as u64);
@@ -105,6 +224,10 @@ fn policy_set(n: usize) -> PolicySet {
     let last = statements.len() - 1;
     statements.swap(1, last);
     statements.swap(0, last / 2);
+    into_set(&statements)
+}
+
+fn into_set(statements: &[serde_json::Value]) -> PolicySet {
     let mut set = PolicySet::new();
     for (i, chunk) in statements.chunks(STATEMENTS_PER_POLICY).enumerate() {
         let text = serde_json::json!({"Version": "1", "Statement": chunk}).to_string();
@@ -143,41 +266,55 @@ fn requests() -> [(&'static str, Request, Outcome); 3] {
     ]
 }
 
+/// The workloads: a name prefix for the groups, the policies at `n`
+/// statements, and the requests with their expected outcomes.
+type Workload = (&'static str, fn(usize) -> PolicySet, fn() -> [(&'static str, Request, Outcome); 3]);
+
+const WORKLOADS: [Workload; 3] = [
+    ("", policy_set, requests),
+    ("shared/", |n| shared_policy_set(n, false), shared_requests),
+    ("shared_wild/", |n| shared_policy_set(n, true), shared_requests),
+];
+
 fn compile(c: &mut Criterion) {
-    for n in SIZES {
-        let set = policy_set(n);
-        let mut group = c.benchmark_group(format!("compile/{n}"));
-        group.sample_size(if n >= 10_000 { 10 } else { 50 });
-        group.bench_function("compiled", |b| b.iter(|| CompiledPolicySet::compile(black_box(set.clone()))));
-        group.finish();
+    for (prefix, policies, _) in WORKLOADS {
+        for n in SIZES {
+            let set = policies(n);
+            let mut group = c.benchmark_group(format!("{prefix}compile/{n}"));
+            group.sample_size(if n >= 10_000 { 10 } else { 50 });
+            group.bench_function("compiled", |b| b.iter(|| CompiledPolicySet::compile(black_box(set.clone()))));
+            group.finish();
+        }
     }
 }
 
 fn decide(c: &mut Criterion) {
-    for n in SIZES {
-        let set = policy_set(n);
-        let compiled = CompiledPolicySet::compile(set.clone()).expect("compiles");
-        for (name, request, expected) in requests() {
-            assert_eq!(set.authorize(&request).outcome, expected, "reference, {name} at {n}");
-            assert_eq!(compiled.authorize(&request).outcome, expected, "compiled, {name} at {n}");
+    for (prefix, policies, requests) in WORKLOADS {
+        for n in SIZES {
+            let set = policies(n);
+            let compiled = CompiledPolicySet::compile(set.clone()).expect("compiles");
+            for (name, request, expected) in requests() {
+                assert_eq!(set.authorize(&request).outcome, expected, "reference, {prefix}{name} at {n}");
+                assert_eq!(compiled.authorize(&request).outcome, expected, "compiled, {prefix}{name} at {n}");
+            }
+            let mut group = c.benchmark_group(format!("{prefix}compiled/{n}"));
+            for (name, request, _) in requests() {
+                group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
+                    b.iter(|| compiled.authorize(black_box(r)))
+                });
+            }
+            group.finish();
+            let mut group = c.benchmark_group(format!("{prefix}reference/{n}"));
+            if n >= 10_000 {
+                group.sample_size(20);
+            }
+            for (name, request, _) in requests() {
+                group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
+                    b.iter(|| set.authorize(black_box(r)))
+                });
+            }
+            group.finish();
         }
-        let mut group = c.benchmark_group(format!("compiled/{n}"));
-        for (name, request, _) in requests() {
-            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
-                b.iter(|| compiled.authorize(black_box(r)))
-            });
-        }
-        group.finish();
-        let mut group = c.benchmark_group(format!("reference/{n}"));
-        if n >= 10_000 {
-            group.sample_size(20);
-        }
-        for (name, request, _) in requests() {
-            group.bench_with_input(BenchmarkId::from_parameter(name), &request, |b, r| {
-                b.iter(|| set.authorize(black_box(r)))
-            });
-        }
-        group.finish();
     }
 }
 

@@ -73,3 +73,43 @@ fn the_counter_sees_allocations() {
     });
     assert!(info.count_total > 0, "{info:?}");
 }
+
+/// The same with the resource index in use: many statements share the
+/// requested actions, so they are looked up by resource.
+#[test]
+fn a_warm_indexed_decision_allocates_nothing() {
+    let mut statements = Vec::new();
+    for i in 0..200 {
+        let action = ["vpc:DeleteVpnConnection", "vpc:Delete*", "*:Describe*"][i % 3];
+        let effect = if i % 10 == 0 { "Deny" } else { "Allow" };
+        statements.push(format!(
+            r#"{{"Effect": "{effect}", "Action": "{action}", "Resource": "acs:vpc:*:1:vpnconnection/vco-team{i}-*"}}"#
+        ));
+    }
+    let mut builder = PolicySetBuilder::new();
+    for (i, chunk) in statements.chunks(20).enumerate() {
+        let text = format!(r#"{{"Version": "1", "Statement": [{}]}}"#, chunk.join(","));
+        builder.add(Policy::parse(&format!("p{i}"), &text, PolicyKind::Identity).unwrap());
+    }
+    let set = builder.build().unwrap();
+    let alice: Principal = "acs:ram::1:user/alice".parse().unwrap();
+    let requests = [
+        Request::new(alice.clone(), "vpc:DeleteVpnConnection", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-team4-1"),
+        Request::new(alice.clone(), "vpc:DeleteVpnConnection", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-team30-1"),
+        Request::new(alice.clone(), "vpc:DeleteVpc", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-team4-1")
+            .with_resources(vec!["acs:vpc:cn-hangzhou:1:vpnconnection/vco-team1-1".to_owned(), "*".to_owned()]),
+        Request::new(alice, "ecs:DescribeInstances", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-team5-x"),
+    ];
+    let expected = [Outcome::Allow, Outcome::ExplicitDeny, Outcome::ImplicitDeny, Outcome::Allow];
+    for r in &requests {
+        set.authorize(r);
+    }
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let info = allocation_counter::measure(|| {
+        for r in &requests {
+            outcomes.push(set.authorize(r).outcome);
+        }
+    });
+    assert_eq!(outcomes, expected);
+    assert_eq!(info.count_total, 0, "{info:?}");
+}

@@ -9,6 +9,22 @@
 //! have their resources, principals and conditions checked. The cost of a
 //! decision therefore does not grow with statements about other actions.
 //!
+//! Statements that share an action are indexed again by their resources, so
+//! that a request does not check one by one the hundreds of statements that
+//! grant `vpc:Delete*` on other teams' resources. The index is a trie over
+//! resource segments (text cut after each `:`, `/` and `-`): a resource
+//! pattern is filed under the segments its literal start fixes (everything
+//! before its first `*` or `?`, up to the last complete segment; a pattern
+//! without wildcards under all of its segments). A request walks its
+//! resource down the trie once, and each action's statements are looked up at
+//! the nodes of that path only. A pattern can only match resources that start
+//! with its literal start, and such a resource passes through the pattern's
+//! node, so the index never misses a statement that could apply; the
+//! statements found are then checked in full, as before. Decisions do not
+//! depend on the order statements are checked in (any applicable Deny wins,
+//! then any Allow), so no per-request sorting is needed; a statement found
+//! twice is merely checked twice.
+//!
 //! The order of evaluation across policy kinds is shared with the reference
 //! evaluator ([`PolicySet`]); the differential tests check that both engines
 //! give the same decision on random policy sets.
@@ -23,7 +39,7 @@ use crate::engine::decision::{Decision, Explanation};
 use crate::engine::eval::{PolicySet, Verdict, combine, decide, principal_matches};
 use crate::engine::request::Request;
 use crate::language::condition::{Condition, Context, Operator};
-use crate::language::pattern::Pattern;
+use crate::language::pattern::{Case, Pattern};
 use crate::language::policy::{ActionSpec, Effect, Policy, PolicyKind, PrincipalSpec, Statement};
 
 /// Why a policy set could not be compiled.
@@ -50,7 +66,9 @@ pub enum CompileError {
 /// Builds a [`CompiledPolicySet`].
 #[derive(Debug, Default)]
 pub struct PolicySetBuilder {
-    set: PolicySet,
+    /// Shared with the sets built from it, so building copies no policy;
+    /// adding after a build copies the policies once.
+    set: Arc<PolicySet>,
 }
 
 impl PolicySetBuilder {
@@ -61,13 +79,13 @@ impl PolicySetBuilder {
 
     /// Adds a policy; it takes part in evaluation as its kind says.
     pub fn add(&mut self, policy: Policy) -> &mut Self {
-        self.set.add(policy);
+        Arc::make_mut(&mut self.set).add(policy);
         self
     }
 
     /// Compiles the policies added so far.
     pub fn build(&self) -> Result<CompiledPolicySet, CompileError> {
-        CompiledPolicySet::compile(self.set.clone())
+        CompiledPolicySet::compile_shared(Arc::clone(&self.set))
     }
 }
 
@@ -81,21 +99,160 @@ pub struct CompiledPolicySet {
 #[derive(Debug)]
 struct Inner {
     /// The policies as read, for `explain`.
-    source: PolicySet,
+    source: Arc<PolicySet>,
     statements: Vec<CompiledStatement>,
     /// Which kinds have at least one policy.
     present: [bool; 4],
-    /// Lowercased literal action → statements.
-    exact: HashMap<Box<str>, Vec<u32>>,
-    /// Statements every request must check: a match-all `Action`, or `NotAction`.
-    always: Vec<u32>,
+    /// The statements of each action key, indexed by resource.
+    buckets: Vec<Bucket>,
+    /// Lowercased literal action → its bucket.
+    exact: HashMap<Box<str>, u32>,
+    /// The bucket of statements every request must check: a match-all
+    /// `Action`, or `NotAction`.
+    always: u32,
     /// Wildcard patterns with a literal service code (`vpc:Describe*`), by service.
     by_service: HashMap<Box<str>, PatternGroup>,
     /// Wildcard patterns whose service code has a wildcard too (`*:Describe*`).
     general: PatternGroup,
+    /// The resource segments every indexed pattern fixes.
+    trie: Trie,
 }
 
-/// Wildcard action patterns and their statements. Small groups are matched
+/// A trie over resource segments; node 0 is the root.
+#[derive(Debug)]
+struct Trie {
+    nodes: Vec<HashMap<Box<str>, u32>>,
+}
+
+/// The characters a resource segment ends with.
+fn is_boundary(c: char) -> bool {
+    matches!(c, ':' | '/' | '-')
+}
+
+/// `text` cut after each boundary character; the last piece may end without one.
+fn segments(text: &str) -> std::str::SplitInclusive<'_, fn(char) -> bool> {
+    text.split_inclusive(is_boundary as fn(char) -> bool)
+}
+
+/// The segments a resource pattern fixes: all of them without wildcards,
+/// otherwise the complete ones before the first wildcard. Every resource the
+/// pattern matches starts with these segments, as segments of its own.
+/// `None` when matching ignores case (no resource pattern does), which the
+/// trie cannot follow.
+fn fixed_segments(pattern: &Pattern) -> Option<Vec<&str>> {
+    if pattern.case() != Case::Sensitive {
+        return None;
+    }
+    let text = pattern.as_str();
+    if !pattern.has_wildcard() {
+        return Some(segments(text).collect());
+    }
+    let literal = text.split(['*', '?']).next().unwrap_or_default();
+    Some(segments(literal).filter(|s| s.ends_with(is_boundary)).collect())
+}
+
+impl Trie {
+    fn new() -> Self {
+        Self { nodes: vec![HashMap::default()] }
+    }
+
+    /// The node for `path`, added if new.
+    fn insert(&mut self, path: &[&str]) -> Result<u32, CompileError> {
+        let mut node = 0u32;
+        for segment in path {
+            let next = u32::try_from(self.nodes.len()).map_err(|_| too_many())?;
+            let Some(children) = self.nodes.get_mut(node as usize) else { return Err(too_many()) };
+            node = *children.entry((*segment).into()).or_insert(next);
+            if node == next {
+                self.nodes.push(HashMap::default());
+            }
+        }
+        Ok(node)
+    }
+
+    /// The nodes `resource` passes through, root first, into `path`.
+    fn walk(&self, resource: &str, path: &mut Vec<u32>) {
+        path.clear();
+        path.push(0);
+        let mut node = 0u32;
+        for segment in segments(resource) {
+            match self.nodes.get(node as usize).and_then(|children| children.get(segment)) {
+                Some(&next) => {
+                    node = next;
+                    path.push(next);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+fn too_many() -> CompileError {
+    CompileError::TooManyStatements { max: u64::from(u32::MAX) }
+}
+
+/// The statements of one action key.
+#[derive(Debug, Default)]
+struct Bucket {
+    /// Statements checked for every resource: their resources match
+    /// anything, or the bucket is too small to be worth indexing.
+    any: Vec<u32>,
+    /// Trie node → statements with a resource pattern filed there.
+    by_node: HashMap<u32, Vec<u32>>,
+    /// Every statement, while building.
+    all: Vec<u32>,
+}
+
+/// Buckets with fewer statements are checked statement by statement.
+const BUCKET_INDEX_THRESHOLD: usize = 8;
+
+impl Bucket {
+    fn push(&mut self, id: u32) {
+        if self.all.last() != Some(&id) {
+            self.all.push(id);
+        }
+    }
+
+    fn seal(&mut self, statements: &[CompiledStatement], files: &[Vec<u32>]) {
+        let all = std::mem::take(&mut self.all);
+        if all.len() < BUCKET_INDEX_THRESHOLD {
+            self.any = all;
+            return;
+        }
+        for id in all {
+            let filed = statements.get(id as usize).zip(files.get(id as usize));
+            match filed {
+                Some((statement, nodes)) if !matches!(statement.resources, ResourceMatcher::Any) => {
+                    for &node in nodes {
+                        let ids = self.by_node.entry(node).or_default();
+                        if ids.last() != Some(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+                _ => self.any.push(id),
+            }
+        }
+        self.any.shrink_to_fit();
+        for ids in self.by_node.values_mut() {
+            ids.shrink_to_fit();
+        }
+    }
+
+    /// Adds the statements that can apply to a resource on `path` to `out`.
+    fn collect(&self, path: &[u32], out: &mut Vec<u32>) {
+        out.extend_from_slice(&self.any);
+        if !self.by_node.is_empty() {
+            for node in path {
+                if let Some(ids) = self.by_node.get(node) {
+                    out.extend_from_slice(ids);
+                }
+            }
+        }
+    }
+}
+
+/// Wildcard action patterns (each once) and their buckets. Small groups are matched
 /// pattern by pattern; larger ones through one [`GlobSet`], which matches
 /// them all in one pass.
 #[derive(Debug, Default)]
@@ -116,7 +273,7 @@ impl PatternGroup {
         Ok(())
     }
 
-    /// Adds the statements whose pattern matches `action` (lowercased) to `out`.
+    /// Adds the buckets whose pattern matches `action` (lowercased) to `out`.
     fn collect(&self, action: &str, hits: &mut Vec<usize>, out: &mut Vec<u32>) {
         match &self.set {
             Some(set) if glob_engine_agrees(action) => {
@@ -261,6 +418,8 @@ fn kind_slot(kind: PolicyKind) -> usize {
 /// Buffers reused across requests on one thread, so a decision allocates nothing.
 #[derive(Default)]
 struct Scratch {
+    buckets: Vec<u32>,
+    path: Vec<u32>,
     candidates: Vec<u32>,
     glob_hits: Vec<usize>,
 }
@@ -301,51 +460,103 @@ impl LowerAction {
 impl CompiledPolicySet {
     /// Compiles a policy set.
     pub fn compile(set: PolicySet) -> Result<Self, CompileError> {
+        Self::compile_shared(Arc::new(set))
+    }
+
+    fn compile_shared(set: Arc<PolicySet>) -> Result<Self, CompileError> {
         let mut statements = Vec::new();
         let mut present = [false; 4];
-        let mut exact: HashMap<Box<str>, Vec<u32>> = HashMap::default();
-        let mut always = Vec::new();
+        let mut buckets: Vec<Bucket> = vec![Bucket::default()];
+        let always = 0u32;
+        let mut exact: HashMap<Box<str>, u32> = HashMap::default();
+        let mut wild: HashMap<String, u32> = HashMap::default();
         let mut by_service: HashMap<Box<str>, PatternGroup> = HashMap::default();
         let mut general = PatternGroup::default();
+        let mut trie = Trie::new();
+        // Trie nodes of each statement's resource patterns.
+        let mut files: Vec<Vec<u32>> = Vec::new();
+        let bucket_of = |buckets: &mut Vec<Bucket>| -> Result<u32, CompileError> {
+            let id = u32::try_from(buckets.len()).map_err(|_| too_many())?;
+            buckets.push(Bucket::default());
+            Ok(id)
+        };
         for policy in set.iter() {
             if let Some(slot) = present.get_mut(kind_slot(policy.kind())) {
                 *slot = true;
             }
             for statement in policy.statements() {
-                let id = u32::try_from(statements.len()).map_err(|_| CompileError::Pattern {
-                    pattern: String::new(),
-                    reason: "too many statements".into(),
-                })?;
+                let id = u32::try_from(statements.len()).map_err(|_| too_many())?;
+                let hit = |bucket: u32, buckets: &mut Vec<Bucket>| {
+                    if let Some(b) = buckets.get_mut(bucket as usize) {
+                        b.push(id);
+                    }
+                };
                 match statement.actions() {
-                    ActionSpec::NotAction(_) => always.push(id),
-                    ActionSpec::Action(patterns) if patterns.iter().any(Pattern::is_match_all) => always.push(id),
+                    ActionSpec::NotAction(_) => hit(always, &mut buckets),
+                    ActionSpec::Action(patterns) if patterns.iter().any(Pattern::is_match_all) => {
+                        hit(always, &mut buckets)
+                    }
                     ActionSpec::Action(patterns) => {
                         for p in patterns {
+                            let normalized = p.normalized();
                             if p.has_wildcard() {
-                                let normalized = p.normalized();
-                                match normalized.split_once(':') {
-                                    Some((service, _)) if !service.contains(['*', '?']) => {
-                                        by_service.entry(service.into()).or_default().patterns.push((id, p.clone()));
+                                let bucket = match wild.get(&normalized) {
+                                    Some(&b) => b,
+                                    None => {
+                                        let b = bucket_of(&mut buckets)?;
+                                        match normalized.split_once(':') {
+                                            Some((service, _)) if !service.contains(['*', '?']) => {
+                                                by_service
+                                                    .entry(service.into())
+                                                    .or_default()
+                                                    .patterns
+                                                    .push((b, p.clone()));
+                                            }
+                                            _ => general.patterns.push((b, p.clone())),
+                                        }
+                                        wild.insert(normalized, b);
+                                        b
                                     }
-                                    _ => general.patterns.push((id, p.clone())),
-                                }
+                                };
+                                hit(bucket, &mut buckets);
                             } else {
-                                let ids = exact.entry(p.normalized().into_boxed_str()).or_default();
-                                if ids.last() != Some(&id) {
-                                    ids.push(id);
-                                }
+                                let bucket = match exact.get(normalized.as_str()) {
+                                    Some(&b) => b,
+                                    None => {
+                                        let b = bucket_of(&mut buckets)?;
+                                        exact.insert(normalized.into_boxed_str(), b);
+                                        b
+                                    }
+                                };
+                                hit(bucket, &mut buckets);
                             }
                         }
                     }
                 }
-                statements.push(compile_statement(policy.kind(), statement)?);
+                let compiled = compile_statement(policy.kind(), statement)?;
+                let mut nodes = Vec::new();
+                if let ResourceMatcher::Patterns { .. } = compiled.resources {
+                    for pattern in statement.resources().unwrap_or_default() {
+                        match fixed_segments(pattern) {
+                            Some(path) => nodes.push(trie.insert(&path)?),
+                            None => nodes.push(0),
+                        }
+                    }
+                    nodes.sort_unstable();
+                    nodes.dedup();
+                }
+                files.push(nodes);
+                statements.push(compiled);
             }
+        }
+        for bucket in &mut buckets {
+            bucket.seal(&statements, &files);
         }
         for group in by_service.values_mut() {
             group.seal()?;
         }
         general.seal()?;
-        let inner = Inner { source: set, statements, present, exact, always, by_service, general };
+        let inner = Inner { source: set, statements, present, buckets, exact, always, by_service, general, trie };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -381,31 +592,43 @@ impl CompiledPolicySet {
 
     fn authorize_with(&self, request: &Request, scratch: &mut Scratch) -> Decision {
         let action = LowerAction::new(request.action());
-        let action = action.as_str();
-        self.candidates(action, scratch);
+        self.buckets(action.as_str(), scratch);
         let inner = &*self.inner;
-        let candidates = &scratch.candidates;
         let present = |kind: PolicyKind| inner.present.get(kind_slot(kind)).copied().unwrap_or(false);
+        let Scratch { buckets, path, candidates, .. } = scratch;
         combine(request.resources().iter().map(|resource| {
+            self.candidates(buckets, resource, path, candidates);
+            let candidates = &*candidates;
             decide(request, resource, present, |kind| self.verdict(kind, candidates, request, resource))
         }))
     }
 
-    /// The statements whose `Action` can match, in statement order, without duplicates.
-    fn candidates(&self, action: &str, scratch: &mut Scratch) {
+    /// The buckets whose action key can match `action` (lowercased), each once.
+    fn buckets(&self, action: &str, scratch: &mut Scratch) {
         let inner = &*self.inner;
-        let out = &mut scratch.candidates;
+        let out = &mut scratch.buckets;
         out.clear();
-        if let Some(ids) = inner.exact.get(action) {
-            out.extend_from_slice(ids);
+        out.push(inner.always);
+        if let Some(&bucket) = inner.exact.get(action) {
+            out.push(bucket);
         }
-        out.extend_from_slice(&inner.always);
         if let Some(group) = action.split_once(':').and_then(|(service, _)| inner.by_service.get(service)) {
             group.collect(action, &mut scratch.glob_hits, out);
         }
         inner.general.collect(action, &mut scratch.glob_hits, out);
-        out.sort_unstable();
-        out.dedup();
+    }
+
+    /// The statements of `buckets` that can apply to `resource`; a statement
+    /// may come more than once, in no particular order.
+    fn candidates(&self, buckets: &[u32], resource: &str, path: &mut Vec<u32>, out: &mut Vec<u32>) {
+        let inner = &*self.inner;
+        inner.trie.walk(resource, path);
+        out.clear();
+        for &bucket in buckets {
+            if let Some(bucket) = inner.buckets.get(bucket as usize) {
+                bucket.collect(path, out);
+            }
+        }
     }
 
     fn verdict(&self, kind: PolicyKind, candidates: &[u32], request: &Request, resource: &str) -> Verdict {

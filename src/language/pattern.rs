@@ -185,6 +185,11 @@ impl Pattern {
         }
     }
 
+    /// Whether letter case matters when matching.
+    pub(crate) fn case(&self) -> Case {
+        self.case
+    }
+
     /// The normalised pattern text (lowercased when case-insensitive).
     pub(crate) fn normalized(&self) -> String {
         self.norm.to_string()
