@@ -27,6 +27,22 @@ fn set() -> CompiledPolicySet {
     builder.build().unwrap()
 }
 
+/// Decides `requests` once to warm the thread's buffers, then again counting
+/// allocations: the outcomes are `expected`, and nothing was allocated.
+fn decides_without_allocating(set: &CompiledPolicySet, requests: &[Request], expected: &[Outcome]) {
+    for r in requests {
+        set.authorize(r);
+    }
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let info = allocation_counter::measure(|| {
+        for r in requests {
+            outcomes.push(set.authorize(r).outcome);
+        }
+    });
+    assert_eq!(outcomes, expected);
+    assert_eq!(info.count_total, 0, "{info:?}");
+}
+
 #[test]
 fn a_warm_decision_allocates_nothing() {
     let set = set();
@@ -48,18 +64,7 @@ fn a_warm_decision_allocates_nothing() {
     ];
     let expected =
         [Outcome::Allow, Outcome::ExplicitDeny, Outcome::ImplicitDeny, Outcome::Allow, Outcome::ImplicitDeny];
-    // Warm the thread's buffers.
-    for r in &requests {
-        set.authorize(r);
-    }
-    let mut outcomes = Vec::with_capacity(requests.len());
-    let info = allocation_counter::measure(|| {
-        for r in &requests {
-            outcomes.push(set.authorize(r).outcome);
-        }
-    });
-    assert_eq!(outcomes, expected);
-    assert_eq!(info.count_total, 0, "{info:?}");
+    decides_without_allocating(&set, &requests, &expected);
 }
 
 /// The counter does count: explaining a decision builds its trace.
@@ -101,15 +106,5 @@ fn a_warm_indexed_decision_allocates_nothing() {
         Request::new(alice, "ecs:DescribeInstances", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-team5-x"),
     ];
     let expected = [Outcome::Allow, Outcome::ExplicitDeny, Outcome::ImplicitDeny, Outcome::Allow];
-    for r in &requests {
-        set.authorize(r);
-    }
-    let mut outcomes = Vec::with_capacity(requests.len());
-    let info = allocation_counter::measure(|| {
-        for r in &requests {
-            outcomes.push(set.authorize(r).outcome);
-        }
-    });
-    assert_eq!(outcomes, expected);
-    assert_eq!(info.count_total, 0, "{info:?}");
+    decides_without_allocating(&set, &requests, &expected);
 }
