@@ -259,9 +259,8 @@ fn account_and_region_bind_the_pseudo_parameters() {
 
 #[test]
 fn lint_names_the_placeholders_a_finding_depends_on_and_only_those() {
-    let dir = std::env::temp_dir().join(format!("ramguard-lint-placeholders-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let template = dir.join("stack.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("stack.yaml");
     std::fs::write(
         &template,
         r"ROSTemplateFormatVersion: '2015-09-01'
@@ -312,5 +311,4 @@ Resources:
     for (_, message) in literal {
         assert!(!message.contains("depends on"), "{message}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

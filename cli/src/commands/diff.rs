@@ -262,9 +262,8 @@ pub(crate) fn run(args: &Args) -> Result<u8, String> {
         with_unknowns(old.as_ref(), &new, &unknowns, args, &mut options)?
     };
     drop(searching);
+    let found = !answer.possible && answer.reports.found();
     let Reports { new_access, granted } = &answer.reports;
-    let found = !answer.possible
-        && (new_access.as_ref().is_some_and(DiffReport::found) || granted.as_ref().is_some_and(DiffReport::found));
     // A counterexample is proof whatever the budgets did; finding none is
     // proof only when the search covered every request.
     let inexact = !found && [new_access, granted].into_iter().flatten().any(|r| !r.conclusive());

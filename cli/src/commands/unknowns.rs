@@ -55,26 +55,15 @@ pub(crate) fn is_account(placeholder: &str) -> bool {
 }
 
 /// `text` with each placeholder replaced by what `with` gives for the text
-/// inside its braces (`None` keeps it).
+/// inside its braces (`None` keeps it); the placeholders are those the
+/// readers' own scanner finds.
 pub(crate) fn replace(text: &str, with: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = rest.get(start + 2..).unwrap_or_default();
-        let Some(end) = after.find("}}") else { break };
-        let inside = after.get(..end).unwrap_or_default();
-        out.push_str(rest.get(..start).unwrap_or_default());
-        match with(inside) {
-            Some(value) => out.push_str(&value),
-            None => {
-                out.push_str("{{");
-                out.push_str(inside);
-                out.push_str("}}");
-            }
+    let mut out = text.to_owned();
+    for inside in placeholders(text) {
+        if let Some(value) = with(inside) {
+            out = out.replace(&format!("{{{{{inside}}}}}"), &value);
         }
-        rest = after.get(end + 2..).unwrap_or_default();
     }
-    out.push_str(rest);
     out
 }
 
@@ -102,23 +91,19 @@ pub(crate) fn holds(value: &Value) -> bool {
 
 /// Every placeholder in `value` (strings and keys), each once, in order.
 fn collect(value: &Value, out: &mut Vec<String>) {
-    let mut add = |s: &str| {
-        for p in placeholders(s) {
+    fn add(text: &str, out: &mut Vec<String>) {
+        for p in placeholders(text) {
             if !out.iter().any(|o| o == p) {
                 out.push(p.to_owned());
             }
         }
-    };
+    }
     match value {
-        Value::String(s) => add(s),
+        Value::String(s) => add(s, out),
         Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
         Value::Object(members) => {
             for (k, v) in members {
-                for p in placeholders(k) {
-                    if !out.iter().any(|o| o == p) {
-                        out.push(p.to_owned());
-                    }
-                }
+                add(k, out);
                 collect(v, out);
             }
         }
