@@ -345,29 +345,22 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-/// Resident memory, in bytes, from `/proc/self/statm` (Linux); 0 elsewhere.
-fn resident_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
-        .map_or(0, |pages| pages * 4096)
-}
-
-/// Not a timing: prints how much memory a compiled 10,000-statement set
-/// holds beyond the parsed policies, averaged over several copies.
+/// Not a timing: prints how much memory compiling a 10,000-statement set of
+/// each workload keeps, beyond the parsed policies it takes over: the
+/// compiled statements and the index, as counted by the allocator.
 fn memory(_: &mut Criterion) {
-    const COPIES: usize = 8;
-    let sets: Vec<PolicySet> = (0..COPIES).map(|_| policy_set(10_000)).collect();
-    let before = resident_bytes();
-    let compiled: Vec<CompiledPolicySet> =
-        sets.iter().map(|s| CompiledPolicySet::compile(s.clone()).expect("compiles")).collect();
-    let after = resident_bytes();
-    let per_set = after.saturating_sub(before) / COPIES;
-    println!(
-        "memory/10000: a compiled 10,000-statement set holds about {:.1} MiB (its policies included), {} statements",
-        per_set as f64 / (1024.0 * 1024.0),
-        compiled.first().map_or(0, CompiledPolicySet::len)
-    );
+    for (prefix, policies, _) in WORKLOADS {
+        let set = policies(10_000);
+        let mut compiled = None;
+        let info = allocation_counter::measure(|| {
+            compiled = Some(CompiledPolicySet::compile(set).expect("compiles"));
+        });
+        println!(
+            "{prefix}memory/10000: compiling {} statements keeps {:.2} MiB beyond the parsed policies",
+            compiled.as_ref().map_or(0, CompiledPolicySet::len),
+            info.bytes_current as f64 / (1024.0 * 1024.0),
+        );
+    }
 }
 
 criterion_group!(benches, compile, decide, threads, memory);
