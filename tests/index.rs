@@ -85,6 +85,44 @@ fn wildcards_in_any_field_are_found() {
 }
 
 #[test]
+fn segments_after_a_wildcard_are_found_where_the_wildcard_spans_separators() {
+    // `*` crosses `:`, `/` and `-`, so the segments after it may sit at any
+    // place in the resource, not only in the field they are written in. (The
+    // account field stays the principal's, so that no request crosses the
+    // account boundary.)
+    for (pattern, resource) in [
+        ("acs:vpc:*:1:vpnconnection/vco-1", "acs:vpc:cn-hangzhou:1:x:1:vpnconnection/vco-1"),
+        ("acs:vpc:*:1:vpnconnection/vco-1", "acs:vpc:cn-hangzhou:1:3:1:vpnconnection/vco-1"),
+        ("acs:vpc:*:vpnconnection/*", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-1"),
+        ("*:vpnconnection/vco-*", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-1"),
+        ("acs:vpc:cn-*-1:*", "acs:vpc:cn-hangzhou-1:1:vpnconnection/vco-1"),
+        ("*-1", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-1"),
+        ("*/vco-1", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-1"),
+        ("*team-*", "a-team-team-team-1"),
+        ("*1:*:1", "1:1:1"),
+    ] {
+        assert_eq!(outcome_with(allow(pattern), ACTION, resource), Outcome::Allow, "{pattern} on {resource}");
+    }
+    // A segment the pattern fixes must be a whole segment of the resource.
+    for (pattern, resource) in [
+        ("acs:vpc:*:1:vpnconnection/vco-1", "acs:vpc:cn-hangzhou:1:21:vpnconnection/vco-1"),
+        ("acs:vpc:*:1:vpnconnection/vco-1", "acs:vpc:cn-hangzhou:1:3-1:vpnconnection/vco-1"),
+        ("*:vpnconnection/vco-*", "acs:vpc:cn-hangzhou:1:myvpnconnection/vco-1"),
+        ("*-1", "acs:vpc:cn-hangzhou:1:vpnconnection/vco-11"),
+    ] {
+        assert_eq!(outcome_with(allow(pattern), ACTION, resource), Outcome::ImplicitDeny, "{pattern} on {resource}");
+    }
+}
+
+#[test]
+fn a_resource_repeating_a_filed_segment_decides_like_the_reference() {
+    let repeated = format!("acs:vpc:cn-hangzhou:1:vpnconnection/{}vco-1", "team7-".repeat(2_000));
+    let deny = json!({"Effect": "Deny", "Action": ACTION, "Resource": "*:vpnconnection/team7-*"});
+    assert_eq!(outcome_with(allow("acs:vpc:*:vpnconnection/team7-*"), ACTION, &repeated), Outcome::Allow);
+    assert_eq!(outcome_with(deny, ACTION, &repeated), Outcome::ExplicitDeny);
+}
+
+#[test]
 fn patterns_that_cannot_match_stay_unmatched() {
     for pattern in [
         "acs:vpc:cn-hangzhou:1:vpnconnection/vco-",
@@ -180,7 +218,7 @@ const SHARED_ACTIONS: &[&str] =
 const SEGMENTS: &[&[&str]] = &[
     &["acs:"],
     &["vpc:", "ecs:", "*:", "vp?:", ""],
-    &["cn-hangzhou:", "cn-beijing:", "cn-*:", "*:", ":", "cn-hangzhou"],
+    &["cn-hangzhou:", "cn-beijing:", "cn-*:", "*:", ":", "cn-hangzhou", "cn-hangzhou:1:", "1:"],
     &["1:", "2:", "*:", "?:", "", "1"],
     &["vpnconnection/", "instance/", "*/", "vpnconnection"],
     &["vco-", "i-", "*-", "vco"],

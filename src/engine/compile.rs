@@ -11,19 +11,19 @@
 //!
 //! Statements that share an action are indexed again by their resources, so
 //! that a request does not check one by one the hundreds of statements that
-//! grant `vpc:Delete*` on other teams' resources. The index is a trie over
-//! resource segments (text cut after each `:`, `/` and `-`): a resource
-//! pattern is filed under the segments its literal start fixes (everything
-//! before its first `*` or `?`, up to the last complete segment; a pattern
-//! without wildcards under all of its segments). A request walks its
-//! resource down the trie once, and each action's statements are looked up at
-//! the nodes of that path only. A pattern can only match resources that start
-//! with its literal start, and such a resource passes through the pattern's
-//! node, so the index never misses a statement that could apply; the
-//! statements found are then checked in full, as before. Decisions do not
-//! depend on the order statements are checked in (any applicable Deny wins,
-//! then any Allow), so no per-request sorting is needed; a statement found
-//! twice is merely checked twice.
+//! grant `vpc:Delete*` on other teams' resources. A resource is cut into
+//! segments (text cut after each `:`, `/` and `-`); a pattern's *fixed*
+//! segments are those without wildcards that every resource it matches has
+//! as segments of its own, wherever `*` (which crosses `:` and `/`) puts
+//! them. Each pattern is filed under the one of its fixed segments that the
+//! fewest patterns of its action share. A request looks each segment of its
+//! resource up once and checks only the statements filed under those, plus
+//! those whose patterns fix nothing; so the index never misses a statement
+//! that could apply, and the statements found are then checked in full, as
+//! before. Decisions do not depend on the order statements are checked in
+//! (any applicable Deny wins, then any Allow), so no per-request sorting of
+//! statements is needed; a statement found twice is merely checked twice.
+//! `docs/compiled-index.md` has the details and the proof.
 //!
 //! The order of evaluation across policy kinds is shared with the reference
 //! evaluator ([`PolicySet`]); the differential tests check that both engines
@@ -114,14 +114,14 @@ struct Inner {
     by_service: HashMap<Box<str>, PatternGroup>,
     /// Wildcard patterns whose service code has a wildcard too (`*:Describe*`).
     general: PatternGroup,
-    /// The resource segments every indexed pattern fixes.
-    trie: Trie,
+    /// The resource segments statements are filed under.
+    segments: Segments,
 }
 
-/// A trie over resource segments; node 0 is the root.
-#[derive(Debug)]
-struct Trie {
-    nodes: Vec<HashMap<Box<str>, u32>>,
+/// The resource segments statements are filed under, each with an id.
+#[derive(Debug, Default)]
+struct Segments {
+    ids: HashMap<Box<str>, u32>,
 }
 
 /// The characters a resource segment ends with.
@@ -134,55 +134,48 @@ fn segments(text: &str) -> std::str::SplitInclusive<'_, fn(char) -> bool> {
     text.split_inclusive(is_boundary as fn(char) -> bool)
 }
 
-/// The segments a resource pattern fixes: all of them without wildcards,
-/// otherwise the complete ones before the first wildcard. Every resource the
-/// pattern matches starts with these segments, as segments of its own.
+/// The segments of a resource pattern that every resource it matches has as
+/// segments of its own: those without `*` or `?` that end with a boundary
+/// character, and the last one when it has no wildcard. Each such segment
+/// starts the pattern or follows a boundary character, which a wildcard
+/// never stands for, so in a matching resource the same text starts a
+/// segment and, holding no boundary before its end, is that whole segment.
 /// `None` when matching ignores case (no resource pattern does), which the
-/// trie cannot follow.
+/// index cannot follow.
 fn fixed_segments(pattern: &Pattern) -> Option<Vec<&str>> {
     if pattern.case() != Case::Sensitive {
         return None;
     }
-    let text = pattern.as_str();
-    if !pattern.has_wildcard() {
-        return Some(segments(text).collect());
+    let mut pieces = segments(pattern.as_str()).peekable();
+    let mut fixed = Vec::new();
+    while let Some(piece) = pieces.next() {
+        let last = pieces.peek().is_none();
+        if !piece.contains(['*', '?']) && (last || piece.ends_with(is_boundary)) {
+            fixed.push(piece);
+        }
     }
-    let literal = text.split(['*', '?']).next().unwrap_or_default();
-    Some(segments(literal).filter(|s| s.ends_with(is_boundary)).collect())
+    Some(fixed)
 }
 
-impl Trie {
-    fn new() -> Self {
-        Self { nodes: vec![HashMap::default()] }
-    }
-
-    /// The node for `path`, added if new.
-    fn insert(&mut self, path: &[&str]) -> Result<u32, CompileError> {
-        let mut node = 0u32;
-        for segment in path {
-            let next = u32::try_from(self.nodes.len()).map_err(|_| too_many())?;
-            let Some(children) = self.nodes.get_mut(node as usize) else { return Err(too_many()) };
-            node = *children.entry((*segment).into()).or_insert(next);
-            if node == next {
-                self.nodes.push(HashMap::default());
-            }
+impl Segments {
+    /// The id of `segment`, added if new.
+    fn id(&mut self, segment: &str) -> Result<u32, CompileError> {
+        if let Some(&id) = self.ids.get(segment) {
+            return Ok(id);
         }
-        Ok(node)
+        let id = u32::try_from(self.ids.len()).map_err(|_| too_many())?;
+        self.ids.insert(segment.into(), id);
+        Ok(id)
     }
 
-    /// The nodes `resource` passes through, root first, into `path`.
-    fn walk(&self, resource: &str, path: &mut Vec<u32>) {
-        path.clear();
-        path.push(0);
-        let mut node = 0u32;
-        for segment in segments(resource) {
-            match self.nodes.get(node as usize).and_then(|children| children.get(segment)) {
-                Some(&next) => {
-                    node = next;
-                    path.push(next);
-                }
-                None => break,
-            }
+    /// The ids of the segments of `resource` that statements are filed
+    /// under, each once, into `out`.
+    fn of(&self, resource: &str, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend(segments(resource).filter_map(|segment| self.ids.get(segment).copied()));
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
         }
     }
 }
@@ -191,14 +184,28 @@ fn too_many() -> CompileError {
     CompileError::TooManyStatements { max: u64::from(u32::MAX) }
 }
 
+/// What a statement's resources can be filed under: for each resource
+/// pattern, its fixed segments (never empty); `None` when the statement must
+/// be checked for every resource.
+type Filing<'a> = Option<Vec<Vec<&'a str>>>;
+
+fn filing(statement: &Statement) -> Filing<'_> {
+    let patterns = statement.resources()?;
+    if patterns.iter().any(Pattern::is_match_all) {
+        return None;
+    }
+    patterns.iter().map(|p| fixed_segments(p).filter(|fixed| !fixed.is_empty())).collect()
+}
+
 /// The statements of one action key.
 #[derive(Debug, Default)]
 struct Bucket {
     /// Statements checked for every resource: their resources match
-    /// anything, or the bucket is too small to be worth indexing.
+    /// anything or fix no segment, or the bucket is too small to be worth
+    /// indexing.
     any: Vec<u32>,
-    /// Trie node → statements with a resource pattern filed there.
-    by_node: HashMap<u32, Vec<u32>>,
+    /// Segment id → statements with a resource pattern filed under it.
+    by_segment: HashMap<u32, Vec<u32>>,
     /// Every statement, while building.
     all: Vec<u32>,
 }
@@ -213,42 +220,59 @@ impl Bucket {
         }
     }
 
-    fn seal(&mut self, statements: &[CompiledStatement], files: &[Vec<u32>]) {
+    /// Files each statement's patterns, each under the one of its fixed
+    /// segments that the fewest patterns of this bucket hold, so that a
+    /// request naming that segment checks few statements besides.
+    fn seal(&mut self, filings: &[Filing<'_>], segments: &mut Segments) -> Result<(), CompileError> {
         let all = std::mem::take(&mut self.all);
         if all.len() < BUCKET_INDEX_THRESHOLD {
             self.any = all;
-            return;
+            return Ok(());
+        }
+        let filing = |id: u32| filings.get(id as usize).and_then(Option::as_ref);
+        let mut counts: HashMap<&str, u32> = HashMap::default();
+        for fixed in all.iter().filter_map(|&id| filing(id)).flatten() {
+            for segment in fixed {
+                *counts.entry(segment).or_default() += 1;
+            }
         }
         for id in all {
-            let filed = statements.get(id as usize).zip(files.get(id as usize));
-            match filed {
-                Some((statement, nodes)) if !matches!(statement.resources, ResourceMatcher::Any) => {
-                    for &node in nodes {
-                        let ids = self.by_node.entry(node).or_default();
-                        if ids.last() != Some(&id) {
-                            ids.push(id);
-                        }
-                    }
+            let Some(patterns) = filing(id) else {
+                self.any.push(id);
+                continue;
+            };
+            for fixed in patterns {
+                // The last of the rarest: later segments tend to be the more specific.
+                let rarest = fixed.iter().rev().min_by_key(|s| counts.get(*s).copied().unwrap_or(0));
+                let Some(rarest) = rarest else { continue };
+                let ids = self.by_segment.entry(segments.id(rarest)?).or_default();
+                if ids.last() != Some(&id) {
+                    ids.push(id);
                 }
-                _ => self.any.push(id),
             }
         }
         self.any.shrink_to_fit();
-        for ids in self.by_node.values_mut() {
+        for ids in self.by_segment.values_mut() {
             ids.shrink_to_fit();
         }
+        Ok(())
     }
 
-    /// Adds the statements that can apply to a resource on `path` to `out`.
-    fn collect(&self, path: &[u32], out: &mut Vec<u32>) {
+    /// Adds the statements that can apply to a resource whose filed segments
+    /// are `segments` to `out`.
+    fn collect(&self, segments: &[u32], out: &mut Vec<u32>) {
         out.extend_from_slice(&self.any);
-        if !self.by_node.is_empty() {
-            for node in path {
-                if let Some(ids) = self.by_node.get(node) {
+        if !self.by_segment.is_empty() {
+            for segment in segments {
+                if let Some(ids) = self.by_segment.get(segment) {
                     out.extend_from_slice(ids);
                 }
             }
         }
+    }
+
+    fn is_indexed(&self) -> bool {
+        !self.by_segment.is_empty()
     }
 }
 
@@ -419,7 +443,8 @@ fn kind_slot(kind: PolicyKind) -> usize {
 #[derive(Default)]
 struct Scratch {
     buckets: Vec<u32>,
-    path: Vec<u32>,
+    /// The filed segments of the resource being decided.
+    segments: Vec<u32>,
     candidates: Vec<u32>,
     glob_hits: Vec<usize>,
 }
@@ -472,9 +497,9 @@ impl CompiledPolicySet {
         let mut wild: HashMap<String, u32> = HashMap::default();
         let mut by_service: HashMap<Box<str>, PatternGroup> = HashMap::default();
         let mut general = PatternGroup::default();
-        let mut trie = Trie::new();
-        // Trie nodes of each statement's resource patterns.
-        let mut files: Vec<Vec<u32>> = Vec::new();
+        let mut segments = Segments::default();
+        // What each statement's resources can be filed under.
+        let mut filings: Vec<Filing<'_>> = Vec::new();
         let bucket_of = |buckets: &mut Vec<Bucket>| -> Result<u32, CompileError> {
             let id = u32::try_from(buckets.len()).map_err(|_| too_many())?;
             buckets.push(Bucket::default());
@@ -533,30 +558,19 @@ impl CompiledPolicySet {
                         }
                     }
                 }
-                let compiled = compile_statement(policy.kind(), statement)?;
-                let mut nodes = Vec::new();
-                if let ResourceMatcher::Patterns { .. } = compiled.resources {
-                    for pattern in statement.resources().unwrap_or_default() {
-                        match fixed_segments(pattern) {
-                            Some(path) => nodes.push(trie.insert(&path)?),
-                            None => nodes.push(0),
-                        }
-                    }
-                    nodes.sort_unstable();
-                    nodes.dedup();
-                }
-                files.push(nodes);
-                statements.push(compiled);
+                filings.push(filing(statement));
+                statements.push(compile_statement(policy.kind(), statement)?);
             }
         }
         for bucket in &mut buckets {
-            bucket.seal(&statements, &files);
+            bucket.seal(&filings, &mut segments)?;
         }
+        drop(filings);
         for group in by_service.values_mut() {
             group.seal()?;
         }
         general.seal()?;
-        let inner = Inner { source: set, statements, present, buckets, exact, always, by_service, general, trie };
+        let inner = Inner { source: set, statements, present, buckets, exact, always, by_service, general, segments };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -595,9 +609,9 @@ impl CompiledPolicySet {
         self.buckets(action.as_str(), scratch);
         let inner = &*self.inner;
         let present = |kind: PolicyKind| inner.present.get(kind_slot(kind)).copied().unwrap_or(false);
-        let Scratch { buckets, path, candidates, .. } = scratch;
+        let Scratch { buckets, segments, candidates, .. } = scratch;
         combine(request.resources().iter().map(|resource| {
-            self.candidates(buckets, resource, path, candidates);
+            self.candidates(buckets, resource, segments, candidates);
             let candidates = &*candidates;
             decide(request, resource, present, |kind| self.verdict(kind, candidates, request, resource))
         }))
@@ -620,14 +634,17 @@ impl CompiledPolicySet {
 
     /// The statements of `buckets` that can apply to `resource`; a statement
     /// may come more than once, in no particular order.
-    fn candidates(&self, buckets: &[u32], resource: &str, path: &mut Vec<u32>, out: &mut Vec<u32>) {
+    fn candidates(&self, buckets: &[u32], resource: &str, segments: &mut Vec<u32>, out: &mut Vec<u32>) {
         let inner = &*self.inner;
-        inner.trie.walk(resource, path);
+        let bucket = |id: u32| inner.buckets.get(id as usize);
+        if buckets.iter().filter_map(|&id| bucket(id)).any(Bucket::is_indexed) {
+            inner.segments.of(resource, segments);
+        } else {
+            segments.clear();
+        }
         out.clear();
-        for &bucket in buckets {
-            if let Some(bucket) = inner.buckets.get(bucket as usize) {
-                bucket.collect(path, out);
-            }
+        for bucket in buckets.iter().filter_map(|&id| bucket(id)) {
+            bucket.collect(segments, out);
         }
     }
 
@@ -697,6 +714,42 @@ mod tests {
 
     fn req(action: &str, resource: &str) -> Request {
         Request::new("acs:ram::1:user/u".parse::<Principal>().unwrap(), action, resource)
+    }
+
+    #[test]
+    fn patterns_fix_the_wildcard_free_segments_a_match_must_have() {
+        let fixed = |text: &str| {
+            let pattern = Pattern::new(text, Case::Sensitive);
+            fixed_segments(&pattern).unwrap().into_iter().map(str::to_owned).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fixed("acs:vpc:*:1:vpnconnection/vco-team7-*"),
+            ["acs:", "vpc:", "1:", "vpnconnection/", "vco-", "team7-"]
+        );
+        assert_eq!(
+            fixed("acs:vpc:cn-hangzhou:1:vpnconnection/vco-1"),
+            ["acs:", "vpc:", "cn-", "hangzhou:", "1:", "vpnconnection/", "vco-", "1"]
+        );
+        assert_eq!(fixed("acs:vpc:cn-?:1:*/vco-1*"), ["acs:", "vpc:", "cn-", "1:", "vco-"]);
+        assert_eq!(fixed("*vco-1"), ["1"]);
+        assert!(fixed("*team-*").is_empty());
+        assert!(fixed("vco*").is_empty());
+        assert!(fixed_segments(&Pattern::new("acs:vpc:*", Case::Insensitive)).is_none());
+    }
+
+    #[test]
+    fn a_resource_names_each_filed_segment_once() {
+        let mut segments = Segments::default();
+        let team = segments.id("team7-").unwrap();
+        let vco = segments.id("vco-").unwrap();
+        assert_eq!(segments.id("team7-").unwrap(), team);
+        let mut out = Vec::new();
+        segments.of(&format!("acs:vpc:x:1:vpnconnection/{}vco-1", "team7-".repeat(50)), &mut out);
+        let mut expected = vec![team, vco];
+        expected.sort_unstable();
+        assert_eq!(out, expected);
+        segments.of("acs:ecs:x:1:instance/i-1", &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
