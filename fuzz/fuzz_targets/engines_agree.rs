@@ -5,8 +5,10 @@
 //! names RAM uses (the operations in scope, their ARNs, condition keys and
 //! operators) spliced with wildcards, case changes and arbitrary text, and
 //! requests from several principals with multi-valued, missing and
-//! malformed context values. Both engines must return the same decision,
-//! and the explanation of each must agree with its decision.
+//! malformed context values. Half the sets also hold enough statements on
+//! every action for the compiled set to index them by resource. Both engines
+//! must return the same decision, and the explanation of each must agree
+//! with its decision.
 
 #![no_main]
 
@@ -215,12 +217,33 @@ fn policy(u: &mut Unstructured<'_>, index: usize) -> Result<Option<Policy>> {
     Ok(Policy::parse(&format!("p{index}"), &text, kind).ok())
 }
 
+/// Statements on every action that no generated request names a resource
+/// of, so that the compiled set's action groups are large enough to be
+/// indexed by resource and the generated statements are found through it.
+fn padding() -> Result<Policy> {
+    let actions: Vec<&str> = ACTIONS.iter().copied().filter(|a| a.is_ascii()).collect();
+    let statements: Vec<Value> = (0..8)
+        .flat_map(|i| {
+            let resource = format!("acs:pad:{i}:0:pad/x-{i}");
+            [
+                json!({"Effect": "Allow", "Action": actions, "Resource": resource}),
+                json!({"Effect": "Allow", "Action": "*", "Resource": resource}),
+            ]
+        })
+        .collect();
+    let text = json!({"Version": "1", "Statement": statements}).to_string();
+    Policy::parse("padding", &text, PolicyKind::Identity).map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)
+}
+
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let mut reference = PolicySet::new();
     for i in 0..u.int_in_range(0..=5)? {
         if let Some(p) = policy(u, i)? {
             reference.add(p);
         }
+    }
+    if u.ratio(1, 2)? {
+        reference.add(padding()?);
     }
     let Ok(compiled) = CompiledPolicySet::compile(reference.clone()) else { return Ok(()) };
     for _ in 0..u.int_in_range(1..=4)? {
