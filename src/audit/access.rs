@@ -683,39 +683,42 @@ impl AccessModel {
         let mut answers: Vec<Option<(Answer, Option<String>)>> = vec![None; everyone.len()];
         let mut current: Option<(usize, CompiledPolicySet, Witnesses)> = None;
         let mut shared: HashMap<PrincipalKind, Answer> = HashMap::new();
+        // The groups of resources to try, each decided as one request: the
+        // question's resources, every role, or (`None`) each set's witnesses.
+        let by_witness = query.resources.is_empty() && !every_role;
+        let fixed: Option<Vec<Vec<String>>> = if !query.resources.is_empty() {
+            Some(vec![query.resources.clone()])
+        } else if every_role {
+            Some(self.roles.iter().map(|(arn, _)| vec![arn.clone()]).collect())
+        } else {
+            None
+        };
         for i in order {
             let Some(p) = everyone.get(i).copied() else { continue };
-            let (set, witnesses) = match &current {
-                Some((index, set, witnesses)) if *index == p.set => (set.clone(), witnesses.clone()),
-                _ => {
-                    // The previous set goes before the next is compiled.
-                    drop(current.take());
-                    shared.clear();
-                    let set = self.compile(p.set)?;
-                    let witnesses = if query.resources.is_empty() && !every_role {
-                        self.witnesses_for(p, action, operation)
-                    } else {
-                        Witnesses::default()
-                    };
-                    current = Some((p.set, set.clone(), witnesses.clone()));
-                    (set, witnesses)
-                }
-            };
-            // The groups of resources to try, each decided as one request.
-            let mut gave_up = None;
-            let candidates: Vec<Vec<String>> = if !query.resources.is_empty() {
-                vec![query.resources.clone()]
-            } else if every_role {
-                self.roles.iter().map(|(arn, _)| vec![arn.clone()]).collect()
-            } else {
-                gave_up = witnesses.reason();
-                witnesses.found.into_iter().map(|w| vec![w]).collect()
-            };
+            if current.as_ref().map(|(index, ..)| *index) != Some(p.set) {
+                // The previous set goes before the next is compiled.
+                drop(current.take());
+                shared.clear();
+                let set = self.compile(p.set)?;
+                let witnesses =
+                    if by_witness { self.witnesses_for(p, action, operation) } else { Witnesses::default() };
+                current = Some((p.set, set, witnesses));
+            }
+            let Some((_, set, witnesses)) = &current else { continue };
+            let gave_up = if by_witness { witnesses.reason() } else { None };
             let key = (share && self.shares(p, action)).then_some(p.kind);
             let answer = match key.and_then(|key| shared.get(&key)) {
                 Some(answer) => answer.clone(),
                 None => {
-                    let answer = self.answer(p, &set, action, &candidates, every_role, &query.context)?;
+                    let found: Vec<Vec<String>>;
+                    let candidates = match &fixed {
+                        Some(candidates) => candidates,
+                        None => {
+                            found = witnesses.found.iter().map(|w| vec![w.clone()]).collect();
+                            &found
+                        }
+                    };
+                    let answer = self.answer(p, set, action, candidates, every_role, &query.context)?;
                     if let Some(key) = key {
                         shared.insert(key, answer.clone());
                     }

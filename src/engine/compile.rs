@@ -262,7 +262,7 @@ impl Bucket {
     /// are `segments` to `out`.
     fn collect(&self, segments: &[u32], out: &mut Vec<u32>) {
         out.extend_from_slice(&self.any);
-        if !self.by_segment.is_empty() {
+        if self.is_indexed() {
             for segment in segments {
                 if let Some(ids) = self.by_segment.get(segment) {
                     out.extend_from_slice(ids);
@@ -610,8 +610,11 @@ impl CompiledPolicySet {
         let inner = &*self.inner;
         let present = |kind: PolicyKind| inner.present.get(kind_slot(kind)).copied().unwrap_or(false);
         let Scratch { buckets, segments, candidates, .. } = scratch;
+        // Whether any bucket the action reaches is indexed, so that its
+        // resources need looking up: the same for every resource.
+        let indexed = buckets.iter().filter_map(|&id| inner.buckets.get(id as usize)).any(Bucket::is_indexed);
         combine(request.resources().iter().map(|resource| {
-            self.candidates(buckets, resource, segments, candidates);
+            self.candidates(buckets, indexed, resource, segments, candidates);
             let candidates = &*candidates;
             decide(request, resource, present, |kind| self.verdict(kind, candidates, request, resource))
         }))
@@ -634,16 +637,16 @@ impl CompiledPolicySet {
 
     /// The statements of `buckets` that can apply to `resource`; a statement
     /// may come more than once, in no particular order.
-    fn candidates(&self, buckets: &[u32], resource: &str, segments: &mut Vec<u32>, out: &mut Vec<u32>) {
+    /// With `indexed` false, no bucket is indexed and `resource` is not looked up.
+    fn candidates(&self, buckets: &[u32], indexed: bool, resource: &str, segments: &mut Vec<u32>, out: &mut Vec<u32>) {
         let inner = &*self.inner;
-        let bucket = |id: u32| inner.buckets.get(id as usize);
-        if buckets.iter().filter_map(|&id| bucket(id)).any(Bucket::is_indexed) {
+        if indexed {
             inner.segments.of(resource, segments);
         } else {
             segments.clear();
         }
         out.clear();
-        for bucket in buckets.iter().filter_map(|&id| bucket(id)) {
+        for bucket in buckets.iter().filter_map(|&id| inner.buckets.get(id as usize)) {
             bucket.collect(segments, out);
         }
     }
